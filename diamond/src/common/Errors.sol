@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title Every custom error of the rollupd L1 suite
+/// @notice Inherited by every facet and by the aggregated `IRollupChain`, so one ABI decodes them all.
+interface IRollupErrors {
+    // ---- roles ----
+    /// @notice The caller is not the governor.
+    error NotGovernor(address caller);
+    /// @notice The caller is neither the governor nor the admin.
+    error NotGovernorOrAdmin(address caller);
+    /// @notice The caller is not the pending governor or pending admin it tries to become.
+    error NotPendingRole(address caller);
+    /// @notice The caller is not a validator.
+    error NotValidator(address caller);
+    /// @notice A role or dependency address is zero.
+    error ZeroAddress();
+    /// @notice A `nonReentrant` function was entered again.
+    error Reentrancy();
+
+    // ---- diamond ----
+    /// @notice A facet cut has no selectors.
+    error NoSelectorsForFacetCut();
+    /// @notice A facet to add or replace with has no code.
+    error FacetHasNoCode(address facet);
+    /// @notice The selector is already routed to a facet.
+    error SelectorAlreadyAdded(bytes4 selector);
+    /// @notice The selector is not routed to any facet.
+    error SelectorNotFound(bytes4 selector);
+    /// @notice A `Remove` cut names a facet; it must name address zero.
+    error RemoveFacetAddressNotZero(address facet);
+    /// @notice A selector's freezability differs from the other selectors of its facet.
+    error FreezabilityMismatch(bytes4 selector);
+    /// @notice `initAddress` is zero but `initCalldata` is not empty.
+    error NonEmptyCalldata();
+    /// @notice The init delegatecall reverted without data.
+    error DelegateCallFailed();
+    /// @notice The init delegatecall did not return the magic value.
+    error BadInitReturnValue(bytes returnData);
+    /// @notice More than 65535 facets or selectors per facet.
+    error TooManyPositions();
+    /// @notice The proxy was deployed with a chain id other than the current one.
+    error WrongChainId(uint256 expected, uint256 actual);
+    /// @notice Calldata of 1 to 3 bytes cannot hold a selector.
+    error MalformedCalldata();
+    /// @notice No facet serves this selector.
+    error FunctionDoesNotExist(bytes4 selector);
+    /// @notice The selector is freezable and the diamond is frozen.
+    error DiamondFrozen(bytes4 selector);
+    /// @notice `freezeDiamond` on a frozen diamond.
+    error DiamondAlreadyFrozen();
+    /// @notice `unfreezeDiamond` on a diamond that is not frozen.
+    error DiamondNotFrozen();
+
+    // ---- parameters ----
+    /// @notice `priorityTxMaxGasLimit` above `MAX_GAS_PER_TRANSACTION`.
+    error PriorityTxMaxGasLimitTooHigh(uint256 value, uint256 max);
+    /// @notice Fee parameters are inconsistent (pubdata or gas limits are zero or contradictory).
+    error InvalidFeeParams();
+    /// @notice An execution delay above `MAX_EXECUTION_DELAY`.
+    error ExecutionDelayTooLong(uint256 value, uint256 max);
+    /// @notice A priority deadline outside `[MIN_PRIORITY_TX_DEADLINE, MAX_PRIORITY_TX_DEADLINE]`.
+    error PriorityTxDeadlineOutOfRange(uint256 value);
+    /// @notice The L2 chain id is zero or does not fit an Ethereum chain id.
+    error InvalidL2ChainId(uint256 value);
+
+    // ---- executor ----
+    /// @notice An empty batch list.
+    error EmptyBatchList();
+    /// @notice The stored batch info does not hash to what L1 stored.
+    error BatchHashMismatch(uint256 batchNumber, bytes32 expected, bytes32 actual);
+    /// @notice A batch number is not the next one.
+    error NonSequentialBatch(uint256 expected, uint256 actual);
+    /// @notice A batch timestamp is not after the previous batch's.
+    error TimestampNotIncreasing(uint256 previous, uint256 current);
+    /// @notice A batch timestamp is in the future.
+    error TimestampInTheFuture(uint256 timestamp, uint256 blockTimestamp);
+    /// @notice A value that must be a BN254 field element is not below the modulus.
+    error NotAFieldElement(uint256 value);
+    /// @notice The L2->L1 logs are not a whole number of 88-byte logs, or there are too many.
+    error InvalidL2LogsLength(uint256 length);
+    /// @notice Too many published bytecodes in one batch or request.
+    error TooManyFactoryDeps(uint256 count);
+    /// @notice Batches claim more priority operations than the queue holds.
+    error NotEnoughPriorityOperations(uint256 claimed, uint256 available);
+    /// @notice A priority request past its deadline is still not included in a committed batch.
+    error PriorityOperationDeadlinePassed(uint256 priorityOpId, uint256 deadline);
+    /// @notice Proving more batches than are committed.
+    error CantProveUncommittedBatch(uint256 batchNumber);
+    /// @notice The number of proofs differs from the number of batches.
+    error ProofCountMismatch(uint256 batches, uint256 proofs);
+    /// @notice The verifier rejected a proof.
+    error InvalidProof(uint256 batchNumber);
+    /// @notice Executing a batch that is not proven yet.
+    error CantExecuteUnprovenBatch(uint256 batchNumber);
+    /// @notice Executing a batch before the execution delay has passed.
+    error ExecutionDelayNotPassed(uint256 batchNumber, uint256 executableAt);
+    /// @notice The priority operations rolling hash does not match the queue.
+    error PriorityOperationsRollingHashMismatch(bytes32 expected, bytes32 actual);
+    /// @notice Popping from an empty priority queue.
+    error PriorityQueueEmpty();
+    /// @notice Reverting below the executed batches.
+    error CantRevertExecutedBatch(uint256 newLastBatch, uint256 totalBatchesExecuted);
+    /// @notice Reverting to a batch beyond the committed ones.
+    error RevertBeyondCommitted(uint256 newLastBatch, uint256 totalBatchesCommitted);
+
+    // ---- mailbox ----
+    /// @notice `msg.value` does not cover the base cost plus the L2 value.
+    error MsgValueTooLow(uint256 required, uint256 provided);
+    /// @notice The declared gas per pubdata byte is not the required one.
+    error InvalidGasPerPubdata(uint256 value);
+    /// @notice The L2 gas limit is above `priorityTxMaxGasLimit`.
+    error TooMuchGas(uint256 gasLimit, uint256 max);
+    /// @notice The L2 gas limit does not cover the intrinsic gas of the transaction.
+    error NotEnoughGas(uint256 gasLimit, uint256 min);
+    /// @notice Factory dependencies are not supported by the EVM L2 (deploy with initcode).
+    error FactoryDepsNotSupported();
+    /// @notice Proving against a batch that is not executed.
+    error BatchNotExecuted(uint256 batchNumber);
+    /// @notice A Merkle path whose length is not the logs tree height.
+    error MerklePathLengthMismatch(uint256 length, uint256 expected);
+    /// @notice A leaf index outside the logs tree.
+    error MerkleIndexOutOfBounds(uint256 index);
+    /// @notice A log that hashes to the default (empty) leaf.
+    error DefaultLeafNotProvable();
+    /// @notice The stored logs root is zero.
+    error ZeroLogsRoot(uint256 batchNumber);
+    /// @notice The withdrawal was already finalized.
+    error WithdrawalAlreadyFinalized(uint256 batchNumber, uint256 messageIndex);
+    /// @notice The withdrawal message is malformed.
+    error InvalidWithdrawalMessage();
+    /// @notice The withdrawal message is not included in the batch.
+    error WithdrawalNotProven();
+    /// @notice Sending the withdrawn ETH failed.
+    error WithdrawalTransferFailed(address to, uint256 amount);
+}

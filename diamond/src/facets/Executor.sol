@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Base} from "./Base.sol";
+import {IExecutor} from "../interfaces/IExecutor.sol";
+import {PriorityQueueLib} from "../libraries/PriorityQueueLib.sol";
+import {L2LogsTree} from "../libraries/L2LogsTree.sol";
+import {PriorityQueue} from "../common/Storage.sol";
+import {CommitBatchInfo, PriorityOperation, StoredBatchInfo} from "../common/Types.sol";
+import {
+    BN254_SCALAR_FIELD,
+    COMMIT_TIMESTAMP_MAX_FUTURE_DRIFT,
+    EMPTY_STRING_KECCAK,
+    MAX_NEW_FACTORY_DEPS
+} from "../common/Config.sol";
+
+/// @title Executor facet (freezable; validators only)
+/// @notice Batches move through three counters, `executed <= verified <= committed`. Only the hash
+/// of each batch's `StoredBatchInfo` is stored; every call re-supplies the struct.
+contract ExecutorFacet is Base, IExecutor {
+    using PriorityQueueLib for PriorityQueue;
+
+    /// @inheritdoc IExecutor
+    function commitBatches(StoredBatchInfo calldata lastCommittedBatchData, CommitBatchInfo[] calldata newBatchesData)
+        external
+        nonReentrant
+        onlyValidator
+    {
+        uint256 n = newBatchesData.length;
+        if (n == 0) revert EmptyBatchList();
+        uint256 committed = s.totalBatchesCommitted;
+        _checkStored(committed, lastCommittedBatchData);
+
+        StoredBatchInfo memory prev = lastCommittedBatchData;
+        uint256 priorityTxs = s.priorityTxsInCommittedBatches[committed];
+        uint256 available = s.priorityQueue.tail;
+        bool recordCommitTime = s.executionDelay != 0;
+        for (uint256 i = 0; i < n; ++i) {
+            prev = _commitOneBatch(prev, newBatchesData[i]);
+            uint256 batchNumber = prev.batchNumber;
+            priorityTxs += prev.numberOfLayer1Txs;
+            if (priorityTxs > available) revert NotEnoughPriorityOperations(priorityTxs, available);
+            s.priorityTxsInCommittedBatches[batchNumber] = priorityTxs;
+            s.storedBatchHashes[batchNumber] = _hash(prev);
+            if (recordCommitTime) s.batchCommitTimestamps[batchNumber] = block.timestamp;
+            emit BlockCommit(batchNumber, prev.batchHash, prev.commitment);
+        }
+        s.totalBatchesCommitted = committed + n;
+
+        // Forced inclusion: after this commit, no request past its deadline may be left out.
+        if (priorityTxs < available) {
+            uint256 deadline = s.priorityQueue.data[priorityTxs].expirationTimestamp;
+            if (deadline < block.timestamp) revert PriorityOperationDeadlinePassed(priorityTxs, deadline);
+        }
+    }
+
+    /// @inheritdoc IExecutor
+    function proveBatches(
+        StoredBatchInfo calldata prevBatch,
+        StoredBatchInfo[] calldata committedBatches,
+        uint256[][] calldata proofs
+    ) external nonReentrant onlyValidator {
+        uint256 n = committedBatches.length;
+        if (n == 0) revert EmptyBatchList();
+        if (proofs.length != n) revert ProofCountMismatch(n, proofs.length);
+        uint256 verified = s.totalBatchesVerified;
+        uint256 committed = s.totalBatchesCommitted;
+        _checkStored(verified, prevBatch);
+
+        uint256[] memory inputs = new uint256[](4);
+        bytes32 oldCommitment = prevBatch.batchHash;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 batchNumber = verified + i + 1;
+            if (batchNumber > committed) revert CantProveUncommittedBatch(batchNumber);
+            StoredBatchInfo calldata batch = committedBatches[i];
+            _checkStored(batchNumber, batch);
+
+            inputs[0] = _fieldElement(uint256(oldCommitment));
+            inputs[1] = _fieldElement(uint256(batch.batchHash));
+            inputs[2] = uint256(batch.stateDiffHash) >> 128;
+            inputs[3] = uint256(batch.stateDiffHash) & type(uint128).max;
+            if (!s.verifier.verify(inputs, proofs[i])) revert InvalidProof(batchNumber);
+            oldCommitment = batch.batchHash;
+        }
+        s.totalBatchesVerified = verified + n;
+        emit BlocksVerification(verified, verified + n);
+    }
+
+    /// @inheritdoc IExecutor
+    function executeBatches(StoredBatchInfo[] calldata batchesData) external nonReentrant onlyValidator {
+        uint256 n = batchesData.length;
+        if (n == 0) revert EmptyBatchList();
+        uint256 executed = s.totalBatchesExecuted;
+        uint256 verified = s.totalBatchesVerified;
+        uint256 delay = s.executionDelay;
+        for (uint256 i = 0; i < n; ++i) {
+            StoredBatchInfo calldata batch = batchesData[i];
+            uint256 batchNumber = executed + i + 1;
+            if (batch.batchNumber != batchNumber) revert NonSequentialBatch(batchNumber, batch.batchNumber);
+            if (batchNumber > verified) revert CantExecuteUnprovenBatch(batchNumber);
+            _checkStored(batchNumber, batch);
+            if (delay != 0) {
+                uint256 committedAt = s.batchCommitTimestamps[batchNumber];
+                // Zero means committed before any delay was set: the delay does not apply.
+                if (committedAt != 0 && block.timestamp < committedAt + delay) {
+                    revert ExecutionDelayNotPassed(batchNumber, committedAt + delay);
+                }
+            }
+            bytes32 rolling = _popPriorityOperations(batch.numberOfLayer1Txs);
+            if (rolling != batch.priorityOperationsHash) {
+                revert PriorityOperationsRollingHashMismatch(batch.priorityOperationsHash, rolling);
+            }
+            s.l2LogsRootHashes[batchNumber] = batch.l2LogsTreeRoot;
+            delete s.batchCommitTimestamps[batchNumber];
+            emit BlockExecution(batchNumber, batch.batchHash, batch.commitment);
+        }
+        s.totalBatchesExecuted = executed + n;
+    }
+
+    /// @inheritdoc IExecutor
+    function revertBatches(uint256 newLastBatch) external nonReentrant onlyValidator {
+        uint256 committed = s.totalBatchesCommitted;
+        uint256 executed = s.totalBatchesExecuted;
+        if (newLastBatch < executed) revert CantRevertExecutedBatch(newLastBatch, executed);
+        if (newLastBatch > committed) revert RevertBeyondCommitted(newLastBatch, committed);
+        // Forget the reverted batches so no getter reports a batch that no longer exists.
+        for (uint256 b = newLastBatch + 1; b <= committed; ++b) {
+            delete s.storedBatchHashes[b];
+            delete s.priorityTxsInCommittedBatches[b];
+            delete s.batchCommitTimestamps[b];
+        }
+        if (newLastBatch < s.totalBatchesVerified) s.totalBatchesVerified = newLastBatch;
+        s.totalBatchesCommitted = newLastBatch;
+        emit BlocksRevert(newLastBatch, s.totalBatchesVerified, executed);
+    }
+
+    /// @dev Checks one new batch against its predecessor and returns its stored info.
+    function _commitOneBatch(StoredBatchInfo memory prev, CommitBatchInfo calldata b)
+        private
+        view
+        returns (StoredBatchInfo memory)
+    {
+        if (b.batchNumber != prev.batchNumber + 1) revert NonSequentialBatch(prev.batchNumber + 1, b.batchNumber);
+        if (b.timestamp <= prev.timestamp) revert TimestampNotIncreasing(prev.timestamp, b.timestamp);
+        if (b.timestamp > block.timestamp + COMMIT_TIMESTAMP_MAX_FUTURE_DRIFT) {
+            revert TimestampInTheFuture(b.timestamp, block.timestamp);
+        }
+        // Checked here, not only at prove: a commitment outside the field could never be proven.
+        _fieldElement(uint256(b.newStateCommitment));
+        if (b.publishedBytecodes.length > MAX_NEW_FACTORY_DEPS) revert TooManyFactoryDeps(b.publishedBytecodes.length);
+
+        bytes32 stateDiffHash = sha256(b.stateDiff);
+        bytes32 logsRoot = L2LogsTree.root(b.l2Logs);
+        bytes32 bytecodesHash = _bytecodesHash(b.publishedBytecodes);
+        bytes32 commitment = keccak256(
+            abi.encode(
+                b.batchNumber,
+                b.timestamp,
+                b.indexRepeatedStorageChanges,
+                b.newStateCommitment,
+                b.numberOfLayer1Txs,
+                b.priorityOperationsHash,
+                stateDiffHash,
+                logsRoot,
+                bytecodesHash
+            )
+        );
+        return StoredBatchInfo({
+            batchNumber: b.batchNumber,
+            batchHash: b.newStateCommitment,
+            indexRepeatedStorageChanges: b.indexRepeatedStorageChanges,
+            numberOfLayer1Txs: b.numberOfLayer1Txs,
+            priorityOperationsHash: b.priorityOperationsHash,
+            l2LogsTreeRoot: logsRoot,
+            timestamp: b.timestamp,
+            stateDiffHash: stateDiffHash,
+            commitment: commitment
+        });
+    }
+
+    function _popPriorityOperations(uint256 count) private returns (bytes32 rolling) {
+        rolling = EMPTY_STRING_KECCAK;
+        for (uint256 i = 0; i < count; ++i) {
+            PriorityOperation memory op = s.priorityQueue.popFront();
+            rolling = keccak256(abi.encode(rolling, op.canonicalTxHash));
+        }
+    }
+
+    function _checkStored(uint256 batchNumber, StoredBatchInfo memory info) private view {
+        bytes32 expected = s.storedBatchHashes[batchNumber];
+        bytes32 actual = _hash(info);
+        if (expected != actual) revert BatchHashMismatch(batchNumber, expected, actual);
+    }
+
+    function _hash(StoredBatchInfo memory info) private pure returns (bytes32) {
+        return keccak256(abi.encode(info));
+    }
+
+    function _bytecodesHash(bytes[] calldata bytecodes) private pure returns (bytes32) {
+        bytes32[] memory hashes = new bytes32[](bytecodes.length);
+        for (uint256 i = 0; i < bytecodes.length; ++i) {
+            hashes[i] = keccak256(bytecodes[i]);
+        }
+        return keccak256(abi.encodePacked(hashes));
+    }
+
+    function _fieldElement(uint256 value) private pure returns (uint256) {
+        if (value >= BN254_SCALAR_FIELD) revert NotAFieldElement(value);
+        return value;
+    }
+}

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title A proof verifier the Executor calls from `proveBatches`
+/// @notice For one batch the public inputs are, in order: old state commitment, new state
+/// commitment, high 128 bits and low 128 bits of SHA-256(state diff). Each is below the BN254
+/// scalar field modulus (the Executor checks this before calling).
+interface IVerifier {
+    /// @notice Whether `proof` proves the statement with these public inputs.
+    /// @dev May revert instead of returning false; the Executor treats both as rejection.
+    /// @param publicInputs The public inputs, as field elements.
+    /// @param proof The proof words (format defined by the verifier, see docs/proof.md).
+    /// @return True if the proof is valid.
+    function verify(uint256[] calldata publicInputs, uint256[] calldata proof) external view returns (bool);
+
+    /// @notice A hash identifying the verifying key(s) this verifier checks against.
+    /// @return The key hash.
+    function verificationKeyHash() external view returns (bytes32);
+}

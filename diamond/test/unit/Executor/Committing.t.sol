@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ExecutorShared} from "./_Shared.t.sol";
+import {IExecutor} from "../../../src/interfaces/IExecutor.sol";
+import {IRollupErrors} from "../../../src/common/Errors.sol";
+import {CommitBatchInfo, StoredBatchInfo} from "../../../src/common/Types.sol";
+import {MerkleHelper} from "../../utils/MerkleHelper.sol";
+
+contract CommittingTest is ExecutorShared {
+    function test_CommitOneBatch() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        StoredBatchInfo memory expected = storedInfo(c);
+        vm.expectEmit(address(chain));
+        emit IExecutor.BlockCommit(1, expected.batchHash, expected.commitment);
+        commitOne(c);
+        vm.assertEq(chain.getTotalBatchesCommitted(), 1, "committed");
+        vm.assertEq(chain.storedBatchHash(1), keccak256(abi.encode(expected)), "stored hash");
+        vm.assertEq(expected.stateDiffHash, sha256(c.stateDiff), "state diff SHA-256 is stored");
+    }
+
+    function test_CommitTenBatchesInOneCall() public {
+        commitMany(10);
+        vm.assertEq(chain.getTotalBatchesCommitted(), 10, "ten committed");
+        for (uint256 i = 1; i <= 10; ++i) {
+            vm.assertEq(chain.storedBatchHash(i), keccak256(abi.encode(batches[i])), "hash chain");
+        }
+    }
+
+    function test_CommitWithLogsStoresTheirRoot() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.l2Logs = bytes.concat(
+            MerkleHelper.packLog(0, true, 0, address(0x8008), bytes32(uint256(1)), bytes32(uint256(2))),
+            MerkleHelper.packLog(0, true, 3, address(0x8008), bytes32(uint256(3)), bytes32(uint256(4)))
+        );
+        StoredBatchInfo memory info = commitOne(c);
+        (bytes32 root,) = MerkleHelper.rootAndPath(MerkleHelper.leavesOf(c.l2Logs), 0);
+        vm.assertEq(info.l2LogsTreeRoot, root, "root of the published logs");
+        vm.assertEq(chain.storedBatchHash(1), keccak256(abi.encode(info)), "on-chain root agrees with naive tree");
+    }
+
+    function test_RevertWhen_CommitByNonValidator() public {
+        CommitBatchInfo[] memory list = single(nextCommit(lastBatch()));
+        StoredBatchInfo memory prev = lastBatch();
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.NotValidator.selector, stranger));
+        vm.prank(stranger);
+        chain.commitBatches(prev, list);
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.NotValidator.selector, governor));
+        vm.prank(governor);
+        chain.commitBatches(prev, list);
+    }
+
+    function test_RevertWhen_CommitEmptyList() public {
+        StoredBatchInfo memory prev = lastBatch();
+        vm.expectRevert(IRollupErrors.EmptyBatchList.selector);
+        vm.prank(validator);
+        chain.commitBatches(prev, new CommitBatchInfo[](0));
+    }
+
+    function test_RevertWhen_PreviousBatchHashWrong() public {
+        StoredBatchInfo memory prev = lastBatch();
+        prev.commitment = bytes32(uint256(1));
+        CommitBatchInfo[] memory list = single(nextCommit(lastBatch()));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IRollupErrors.BatchHashMismatch.selector,
+                0,
+                keccak256(abi.encode(lastBatch())),
+                keccak256(abi.encode(prev))
+            )
+        );
+        vm.prank(validator);
+        chain.commitBatches(prev, list);
+    }
+
+    function test_RevertWhen_BatchNumberSkips() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.batchNumber = 2;
+        expectCommitRevert(c, abi.encodeWithSelector(IRollupErrors.NonSequentialBatch.selector, 1, 2));
+    }
+
+    function test_RevertWhen_BatchRecommitted() public {
+        commitOne(nextCommit(lastBatch()));
+        CommitBatchInfo memory again = nextCommit(batches[0]);
+        CommitBatchInfo[] memory list = single(again);
+        StoredBatchInfo memory genesis = batches[0];
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IRollupErrors.BatchHashMismatch.selector,
+                1,
+                keccak256(abi.encode(batches[1])),
+                keccak256(abi.encode(genesis))
+            )
+        );
+        vm.prank(validator);
+        chain.commitBatches(genesis, list);
+    }
+
+    function test_RevertWhen_SecondBatchOutOfOrderInOneCall() public {
+        CommitBatchInfo[] memory list = new CommitBatchInfo[](2);
+        list[0] = nextCommit(lastBatch());
+        list[1] = nextCommit(storedInfo(list[0]));
+        list[1].batchNumber = 3;
+        StoredBatchInfo memory prev = lastBatch();
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.NonSequentialBatch.selector, 2, 3));
+        vm.prank(validator);
+        chain.commitBatches(prev, list);
+    }
+
+    function test_RevertWhen_TimestampNotIncreasing() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.timestamp = uint64(GENESIS_TIMESTAMP);
+        expectCommitRevert(
+            c, abi.encodeWithSelector(IRollupErrors.TimestampNotIncreasing.selector, GENESIS_TIMESTAMP, GENESIS_TIMESTAMP)
+        );
+    }
+
+    function test_RevertWhen_TimestampInTheFuture() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.timestamp = uint64(block.timestamp + 15 minutes + 1);
+        expectCommitRevert(
+            c, abi.encodeWithSelector(IRollupErrors.TimestampInTheFuture.selector, c.timestamp, block.timestamp)
+        );
+    }
+
+    function test_TimestampAtDriftBoundIsAccepted() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.timestamp = uint64(block.timestamp + 15 minutes);
+        commitOne(c);
+        vm.assertEq(chain.getTotalBatchesCommitted(), 1, "accepted at the bound");
+    }
+
+    function test_RevertWhen_StateCommitmentNotAFieldElement() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        uint256 r = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+        c.newStateCommitment = bytes32(r);
+        expectCommitRevert(c, abi.encodeWithSelector(IRollupErrors.NotAFieldElement.selector, r));
+    }
+
+    function test_RevertWhen_LogsNotMultipleOf88() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.l2Logs = new bytes(89);
+        expectCommitRevert(c, abi.encodeWithSelector(IRollupErrors.InvalidL2LogsLength.selector, 89));
+    }
+
+    function test_RevertWhen_TooManyLogs() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.l2Logs = new bytes(88 * 16_385);
+        expectCommitRevert(c, abi.encodeWithSelector(IRollupErrors.InvalidL2LogsLength.selector, 88 * 16_385));
+    }
+
+    function test_RevertWhen_TooManyPublishedBytecodes() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.publishedBytecodes = new bytes[](33);
+        expectCommitRevert(c, abi.encodeWithSelector(IRollupErrors.TooManyFactoryDeps.selector, 33));
+    }
+
+    function test_RevertWhen_ClaimsMorePriorityOpsThanQueued() public {
+        deposit(user, 1 ether);
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.numberOfLayer1Txs = 2;
+        expectCommitRevert(c, abi.encodeWithSelector(IRollupErrors.NotEnoughPriorityOperations.selector, 2, 1));
+    }
+}

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "./Test.sol";
+import {TestVerifier} from "./TestVerifier.sol";
+import {MerkleHelper} from "./MerkleHelper.sol";
+import {DiamondProxy} from "../../src/DiamondProxy.sol";
+import {DiamondInit, InitializeData} from "../../src/DiamondInit.sol";
+import {AdminFacet} from "../../src/facets/Admin.sol";
+import {ExecutorFacet} from "../../src/facets/Executor.sol";
+import {MailboxFacet} from "../../src/facets/Mailbox.sol";
+import {GettersFacet} from "../../src/facets/Getters.sol";
+import {IRollupChain} from "../../src/interfaces/IRollupChain.sol";
+import {IAdmin} from "../../src/interfaces/IAdmin.sol";
+import {IExecutor} from "../../src/interfaces/IExecutor.sol";
+import {IMailbox} from "../../src/interfaces/IMailbox.sol";
+import {IGetters} from "../../src/interfaces/IGetters.sol";
+import {IVerifier} from "../../src/interfaces/IVerifier.sol";
+import {
+    Action,
+    CommitBatchInfo,
+    DiamondCutData,
+    FacetCut,
+    FeeParams,
+    L2CanonicalTransaction,
+    PubdataPricingMode,
+    StoredBatchInfo
+} from "../../src/common/Types.sol";
+
+/// @title Deploys the whole suite behind a proxy and drives batches through it
+abstract contract Fixture is Test {
+    address internal governor = makeAddr("governor");
+    address internal admin = makeAddr("admin");
+    address internal validator = makeAddr("validator");
+    address internal stranger = makeAddr("stranger");
+    address internal user = makeAddr("user");
+
+    uint256 internal constant L2_CHAIN_ID = 270;
+    bytes32 internal constant GENESIS_COMMITMENT = bytes32(uint256(0x1234));
+    bytes32 internal constant GENESIS_STATE = bytes32(uint256(0xabcdef));
+    uint256 internal constant GENESIS_TIMESTAMP = 1_000;
+    uint256 internal constant DEADLINE = 1 days;
+    bytes32 internal constant EMPTY_KECCAK = keccak256("");
+
+    IRollupChain internal chain;
+    TestVerifier internal verifier;
+    AdminFacet internal adminFacet;
+    ExecutorFacet internal executorFacet;
+    MailboxFacet internal mailboxFacet;
+    GettersFacet internal gettersFacet;
+    DiamondInit internal diamondInit;
+
+    /// @dev Stored infos of every committed batch, by number (index 0 = genesis).
+    StoredBatchInfo[] internal batches;
+
+    function makeAddr(string memory name) internal returns (address a) {
+        a = address(uint160(uint256(keccak256(bytes(name)))));
+        vm.label(a, name);
+    }
+
+    function setUp() public virtual {
+        vm.warp(1_700_000_000);
+        verifier = new TestVerifier();
+        adminFacet = new AdminFacet();
+        executorFacet = new ExecutorFacet();
+        mailboxFacet = new MailboxFacet();
+        gettersFacet = new GettersFacet();
+        diamondInit = new DiamondInit();
+        DiamondCutData memory cut = DiamondCutData({
+            facetCuts: facetCuts(),
+            initAddress: address(diamondInit),
+            initCalldata: abi.encodeCall(DiamondInit.initialize, (initData()))
+        });
+        chain = IRollupChain(address(new DiamondProxy(block.chainid, cut)));
+        batches.push(genesisInfo());
+    }
+
+    function defaultFeeParams() internal pure returns (FeeParams memory) {
+        return FeeParams({
+            pubdataPricingMode: PubdataPricingMode.Rollup,
+            batchOverheadL1Gas: 1_000_000,
+            maxPubdataPerBatch: 120_000,
+            maxL2GasPerBatch: 80_000_000,
+            priorityTxMaxPubdata: 99_000,
+            minimalL2GasPrice: 250_000_000
+        });
+    }
+
+    function initData() internal view returns (InitializeData memory d) {
+        address[] memory validators = new address[](1);
+        validators[0] = validator;
+        d = InitializeData({
+            verifier: IVerifier(address(verifier)),
+            governor: governor,
+            admin: admin,
+            validators: validators,
+            l2ChainId: L2_CHAIN_ID,
+            genesisBatchHash: GENESIS_STATE,
+            genesisIndexRepeatedStorageChanges: 1,
+            genesisBatchCommitment: GENESIS_COMMITMENT,
+            genesisBatchTimestamp: GENESIS_TIMESTAMP,
+            priorityTxMaxGasLimit: 72_000_000,
+            feeParams: defaultFeeParams(),
+            executionDelay: 0,
+            priorityTxDeadline: DEADLINE,
+            protocolVersion: 1
+        });
+    }
+
+    function genesisInfo() internal pure returns (StoredBatchInfo memory) {
+        return StoredBatchInfo({
+            batchNumber: 0,
+            batchHash: GENESIS_STATE,
+            indexRepeatedStorageChanges: 1,
+            numberOfLayer1Txs: 0,
+            priorityOperationsHash: EMPTY_KECCAK,
+            l2LogsTreeRoot: bytes32(0),
+            timestamp: GENESIS_TIMESTAMP,
+            stateDiffHash: bytes32(0),
+            commitment: GENESIS_COMMITMENT
+        });
+    }
+
+    // ---- selectors ----
+
+    function adminSelectors() internal pure returns (bytes4[] memory s) {
+        s = new bytes4[](12);
+        s[0] = IAdmin.setPendingGovernor.selector;
+        s[1] = IAdmin.acceptGovernor.selector;
+        s[2] = IAdmin.setPendingAdmin.selector;
+        s[3] = IAdmin.acceptAdmin.selector;
+        s[4] = IAdmin.setValidator.selector;
+        s[5] = IAdmin.setPriorityTxMaxGasLimit.selector;
+        s[6] = IAdmin.changeFeeParams.selector;
+        s[7] = IAdmin.setExecutionDelay.selector;
+        s[8] = IAdmin.setPriorityTxDeadline.selector;
+        s[9] = IAdmin.executeUpgrade.selector;
+        s[10] = IAdmin.freezeDiamond.selector;
+        s[11] = IAdmin.unfreezeDiamond.selector;
+    }
+
+    function executorSelectors() internal pure returns (bytes4[] memory s) {
+        s = new bytes4[](4);
+        s[0] = IExecutor.commitBatches.selector;
+        s[1] = IExecutor.proveBatches.selector;
+        s[2] = IExecutor.executeBatches.selector;
+        s[3] = IExecutor.revertBatches.selector;
+    }
+
+    function mailboxSelectors() internal pure returns (bytes4[] memory s) {
+        s = new bytes4[](5);
+        s[0] = IMailbox.requestL2Transaction.selector;
+        s[1] = IMailbox.l2TransactionBaseCost.selector;
+        s[2] = IMailbox.proveL2MessageInclusion.selector;
+        s[3] = IMailbox.proveL2LogInclusion.selector;
+        s[4] = IMailbox.finalizeEthWithdrawal.selector;
+    }
+
+    function gettersSelectors() internal pure returns (bytes4[] memory s) {
+        s = new bytes4[](32);
+        s[0] = IGetters.getVerifier.selector;
+        s[1] = IGetters.getGovernor.selector;
+        s[2] = IGetters.getPendingGovernor.selector;
+        s[3] = IGetters.getAdmin.selector;
+        s[4] = IGetters.getPendingAdmin.selector;
+        s[5] = IGetters.isValidator.selector;
+        s[6] = IGetters.getL2ChainId.selector;
+        s[7] = IGetters.getProtocolVersion.selector;
+        s[8] = IGetters.getTotalBatchesCommitted.selector;
+        s[9] = IGetters.getTotalBatchesVerified.selector;
+        s[10] = IGetters.getTotalBatchesExecuted.selector;
+        s[11] = IGetters.storedBatchHash.selector;
+        s[12] = IGetters.l2LogsRootHash.selector;
+        s[13] = IGetters.getBatchCommitTimestamp.selector;
+        s[14] = IGetters.getTotalPriorityTxs.selector;
+        s[15] = IGetters.getFirstUnprocessedPriorityTx.selector;
+        s[16] = IGetters.getFirstUncommittedPriorityTx.selector;
+        s[17] = IGetters.getPriorityQueueSize.selector;
+        s[18] = IGetters.priorityQueueFrontOperation.selector;
+        s[19] = IGetters.getPriorityOperation.selector;
+        s[20] = IGetters.getPriorityTxMaxGasLimit.selector;
+        s[21] = IGetters.getFeeParams.selector;
+        s[22] = IGetters.getExecutionDelay.selector;
+        s[23] = IGetters.getPriorityTxDeadline.selector;
+        s[24] = IGetters.isDiamondStorageFrozen.selector;
+        s[25] = IGetters.isEthWithdrawalFinalized.selector;
+        s[26] = IGetters.facets.selector;
+        s[27] = IGetters.facetFunctionSelectors.selector;
+        s[28] = IGetters.facetAddresses.selector;
+        s[29] = IGetters.facetAddress.selector;
+        s[30] = IGetters.isFunctionFreezable.selector;
+        s[31] = IGetters.isFacetFreezable.selector;
+    }
+
+    function facetCuts() internal view returns (FacetCut[] memory cuts) {
+        cuts = new FacetCut[](4);
+        cuts[0] = FacetCut(address(adminFacet), Action.Add, false, adminSelectors());
+        cuts[1] = FacetCut(address(gettersFacet), Action.Add, false, gettersSelectors());
+        cuts[2] = FacetCut(address(executorFacet), Action.Add, true, executorSelectors());
+        cuts[3] = FacetCut(address(mailboxFacet), Action.Add, true, mailboxSelectors());
+    }
+
+    // ---- batches ----
+
+    /// @dev A commit info for the batch after `prev` with a distinct state and diff.
+    function nextCommit(StoredBatchInfo memory prev) internal view returns (CommitBatchInfo memory c) {
+        uint64 n = prev.batchNumber + 1;
+        c.batchNumber = n;
+        c.timestamp = uint64(prev.timestamp + 1 > block.timestamp ? prev.timestamp + 1 : block.timestamp - 100 + n);
+        c.indexRepeatedStorageChanges = prev.indexRepeatedStorageChanges + 2;
+        c.newStateCommitment = bytes32(uint256(keccak256(abi.encode("state", n))) >> 8);
+        c.priorityOperationsHash = EMPTY_KECCAK;
+        c.stateDiff = abi.encodePacked("diff", n);
+        c.l2Logs = "";
+        c.publishedBytecodes = new bytes[](0);
+    }
+
+    /// @dev What the Executor stores for `c` (recomputed independently of the facet).
+    function storedInfo(CommitBatchInfo memory c) internal pure returns (StoredBatchInfo memory) {
+        bytes32 logsRoot = MerkleHelper.emptyRoot();
+        // The full naive tree costs 16k words of memory: only build it when there are logs.
+        if (c.l2Logs.length > 0) (logsRoot,) = MerkleHelper.rootAndPath(MerkleHelper.leavesOf(c.l2Logs), 0);
+        bytes32 diffHash = sha256(c.stateDiff);
+        bytes32[] memory codeHashes = new bytes32[](c.publishedBytecodes.length);
+        for (uint256 i = 0; i < codeHashes.length; ++i) {
+            codeHashes[i] = keccak256(c.publishedBytecodes[i]);
+        }
+        bytes32 commitment = keccak256(
+            abi.encode(
+                c.batchNumber,
+                c.timestamp,
+                c.indexRepeatedStorageChanges,
+                c.newStateCommitment,
+                c.numberOfLayer1Txs,
+                c.priorityOperationsHash,
+                diffHash,
+                logsRoot,
+                keccak256(abi.encodePacked(codeHashes))
+            )
+        );
+        return StoredBatchInfo({
+            batchNumber: c.batchNumber,
+            batchHash: c.newStateCommitment,
+            indexRepeatedStorageChanges: c.indexRepeatedStorageChanges,
+            numberOfLayer1Txs: c.numberOfLayer1Txs,
+            priorityOperationsHash: c.priorityOperationsHash,
+            l2LogsTreeRoot: logsRoot,
+            timestamp: c.timestamp,
+            stateDiffHash: diffHash,
+            commitment: commitment
+        });
+    }
+
+    function lastBatch() internal view returns (StoredBatchInfo memory) {
+        return batches[batches.length - 1];
+    }
+
+    function commitOne(CommitBatchInfo memory c) internal returns (StoredBatchInfo memory info) {
+        CommitBatchInfo[] memory list = new CommitBatchInfo[](1);
+        list[0] = c;
+        vm.prank(validator);
+        chain.commitBatches(lastBatch(), list);
+        info = storedInfo(c);
+        batches.push(info);
+    }
+
+    /// @dev Commits `k` empty batches in one call.
+    function commitMany(uint256 k) internal {
+        CommitBatchInfo[] memory list = new CommitBatchInfo[](k);
+        StoredBatchInfo memory prev = lastBatch();
+        for (uint256 i = 0; i < k; ++i) {
+            list[i] = nextCommit(prev);
+            prev = storedInfo(list[i]);
+        }
+        vm.prank(validator);
+        chain.commitBatches(lastBatch(), list);
+        for (uint256 i = 0; i < k; ++i) {
+            batches.push(storedInfo(list[i]));
+        }
+    }
+
+    function publicInputs(StoredBatchInfo memory prev, StoredBatchInfo memory b)
+        internal
+        pure
+        returns (uint256[] memory inputs)
+    {
+        inputs = new uint256[](4);
+        inputs[0] = uint256(prev.batchHash);
+        inputs[1] = uint256(b.batchHash);
+        inputs[2] = uint256(b.stateDiffHash) >> 128;
+        inputs[3] = uint256(b.stateDiffHash) & type(uint128).max;
+    }
+
+    /// @dev Batches `(from, to]` and their valid test proofs.
+    function proofsFor(uint256 from, uint256 to)
+        internal
+        view
+        returns (StoredBatchInfo[] memory list, uint256[][] memory proofs)
+    {
+        list = new StoredBatchInfo[](to - from);
+        proofs = new uint256[][](to - from);
+        for (uint256 i = 0; i < to - from; ++i) {
+            list[i] = batches[from + i + 1];
+            proofs[i] = verifier.proofFor(publicInputs(batches[from + i], list[i]));
+        }
+    }
+
+    function proveUpTo(uint256 to) internal {
+        uint256 from = chain.getTotalBatchesVerified();
+        (StoredBatchInfo[] memory list, uint256[][] memory proofs) = proofsFor(from, to);
+        vm.prank(validator);
+        chain.proveBatches(batches[from], list, proofs);
+    }
+
+    function executeUpTo(uint256 to) internal {
+        uint256 from = chain.getTotalBatchesExecuted();
+        StoredBatchInfo[] memory list = new StoredBatchInfo[](to - from);
+        for (uint256 i = 0; i < to - from; ++i) {
+            list[i] = batches[from + i + 1];
+        }
+        vm.prank(validator);
+        chain.executeBatches(list);
+    }
+
+    // ---- priority requests ----
+
+    /// @dev A deposit of `amount` to `to` from `user` (an EOA: origin == sender).
+    function deposit(address to, uint256 amount) internal returns (bytes32 txHash) {
+        uint256 gasLimit = 300_000;
+        uint256 cost = chain.l2TransactionBaseCost(tx.gasprice, gasLimit, 800);
+        vm.deal(user, user.balance + cost + amount);
+        vm.prank(user, user);
+        txHash = chain.requestL2Transaction{value: cost + amount}(to, amount, "", gasLimit, 800, new bytes[](0), address(0));
+    }
+
+    function rollingHash(bytes32[] memory hashes) internal pure returns (bytes32 h) {
+        h = keccak256("");
+        for (uint256 i = 0; i < hashes.length; ++i) {
+            h = keccak256(abi.encode(h, hashes[i]));
+        }
+    }
+}

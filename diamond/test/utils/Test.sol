@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @notice Log entry returned by `getRecordedLogs`.
+struct VmLog {
+    bytes32[] topics;
+    bytes data;
+    address emitter;
+}
+
+/// @notice The forge cheatcodes our tests use (forge serves them at the HEVM address).
+interface Vm {
+    function prank(address sender) external;
+    function prank(address sender, address origin) external;
+    function startPrank(address sender) external;
+    function startPrank(address sender, address origin) external;
+    function stopPrank() external;
+    function warp(uint256 timestamp) external;
+    function roll(uint256 blockNumber) external;
+    function deal(address account, uint256 balance) external;
+    function txGasPrice(uint256 gasPrice) external;
+    function chainId(uint256 chainId) external;
+    function etch(address target, bytes calldata code) external;
+    function assume(bool condition) external pure;
+    function addr(uint256 privateKey) external pure returns (address);
+    function label(address account, string calldata name) external;
+    function load(address target, bytes32 slot) external view returns (bytes32);
+    function expectRevert() external;
+    function expectRevert(bytes4 selector) external;
+    function expectRevert(bytes calldata revertData) external;
+    function expectEmit() external;
+    function expectEmit(address emitter) external;
+    function recordLogs() external;
+    function getRecordedLogs() external returns (VmLog[] memory);
+    function startSnapshotGas(string calldata name) external;
+    function stopSnapshotGas() external returns (uint256 gasUsed);
+
+    function assertTrue(bool condition, string calldata error) external pure;
+    function assertFalse(bool condition, string calldata error) external pure;
+    function assertEq(bool left, bool right, string calldata error) external pure;
+    function assertEq(uint256 left, uint256 right, string calldata error) external pure;
+    function assertEq(address left, address right, string calldata error) external pure;
+    function assertEq(bytes32 left, bytes32 right, string calldata error) external pure;
+    function assertEq(bytes calldata left, bytes calldata right, string calldata error) external pure;
+    function assertLe(uint256 left, uint256 right, string calldata error) external pure;
+    function assertGe(uint256 left, uint256 right, string calldata error) external pure;
+}
+
+/// @title Minimal base for forge tests: cheatcodes, `bound`, and invariant targets
+/// @dev Our own small replacement for forge-std, which is not on the package registries we use.
+abstract contract Test {
+    Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    address[] private _targetContracts;
+
+    /// @dev Maps `x` into `[min, max]` uniformly enough for fuzzing, keeping small values small.
+    function bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
+        require(min <= max, "bound: min > max");
+        uint256 size = max - min;
+        if (size == type(uint256).max) return x;
+        return min + (x % (size + 1));
+    }
+
+    /// @dev Registers a handler for invariant runs.
+    function targetContract(address target) internal {
+        _targetContracts.push(target);
+    }
+
+    /// @notice Read by forge's invariant runner.
+    function targetContracts() public view returns (address[] memory) {
+        return _targetContracts;
+    }
+}

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-/// @title Naive full-tree Merkle builder, independent of the contracts' L2LogsTree
-/// @notice Pads the leaves to 2^height with the default leaf and hashes every level.
+/// @title Merkle builder for tests, written apart from the contracts' L2LogsTree
+/// @notice Same tree (height 14, default leaf for unused slots), built level by level.
 library MerkleHelper {
     bytes32 internal constant DEFAULT_LEAF = keccak256(new bytes(88));
     uint256 internal constant HEIGHT = 14;
@@ -16,23 +16,33 @@ library MerkleHelper {
     }
 
     /// @notice Root of the tree over `leaves` and the path of leaf `index`.
+    /// @dev Pads the leaves to the next power of two, hashes those levels fully, then climbs
+    /// with the hash of an empty subtree as the right sibling.
     function rootAndPath(bytes32[] memory leaves, uint256 index)
         internal
         pure
         returns (bytes32 root, bytes32[] memory path)
     {
-        uint256 width = 1 << HEIGHT;
+        uint256 width = 1;
+        while (width < leaves.length) width <<= 1;
         bytes32[] memory level = new bytes32[](width);
         for (uint256 i = 0; i < width; ++i) {
             level[i] = i < leaves.length ? leaves[i] : DEFAULT_LEAF;
         }
+        bytes32 empty = DEFAULT_LEAF;
         path = new bytes32[](HEIGHT);
         for (uint256 h = 0; h < HEIGHT; ++h) {
-            path[h] = level[index ^ 1];
-            width /= 2;
-            for (uint256 i = 0; i < width; ++i) {
-                level[i] = keccak256(abi.encodePacked(level[2 * i], level[2 * i + 1]));
+            uint256 sibling = index ^ 1;
+            path[h] = sibling < width ? level[sibling] : empty;
+            if (width == 1) {
+                level[0] = keccak256(abi.encodePacked(level[0], empty));
+            } else {
+                width /= 2;
+                for (uint256 i = 0; i < width; ++i) {
+                    level[i] = keccak256(abi.encodePacked(level[2 * i], level[2 * i + 1]));
+                }
             }
+            empty = keccak256(abi.encodePacked(empty, empty));
             index /= 2;
         }
         root = level[0];

@@ -46,12 +46,19 @@ interface Vm {
     function assertGe(uint256 left, uint256 right, string calldata error) external pure;
 }
 
+/// @notice A contract and the selectors of it that invariant runs may call.
+struct FuzzSelector {
+    address addr;
+    bytes4[] selectors;
+}
+
 /// @title Minimal base for forge tests: cheatcodes, `bound`, and invariant targets
 /// @dev Our own small replacement for forge-std, which is not on the package registries we use.
 abstract contract Test {
     Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
     address[] private _targetContracts;
+    FuzzSelector[] private _targetSelectors;
 
     /// @dev Maps `x` into `[min, max]` uniformly enough for fuzzing, keeping small values small.
     function bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
@@ -64,6 +71,16 @@ abstract contract Test {
     /// @dev Registers a handler for invariant runs.
     function targetContract(address target) internal {
         _targetContracts.push(target);
+    }
+
+    /// @dev Restricts invariant calls on `target` to `selectors`.
+    function targetSelector(address target, bytes4[] memory selectors) internal {
+        _targetSelectors.push(FuzzSelector(target, selectors));
+    }
+
+    /// @notice Read by forge's invariant runner.
+    function targetSelectors() public view returns (FuzzSelector[] memory) {
+        return _targetSelectors;
     }
 
     /// @notice Read by forge's invariant runner.

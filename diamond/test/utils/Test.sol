@@ -32,8 +32,7 @@ interface Vm {
     function expectEmit(address emitter) external;
     function recordLogs() external;
     function getRecordedLogs() external returns (VmLog[] memory);
-    function startSnapshotGas(string calldata name) external;
-    function stopSnapshotGas() external returns (uint256 gasUsed);
+    function snapshotGasLastCall(string calldata name) external returns (uint256 gasUsed);
 
     function assertTrue(bool condition, string calldata error) external pure;
     function assertFalse(bool condition, string calldata error) external pure;

@@ -1,0 +1,197 @@
+//! What `commitBatches` computes, in Rust: the stored batch info of a commit, its commitment,
+//! and the per-batch L2->L1 logs tree (root and inclusion paths).
+//!
+//! These must agree byte for byte with `ExecutorFacet` and `L2LogsTree`; the integration tests
+//! commit batches on a real EVM and compare.
+
+use crate::bindings::IRollupChain::{CommitBatchInfo, L2Log, StoredBatchInfo};
+use alloy::primitives::{keccak256, B256, U256};
+use alloy::sol_types::SolValue;
+use sha2::{Digest, Sha256};
+
+/// Height of the L2->L1 logs tree; proofs have exactly this many hashes.
+pub const L2_TO_L1_LOGS_TREE_HEIGHT: usize = 14;
+/// Size of one packed L2->L1 log.
+pub const L2_TO_L1_LOG_SERIALIZE_SIZE: usize = 88;
+/// Most logs one batch may publish.
+pub const MAX_L2_TO_L1_LOGS: usize = 1 << L2_TO_L1_LOGS_TREE_HEIGHT;
+/// BN254 scalar field modulus: state commitments and proof inputs must be below it.
+pub const BN254_SCALAR_FIELD: U256 = U256::from_be_slice(&[
+    0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45, 0xb6, 0x81, 0x81, 0x58, 0x5d,
+    0x28, 0x33, 0xe8, 0x48, 0x79, 0xb9, 0x70, 0x91, 0x43, 0xe1, 0xf5, 0x93, 0xf0, 0x00, 0x00, 0x01,
+]);
+
+/// `keccak256("")`: the priority operations rolling hash of a batch without any.
+pub fn empty_rolling_hash() -> B256 {
+    keccak256([])
+}
+
+/// Extends a priority operations rolling hash by one canonical transaction hash.
+pub fn roll_priority_hash(rolling: B256, canonical_tx_hash: B256) -> B256 {
+    keccak256((rolling, canonical_tx_hash).abi_encode())
+}
+
+/// The packed 88-byte form of a log: shard, isService, txNumber, sender, key, value.
+pub fn pack_log(log: &L2Log) -> [u8; L2_TO_L1_LOG_SERIALIZE_SIZE] {
+    let mut out = [0u8; L2_TO_L1_LOG_SERIALIZE_SIZE];
+    out[0] = log.l2ShardId;
+    out[1] = u8::from(log.isService);
+    out[2..4].copy_from_slice(&log.txNumberInBatch.to_be_bytes());
+    out[4..24].copy_from_slice(log.sender.as_slice());
+    out[24..56].copy_from_slice(log.key.as_slice());
+    out[56..88].copy_from_slice(log.value.as_slice());
+    out
+}
+
+/// Concatenated packed logs, as `CommitBatchInfo.l2Logs` carries them.
+pub fn pack_logs(logs: &[L2Log]) -> Vec<u8> {
+    logs.iter().flat_map(pack_log).collect()
+}
+
+fn hash_pair(a: &B256, b: &B256) -> B256 {
+    let mut buf = [0u8; 64];
+    buf[..32].copy_from_slice(a.as_slice());
+    buf[32..].copy_from_slice(b.as_slice());
+    keccak256(buf)
+}
+
+/// Hash of an unused leaf: `keccak256(new bytes(88))`.
+pub fn default_leaf() -> B256 {
+    keccak256([0u8; L2_TO_L1_LOG_SERIALIZE_SIZE])
+}
+
+/// The logs tree of one batch: leaves are keccak of packed logs, in emission order.
+#[derive(Debug, Clone)]
+pub struct L2LogsTree {
+    /// `levels[0]` are the leaves; `levels[h]` the nodes at height `h` that cover a real leaf.
+    levels: Vec<Vec<B256>>,
+    /// `empty[h]`: root of an empty subtree of height `h`.
+    empty: Vec<B256>,
+}
+
+impl L2LogsTree {
+    /// Builds the tree over packed logs (a whole number of 88-byte logs, at most 16,384).
+    pub fn from_packed(logs: &[u8]) -> Result<Self, BatchError> {
+        if logs.len() % L2_TO_L1_LOG_SERIALIZE_SIZE != 0
+            || logs.len() / L2_TO_L1_LOG_SERIALIZE_SIZE > MAX_L2_TO_L1_LOGS
+        {
+            return Err(BatchError::InvalidLogsLength { length: logs.len() });
+        }
+        let leaves: Vec<B256> = logs.chunks(L2_TO_L1_LOG_SERIALIZE_SIZE).map(keccak256).collect();
+        let mut empty = vec![default_leaf()];
+        let mut levels = vec![leaves];
+        for h in 0..L2_TO_L1_LOGS_TREE_HEIGHT {
+            let below = &levels[h];
+            let next: Vec<B256> = below
+                .chunks(2)
+                .map(|pair| hash_pair(&pair[0], pair.get(1).unwrap_or(&empty[h])))
+                .collect();
+            empty.push(hash_pair(&empty[h], &empty[h]));
+            levels.push(next);
+        }
+        Ok(Self { levels, empty })
+    }
+
+    /// Builds the tree over logs.
+    pub fn new(logs: &[L2Log]) -> Self {
+        // Packing never yields a bad length unless there are too many logs, which the
+        // sequencer's seal criteria prevent; treat that as a programming error in debug builds.
+        Self::from_packed(&pack_logs(logs)).unwrap_or_else(|_| {
+            debug_assert!(false, "more than {MAX_L2_TO_L1_LOGS} logs in one batch");
+            Self { levels: vec![vec![]], empty: vec![default_leaf()] }
+        })
+    }
+
+    /// The root L1 stores for the batch.
+    pub fn root(&self) -> B256 {
+        match self.levels.last().and_then(|top| top.first()) {
+            Some(root) => *root,
+            None => self.empty[L2_TO_L1_LOGS_TREE_HEIGHT],
+        }
+    }
+
+    /// The inclusion path of leaf `index` (exactly [`L2_TO_L1_LOGS_TREE_HEIGHT`] hashes).
+    pub fn proof(&self, index: usize) -> Option<Vec<B256>> {
+        if index >= self.levels[0].len() {
+            return None;
+        }
+        let mut path = Vec::with_capacity(L2_TO_L1_LOGS_TREE_HEIGHT);
+        let mut i = index;
+        for h in 0..L2_TO_L1_LOGS_TREE_HEIGHT {
+            path.push(self.levels[h].get(i ^ 1).copied().unwrap_or(self.empty[h]));
+            i >>= 1;
+        }
+        Some(path)
+    }
+}
+
+/// Why a batch cannot be committed as given.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BatchError {
+    /// The logs are not a whole number of 88-byte logs, or there are more than 16,384.
+    #[error("L2->L1 logs of {length} bytes are not at most 16384 packed 88-byte logs")]
+    InvalidLogsLength {
+        /// Length of the packed logs in bytes.
+        length: usize,
+    },
+    /// The new state commitment is not a BN254 field element.
+    #[error("state commitment {value} is not below the BN254 scalar field modulus")]
+    NotAFieldElement {
+        /// The offending commitment.
+        value: B256,
+    },
+}
+
+/// The `StoredBatchInfo` that `commitBatches` stores (hashed) for `commit`.
+pub fn stored_batch_info(commit: &CommitBatchInfo) -> Result<StoredBatchInfo, BatchError> {
+    if U256::from_be_bytes(commit.newStateCommitment.0) >= BN254_SCALAR_FIELD {
+        return Err(BatchError::NotAFieldElement { value: commit.newStateCommitment });
+    }
+    let state_diff_hash = B256::from_slice(&Sha256::digest(&commit.stateDiff));
+    let logs_root = L2LogsTree::from_packed(&commit.l2Logs)?.root();
+    let code_hashes: Vec<u8> =
+        commit.publishedBytecodes.iter().flat_map(|code| keccak256(code).0).collect();
+    let bytecodes_hash = keccak256(code_hashes);
+    let commitment = keccak256(
+        (
+            commit.batchNumber,
+            commit.timestamp,
+            commit.indexRepeatedStorageChanges,
+            commit.newStateCommitment,
+            commit.numberOfLayer1Txs,
+            commit.priorityOperationsHash,
+            state_diff_hash,
+            logs_root,
+            bytecodes_hash,
+        )
+            .abi_encode(),
+    );
+    Ok(StoredBatchInfo {
+        batchNumber: commit.batchNumber,
+        batchHash: commit.newStateCommitment,
+        indexRepeatedStorageChanges: commit.indexRepeatedStorageChanges,
+        numberOfLayer1Txs: commit.numberOfLayer1Txs,
+        priorityOperationsHash: commit.priorityOperationsHash,
+        l2LogsTreeRoot: logs_root,
+        timestamp: U256::from(commit.timestamp),
+        stateDiffHash: state_diff_hash,
+        commitment,
+    })
+}
+
+/// `keccak256(abi.encode(info))`: what L1 stores per batch.
+pub fn stored_batch_hash(info: &StoredBatchInfo) -> B256 {
+    keccak256(info.abi_encode())
+}
+
+/// The four public inputs `proveBatches` hands the verifier for the transition `prev -> batch`:
+/// old state commitment, new state commitment, high and low 128 bits of SHA-256(state diff).
+pub fn proof_public_inputs(prev: &StoredBatchInfo, batch: &StoredBatchInfo) -> [U256; 4] {
+    let diff = U256::from_be_bytes(batch.stateDiffHash.0);
+    [
+        U256::from_be_bytes(prev.batchHash.0),
+        U256::from_be_bytes(batch.batchHash.0),
+        diff >> 128,
+        diff & U256::from(u128::MAX),
+    ]
+}

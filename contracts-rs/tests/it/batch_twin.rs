@@ -1,0 +1,94 @@
+//! The Rust twin of `commitBatches` against its edge cases (no EVM needed).
+
+use alloy::primitives::{keccak256, Address, B256, U256};
+use rollup_contracts::batch::{
+    default_leaf, pack_log, stored_batch_info, BatchError, L2LogsTree, BN254_SCALAR_FIELD,
+    L2_TO_L1_LOGS_TREE_HEIGHT,
+};
+use rollup_contracts::bindings::IRollupChain::{CommitBatchInfo, L2Log};
+
+fn commit() -> CommitBatchInfo {
+    CommitBatchInfo {
+        batchNumber: 1,
+        timestamp: 10,
+        indexRepeatedStorageChanges: 3,
+        newStateCommitment: B256::with_last_byte(7),
+        numberOfLayer1Txs: U256::ZERO,
+        priorityOperationsHash: keccak256([]),
+        stateDiff: vec![1, 2, 3].into(),
+        l2Logs: Default::default(),
+        publishedBytecodes: vec![],
+    }
+}
+
+#[test]
+fn empty_tree_root_is_the_default_leaf_climbed_fourteen_times() {
+    let mut node = default_leaf();
+    for _ in 0..L2_TO_L1_LOGS_TREE_HEIGHT {
+        node = keccak256([node.0, node.0].concat());
+    }
+    assert_eq!(L2LogsTree::new(&[]).root(), node);
+    assert_eq!(L2LogsTree::new(&[]).proof(0), None);
+}
+
+#[test]
+fn every_path_leads_to_the_root() {
+    let logs: Vec<L2Log> = (0..9u16)
+        .map(|i| L2Log {
+            l2ShardId: 0,
+            isService: i % 2 == 0,
+            txNumberInBatch: i,
+            sender: Address::with_last_byte(i as u8),
+            key: B256::with_last_byte(i as u8),
+            value: B256::repeat_byte(i as u8),
+        })
+        .collect();
+    let tree = L2LogsTree::new(&logs);
+    for (i, log) in logs.iter().enumerate() {
+        let path = tree.proof(i).expect("path");
+        assert_eq!(path.len(), L2_TO_L1_LOGS_TREE_HEIGHT);
+        let mut node = keccak256(pack_log(log));
+        let mut idx = i;
+        for sibling in path {
+            node = if idx % 2 == 0 {
+                keccak256([node.0, sibling.0].concat())
+            } else {
+                keccak256([sibling.0, node.0].concat())
+            };
+            idx /= 2;
+        }
+        assert_eq!(node, tree.root(), "leaf {i}");
+    }
+}
+
+#[test]
+fn stored_info_rejects_what_commit_would() {
+    let mut c = commit();
+    c.newStateCommitment = B256::from(BN254_SCALAR_FIELD);
+    assert!(matches!(stored_batch_info(&c), Err(BatchError::NotAFieldElement { .. })));
+    let mut c = commit();
+    c.l2Logs = vec![0u8; 89].into();
+    assert_eq!(stored_batch_info(&c), Err(BatchError::InvalidLogsLength { length: 89 }));
+    let mut c = commit();
+    c.l2Logs = vec![0u8; 88 * 16_385].into();
+    assert!(stored_batch_info(&c).is_err());
+}
+
+#[test]
+fn stored_info_binds_every_input() {
+    let base = stored_batch_info(&commit()).unwrap();
+    let variants: Vec<Box<dyn Fn(&mut CommitBatchInfo)>> = vec![
+        Box::new(|c| c.stateDiff = vec![1, 2, 4].into()),
+        Box::new(|c| c.timestamp += 1),
+        Box::new(|c| c.indexRepeatedStorageChanges += 1),
+        Box::new(|c| c.publishedBytecodes.push(vec![0x60].into())),
+        // A non-zero log: an all-zero one hashes to the default leaf, like an empty slot.
+        Box::new(|c| c.l2Logs = vec![1u8; 88].into()),
+        Box::new(|c| c.numberOfLayer1Txs = U256::from(1)),
+    ];
+    for (i, v) in variants.iter().enumerate() {
+        let mut c = commit();
+        v(&mut c);
+        assert_ne!(stored_batch_info(&c).unwrap().commitment, base.commitment, "variant {i}");
+    }
+}

@@ -1,0 +1,164 @@
+//! A real anvil with the suite deployed, and role-bound providers.
+
+use alloy::network::EthereumWallet;
+use alloy::node_bindings::{Anvil, AnvilInstance};
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol;
+use rollup_contracts::batch::{empty_rolling_hash, stored_batch_info};
+use rollup_contracts::bindings::IRollupChain::{self, CommitBatchInfo, StoredBatchInfo};
+use rollup_contracts::deploy::VerifierSource;
+use rollup_contracts::{deploy, DeployConfig, Deployment};
+use std::path::PathBuf;
+
+sol!(
+    /// TEST DOUBLE of the Groth16 verifier (diamond/test/utils/TestVerifier.sol): accepts exactly
+    /// `[keccak256(abi.encode(publicInputs))]`. Bound here only, never in the library.
+    #[sol(rpc)]
+    TestVerifier,
+    "tests/artifacts/TestVerifier.json"
+);
+
+/// The anvil binary: `ANVIL_BIN`, else the npm tools, else `anvil` on PATH.
+pub(crate) fn anvil_path() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("ANVIL_BIN") {
+        return Some(PathBuf::from(p));
+    }
+    let npm = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/.bin/anvil");
+    if npm.exists() {
+        return Some(npm);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths).map(|d| d.join("anvil")).find(|p| p.exists())
+    })
+}
+
+/// Spawns anvil, or returns `None` (with a clear message) when it is not installed.
+/// In CI (`CI` set) a missing anvil is a failure, never a skip.
+pub(crate) fn spawn_anvil() -> Option<AnvilInstance> {
+    let Some(path) = anvil_path() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "anvil is missing in CI: .ci/run must install the npm tools (tools/package.json)"
+        );
+        eprintln!("SKIPPED: anvil not found (run `npm ci --prefix tools` or set ANVIL_BIN)");
+        return None;
+    };
+    Some(Anvil::new().path(path).chain_id(9u64).spawn())
+}
+
+/// A provider that signs with anvil key `i`.
+pub(crate) fn provider_for(anvil: &AnvilInstance, i: usize) -> DynProvider {
+    let key = B256::from_slice(&anvil.keys()[i].to_bytes());
+    let signer = PrivateKeySigner::from_bytes(&key).expect("anvil key");
+    ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(anvil.endpoint_url())
+        .erased()
+}
+
+/// anvil with the suite deployed (test verifier) and a provider per role.
+pub(crate) struct TestChain {
+    pub(crate) anvil: AnvilInstance,
+    pub(crate) deployment: Deployment,
+    pub(crate) deployer: DynProvider,
+    pub(crate) governor: DynProvider,
+    pub(crate) admin: DynProvider,
+    pub(crate) validator: DynProvider,
+    pub(crate) user: DynProvider,
+    pub(crate) stranger: DynProvider,
+}
+
+impl TestChain {
+    pub(crate) async fn start() -> Option<Self> {
+        let anvil = spawn_anvil()?;
+        let deployer = provider_for(&anvil, 0);
+        let addr = |i: usize| anvil.addresses()[i];
+        let config = DeployConfig::new(
+            VerifierSource::Bytecode(TestVerifier::BYTECODE.clone()),
+            addr(1),
+            addr(2),
+            addr(3),
+        );
+        let deployment = deploy(&deployer, &config).await.expect("deploy");
+        Some(Self {
+            governor: provider_for(&anvil, 1),
+            admin: provider_for(&anvil, 2),
+            validator: provider_for(&anvil, 3),
+            user: provider_for(&anvil, 4),
+            stranger: provider_for(&anvil, 5),
+            deployer,
+            deployment,
+            anvil,
+        })
+    }
+
+    pub(crate) fn address(&self, i: usize) -> Address {
+        self.anvil.addresses()[i]
+    }
+
+    pub(crate) fn chain(
+        &self,
+        provider: &DynProvider,
+    ) -> IRollupChain::IRollupChainInstance<DynProvider> {
+        IRollupChain::new(self.deployment.diamond_proxy, provider.clone())
+    }
+
+    pub(crate) async fn latest_timestamp(&self) -> u64 {
+        let block = self.deployer.get_block_number().await.expect("block number");
+        self.deployer
+            .get_block_by_number(block.into())
+            .await
+            .expect("block")
+            .expect("block exists")
+            .header
+            .timestamp
+    }
+}
+
+/// A batch after `prev` with a 1 KiB state diff and `logs` (packed), no priority operations.
+pub(crate) fn next_commit(
+    prev: &StoredBatchInfo,
+    timestamp: u64,
+    logs: Vec<u8>,
+) -> CommitBatchInfo {
+    let n = prev.batchNumber + 1;
+    let diff: Vec<u8> = (0..1024u32).map(|i| (i as u8).wrapping_mul(n as u8)).collect();
+    CommitBatchInfo {
+        batchNumber: n,
+        timestamp,
+        indexRepeatedStorageChanges: prev.indexRepeatedStorageChanges + 2,
+        newStateCommitment: B256::from(U256::from(0x5eed_0000u64 + n)),
+        numberOfLayer1Txs: U256::ZERO,
+        priorityOperationsHash: empty_rolling_hash(),
+        stateDiff: diff.into(),
+        l2Logs: logs.into(),
+        publishedBytecodes: vec![],
+    }
+}
+
+/// `k` consecutive commits after `prev` and their stored infos (computed in Rust).
+pub(crate) fn commits_after(
+    prev: &StoredBatchInfo,
+    k: usize,
+    timestamp: u64,
+) -> (Vec<CommitBatchInfo>, Vec<StoredBatchInfo>) {
+    let mut commits = Vec::new();
+    let mut stored = Vec::new();
+    let mut last = prev.clone();
+    for i in 0..k {
+        let c = next_commit(&last, timestamp + i as u64, vec![]);
+        last = stored_batch_info(&c).expect("valid commit");
+        commits.push(c);
+        stored.push(last.clone());
+    }
+    (commits, stored)
+}
+
+/// The test verifier's proof for a transition.
+pub(crate) fn test_proof(prev: &StoredBatchInfo, batch: &StoredBatchInfo) -> Vec<U256> {
+    use alloy::sol_types::SolValue;
+    let inputs = rollup_contracts::batch::proof_public_inputs(prev, batch).to_vec();
+    vec![U256::from_be_bytes(alloy::primitives::keccak256(inputs.abi_encode()).0)]
+}

@@ -1,0 +1,138 @@
+//! `rollupd deploy`: deploys the L1 suite through `rollup-contracts` and writes the addresses.
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, B256};
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use anyhow::{bail, Context};
+use rollup_contracts::deploy::{DeployConfig, GenesisConfig, VerifierSource};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Arguments of `rollupd deploy`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DeployArgs {
+    /// JSON-RPC URL of the L1 (http or https).
+    #[arg(long, value_name = "URL")]
+    l1_rpc: reqwest_url::Url,
+    /// Deployer private key (hex). Prefer the environment variable to keep it out of `ps`.
+    #[arg(long, env = "ROLLUPD_DEPLOYER_KEY", hide_env_values = true, value_name = "HEX")]
+    private_key: PrivateKeySigner,
+    /// Address of a deployed IVerifier (the Groth16 verifier). It must have code.
+    #[arg(long, value_name = "ADDRESS")]
+    verifier: Address,
+    /// Governor (upgrades, freezing, parameters). Defaults to the deployer.
+    #[arg(long, value_name = "ADDRESS")]
+    governor: Option<Address>,
+    /// Admin (validators, unfreezing). Defaults to the governor.
+    #[arg(long, value_name = "ADDRESS")]
+    admin: Option<Address>,
+    /// Validator allowed to commit, prove and execute; repeat for several. Defaults to the deployer.
+    #[arg(long = "validator", value_name = "ADDRESS")]
+    validators: Vec<Address>,
+    /// Chain id of the L2.
+    #[arg(long, default_value_t = 270, value_parser = clap::value_parser!(u64).range(1..))]
+    l2_chain_id: u64,
+    /// State commitment of the genesis state (a BN254 field element, 32-byte hex).
+    #[arg(long, default_value_t = B256::ZERO, value_name = "HEX")]
+    genesis_batch_hash: B256,
+    /// Commitment of the genesis batch (32-byte hex).
+    #[arg(long, default_value_t = B256::ZERO, value_name = "HEX")]
+    genesis_commitment: B256,
+    /// Next free enumeration index of the genesis state tree.
+    #[arg(long, default_value_t = 1)]
+    genesis_index: u64,
+    /// Timestamp of the genesis batch (seconds); batch 1 must be later.
+    #[arg(long, default_value_t = 0)]
+    genesis_timestamp: u64,
+    /// Seconds a priority request may wait before commits must include it (3600..=2592000).
+    #[arg(long, default_value_t = 86_400)]
+    priority_tx_deadline: u64,
+    /// Seconds between a batch's commit and its earliest execute (at most 2592000).
+    #[arg(long, default_value_t = 0)]
+    execution_delay: u64,
+    /// Most L2 gas one priority request may ask for (at most 80000000).
+    #[arg(long, default_value_t = 72_000_000)]
+    priority_tx_max_gas_limit: u64,
+    /// Where to write the deployment JSON.
+    #[arg(long, default_value = "deployment.json", value_name = "FILE")]
+    out: PathBuf,
+    /// Overwrite `--out` if it exists (its addresses are otherwise kept safe).
+    #[arg(long)]
+    force: bool,
+    /// Seconds to wait for the L1 to answer before giving up.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
+}
+
+/// Re-export of the URL type alloy's HTTP transport takes, for clap parsing.
+mod reqwest_url {
+    pub(crate) use alloy::transports::http::reqwest::Url;
+}
+
+pub(crate) async fn run(args: DeployArgs) -> anyhow::Result<()> {
+    if !matches!(args.l1_rpc.scheme(), "http" | "https") {
+        bail!("--l1-rpc must be an http:// or https:// URL, got {}", args.l1_rpc);
+    }
+    if args.out.exists() && !args.force {
+        bail!(
+            "{} already exists: it may hold a live deployment's addresses; pass --force to overwrite",
+            args.out.display()
+        );
+    }
+    // Checked before any transaction: failing to write after deploying would lose the addresses.
+    let dir = match args.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        bail!("the directory of --out ({}) does not exist", dir.display());
+    }
+    let deployer = args.private_key.address();
+    let governor = args.governor.unwrap_or(deployer);
+    let admin = args.admin.unwrap_or(governor);
+    let validators =
+        if args.validators.is_empty() { vec![deployer] } else { args.validators.clone() };
+    let mut config =
+        DeployConfig::new(VerifierSource::Existing(args.verifier), governor, admin, deployer);
+    config.validators = validators;
+    config.l2_chain_id = args.l2_chain_id;
+    config.genesis = GenesisConfig {
+        batch_hash: args.genesis_batch_hash,
+        index_repeated_storage_changes: args.genesis_index,
+        commitment: args.genesis_commitment,
+        timestamp: args.genesis_timestamp,
+    };
+    config.priority_tx_deadline = args.priority_tx_deadline;
+    config.execution_delay = args.execution_delay;
+    config.priority_tx_max_gas_limit = args.priority_tx_max_gas_limit;
+    config.validate()?;
+
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(args.private_key))
+        .connect_http(args.l1_rpc.clone());
+    let timeout = Duration::from_secs(args.timeout);
+    let l1_chain_id = tokio::time::timeout(timeout, provider.get_chain_id())
+        .await
+        .with_context(|| format!("L1 at {} did not answer within {}s", args.l1_rpc, args.timeout))?
+        .with_context(|| format!("cannot reach the L1 at {}", args.l1_rpc))?;
+    tracing::info!(target: "rollup::deploy", l1_chain_id, %deployer, %governor, %admin, "deploying the L1 suite");
+
+    let deployment =
+        tokio::time::timeout(timeout * 10, rollup_contracts::deploy(&provider, &config))
+            .await
+            .context("deployment timed out")??;
+    let json = serde_json::to_string_pretty(&deployment).context("serialising the deployment")?;
+    if let Err(err) = std::fs::write(&args.out, json.clone() + "\n") {
+        // The suite is live on L1: never lose its addresses.
+        println!("{json}");
+        bail!(
+            "deployed, but writing {} failed ({err}); the addresses are printed above",
+            args.out.display()
+        );
+    }
+    println!("Diamond proxy  {}", deployment.diamond_proxy);
+    println!("L1 chain id    {l1_chain_id}");
+    println!("addresses in   {}", args.out.display());
+    Ok(())
+}

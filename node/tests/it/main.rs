@@ -1,0 +1,4 @@
+//! Tests of the `rollupd` binary as a user runs it.
+#![allow(clippy::unwrap_used, clippy::type_complexity)] // test code: panics are failures
+
+mod deploy;

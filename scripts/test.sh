@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test of the repository, as CI does:
+#   contracts: forge build, committed-artifact freshness, forge tests + gas snapshot check
+#   rust:      rustfmt, clippy (-D warnings), cargo test (integration tests use the npm anvil)
+# Installs the pinned npm tools (forge, anvil, cast, solc-js) first when they are missing.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+if ! tools/node_modules/.bin/forge --version >/dev/null 2>&1; then
+  echo "== installing the pinned npm tools (tools/package-lock.json)"
+  npm ci --prefix tools --no-audit --no-fund
+fi
+export PATH="$root/tools/node_modules/.bin:$PATH"
+export ANVIL_BIN="$root/tools/node_modules/.bin/anvil"
+
+echo "== contracts: build, artifact freshness, tests and gas snapshot"
+(
+  cd diamond
+  forge build
+  node scripts/artifacts.js --check
+  forge snapshot --check
+  if [ -n "${CI:-}" ]; then
+    echo "== contracts: deeper fuzz and invariant runs (CI profile)"
+    FOUNDRY_PROFILE=ci forge test --match-path 'test/{fuzz,invariant}/*'
+  fi
+)
+
+echo "== rust: format, lints, tests"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
+echo "== all tests passed"

@@ -1,8 +1,13 @@
 //! The rollupd sequencer core.
 //!
-//! This crate will hold the chain types, the redb storage, revm execution on the flat state and
-//! the supervised actors (pool, sealer, batcher, tree writer, eth watcher, eth sender, prover
-//! exchange); see `docs/architecture.md`. It is empty until the L2 chain lands: the L1 side it
-//! talks to is `rollup-contracts`, re-exported here for the actors that will drive it.
+//! - [`state`]: the flat state model (every piece of L2 state is one slot `(address, key) -> value`,
+//!   as in Era), its redb store, a per-block overlay, and the revm adapter that turns execution
+//!   back into slot writes.
+//!
+//! The supervised actors (pool, sealer, batcher, tree writer, eth watcher and sender, prover
+//! exchange) build on these and arrive with the rest of the L2 chain. The L1 side they drive is
+//! `rollup-contracts`, re-exported as [`l1`].
+
+pub mod state;
 
 pub use rollup_contracts as l1;

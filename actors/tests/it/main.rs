@@ -1,0 +1,4 @@
+//! Integration tests of the sequencer core.
+#![allow(clippy::unwrap_used)] // test code: panics are failures
+
+mod state;

@@ -3,11 +3,13 @@
 //! - [`state`]: the flat state model (every piece of L2 state is one slot `(address, key) -> value`,
 //!   as in Era), its redb store, a per-block overlay, and the revm adapter that turns execution
 //!   back into slot writes.
+//! - [`validation`]: admission rules for user transactions, with geth's error messages.
 //!
 //! The supervised actors (pool, sealer, batcher, tree writer, eth watcher and sender, prover
 //! exchange) build on these and arrive with the rest of the L2 chain. The L1 side they drive is
 //! `rollup-contracts`, re-exported as [`l1`].
 
 pub mod state;
+pub mod validation;
 
 pub use rollup_contracts as l1;

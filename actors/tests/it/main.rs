@@ -2,3 +2,4 @@
 #![allow(clippy::unwrap_used)] // test code: panics are failures
 
 mod state;
+mod validation;

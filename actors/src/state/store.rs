@@ -31,8 +31,12 @@ impl std::fmt::Debug for StateStore {
 impl StateStore {
     /// Opens (or creates) the store at `path`.
     pub fn open(path: &Path) -> Result<Self, StateError> {
-        let db = Database::create(path)?;
-        let store = Self { db: Arc::new(db) };
+        Self::from_database(Arc::new(Database::create(path)?))
+    }
+
+    /// The state tables inside an already open database (shared with the block tables).
+    pub fn from_database(db: Arc<Database>) -> Result<Self, StateError> {
+        let store = Self { db };
         // Create the tables so read transactions never meet a missing table.
         let tx = store.db.begin_write()?;
         tx.open_table(SLOTS)?;

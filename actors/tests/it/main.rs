@@ -1,5 +1,6 @@
 //! Integration tests of the sequencer core.
 #![allow(clippy::unwrap_used)] // test code: panics are failures
 
+mod block;
 mod state;
 mod validation;

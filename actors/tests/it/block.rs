@@ -1,0 +1,224 @@
+//! Building blocks on the flat state and committing them with their receipts and writes.
+
+use alloy::consensus::proofs::calculate_transaction_root;
+use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy::eips::eip2718::Encodable2718;
+use alloy::primitives::{address, keccak256, Address, Bytes, TxKind, B256, U256};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::signers::SignerSync;
+use rollup_actors::block::{build_block, writes_hash, BlockInput, ChainSpec};
+use rollup_actors::state::{SlotKey, SlotWrite, StateReader};
+use rollup_actors::store::{ChainStore, StoreError};
+use rollup_actors::validation::{validate_stateless, ValidTx, ValidationConfig};
+
+const GWEI: u128 = 1_000_000_000;
+const BOB: Address = address!("0x0000000000000000000000000000000000000b0b");
+const COINBASE: Address = address!("0x00000000000000000000000000000000000c0ffe");
+
+fn signer() -> PrivateKeySigner {
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d".parse().unwrap()
+}
+
+fn spec(gas_limit: u64) -> ChainSpec {
+    ChainSpec { chain_id: 270, gas_limit, base_fee: GWEI as u64, coinbase: COINBASE }
+}
+
+fn signed(nonce: u64, to: TxKind, input: Vec<u8>, gas: u64) -> ValidTx {
+    let tx = TxEip1559 {
+        chain_id: 270,
+        nonce,
+        gas_limit: gas,
+        max_fee_per_gas: 2 * GWEI,
+        max_priority_fee_per_gas: GWEI,
+        to,
+        value: if to.is_call() { U256::from(10u64).pow(U256::from(18)) } else { U256::ZERO },
+        access_list: Default::default(),
+        input: Bytes::from(input),
+    };
+    let sig = signer().sign_hash_sync(&tx.signature_hash()).unwrap();
+    let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
+    validate_stateless(&raw, &ValidationConfig::default()).unwrap()
+}
+
+fn funded_store(dir: &tempfile::TempDir) -> ChainStore {
+    let store = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
+    let rich = U256::from(100u64) * U256::from(10u64).pow(U256::from(18));
+    store
+        .state()
+        .apply(
+            &[SlotWrite {
+                key: SlotKey::balance(signer().address()),
+                old: B256::ZERO,
+                new: B256::from(rich),
+            }],
+            &[],
+        )
+        .unwrap();
+    store
+}
+
+fn input(number: u64, parent: B256) -> BlockInput {
+    BlockInput { number, timestamp: 1_700_000_000 + number, parent_hash: parent }
+}
+
+#[test]
+fn block_with_transfers_has_receipts_roots_and_a_deterministic_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = funded_store(&dir);
+    let txs = vec![
+        signed(0, TxKind::Call(BOB), vec![], 21_000),
+        signed(1, TxKind::Call(BOB), vec![], 21_000),
+        signed(5, TxKind::Call(BOB), vec![], 21_000), // nonce gap: cannot execute
+        signed(2, TxKind::Call(BOB), vec![], 21_000),
+    ];
+    let snap = store.state().snapshot().unwrap();
+    let block = build_block(&snap, &spec(30_000_000), input(1, B256::ZERO), txs.clone()).unwrap();
+    assert_eq!(block.transactions.len(), 3);
+    assert_eq!(block.dropped.len(), 1);
+    assert_eq!(block.dropped[0].0, txs[2].hash);
+    assert!(block.dropped[0].1.to_lowercase().contains("nonce"), "{}", block.dropped[0].1);
+    let cumulative: Vec<u64> =
+        block.transactions.iter().map(|t| t.receipt.cumulative_gas_used()).collect();
+    assert_eq!(cumulative, vec![21_000, 42_000, 63_000]);
+    assert_eq!(block.header.gas_used, 63_000);
+    let envelopes: Vec<&TxEnvelope> = block.transactions.iter().map(|t| &t.tx.envelope).collect();
+    assert_eq!(block.header.transactions_root, calculate_transaction_root(&envelopes));
+    assert_eq!(block.header.state_root, writes_hash(&block.writes));
+    assert_eq!(block.hash, block.header.hash_slow());
+
+    let again = build_block(&snap, &spec(30_000_000), input(1, B256::ZERO), txs).unwrap();
+    assert_eq!(again.hash, block.hash, "same parent, transactions and time give the same hash");
+
+    store.commit_block(&block).unwrap();
+    assert_eq!(store.head().unwrap(), Some((1, block.hash)));
+    assert_eq!(store.block_number(block.hash).unwrap(), Some(1));
+    assert_eq!(store.header(1).unwrap().unwrap().hash_slow(), block.hash);
+    assert_eq!(
+        store.block_tx_hashes(1).unwrap(),
+        block.transactions.iter().map(|t| t.tx.hash).collect::<Vec<_>>()
+    );
+    assert_eq!(store.block_writes(1).unwrap(), block.writes);
+    let stored = store.transaction(block.transactions[1].tx.hash).unwrap().unwrap();
+    assert_eq!(
+        (stored.block, stored.index, stored.sender, stored.gas_used),
+        (1, 1, signer().address(), 21_000)
+    );
+    assert_eq!(stored.receipt, block.transactions[1].receipt);
+    assert_eq!(stored.raw, block.transactions[1].tx.raw);
+    assert!(store.transaction(block.dropped[0].0).unwrap().is_none(), "dropped tx not stored");
+    let bob = store.state().snapshot().unwrap().slot(&SlotKey::balance(BOB)).unwrap();
+    assert_eq!(
+        U256::from_be_bytes(bob.0),
+        U256::from(3u64) * U256::from(10u64).pow(U256::from(18))
+    );
+}
+
+#[test]
+fn gas_limit_defers_what_does_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = funded_store(&dir);
+    let txs: Vec<ValidTx> = (0..3).map(|n| signed(n, TxKind::Call(BOB), vec![], 21_000)).collect();
+    let snap = store.state().snapshot().unwrap();
+    let block = build_block(&snap, &spec(50_000), input(1, B256::ZERO), txs.clone()).unwrap();
+    assert_eq!(block.transactions.len(), 2);
+    assert_eq!(block.deferred, vec![txs[2].clone()]);
+    assert!(block.dropped.is_empty());
+}
+
+#[test]
+fn commits_must_extend_the_head_and_repeats_are_harmless() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = funded_store(&dir);
+    let snap = store.state().snapshot().unwrap();
+    let b1 = build_block(
+        &snap,
+        &spec(30_000_000),
+        input(1, B256::ZERO),
+        vec![signed(0, TxKind::Call(BOB), vec![], 21_000)],
+    )
+    .unwrap();
+    store.commit_block(&b1).unwrap();
+    store.commit_block(&b1).unwrap();
+    assert_eq!(store.head().unwrap(), Some((1, b1.hash)), "a repeated commit changes nothing");
+
+    let snap = store.state().snapshot().unwrap();
+    let wrong_parent =
+        build_block(&snap, &spec(30_000_000), input(2, B256::repeat_byte(1)), vec![]).unwrap();
+    assert!(matches!(
+        store.commit_block(&wrong_parent),
+        Err(StoreError::NotNext { number: 2, .. })
+    ));
+    let skipped = build_block(&snap, &spec(30_000_000), input(3, b1.hash), vec![]).unwrap();
+    assert!(matches!(store.commit_block(&skipped), Err(StoreError::NotNext { number: 3, .. })));
+    assert_eq!(store.head().unwrap(), Some((1, b1.hash)));
+}
+
+#[test]
+fn reopened_store_continues_the_chain_and_blockhash_sees_the_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let reader_code = alloy::primitives::hex!("60014060005260206000f3"); // return blockhash(1)
+                                                                         // Init code that returns `reader_code` as runtime.
+    let mut init = alloy::primitives::hex!("600b600c600039600b6000f3").to_vec();
+    init.extend_from_slice(&reader_code);
+    let b1_hash = {
+        let store = funded_store(&dir);
+        let snap = store.state().snapshot().unwrap();
+        let b1 = build_block(
+            &snap,
+            &spec(30_000_000),
+            input(1, B256::ZERO),
+            vec![signed(0, TxKind::Create, init, 200_000)],
+        )
+        .unwrap();
+        let created = b1.transactions[0].contract_address.expect("contract created");
+        assert_eq!(created, signer().address().create(0));
+        assert_eq!(
+            b1.bytecodes,
+            vec![(keccak256(reader_code), Bytes::copy_from_slice(&reader_code))]
+        );
+        store.commit_block(&b1).unwrap();
+        b1.hash
+    };
+    let store = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
+    assert_eq!(store.head().unwrap(), Some((1, b1_hash)), "head survives a restart");
+    let contract = signer().address().create(0);
+    let call = signed(1, TxKind::Call(contract), vec![], 100_000);
+    let snap = store.state().snapshot().unwrap();
+    let b2 = build_block(&snap, &spec(30_000_000), input(2, b1_hash), vec![call]).unwrap();
+    assert!(b2.transactions[0].receipt.status());
+    store.commit_block(&b2).unwrap();
+    assert_eq!(store.head().unwrap().unwrap().0, 2);
+    assert_eq!(store.state().snapshot().unwrap().block_hash(1).unwrap(), Some(b1_hash));
+}
+
+#[test]
+fn logs_reach_receipts_and_bloom() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = funded_store(&dir);
+    let topic = B256::repeat_byte(0xab);
+    // Init code: LOG1(0, 0, topic); STOP.
+    let mut init = vec![0x7f];
+    init.extend_from_slice(topic.as_slice());
+    init.extend_from_slice(&[0x60, 0x00, 0x60, 0x00, 0xa1, 0x00]);
+    let snap = store.state().snapshot().unwrap();
+    let b = build_block(
+        &snap,
+        &spec(30_000_000),
+        input(1, B256::ZERO),
+        vec![signed(0, TxKind::Create, init, 100_000)],
+    )
+    .unwrap();
+    let receipt = &b.transactions[0].receipt;
+    let created = signer().address().create(0);
+    assert_eq!(receipt.logs().len(), 1);
+    assert_eq!(receipt.logs()[0].address, created);
+    assert_eq!(receipt.logs()[0].topics(), &[topic]);
+    assert!(b
+        .header
+        .logs_bloom
+        .contains_input(alloy::primitives::BloomInput::Raw(created.as_slice())));
+    assert!(b
+        .header
+        .logs_bloom
+        .contains_input(alloy::primitives::BloomInput::Raw(topic.as_slice())));
+}

@@ -1,5 +1,6 @@
 //! The rollupd sequencer core.
 //!
+//! - [`pool`]: the pool's bookkeeping: nonce queues, replacement, caps, gap-free eviction, expiry.
 //! - [`state`]: the flat state model (every piece of L2 state is one slot `(address, key) -> value`,
 //!   as in Era), its redb store, a per-block overlay, and the revm adapter that turns execution
 //!   back into slot writes.
@@ -12,6 +13,7 @@
 //! `rollup-contracts`, re-exported as [`l1`].
 
 pub mod block;
+pub mod pool;
 pub mod state;
 pub mod store;
 pub mod validation;

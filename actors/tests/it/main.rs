@@ -2,5 +2,6 @@
 #![allow(clippy::unwrap_used)] // test code: panics are failures
 
 mod block;
+mod pool;
 mod state;
 mod validation;

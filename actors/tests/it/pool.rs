@@ -1,0 +1,136 @@
+//! The pool's rules on real signed transactions.
+
+use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy::eips::eip2718::Encodable2718;
+use alloy::primitives::{address, Address, Bytes, TxKind, B256, U256};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::signers::SignerSync;
+use rollup_actors::pool::{Added, Pool, PoolConfig, PoolError};
+use rollup_actors::validation::{validate_stateless, ValidTx, ValidationConfig};
+
+const GWEI: u128 = 1_000_000_000;
+
+fn key(i: u8) -> PrivateKeySigner {
+    PrivateKeySigner::from_bytes(&B256::repeat_byte(i + 1)).unwrap()
+}
+
+fn tx(signer: u8, nonce: u64, fee_cap: u128, tip: u128) -> ValidTx {
+    let t = TxEip1559 {
+        chain_id: 270,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: fee_cap * GWEI,
+        max_priority_fee_per_gas: tip * GWEI,
+        to: TxKind::Call(address!("0x0000000000000000000000000000000000000b0b")),
+        value: U256::from(1),
+        access_list: Default::default(),
+        input: Bytes::new(),
+    };
+    let sig = key(signer).sign_hash_sync(&t.signature_hash()).unwrap();
+    let raw = TxEnvelope::from(t.into_signed(sig)).encoded_2718();
+    validate_stateless(&raw, &ValidationConfig::default()).unwrap()
+}
+
+fn addr(i: u8) -> Address {
+    key(i).address()
+}
+
+#[test]
+fn duplicates_and_used_nonces_are_refused() {
+    let mut pool = Pool::new(PoolConfig::default());
+    let t = tx(0, 3, 10, 1);
+    assert_eq!(pool.add(t.clone(), 3, 0), Ok(Added::New));
+    assert_eq!(pool.add(t, 3, 0), Err(PoolError::AlreadyKnown));
+    assert_eq!(PoolError::AlreadyKnown.to_string(), "already known");
+    assert_eq!(pool.add(tx(0, 2, 10, 1), 3, 0), Err(PoolError::NonceTooLow { next: 3, tx: 2 }));
+}
+
+#[test]
+fn replacement_needs_ten_percent_on_fee_cap_and_tip() {
+    let mut pool = Pool::new(PoolConfig::default());
+    let first = tx(0, 0, 100, 10);
+    pool.add(first.clone(), 0, 0).unwrap();
+    // 9% more on both: refused; 10% on the cap only: refused; 10% on both: replaces.
+    assert_eq!(pool.add(tx(0, 0, 109, 11), 0, 0), Err(PoolError::ReplacementUnderpriced));
+    assert_eq!(pool.add(tx(0, 0, 110, 10), 0, 0), Err(PoolError::ReplacementUnderpriced));
+    let better = tx(0, 0, 110, 11);
+    assert_eq!(pool.add(better.clone(), 0, 0), Ok(Added::Replaced(first.hash)));
+    assert_eq!(pool.len(), 1);
+    assert!(!pool.contains(&first.hash));
+    assert_eq!(pool.get(&better.hash), Some(&better));
+    assert_eq!(
+        PoolError::ReplacementUnderpriced.to_string(),
+        "replacement transaction underpriced"
+    );
+}
+
+#[test]
+fn per_account_limit() {
+    let mut pool = Pool::new(PoolConfig { max_per_account: 2, ..Default::default() });
+    pool.add(tx(0, 0, 10, 1), 0, 0).unwrap();
+    pool.add(tx(0, 1, 10, 1), 0, 0).unwrap();
+    assert_eq!(pool.add(tx(0, 2, 10, 1), 0, 0), Err(PoolError::AccountLimit { limit: 2 }));
+    // A replacement is not a new slot.
+    assert!(matches!(pool.add(tx(0, 1, 20, 2), 0, 0), Ok(Added::Replaced(_))));
+    // Other senders are unaffected.
+    assert_eq!(pool.add(tx(1, 0, 10, 1), 0, 0), Ok(Added::New));
+}
+
+#[test]
+fn full_pool_evicts_only_a_cheaper_highest_nonce() {
+    let mut pool = Pool::new(PoolConfig { max_total: 3, ..Default::default() });
+    let a0 = tx(0, 0, 10, 1);
+    let a1 = tx(0, 1, 10, 1);
+    let b0 = tx(1, 0, 10, 5);
+    for t in [&a0, &a1, &b0] {
+        pool.add(t.clone(), 0, 0).unwrap();
+    }
+    // Richer than A's last transaction: A's nonce 1 (its highest) goes, never nonce 0.
+    let c0 = tx(2, 0, 10, 3);
+    assert_eq!(pool.add(c0.clone(), 0, 0), Ok(Added::Evicted(vec![a1.hash])));
+    assert!(pool.contains(&a0.hash), "no gap left behind");
+    // Nothing cheaper than this: refused.
+    assert_eq!(pool.add(tx(3, 0, 10, 1), 0, 0), Err(PoolError::PoolFull));
+    // A future nonce is refused when full, whatever it pays.
+    assert_eq!(pool.add(tx(4, 5, 100, 50), 0, 0), Err(PoolError::PoolFull));
+    assert_eq!(pool.len(), 3);
+}
+
+#[test]
+fn best_orders_by_tip_and_keeps_each_senders_nonce_order() {
+    let mut pool = Pool::new(PoolConfig::default());
+    let a = [tx(0, 0, 10, 1), tx(0, 1, 10, 9)];
+    let b = [tx(1, 0, 10, 5)];
+    let gapped = tx(2, 1, 200, 100); // nonce 0 missing: not executable
+    for t in a.iter().chain(b.iter()).chain([&gapped]) {
+        pool.add(t.clone(), 0, 0).unwrap();
+    }
+    let best: Vec<B256> = pool.best(10, |_| 0).into_iter().map(|t| t.hash).collect();
+    // B's head pays 5 > A's head 1; A's nonce 1 (tip 9) only after its nonce 0.
+    assert_eq!(best, vec![b[0].hash, a[0].hash, a[1].hash]);
+    assert_eq!(pool.best(2, |_| 0).len(), 2, "limit respected");
+    assert_eq!(pool.pending_nonce(addr(0), 0), 2);
+    assert_eq!(pool.pending_nonce(addr(2), 0), 0, "a gap stops the pending nonce");
+}
+
+#[test]
+fn included_and_expired_transactions_leave() {
+    let mut pool = Pool::new(PoolConfig { lifetime_secs: 100, ..Default::default() });
+    let a: Vec<ValidTx> = (0..3).map(|n| tx(0, n, 10, 1)).collect();
+    for t in &a {
+        pool.add(t.clone(), 0, 0).unwrap();
+    }
+    assert_eq!(pool.remove_below(addr(0), 1), vec![a[0].hash]);
+    assert_eq!(pool.len(), 2);
+    // B's transactions arrive later; at t=150 only A's (t=0) expire, with all later nonces.
+    let b0 = tx(1, 0, 10, 1);
+    pool.add(b0.clone(), 0, 120).unwrap();
+    let mut expired = pool.expire(150);
+    expired.sort();
+    let mut want = vec![a[1].hash, a[2].hash];
+    want.sort();
+    assert_eq!(expired, want);
+    assert!(pool.contains(&b0.hash));
+    assert_eq!(pool.remove(&b0.hash).map(|t| t.hash), Some(b0.hash));
+    assert!(pool.is_empty());
+}

@@ -77,14 +77,11 @@ pub struct BuiltBlock {
     pub bytecodes: NewBytecodes,
 }
 
-/// `keccak256` of the canonical encoding of slot writes: `address ‖ key ‖ old ‖ new` each, in order.
+/// `keccak256` of the slot writes' canonical encodings ([`SlotWrite::encode_into`]), in order.
 pub fn writes_hash(writes: &[SlotWrite]) -> B256 {
-    let mut buf = Vec::with_capacity(writes.len() * 116);
+    let mut buf = Vec::with_capacity(writes.len() * SlotWrite::ENCODED_LEN);
     for w in writes {
-        buf.extend_from_slice(w.key.address.as_slice());
-        buf.extend_from_slice(w.key.key.as_slice());
-        buf.extend_from_slice(w.old.as_slice());
-        buf.extend_from_slice(w.new.as_slice());
+        w.encode_into(&mut buf);
     }
     keccak256(buf)
 }

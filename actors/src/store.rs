@@ -5,7 +5,7 @@
 //! the block's rows and the state it leaves behind become visible together, or not at all.
 
 use crate::block::BuiltBlock;
-use crate::state::{SlotKey, SlotWrite, StateError, StateStore};
+use crate::state::{SlotWrite, StateError, StateStore};
 use alloy::consensus::{Header, ReceiptEnvelope};
 use alloy::eips::eip2718::{Decodable2718, Encodable2718};
 use alloy::primitives::{Address, Bytes, B256};
@@ -22,7 +22,7 @@ const BLOCK_NUMBERS: TableDefinition<'_, [u8; 32], u64> = TableDefinition::new("
 const BLOCK_TXS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("block_txs");
 /// transaction hash -> [`StoredTx`] encoding.
 const TXS: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("txs");
-/// number -> slot writes, 116 bytes each (`address ‖ key ‖ old ‖ new`).
+/// number -> slot writes in their canonical encoding ([`SlotWrite::encode_into`]).
 const BLOCK_WRITES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("block_writes");
 /// "head" -> number of the last block.
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
@@ -205,12 +205,9 @@ impl ChainStore {
                 txs.insert(inc.tx.hash.0, stored.encode().as_slice())?;
             }
             tx.open_table(BLOCK_TXS)?.insert(number, hashes.as_slice())?;
-            let mut writes = Vec::with_capacity(block.writes.len() * 116);
+            let mut writes = Vec::with_capacity(block.writes.len() * SlotWrite::ENCODED_LEN);
             for w in &block.writes {
-                writes.extend_from_slice(w.key.address.as_slice());
-                writes.extend_from_slice(w.key.key.as_slice());
-                writes.extend_from_slice(w.old.as_slice());
-                writes.extend_from_slice(w.new.as_slice());
+                w.encode_into(&mut writes);
             }
             tx.open_table(BLOCK_WRITES)?.insert(number, writes.as_slice())?;
             StateStore::apply_in(&tx, &block.writes, &block.bytecodes)?;
@@ -262,16 +259,13 @@ impl ChainStore {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(BLOCK_WRITES)?;
         let Some(v) = table.get(number)? else { return Ok(vec![]) };
-        Ok(v.value()
-            .chunks(116)
-            .map(|c| SlotWrite {
-                key: SlotKey {
-                    address: Address::from_slice(&c[..20]),
-                    key: B256::from_slice(&c[20..52]),
-                },
-                old: B256::from_slice(&c[52..84]),
-                new: B256::from_slice(&c[84..116]),
-            })
-            .collect())
+        let bytes = v.value();
+        Ok(SlotWrite::decode_all(bytes).ok_or_else(|| StateError::Corrupt {
+            table: "block_writes",
+            detail: format!(
+                "block {number}: {} bytes is not a whole number of writes",
+                bytes.len()
+            ),
+        })?)
     }
 }

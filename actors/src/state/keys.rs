@@ -66,3 +66,36 @@ pub struct SlotWrite {
     /// Its value after.
     pub new: B256,
 }
+
+impl SlotWrite {
+    /// Size of the canonical encoding.
+    pub const ENCODED_LEN: usize = 116;
+
+    /// Appends the canonical encoding `address (20) ‖ key (32) ‖ old (32) ‖ new (32)`.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.key.address.as_slice());
+        out.extend_from_slice(self.key.key.as_slice());
+        out.extend_from_slice(self.old.as_slice());
+        out.extend_from_slice(self.new.as_slice());
+    }
+
+    /// Decodes a sequence of canonical encodings; `None` if the length is not a multiple.
+    pub fn decode_all(bytes: &[u8]) -> Option<Vec<Self>> {
+        if bytes.len() % Self::ENCODED_LEN != 0 {
+            return None;
+        }
+        Some(
+            bytes
+                .chunks(Self::ENCODED_LEN)
+                .map(|c| SlotWrite {
+                    key: SlotKey {
+                        address: Address::from_slice(&c[..20]),
+                        key: B256::from_slice(&c[20..52]),
+                    },
+                    old: B256::from_slice(&c[52..84]),
+                    new: B256::from_slice(&c[84..116]),
+                })
+                .collect(),
+        )
+    }
+}

@@ -1,6 +1,6 @@
 //! Freezing, upgrades and role errors through the bindings.
 
-use crate::support::{next_commit, TestChain};
+use crate::support::{deposit_request, next_commit, TestChain};
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::sol_types::SolCall;
 use rollup_contracts::bindings::GettersFacet;
@@ -29,17 +29,8 @@ async fn frozen_diamond_refuses_freezable_calls_and_keeps_admin_and_getters() {
         }
         other => panic!("expected DiamondFrozen, got {other:?}"),
     }
-    let err = t
-        .chain(&t.user)
-        .requestL2Transaction(
-            Address::ZERO,
-            U256::ZERO,
-            Bytes::new(),
-            U256::from(300_000),
-            U256::from(800),
-            vec![],
-            Address::ZERO,
-        )
+    let user = t.chain(&t.user);
+    let err = deposit_request(&user, Address::ZERO, U256::ZERO, U256::ZERO, 1_000_000_000)
         .call()
         .await
         .unwrap_err();

@@ -1,15 +1,13 @@
 //! Deposits through the Mailbox, their event, and their consumption at execute; L2->L1 messages.
 
-use crate::support::{next_commit, test_proof, TestChain};
-use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use crate::support::{deposit_request, next_commit, test_proof, TestChain, DEPOSIT_GAS_LIMIT};
+use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::{SolCall, SolValue};
 use rollup_contracts::batch::{pack_logs, roll_priority_hash, stored_batch_info, L2LogsTree};
 use rollup_contracts::bindings::IRollupChain::{self, IRollupChainErrors, L2Log, L2Message};
 use rollup_contracts::decode_revert;
 use rollup_contracts::deploy::genesis_batch_info;
-
-const GAS_LIMIT: u64 = 300_000;
 
 #[tokio::test]
 async fn deposit_queues_priority_request_and_execute_consumes_it() {
@@ -18,43 +16,25 @@ async fn deposit_queues_priority_request_and_execute_consumes_it() {
     let gas_price = t.user.get_gas_price().await.unwrap() * 2;
     let amount = U256::from(10u64).pow(U256::from(18));
     let cost = user
-        .l2TransactionBaseCost(U256::from(gas_price), U256::from(GAS_LIMIT), U256::from(800))
+        .l2TransactionBaseCost(
+            U256::from(gas_price),
+            U256::from(DEPOSIT_GAS_LIMIT),
+            U256::from(800),
+        )
         .call()
         .await
         .unwrap();
     let recipient = Address::repeat_byte(0x42);
 
     // One wei short is refused with the typed error.
-    let err = user
-        .requestL2Transaction(
-            recipient,
-            amount,
-            Bytes::new(),
-            U256::from(GAS_LIMIT),
-            U256::from(800),
-            vec![],
-            Address::ZERO,
-        )
-        .value(cost + amount - U256::from(1))
-        .gas_price(gas_price)
+    let err = deposit_request(&user, recipient, amount, cost + amount - U256::from(1), gas_price)
         .call()
         .await
         .unwrap_err();
     assert!(matches!(decode_revert(&err), Some(IRollupChainErrors::MsgValueTooLow(_))), "{err}");
 
     // A legacy transaction pins tx.gasprice, which the base cost is priced from.
-    let receipt = user
-        .requestL2Transaction(
-            recipient,
-            amount,
-            Bytes::new(),
-            U256::from(GAS_LIMIT),
-            U256::from(800),
-            vec![],
-            Address::ZERO,
-        )
-        .value(cost + amount)
-        .gas_price(gas_price)
+    let receipt = deposit_request(&user, recipient, amount, cost + amount, gas_price)
         .send()
         .await
         .unwrap()
@@ -128,28 +108,22 @@ async fn withdrawal_proven_with_the_rust_logs_tree_is_paid_once() {
     // Fund the diamond with a deposit.
     let gas_price = t.user.get_gas_price().await.unwrap() * 2;
     let cost = user
-        .l2TransactionBaseCost(U256::from(gas_price), U256::from(GAS_LIMIT), U256::from(800))
+        .l2TransactionBaseCost(
+            U256::from(gas_price),
+            U256::from(DEPOSIT_GAS_LIMIT),
+            U256::from(800),
+        )
         .call()
         .await
         .unwrap();
     let deposit = U256::from(5_000_000_000_000_000_000u128);
-    user.requestL2Transaction(
-        t.address(4),
-        deposit,
-        Bytes::new(),
-        U256::from(GAS_LIMIT),
-        U256::from(800),
-        vec![],
-        Address::ZERO,
-    )
-    .value(cost + deposit)
-    .gas_price(gas_price)
-    .send()
-    .await
-    .unwrap()
-    .get_receipt()
-    .await
-    .unwrap();
+    deposit_request(&user, t.address(4), deposit, cost + deposit, gas_price)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
     let queued = user.priorityQueueFrontOperation().call().await.unwrap().canonicalTxHash;
 
     // Batch 1: consumes the deposit and carries a withdrawal message plus two other logs.

@@ -117,6 +117,32 @@ impl TestChain {
     }
 }
 
+/// A plain deposit request to `to` of `amount` on L2, paying `value` at a pinned (legacy) gas
+/// price, which is what the Mailbox prices the base cost from.
+pub(crate) fn deposit_request(
+    chain: &IRollupChain::IRollupChainInstance<DynProvider>,
+    to: Address,
+    amount: U256,
+    value: U256,
+    gas_price: u128,
+) -> alloy::contract::SolCallBuilder<&DynProvider, IRollupChain::requestL2TransactionCall> {
+    chain
+        .requestL2Transaction(
+            to,
+            amount,
+            alloy::primitives::Bytes::new(),
+            U256::from(DEPOSIT_GAS_LIMIT),
+            U256::from(800),
+            vec![],
+            Address::ZERO,
+        )
+        .value(value)
+        .gas_price(gas_price)
+}
+
+/// L2 gas limit of the deposits the tests make.
+pub(crate) const DEPOSIT_GAS_LIMIT: u64 = 300_000;
+
 /// A batch after `prev` with a 1 KiB state diff and `logs` (packed), no priority operations.
 pub(crate) fn next_commit(
     prev: &StoredBatchInfo,

@@ -1,6 +1,6 @@
 //! Deposits through the Mailbox, their event, and their consumption at execute; L2->L1 messages.
 
-use crate::support::{deposit_request, next_commit, test_proof, TestChain, DEPOSIT_GAS_LIMIT};
+use crate::support::{deposit_price, deposit_request, next_commit, test_proof, TestChain};
 use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::{SolCall, SolValue};
@@ -13,17 +13,8 @@ use rollup_contracts::deploy::genesis_batch_info;
 async fn deposit_queues_priority_request_and_execute_consumes_it() {
     let Some(t) = TestChain::start().await else { return };
     let user = t.chain(&t.user);
-    let gas_price = t.user.get_gas_price().await.unwrap() * 2;
+    let (gas_price, cost) = deposit_price(&t.user, &user).await;
     let amount = U256::from(10u64).pow(U256::from(18));
-    let cost = user
-        .l2TransactionBaseCost(
-            U256::from(gas_price),
-            U256::from(DEPOSIT_GAS_LIMIT),
-            U256::from(800),
-        )
-        .call()
-        .await
-        .unwrap();
     let recipient = Address::repeat_byte(0x42);
 
     // One wei short is refused with the typed error.
@@ -106,16 +97,7 @@ async fn withdrawal_proven_with_the_rust_logs_tree_is_paid_once() {
     let Some(t) = TestChain::start().await else { return };
     let user = t.chain(&t.user);
     // Fund the diamond with a deposit.
-    let gas_price = t.user.get_gas_price().await.unwrap() * 2;
-    let cost = user
-        .l2TransactionBaseCost(
-            U256::from(gas_price),
-            U256::from(DEPOSIT_GAS_LIMIT),
-            U256::from(800),
-        )
-        .call()
-        .await
-        .unwrap();
+    let (gas_price, cost) = deposit_price(&t.user, &user).await;
     let deposit = U256::from(5_000_000_000_000_000_000u128);
     deposit_request(&user, t.address(4), deposit, cost + deposit, gas_price)
         .send()

@@ -140,6 +140,24 @@ pub(crate) fn deposit_request(
         .gas_price(gas_price)
 }
 
+/// A gas price to pin (twice the node's) and the base cost of a test deposit at that price.
+pub(crate) async fn deposit_price(
+    provider: &DynProvider,
+    chain: &IRollupChain::IRollupChainInstance<DynProvider>,
+) -> (u128, U256) {
+    let gas_price = provider.get_gas_price().await.unwrap() * 2;
+    let cost = chain
+        .l2TransactionBaseCost(
+            U256::from(gas_price),
+            U256::from(DEPOSIT_GAS_LIMIT),
+            U256::from(800),
+        )
+        .call()
+        .await
+        .unwrap();
+    (gas_price, cost)
+}
+
 /// L2 gas limit of the deposits the tests make.
 pub(crate) const DEPOSIT_GAS_LIMIT: u64 = 300_000;
 

@@ -8,14 +8,21 @@
 //! - [`store`]: blocks, transactions, receipts and slot writes, committed with the state.
 //! - [`validation`]: admission rules for user transactions, with geth's error messages.
 //!
-//! The supervised actors (pool, sealer, batcher, tree writer, eth watcher and sender, prover
-//! exchange) build on these and arrive with the rest of the L2 chain. The L1 side they drive is
-//! `rollup-contracts`, re-exported as [`l1`].
+//! - [`chain`]: the shared handle of a running chain (config, store, actor references, events,
+//!   metrics) and genesis.
+//! - [`pool_actor`], [`sealer`], [`supervisor`]: the supervised actors. The batcher, tree writer,
+//!   eth watcher and sender and the prover exchange arrive with the L1 side.
+//!
+//! The L1 side they drive is `rollup-contracts`, re-exported as [`l1`].
 
 pub mod block;
+pub mod chain;
 pub mod pool;
+pub mod pool_actor;
+pub mod sealer;
 pub mod state;
 pub mod store;
+pub mod supervisor;
 pub mod validation;
 
 pub use rollup_contracts as l1;

@@ -197,6 +197,11 @@ impl Pool {
         self.by_sender.entry(sender).or_default().insert(nonce, Entry { tx, received_at: now });
     }
 
+    /// Senders with pooled transactions.
+    pub fn senders(&self) -> impl Iterator<Item = Address> + '_ {
+        self.by_sender.keys().copied()
+    }
+
     /// Removes one transaction (e.g. dropped by the sealer). Returns it if it was pooled.
     pub fn remove(&mut self, hash: &B256) -> Option<ValidTx> {
         let (sender, nonce) = self.by_hash.remove(hash)?;

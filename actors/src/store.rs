@@ -10,7 +10,7 @@ use alloy::consensus::{Header, ReceiptEnvelope};
 use alloy::eips::eip2718::{Decodable2718, Encodable2718};
 use alloy::primitives::{Address, Bytes, B256};
 use alloy::rlp::{Decodable, Encodable};
-use redb::{Database, ReadableDatabase, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -24,6 +24,9 @@ const BLOCK_TXS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("block_t
 const TXS: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("txs");
 /// number -> slot writes in their canonical encoding ([`SlotWrite::encode_into`]).
 const BLOCK_WRITES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("block_writes");
+/// transaction hash -> admission time (8 bytes, big-endian seconds) ‖ raw transaction: the
+/// persisted pool. Written by the pool actor (admissions) and the sealer (inclusions).
+const POOL: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("pool");
 /// "head" -> number of the last block.
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
 
@@ -73,6 +76,8 @@ pub struct StoredTx {
     pub sender: Address,
     /// Gas it used.
     pub gas_used: u64,
+    /// Index (in the block) of its first log.
+    pub first_log_index: u32,
     /// Contract created, if any.
     pub contract_address: Option<Address>,
     /// The receipt.
@@ -81,10 +86,13 @@ pub struct StoredTx {
     pub raw: Bytes,
 }
 
+/// Length of [`StoredTx`]'s fixed part: block, index, sender, gas, contract, first log, receipt length.
+const FIXED: usize = 8 + 4 + 20 + 8 + 21 + 4 + 4;
+
 impl StoredTx {
     fn encode(&self) -> Vec<u8> {
         let receipt = self.receipt.encoded_2718();
-        let mut out = Vec::with_capacity(65 + receipt.len() + self.raw.len());
+        let mut out = Vec::with_capacity(FIXED + receipt.len() + self.raw.len());
         out.extend_from_slice(&self.block.to_be_bytes());
         out.extend_from_slice(&self.index.to_be_bytes());
         out.extend_from_slice(self.sender.as_slice());
@@ -96,6 +104,7 @@ impl StoredTx {
             }
             None => out.extend_from_slice(&[0u8; 21]),
         }
+        out.extend_from_slice(&self.first_log_index.to_be_bytes());
         out.extend_from_slice(&(receipt.len() as u32).to_be_bytes());
         out.extend_from_slice(&receipt);
         out.extend_from_slice(&self.raw);
@@ -104,26 +113,96 @@ impl StoredTx {
 
     fn decode(b: &[u8]) -> Result<Self, StateError> {
         let corrupt = |detail: &str| StateError::Corrupt { table: "txs", detail: detail.into() };
-        if b.len() < 65 {
+        if b.len() < FIXED {
             return Err(corrupt("record shorter than its fixed part"));
         }
         let u64_at = |i: usize| u64::from_be_bytes(b[i..i + 8].try_into().unwrap_or_default());
-        let receipt_len = u32::from_be_bytes(b[61..65].try_into().unwrap_or_default()) as usize;
-        let receipt_end = 65 + receipt_len;
+        let u32_at = |i: usize| u32::from_be_bytes(b[i..i + 4].try_into().unwrap_or_default());
+        let receipt_len = u32_at(65) as usize;
+        let receipt_end = FIXED + receipt_len;
         if b.len() < receipt_end {
             return Err(corrupt("receipt runs past the record"));
         }
-        let receipt = ReceiptEnvelope::decode_2718_exact(&b[65..receipt_end])
+        let receipt = ReceiptEnvelope::decode_2718_exact(&b[FIXED..receipt_end])
             .map_err(|e| corrupt(&format!("receipt: {e}")))?;
         Ok(Self {
             block: u64_at(0),
             index: u32::from_be_bytes(b[8..12].try_into().unwrap_or_default()),
             sender: Address::from_slice(&b[12..32]),
             gas_used: u64_at(32),
+            first_log_index: u32_at(61),
             contract_address: (b[40] == 1).then(|| Address::from_slice(&b[41..61])),
             receipt,
             raw: Bytes::copy_from_slice(&b[receipt_end..]),
         })
+    }
+}
+
+/// How many blocks back state can be read (as a full geth node keeps 128 recent states).
+pub const STATE_HISTORY: u64 = 128;
+
+/// Why a historical state read was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The block does not exist (yet).
+    #[error("header not found")]
+    NotFound(u64),
+    /// Older than the kept history.
+    #[error("missing trie node: state of block {number} is not available (head {head}, this node keeps the last 128 blocks)")]
+    Pruned {
+        /// The requested block.
+        number: u64,
+        /// The head.
+        head: u64,
+    },
+}
+
+macro_rules! history_err {
+    ($($t:ty),*) => {$(
+        impl From<$t> for HistoryError {
+            fn from(e: $t) -> Self {
+                HistoryError::Store(e.into())
+            }
+        }
+    )*};
+}
+history_err!(StateError, redb::TransactionError, redb::TableError, redb::StorageError);
+
+/// The state after a given block (see [`ChainStore::state_at`]).
+#[derive(Debug)]
+pub struct HistoricalState {
+    latest: crate::state::StateSnapshot,
+    undo: std::collections::HashMap<crate::state::SlotKey, B256>,
+    number: u64,
+}
+
+impl HistoricalState {
+    /// The block this state is after.
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+}
+
+impl crate::state::StateReader for HistoricalState {
+    fn slot(&self, key: &crate::state::SlotKey) -> Result<B256, StateError> {
+        match self.undo.get(key) {
+            Some(v) => Ok(*v),
+            None => self.latest.slot(key),
+        }
+    }
+
+    fn bytecode(&self, hash: &B256) -> Result<Option<Bytes>, StateError> {
+        self.latest.bytecode(hash)
+    }
+
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, StateError> {
+        if number > self.number {
+            return Ok(None);
+        }
+        self.latest.block_hash(number)
     }
 }
 
@@ -146,6 +225,7 @@ impl ChainStore {
         tx.open_table(TXS)?;
         tx.open_table(BLOCK_WRITES)?;
         tx.open_table(META)?;
+        tx.open_table(POOL)?;
         tx.commit()?;
         Ok(Self { db, state })
     }
@@ -171,6 +251,16 @@ impl ChainStore {
     /// Stores `block`, its transactions, receipts and slot writes, and applies its state, in one
     /// durable write transaction. Storing the same block again is a no-op.
     pub fn commit_block(&self, block: &BuiltBlock) -> Result<(), StoreError> {
+        self.commit_block_and_pool(block, &[])
+    }
+
+    /// [`Self::commit_block`], also deleting `pool_removals` (included and dropped transactions)
+    /// from the persisted pool in the same transaction.
+    pub fn commit_block_and_pool(
+        &self,
+        block: &BuiltBlock,
+        pool_removals: &[B256],
+    ) -> Result<(), StoreError> {
         let number = block.header.number;
         let head = self.head()?;
         if self.block_number(block.hash)? == Some(number) {
@@ -191,6 +281,7 @@ impl ChainStore {
             tx.open_table(BLOCK_NUMBERS)?.insert(block.hash.0, number)?;
             let mut hashes = Vec::with_capacity(block.transactions.len() * 32);
             let mut txs = tx.open_table(TXS)?;
+            let mut log_index = 0u32;
             for (i, inc) in block.transactions.iter().enumerate() {
                 hashes.extend_from_slice(inc.tx.hash.as_slice());
                 let stored = StoredTx {
@@ -198,10 +289,12 @@ impl ChainStore {
                     index: i as u32,
                     sender: inc.tx.sender,
                     gas_used: inc.gas_used,
+                    first_log_index: log_index,
                     contract_address: inc.contract_address,
                     receipt: inc.receipt.clone(),
                     raw: inc.tx.raw.clone(),
                 };
+                log_index += inc.receipt.logs().len() as u32;
                 txs.insert(inc.tx.hash.0, stored.encode().as_slice())?;
             }
             tx.open_table(BLOCK_TXS)?.insert(number, hashes.as_slice())?;
@@ -213,9 +306,96 @@ impl ChainStore {
             StateStore::apply_in(&tx, &block.writes, &block.bytecodes)?;
             StateStore::record_block_hash_in(&tx, number, block.hash)?;
             tx.open_table(META)?.insert("head", number)?;
+            let mut pool = tx.open_table(POOL)?;
+            for hash in pool_removals {
+                pool.remove(hash.0)?;
+            }
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Persists admitted pool transactions and deletes replaced or evicted ones, in one durable
+    /// write transaction. Entries are (hash, admission time, raw transaction).
+    pub fn pool_update(
+        &self,
+        inserts: &[(B256, u64, Bytes)],
+        deletes: &[B256],
+    ) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut pool = tx.open_table(POOL)?;
+            let mut buf = Vec::new();
+            for (hash, time, raw) in inserts {
+                buf.clear();
+                buf.extend_from_slice(&time.to_be_bytes());
+                buf.extend_from_slice(raw);
+                pool.insert(hash.0, buf.as_slice())?;
+            }
+            for hash in deletes {
+                pool.remove(hash.0)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every persisted pool entry: (hash, admission time, raw transaction).
+    pub fn pool_entries(&self) -> Result<Vec<(B256, u64, Bytes)>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(POOL)?;
+        let mut out = Vec::new();
+        for row in table.iter()? {
+            let (k, v) = row?;
+            let v = v.value();
+            if v.len() < 8 {
+                return Err(
+                    StateError::Corrupt { table: "pool", detail: "short entry".into() }.into()
+                );
+            }
+            let mut time = [0u8; 8];
+            time.copy_from_slice(&v[..8]);
+            out.push((
+                B256::from(k.value()),
+                u64::from_be_bytes(time),
+                Bytes::copy_from_slice(&v[8..]),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The state as it was after block `number`, for the last [`STATE_HISTORY`] blocks: the
+    /// latest state with the writes of later blocks undone (their recorded old values).
+    pub fn state_at(&self, number: u64) -> Result<HistoricalState, HistoryError> {
+        let tx = self.db.begin_read()?;
+        let head = tx.open_table(META)?.get("head")?.map(|v| v.value());
+        let Some(head) = head else { return Err(HistoryError::NotFound(number)) };
+        if number > head {
+            return Err(HistoryError::NotFound(number));
+        }
+        if head - number > STATE_HISTORY {
+            return Err(HistoryError::Pruned { number, head });
+        }
+        let mut undo = std::collections::HashMap::new();
+        {
+            let table = tx.open_table(BLOCK_WRITES)?;
+            // Newest first, so the oldest block's old value wins.
+            for n in (number + 1..=head).rev() {
+                let Some(v) = table.get(n)? else { continue };
+                let writes = SlotWrite::decode_all(v.value()).ok_or_else(|| {
+                    StateError::Corrupt { table: "block_writes", detail: format!("block {n}") }
+                })?;
+                for w in writes {
+                    undo.insert(w.key, w.old);
+                }
+            }
+        }
+        Ok(HistoricalState { latest: crate::state::StateSnapshot::from_read(tx), undo, number })
+    }
+
+    /// The underlying database (for read transactions spanning several tables).
+    pub fn database(&self) -> &Arc<Database> {
+        &self.db
     }
 
     /// The header of block `number`.

@@ -1,9 +1,14 @@
 //! `rollupd`: the rollupd node binary.
 //!
-//! Subcommands: `dev` (one-process dev chain, arrives with the L2 chain), `run` (against an external
-//! L1, idem) and `deploy` (deploys the L1 contract suite through the Rust bindings).
+//! Subcommands: `dev` (embedded L1, Diamond and L2 sequencer in one process), `run` (the sequencer
+//! against an external L1) and `deploy` (deploys the L1 contract suite through the Rust bindings).
 
+mod config;
 mod deploy_cmd;
+mod dev;
+mod metrics;
+mod node;
+mod rpc;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -19,15 +24,36 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a one-process dev chain (embedded L1 + Diamond + L2 sequencer).
-    Dev,
+    Dev(NodeArgs),
     /// Run the sequencer against an external L1 described by a config file.
-    Run {
-        /// Path of the TOML config.
-        #[arg(long)]
-        config: std::path::PathBuf,
-    },
+    Run(NodeArgs),
     /// Deploy the L1 contract suite (facets, init, Diamond proxy) and write the addresses as JSON.
     Deploy(Box<deploy_cmd::DeployArgs>),
+}
+
+/// Configuration flags shared by `dev` and `run`.
+#[derive(Debug, clap::Args)]
+struct NodeArgs {
+    /// TOML config read over the embedded defaults (required by `run`).
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
+    /// Data directory (overrides `data_dir`).
+    #[arg(long)]
+    data_dir: Option<std::path::PathBuf>,
+    /// Override one key, e.g. `--set l2.block_time_ms=100` (repeatable; wins over file and env).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    sets: Vec<String>,
+}
+
+impl NodeArgs {
+    fn load(&self) -> anyhow::Result<config::NodeConfig> {
+        let mut sets = self.sets.clone();
+        if let Some(dir) = &self.data_dir {
+            let text = dir.to_str().ok_or_else(|| anyhow::anyhow!("--data-dir is not UTF-8"))?;
+            sets.push(format!("data_dir={}", toml::Value::String(text.to_string())));
+        }
+        config::NodeConfig::load(self.config.as_deref(), std::env::vars(), &sets)
+    }
 }
 
 fn main() -> ExitCode {
@@ -38,14 +64,20 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match cli.command {
-        Command::Dev | Command::Run { .. } => {
-            println!(
-                "rollupd: the L2 sequencer is coming (execution, pool, sealer, JSON-RPC, embedded \
-                 dev L1). Today rollupd deploys the L1 contract suite: `rollupd deploy --help`."
-            );
-            Ok(())
+        Command::Dev(args) => {
+            args.load().and_then(|c| runtime().and_then(|rt| rt.block_on(dev::dev(c))))
+        }
+        Command::Run(args) => {
+            if args.config.is_none() {
+                eprintln!(
+                    "error: `rollupd run` needs --config FILE (see config/dev.toml for the keys)"
+                );
+                return ExitCode::from(2);
+            }
+            args.load().and_then(|c| runtime().and_then(|rt| rt.block_on(dev::run(c))))
         }
         Command::Deploy(args) => runtime().and_then(|rt| rt.block_on(deploy_cmd::run(*args))),
     };

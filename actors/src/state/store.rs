@@ -106,6 +106,13 @@ pub struct StateSnapshot {
     tx: ReadTransaction,
 }
 
+impl StateSnapshot {
+    /// A view over an existing read transaction of the same database.
+    pub fn from_read(tx: ReadTransaction) -> Self {
+        Self { tx }
+    }
+}
+
 impl std::fmt::Debug for StateSnapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StateSnapshot").finish_non_exhaustive()

@@ -1,0 +1,287 @@
+//! The pool actor: admission against committed state, the in-memory [`Pool`], and its redb copy.
+//!
+//! Invariant (persist, then announce): a submission is answered with its hash only after the
+//! transaction is durably in the `pool` table. Submissions that arrive together are persisted in
+//! one write transaction (group commit): the first one schedules a `Flush` message behind those
+//! already queued, and the flush answers all of them.
+//!
+//! After a restart the actor reloads the table, re-checks every entry against the state and
+//! deletes the ones that no longer apply (included meanwhile, or now invalid).
+
+use crate::chain::{unix_now, Chain};
+use crate::pool::{Added, Pool, PoolError};
+use crate::store::StoreError;
+use crate::validation::{
+    validate_against_account, validate_stateless, AccountView, TxError, ValidTx,
+};
+use alloy::consensus::Transaction;
+use alloy::primitives::{Address, Bytes, B256};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Reference to the running pool actor.
+pub type PoolRef = ActorRef<PoolMsg>;
+
+/// Where a submission's answer goes.
+pub type SubmitReply = RpcReplyPort<Result<B256, SubmitError>>;
+
+/// Why a submission was refused.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SubmitError {
+    /// The transaction breaks an admission rule.
+    #[error(transparent)]
+    Invalid(#[from] TxError),
+    /// The pool refused it.
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    /// Storage failed; nothing was admitted.
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+impl From<StoreError> for SubmitError {
+    fn from(e: StoreError) -> Self {
+        SubmitError::Storage(e.to_string())
+    }
+}
+
+/// Messages of the pool actor.
+#[derive(Debug)]
+pub enum PoolMsg {
+    /// Admit a transaction (already stateless-valid). Answered once it is durable.
+    Submit(Box<ValidTx>, SubmitReply),
+    /// Persist what was admitted since the last flush and answer those submissions.
+    Flush,
+    /// Executable transactions for the next block: at most `max_txs` and `max_bytes` of raw data.
+    Take {
+        /// Most transactions.
+        max_txs: usize,
+        /// Most raw bytes.
+        max_bytes: usize,
+        /// Where to answer.
+        reply: RpcReplyPort<Vec<ValidTx>>,
+    },
+    /// A block was committed: forget these (included or dropped) transactions and everything
+    /// below the senders' new nonces.
+    Sealed {
+        /// Hashes the block included or dropped.
+        removed: Vec<B256>,
+        /// Senders whose account nonce moved.
+        senders: Vec<Address>,
+    },
+    /// The sender's next nonce counting pooled transactions (`eth_getTransactionCount` pending).
+    PendingNonce(Address, RpcReplyPort<u64>),
+    /// A pooled transaction by hash.
+    Get(B256, RpcReplyPort<Option<ValidTx>>),
+    /// Number of pooled transactions.
+    Len(RpcReplyPort<usize>),
+    /// Drop transactions older than the pool lifetime.
+    Expire,
+}
+
+/// The pool actor (stateless; see [`PoolState`]).
+#[derive(Debug)]
+pub struct PoolActor;
+
+/// The pool actor's state.
+#[derive(Debug)]
+pub struct PoolState {
+    chain: Arc<Chain>,
+    pool: Pool,
+    unflushed: Vec<(ValidTx, u64, SubmitReply)>,
+    unflushed_deletes: Vec<B256>,
+}
+
+impl PoolState {
+    fn account(&self, address: Address) -> Result<AccountView, StoreError> {
+        self.chain.account(address)
+    }
+
+    fn admit(&mut self, tx: ValidTx, now: u64) -> Result<Added, SubmitError> {
+        let cfg = &self.chain.config.validation;
+        // Balance and the nonce window are checked against committed state, as geth does.
+        let account = self.account(tx.sender)?;
+        validate_against_account(&tx, &account, cfg)?;
+        Ok(self.pool.add(tx, account.nonce, now)?)
+    }
+
+    fn flush(&mut self) -> Result<(), ActorProcessingErr> {
+        if self.unflushed.is_empty() && self.unflushed_deletes.is_empty() {
+            return Ok(());
+        }
+        #[cfg(feature = "test-utils")]
+        self.chain.trip(crate::chain::Fault::PoolBeforeFlush);
+        let inserts: Vec<(B256, u64, Bytes)> =
+            self.unflushed.iter().map(|(tx, t, _)| (tx.hash, *t, tx.raw.clone())).collect();
+        let result = self.chain.store.pool_update(&inserts, &self.unflushed_deletes);
+        let pending = std::mem::take(&mut self.unflushed);
+        self.unflushed_deletes.clear();
+        match result {
+            Ok(()) => {
+                for (tx, _, reply) in pending {
+                    let _ = reply.send(Ok(tx.hash));
+                }
+                self.chain.metrics.pool_size.store(self.pool.len() as u64, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => {
+                // Not durable, so not admitted: take them out again and say so.
+                for (tx, _, reply) in pending {
+                    self.pool.remove(&tx.hash);
+                    let _ = reply.send(Err(SubmitError::Storage(e.to_string())));
+                }
+                Err(e.into())
+            }
+        }
+    }
+}
+
+use std::sync::atomic::Ordering;
+
+impl Actor for PoolActor {
+    type Msg = PoolMsg;
+    type State = PoolState;
+    type Arguments = Arc<Chain>;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<PoolMsg>,
+        chain: Arc<Chain>,
+    ) -> Result<PoolState, ActorProcessingErr> {
+        let mut state = PoolState {
+            pool: Pool::new(chain.config.pool.clone()),
+            chain,
+            unflushed: Vec::new(),
+            unflushed_deletes: Vec::new(),
+        };
+        let entries = state.chain.store.pool_entries()?;
+        let mut stale = Vec::new();
+        let total = entries.len();
+        // Re-admit in nonce order per sender so no entry is refused for a gap.
+        let mut decoded: Vec<(ValidTx, u64)> = Vec::with_capacity(total);
+        for (hash, time, raw) in entries {
+            match validate_stateless(&raw, &state.chain.config.validation) {
+                Ok(tx) if tx.hash == hash => decoded.push((tx, time)),
+                _ => stale.push(hash),
+            }
+        }
+        decoded.sort_by_key(|(tx, _)| (tx.sender, tx.envelope.nonce()));
+        for (tx, time) in decoded {
+            let hash = tx.hash;
+            if state.admit(tx, time).is_err() {
+                stale.push(hash);
+            }
+        }
+        if !stale.is_empty() {
+            state.chain.store.pool_update(&[], &stale)?;
+        }
+        state.chain.metrics.pool_size.store(state.pool.len() as u64, Ordering::Relaxed);
+        tracing::info!(
+            target: "rollup::pool",
+            chain = %state.chain.config.name,
+            restored = state.pool.len(),
+            stale = stale.len(),
+            "pool started"
+        );
+        Ok(state)
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<PoolMsg>,
+        state: &mut PoolState,
+    ) -> Result<(), ActorProcessingErr> {
+        // A clean stop answers what it admitted.
+        state.flush()
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<PoolMsg>,
+        msg: PoolMsg,
+        state: &mut PoolState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            PoolMsg::Submit(tx, reply) => {
+                let tx = *tx;
+                let now = unix_now();
+                match state.admit(tx.clone(), now) {
+                    Ok(added) => {
+                        match added {
+                            Added::New => {}
+                            Added::Replaced(old) => state.unflushed_deletes.push(old),
+                            Added::Evicted(gone) => state.unflushed_deletes.extend(gone),
+                        }
+                        if state.unflushed.is_empty() {
+                            myself.send_message(PoolMsg::Flush)?;
+                        }
+                        state.unflushed.push((tx, now, reply));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            PoolMsg::Flush => {
+                state.flush()?;
+                if state.chain.config.block_time_ms == 0 && !state.pool.is_empty() {
+                    if let Some(sealer) = state.chain.sealer() {
+                        let _ = sealer.send_message(crate::sealer::SealerMsg::Seal);
+                    }
+                }
+            }
+            PoolMsg::Take { max_txs, max_bytes, reply } => {
+                // Never hand out a transaction that is not durable yet.
+                state.flush()?;
+                let senders: Vec<Address> = state.pool.senders().collect();
+                let nonces: HashMap<Address, u64> =
+                    senders.iter().copied().zip(state.chain.nonces(&senders)?).collect();
+                let best = state.pool.best(max_txs, |a| nonces.get(&a).copied().unwrap_or(0));
+                let mut bytes = 0usize;
+                let out: Vec<ValidTx> = best
+                    .into_iter()
+                    .take_while(|t| {
+                        bytes += t.raw.len();
+                        bytes <= max_bytes
+                    })
+                    .collect();
+                let _ = reply.send(out);
+            }
+            PoolMsg::Sealed { removed, senders } => {
+                for h in &removed {
+                    state.pool.remove(h);
+                }
+                let mut below = Vec::new();
+                for s in senders {
+                    let nonce = state.account(s)?.nonce;
+                    below.extend(state.pool.remove_below(s, nonce));
+                }
+                if !below.is_empty() {
+                    state.unflushed_deletes.extend(below);
+                    state.flush()?;
+                }
+                state.chain.metrics.pool_size.store(state.pool.len() as u64, Ordering::Relaxed);
+            }
+            PoolMsg::PendingNonce(address, reply) => {
+                let nonce = state.account(address)?.nonce;
+                let _ = reply.send(state.pool.pending_nonce(address, nonce));
+            }
+            PoolMsg::Get(hash, reply) => {
+                let _ = reply.send(state.pool.get(&hash).cloned());
+            }
+            PoolMsg::Len(reply) => {
+                let _ = reply.send(state.pool.len());
+            }
+            PoolMsg::Expire => {
+                let gone = state.pool.expire(unix_now());
+                if !gone.is_empty() {
+                    tracing::info!(target: "rollup::pool", expired = gone.len(), "expired stuck transactions");
+                    state.unflushed_deletes.extend(gone);
+                    state.flush()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,375 @@
+//! Node configuration: `config/dev.toml` (embedded) as defaults, then a TOML file, then
+//! `ROLLUPD_<SECTION>__<KEY>` environment variables, then `--set section.key=value` flags. Every
+//! layer is merged as TOML and the result is parsed once with unknown keys refused, then checked
+//! by [`NodeConfig::validate`].
+//!
+//! Environment variables whose name ends in `_KEY` (e.g. `ROLLUPD_DEPLOYER_KEY`) are secrets read
+//! by the commands that need them, never configuration.
+
+use alloy::primitives::{Address, U256};
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The embedded defaults.
+pub(crate) const DEFAULTS: &str = include_str!("../../config/dev.toml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NodeConfig {
+    /// Where databases and the deployment file live.
+    pub(crate) data_dir: PathBuf,
+    pub(crate) l2: L2Config,
+    pub(crate) pool: PoolSection,
+    pub(crate) rpc: RpcConfig,
+    pub(crate) metrics: MetricsConfig,
+    pub(crate) supervisor: SupervisorConfig,
+    pub(crate) l1: L1Config,
+    pub(crate) dev_l1: DevL1Config,
+}
+
+/// `[l2]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct L2Config {
+    pub(crate) chain_id: u64,
+    pub(crate) block_time_ms: u64,
+    pub(crate) block_gas_limit: u64,
+    pub(crate) base_fee: u64,
+    pub(crate) max_block_txs: usize,
+    pub(crate) max_block_bytes: usize,
+    pub(crate) fee_account: Address,
+}
+
+/// `[pool]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PoolSection {
+    pub(crate) max_per_account: usize,
+    pub(crate) max_total: usize,
+    pub(crate) price_bump_percent: u64,
+    pub(crate) lifetime_secs: u64,
+    pub(crate) nonce_window: u64,
+    pub(crate) tx_fee_cap: U256,
+}
+
+/// `[rpc]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RpcConfig {
+    pub(crate) addr: SocketAddr,
+    pub(crate) max_request_body_bytes: u32,
+    pub(crate) max_response_body_bytes: u32,
+    pub(crate) max_batch_requests: u32,
+    pub(crate) max_connections: u32,
+    pub(crate) call_timeout_ms: u64,
+    pub(crate) eth_call_gas_cap: u64,
+    pub(crate) max_logs_block_range: u64,
+    pub(crate) max_logs: usize,
+}
+
+/// `[metrics]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MetricsConfig {
+    pub(crate) addr: String,
+}
+
+/// `[supervisor]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SupervisorConfig {
+    pub(crate) max_restarts: u32,
+    pub(crate) restart_window_secs: u64,
+}
+
+/// `[l1]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct L1Config {
+    pub(crate) rpc_url: String,
+    pub(crate) chain_id: u64,
+    pub(crate) diamond: String,
+}
+
+/// `[dev_l1]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DevL1Config {
+    pub(crate) addr: SocketAddr,
+    pub(crate) chain_id: u64,
+    pub(crate) block_gas_limit: u64,
+    pub(crate) base_fee: u64,
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Parses a scalar given as text: a TOML value if it is one (`100`, `true`, `"x"`), else a string.
+fn scalar(text: &str) -> toml::Value {
+    format!("v = {text}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(text.to_string()))
+}
+
+fn set_path(
+    table: &mut toml::Table,
+    path: &[String],
+    value: toml::Value,
+    origin: &str,
+) -> anyhow::Result<()> {
+    let (last, parents) = path.split_last().context("empty key")?;
+    let mut t = table;
+    for p in parents {
+        let entry = t.entry(p.clone()).or_insert_with(|| toml::Value::Table(Default::default()));
+        t = match entry {
+            toml::Value::Table(t) => t,
+            _ => bail!("{origin}: `{p}` is not a section"),
+        };
+    }
+    t.insert(last.clone(), value);
+    Ok(())
+}
+
+impl NodeConfig {
+    /// Loads the layers described in the module docs.
+    pub(crate) fn load(
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        sets: &[String],
+    ) -> anyhow::Result<Self> {
+        let mut table: toml::Table = DEFAULTS.parse().context("embedded defaults")?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading config {}", path.display()))?;
+            let over: toml::Table =
+                text.parse().with_context(|| format!("parsing config {}", path.display()))?;
+            merge(&mut table, over);
+        }
+        for (name, value) in env {
+            let Some(rest) = name.strip_prefix("ROLLUPD_") else { continue };
+            if rest.ends_with("_KEY") || rest == "KEY" {
+                continue;
+            }
+            let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+            set_path(&mut table, &path, scalar(&value), &format!("environment variable {name}"))?;
+        }
+        for s in sets {
+            let (key, value) = s
+                .split_once('=')
+                .with_context(|| format!("--set {s}: expected section.key=value"))?;
+            let path: Vec<String> = key.trim().split('.').map(str::to_string).collect();
+            set_path(&mut table, &path, scalar(value.trim()), &format!("--set {s}"))?;
+        }
+        let config: NodeConfig =
+            toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+                anyhow::anyhow!("invalid configuration: {}", e.message())
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Start-up checks of values the types do not rule out.
+    pub(crate) fn validate(&self) -> anyhow::Result<()> {
+        let l2 = &self.l2;
+        if l2.chain_id == 0 {
+            bail!("l2.chain_id must not be 0");
+        }
+        if l2.block_time_ms == 0 || l2.block_time_ms > 60_000 {
+            bail!("l2.block_time_ms must be within 1..=60000, got {}", l2.block_time_ms);
+        }
+        if l2.block_gas_limit < 21_000 {
+            bail!("l2.block_gas_limit must be at least 21000, got {}", l2.block_gas_limit);
+        }
+        if l2.max_block_txs == 0 || l2.max_block_bytes < 1024 {
+            bail!("l2.max_block_txs must be > 0 and l2.max_block_bytes >= 1024");
+        }
+        if self.pool.max_per_account == 0 || self.pool.max_total < self.pool.max_per_account {
+            bail!("pool.max_per_account must be > 0 and <= pool.max_total");
+        }
+        if self.pool.nonce_window == 0 || self.pool.price_bump_percent == 0 {
+            bail!("pool.nonce_window and pool.price_bump_percent must be > 0");
+        }
+        let rpc = &self.rpc;
+        if rpc.max_request_body_bytes < 1024 || rpc.max_response_body_bytes < 1024 {
+            bail!("rpc body limits must be at least 1024 bytes");
+        }
+        if rpc.max_batch_requests == 0 || rpc.max_connections == 0 || rpc.call_timeout_ms == 0 {
+            bail!(
+                "rpc.max_batch_requests, rpc.max_connections and rpc.call_timeout_ms must be > 0"
+            );
+        }
+        if rpc.eth_call_gas_cap < 21_000 || rpc.max_logs_block_range == 0 || rpc.max_logs == 0 {
+            bail!("rpc.eth_call_gas_cap must be >= 21000; rpc.max_logs_block_range and rpc.max_logs > 0");
+        }
+        if !self.metrics.addr.is_empty() {
+            self.metrics.addr.parse::<SocketAddr>().with_context(|| {
+                format!("metrics.addr `{}` is not host:port", self.metrics.addr)
+            })?;
+        }
+        if self.supervisor.restart_window_secs == 0 {
+            bail!("supervisor.restart_window_secs must be > 0");
+        }
+        if self.dev_l1.chain_id == 0 || self.dev_l1.chain_id == l2.chain_id {
+            bail!("dev_l1.chain_id must be non-zero and differ from l2.chain_id");
+        }
+        if self.dev_l1.block_gas_limit < 21_000 {
+            bail!("dev_l1.block_gas_limit must be at least 21000");
+        }
+        Ok(())
+    }
+
+    /// The chain configuration of the L2.
+    pub(crate) fn l2_chain(&self) -> rollup_actors::chain::ChainConfig {
+        let l2 = &self.l2;
+        rollup_actors::chain::ChainConfig {
+            spec: rollup_actors::block::ChainSpec {
+                chain_id: l2.chain_id,
+                gas_limit: l2.block_gas_limit,
+                base_fee: l2.base_fee,
+                coinbase: l2.fee_account,
+            },
+            validation: self.validation(l2.chain_id, l2.block_gas_limit, l2.base_fee),
+            pool: self.pool_config(),
+            block_time_ms: l2.block_time_ms,
+            max_block_txs: l2.max_block_txs,
+            max_block_bytes: l2.max_block_bytes,
+            max_restarts: self.supervisor.max_restarts,
+            restart_window_secs: self.supervisor.restart_window_secs,
+            name: "l2".into(),
+        }
+    }
+
+    /// The chain configuration of the embedded dev L1 (instant sealing).
+    pub(crate) fn dev_l1_chain(&self) -> rollup_actors::chain::ChainConfig {
+        let l1 = &self.dev_l1;
+        rollup_actors::chain::ChainConfig {
+            spec: rollup_actors::block::ChainSpec {
+                chain_id: l1.chain_id,
+                gas_limit: l1.block_gas_limit,
+                base_fee: l1.base_fee,
+                coinbase: Address::ZERO,
+            },
+            validation: self.validation(l1.chain_id, l1.block_gas_limit, l1.base_fee),
+            pool: self.pool_config(),
+            block_time_ms: 0,
+            max_block_txs: self.l2.max_block_txs,
+            max_block_bytes: self.l2.max_block_bytes,
+            max_restarts: self.supervisor.max_restarts,
+            restart_window_secs: self.supervisor.restart_window_secs,
+            name: "l1".into(),
+        }
+    }
+
+    fn validation(
+        &self,
+        chain_id: u64,
+        gas_limit: u64,
+        base_fee: u64,
+    ) -> rollup_actors::validation::ValidationConfig {
+        rollup_actors::validation::ValidationConfig {
+            chain_id,
+            block_gas_limit: gas_limit,
+            min_gas_price: base_fee as u128,
+            tx_fee_cap: self.pool.tx_fee_cap,
+            nonce_window: self.pool.nonce_window,
+        }
+    }
+
+    fn pool_config(&self) -> rollup_actors::pool::PoolConfig {
+        rollup_actors::pool::PoolConfig {
+            max_per_account: self.pool.max_per_account,
+            max_total: self.pool.max_total,
+            price_bump_percent: u128::from(self.pool.price_bump_percent),
+            lifetime_secs: self.pool.lifetime_secs,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_parse_and_validate() {
+        let c = NodeConfig::load(None, vec![], &[]).unwrap();
+        assert_eq!(c.l2.chain_id, 270);
+        assert_eq!(c.dev_l1.chain_id, 9);
+        assert_eq!(c.rpc.addr.port(), 3050);
+        assert_eq!(c.l2.block_time_ms, 250);
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = std::env::temp_dir().join(format!("rollupd-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("c.toml");
+        std::fs::write(&file, "[l2]\nblock_time_ms = 100\nchain_id = 300\n").unwrap();
+        let c = NodeConfig::load(
+            Some(&file),
+            env(&[("ROLLUPD_L2__BLOCK_TIME_MS", "50"), ("ROLLUPD_DEPLOYER_KEY", "0xsecret")]),
+            &["l2.block_time_ms=20".into()],
+        )
+        .unwrap();
+        assert_eq!(c.l2.chain_id, 300, "file");
+        assert_eq!(c.l2.block_time_ms, 20, "--set wins over env and file");
+        let c = NodeConfig::load(Some(&file), env(&[("ROLLUPD_L2__BLOCK_TIME_MS", "50")]), &[])
+            .unwrap();
+        assert_eq!(c.l2.block_time_ms, 50, "env wins over file");
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_the_key_named() {
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
+        let cases: &[Case<'_>] = &[
+            (&[("ROLLUPD_L2__BLOK_TIME_MS", "1")], &[], "unknown field `blok_time_ms`"),
+            (&[("ROLLUPD_NOPE", "1")], &[], "unknown field `nope`"),
+            (&[], &["l2.block_time_ms=0"], "l2.block_time_ms must be within"),
+            (&[], &["l2.block_time_ms=-5"], "invalid"),
+            (&[], &["l2.block_time_ms=fast"], "invalid"),
+            (&[], &["l2.chain_id=0"], "l2.chain_id must not be 0"),
+            (&[], &["l2.fee_account=0x12"], "invalid"),
+            (&[], &["rpc.addr=nowhere"], "invalid"),
+            (&[], &["metrics.addr=nowhere"], "metrics.addr"),
+            (&[], &["dev_l1.chain_id=270"], "differ from l2.chain_id"),
+            (&[], &["pool.max_per_account=0"], "pool.max_per_account"),
+            (&[], &["l2"], "expected section.key=value"),
+            (&[], &["l2.chain_id.x=1"], "not a section"),
+        ];
+        for (e, sets, want) in cases {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            let err = NodeConfig::load(None, env(e), &sets).unwrap_err();
+            let msg = format!("{err:#}");
+            assert!(msg.contains(want), "{e:?} {sets:?}: `{msg}` lacks `{want}`");
+        }
+    }
+
+    #[test]
+    fn missing_or_malformed_file_is_an_error() {
+        let err = NodeConfig::load(Some(std::path::Path::new("/nonexistent/x.toml")), vec![], &[])
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("reading config"));
+        let dir = std::env::temp_dir().join(format!("rollupd-cfg2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("bad.toml");
+        std::fs::write(&file, "[l2\n").unwrap();
+        let err = NodeConfig::load(Some(&file), vec![], &[]).unwrap_err();
+        assert!(format!("{err:#}").contains("parsing config"));
+    }
+}

@@ -1,0 +1,202 @@
+//! `rollupd dev`: the embedded dev L1 (chain 9, instant sealing), the Diamond deployed on it
+//! through `rollup-contracts`, and the L2 sequencer (chain 270), in one process. A second start
+//! on the same data directory resumes both chains and keeps the deployment.
+//!
+//! `rollupd run`: the L2 sequencer against an external L1 named in the config.
+
+use crate::config::NodeConfig;
+use crate::node::{dev_balance, dev_signers, run_until_stopped, start_chain, RunningChain};
+use alloy::network::EthereumWallet;
+use alloy::primitives::{hex, Address, Bytes, U256};
+use alloy::providers::{Provider, ProviderBuilder};
+use anyhow::{bail, Context};
+use rollup_contracts::deploy::VerifierSource;
+use rollup_contracts::{DeployConfig, Deployment};
+use std::path::Path;
+use std::time::Duration;
+
+/// Creation code of the dev verifier: its runtime (`PUSH1 32 PUSH1 0 RETURN`) answers every call
+/// with 32 zero bytes, so `verify` returns false and no batch can be proven until the generated
+/// Groth16 verifier replaces it (proof-system issue). It is not a test double: it accepts nothing.
+const REFUSE_ALL_VERIFIER: &str = "6460206000f36000526005601bf3";
+
+/// Dev account 8: deployer and governor of the Diamond.
+const GOVERNOR_INDEX: usize = 8;
+/// Dev account 9: validator (commits batches) and L2 fee account.
+const VALIDATOR_INDEX: usize = 9;
+
+async fn deploy_or_resume(config: &NodeConfig, l1_url: &str) -> anyhow::Result<Deployment> {
+    let path = config.data_dir.join("deployment.json");
+    let signers = dev_signers()?;
+    let governor = signers[GOVERNOR_INDEX].clone();
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(governor.clone()))
+        .connect_http(l1_url.parse().context("embedded L1 URL")?);
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let deployment: Deployment =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let code = provider.get_code_at(deployment.diamond_proxy).await?;
+        if code.is_empty() {
+            bail!(
+                "{} names the Diamond at {}, but the embedded L1 has no code there; remove {} to start over",
+                path.display(),
+                deployment.diamond_proxy,
+                config.data_dir.display()
+            );
+        }
+        tracing::info!(target: "rollup::dev", diamond = %deployment.diamond_proxy, "resuming the existing deployment");
+        return Ok(deployment);
+    }
+    let verifier = Bytes::from(hex::decode(REFUSE_ALL_VERIFIER).context("verifier code")?);
+    let validator = signers[VALIDATOR_INDEX].address();
+    let mut deploy = DeployConfig::new(
+        VerifierSource::Bytecode(verifier),
+        governor.address(),
+        governor.address(),
+        validator,
+    );
+    deploy.l2_chain_id = config.l2.chain_id;
+    let deployment = tokio::time::timeout(
+        Duration::from_secs(120),
+        rollup_contracts::deploy(&provider, &deploy),
+    )
+    .await
+    .context("deploying the Diamond timed out")??;
+    let json = serde_json::to_string_pretty(&deployment)?;
+    std::fs::write(&path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    Ok(deployment)
+}
+
+fn print_banner(
+    l1: Option<(&RunningChain, &Deployment)>,
+    l2: &RunningChain,
+    metrics: Option<std::net::SocketAddr>,
+) -> anyhow::Result<()> {
+    let mut out = String::new();
+    out.push_str("rollupd dev is running\n\n");
+    if let Some((l1, d)) = l1 {
+        out.push_str(&format!(
+            "L1 (embedded)  http://{}  chain id {}\n  Diamond proxy {}\n",
+            l1.rpc.addr, l1.chain.config.spec.chain_id, d.diamond_proxy
+        ));
+    }
+    out.push_str(&format!(
+        "L2             http://{}  ws://{}  chain id {}\n",
+        l2.rpc.addr, l2.rpc.addr, l2.chain.config.spec.chain_id
+    ));
+    if let Some(m) = metrics {
+        out.push_str(&format!("metrics        http://{m}/metrics\n"));
+    }
+    out.push_str("\nDev accounts (10000 ETH on L1 and L2; mnemonic \"test test ... junk\"):\n");
+    for (i, s) in dev_signers()?.iter().enumerate() {
+        let role = match i {
+            GOVERNOR_INDEX => "  (governor)",
+            VALIDATOR_INDEX => "  (validator, fee account)",
+            _ => "",
+        };
+        out.push_str(&format!("  ({i}) {} 0x{}{role}\n", s.address(), hex::encode(s.to_bytes())));
+    }
+    println!("{out}");
+    Ok(())
+}
+
+async fn start_metrics(
+    config: &NodeConfig,
+    chains: Vec<std::sync::Arc<rollup_actors::chain::Chain>>,
+) -> anyhow::Result<Option<std::net::SocketAddr>> {
+    if config.metrics.addr.is_empty() {
+        return Ok(None);
+    }
+    let addr = config.metrics.addr.parse().context("metrics.addr")?;
+    Ok(Some(crate::metrics::serve(addr, chains).await?))
+}
+
+fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating data directory {}", dir.display()))
+}
+
+/// `rollupd dev`.
+pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
+    prepare_data_dir(&config.data_dir)?;
+    let alloc: Vec<(Address, U256)> =
+        dev_signers()?.iter().map(|s| (s.address(), dev_balance())).collect();
+    let mut l1_rpc = config.rpc.clone();
+    l1_rpc.addr = config.dev_l1.addr;
+    let l1 =
+        start_chain(config.dev_l1_chain(), &config.data_dir.join("l1.redb"), &alloc, l1_rpc, true)
+            .await?;
+    let l1_url = format!("http://{}", l1.rpc.addr);
+    let deployment = match deploy_or_resume(&config, &l1_url).await {
+        Ok(d) => d,
+        Err(e) => {
+            l1.stop().await;
+            return Err(e);
+        }
+    };
+    let l2 = start_chain(
+        config.l2_chain(),
+        &config.data_dir.join("l2.redb"),
+        &alloc,
+        config.rpc.clone(),
+        false,
+    )
+    .await?;
+    let metrics = start_metrics(&config, vec![l2.chain.clone(), l1.chain.clone()]).await?;
+    print_banner(Some((&l1, &deployment)), &l2, metrics)?;
+    run_until_stopped(vec![l1, l2]).await
+}
+
+/// `rollupd run --config FILE`.
+pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
+    prepare_data_dir(&config.data_dir)?;
+    if config.l1.diamond.is_empty() {
+        bail!("l1.diamond is not set: deploy the suite with `rollupd deploy` and put the Diamond proxy's address in the config");
+    }
+    let diamond: Address = config
+        .l1
+        .diamond
+        .parse()
+        .with_context(|| format!("l1.diamond `{}` is not an address", config.l1.diamond))?;
+    let url = config
+        .l1
+        .rpc_url
+        .parse()
+        .with_context(|| format!("l1.rpc_url `{}` is not a URL", config.l1.rpc_url))?;
+    let provider = ProviderBuilder::new().connect_http(url);
+    let chain_id = tokio::time::timeout(Duration::from_secs(30), provider.get_chain_id())
+        .await
+        .with_context(|| format!("the L1 at {} did not answer within 30s", config.l1.rpc_url))?
+        .with_context(|| format!("cannot reach the L1 at {}", config.l1.rpc_url))?;
+    if chain_id != config.l1.chain_id {
+        bail!(
+            "the L1 at {} has chain id {chain_id}, the config says l1.chain_id = {}",
+            config.l1.rpc_url,
+            config.l1.chain_id
+        );
+    }
+    if provider.get_code_at(diamond).await?.is_empty() {
+        bail!("l1.diamond {diamond} has no code on the L1 (chain {chain_id})");
+    }
+    // Genesis of a non-dev chain has no pre-funded accounts: value arrives by deposits.
+    let l2 = start_chain(
+        config.l2_chain(),
+        &config.data_dir.join("l2.redb"),
+        &[],
+        config.rpc.clone(),
+        false,
+    )
+    .await?;
+    let metrics = start_metrics(&config, vec![l2.chain.clone()]).await?;
+    println!(
+        "rollupd is running\n\nL1             {}  chain id {chain_id}\n  Diamond proxy {diamond}",
+        config.l1.rpc_url
+    );
+    println!("L2             http://{}  chain id {}", l2.rpc.addr, l2.chain.config.spec.chain_id);
+    if let Some(m) = metrics {
+        println!("metrics        http://{m}/metrics");
+    }
+    run_until_stopped(vec![l2]).await
+}

@@ -1,0 +1,598 @@
+//! The `eth_*`, `net_*`, `web3_*` and `zks_*` methods.
+
+use super::exec::{self, CallBlock, Overridden};
+use super::types;
+use super::{invalid_params, rpc_err, server_err, RpcCtx, RpcResult};
+use alloy::consensus::{Header, Transaction as _, TxEnvelope};
+use alloy::eips::eip2718::Decodable2718;
+use alloy::eips::{BlockId, BlockNumberOrTag};
+use alloy::primitives::{Address, Bytes, B256, U256, U64};
+use alloy::rpc::types::state::StateOverride;
+use alloy::rpc::types::{FeeHistory, Filter, FilterBlockOption, Log, TransactionRequest};
+use jsonrpsee::core::{RegisterMethodError, SubscriptionResult};
+use jsonrpsee::types::Params;
+use jsonrpsee::{PendingSubscriptionSink, RpcModule};
+use ractor::rpc::CallResult;
+use rollup_actors::pool_actor::PoolMsg;
+use rollup_actors::state::{SlotKey, StateReader};
+use rollup_actors::store::{HistoricalState, HistoryError};
+use rollup_actors::validation::validate_stateless;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Most blocks `eth_feeHistory` reports at once (geth's cap).
+const MAX_FEE_HISTORY: u64 = 1024;
+
+impl RpcCtx {
+    fn head(&self) -> RpcResult<u64> {
+        Ok(self.chain.store.head().map_err(server_err)?.map(|(n, _)| n).unwrap_or_default())
+    }
+
+    /// A tag or number as a block number (it may be past the head).
+    fn number(&self, tag: BlockNumberOrTag) -> RpcResult<u64> {
+        let head = self.head()?;
+        Ok(match tag {
+            BlockNumberOrTag::Latest | BlockNumberOrTag::Pending | BlockNumberOrTag::Safe => head,
+            // L2 blocks are final once their batch is executed on L1; that pipeline arrives
+            // with the batcher, so until then only genesis is final.
+            BlockNumberOrTag::Finalized => {
+                if self.instant_finality {
+                    head
+                } else {
+                    0
+                }
+            }
+            BlockNumberOrTag::Earliest => 0,
+            BlockNumberOrTag::Number(n) => n,
+        })
+    }
+
+    fn block_id_number(&self, id: Option<BlockId>) -> RpcResult<u64> {
+        match id.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
+            BlockId::Number(tag) => self.number(tag),
+            BlockId::Hash(h) => {
+                self.chain.store.block_number(h.block_hash).map_err(server_err)?.ok_or_else(|| {
+                    rpc_err(-32000, format!("header for hash {} not found", h.block_hash))
+                })
+            }
+        }
+    }
+
+    fn state(&self, id: Option<BlockId>) -> RpcResult<HistoricalState> {
+        let n = self.block_id_number(id)?;
+        self.chain.store.state_at(n).map_err(|e| match e {
+            HistoryError::NotFound(_) => rpc_err(-32000, "header not found"),
+            other => server_err(other),
+        })
+    }
+
+    fn header(&self, number: u64) -> RpcResult<Header> {
+        self.chain
+            .store
+            .header(number)
+            .map_err(server_err)?
+            .ok_or_else(|| rpc_err(-32000, "header not found"))
+    }
+
+    fn call_block(&self, number: u64) -> RpcResult<CallBlock> {
+        let h = self.header(number)?;
+        let spec = &self.chain.config.spec;
+        Ok(CallBlock {
+            chain_id: spec.chain_id,
+            number: h.number,
+            timestamp: h.timestamp,
+            gas_limit: h.gas_limit,
+            coinbase: h.beneficiary,
+            prevrandao: h.mix_hash,
+        })
+    }
+
+    fn pool(&self) -> RpcResult<rollup_actors::pool_actor::PoolRef> {
+        self.chain
+            .pool()
+            .ok_or_else(|| rpc_err(-32000, "transaction pool is restarting, retry shortly"))
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_millis(self.cfg.call_timeout_ms)
+    }
+}
+
+fn slot(state: &HistoricalState, key: SlotKey) -> RpcResult<B256> {
+    state.slot(&key).map_err(server_err)
+}
+
+fn to_json<T: Serialize>(v: T) -> RpcResult<Value> {
+    serde_json::to_value(v).map_err(server_err)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> RpcResult<T> + Send + 'static,
+) -> RpcResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| server_err(format!("internal error: {e}")))?
+}
+
+/// Registers `name` with the per-call timeout around it.
+fn reg<F, Fut>(
+    m: &mut RpcModule<RpcCtx>,
+    name: &'static str,
+    f: F,
+) -> Result<(), RegisterMethodError>
+where
+    F: Fn(Params<'static>, Arc<RpcCtx>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = RpcResult<Value>> + Send + 'static,
+{
+    m.register_async_method(name, move |params, ctx, _| {
+        let f = f.clone();
+        async move {
+            let timeout = ctx.timeout();
+            match tokio::time::timeout(timeout, f(params, ctx)).await {
+                Ok(r) => r,
+                Err(_) => Err(rpc_err(
+                    -32000,
+                    format!("request timed out after {}ms", timeout.as_millis()),
+                )),
+            }
+        }
+    })?;
+    Ok(())
+}
+
+/// A block number or count given as a hex quantity or a plain number.
+fn quantity(v: &Value, what: &str) -> RpcResult<u64> {
+    match v {
+        Value::Number(n) => n.as_u64().ok_or_else(|| invalid_params(format!("invalid {what}"))),
+        Value::String(s) => {
+            let hex = s.strip_prefix("0x").ok_or_else(|| {
+                invalid_params(format!("invalid {what}: hex string without 0x prefix"))
+            })?;
+            u64::from_str_radix(hex, 16).map_err(|_| invalid_params(format!("invalid {what}: {s}")))
+        }
+        _ => Err(invalid_params(format!("invalid {what}"))),
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Unix seconds as RFC 3339 (`2026-11-22T10:00:00Z`), as Era's API reports times.
+pub(crate) fn rfc3339(secs: u64) -> String {
+    let (y, mo, d) = civil((secs / 86_400) as i64);
+    let s = secs % 86_400;
+    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+}
+
+fn logs_in_range(ctx: &RpcCtx, filter: &Filter) -> RpcResult<Vec<Log>> {
+    let store = &ctx.chain.store;
+    let head = ctx.head()?;
+    let (from, to) = match filter.block_option {
+        FilterBlockOption::AtBlockHash(h) => {
+            let n = store
+                .block_number(h)
+                .map_err(server_err)?
+                .ok_or_else(|| rpc_err(-32000, "unknown block"))?;
+            (n, n)
+        }
+        FilterBlockOption::Range { from_block, to_block } => {
+            let from = ctx.number(from_block.unwrap_or(BlockNumberOrTag::Latest))?;
+            let to = ctx.number(to_block.unwrap_or(BlockNumberOrTag::Latest))?.min(head);
+            if from > to && from <= head {
+                return Err(invalid_params(
+                    "invalid block range params: fromBlock is after toBlock",
+                ));
+            }
+            (from, to)
+        }
+    };
+    if from > head {
+        return Ok(vec![]);
+    }
+    if to - from + 1 > ctx.cfg.max_logs_block_range {
+        return Err(rpc_err(
+            -32005,
+            format!("query exceeds max block range {}", ctx.cfg.max_logs_block_range),
+        ));
+    }
+    let mut out = Vec::new();
+    for n in from..=to {
+        let Some(header) = store.header(n).map_err(server_err)? else { break };
+        if !filter.matches_bloom(header.logs_bloom) {
+            continue;
+        }
+        for r in types::block_receipts(store, n)?.unwrap_or_default() {
+            for log in r.inner.logs() {
+                if filter.matches(&log.inner) {
+                    out.push(log.clone());
+                    if out.len() > ctx.cfg.max_logs {
+                        return Err(rpc_err(
+                            -32005,
+                            format!("query exceeds max results {}", ctx.cfg.max_logs),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn submit_error(e: rollup_actors::pool_actor::SubmitError) -> jsonrpsee::types::ErrorObjectOwned {
+    rpc_err(-32000, e.to_string())
+}
+
+#[allow(clippy::too_many_lines)]
+pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodError> {
+    reg(
+        m,
+        "eth_chainId",
+        |_, ctx| async move { to_json(U64::from(ctx.chain.config.spec.chain_id)) },
+    )?;
+    reg(m, "net_version", |_, ctx| async move {
+        Ok(json!(ctx.chain.config.spec.chain_id.to_string()))
+    })?;
+    reg(m, "web3_clientVersion", |_, _| async move {
+        Ok(json!(format!(
+            "rollupd/v{}/{}-{}",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        )))
+    })?;
+    reg(m, "eth_syncing", |_, _| async move { Ok(json!(false)) })?;
+    reg(m, "eth_accounts", |_, _| async move { Ok(json!([])) })?;
+    reg(m, "eth_blockNumber", |_, ctx| async move { to_json(U64::from(ctx.head()?)) })?;
+    reg(
+        m,
+        "eth_gasPrice",
+        |_, ctx| async move { to_json(U256::from(ctx.chain.config.spec.base_fee)) },
+    )?;
+    reg(m, "eth_maxPriorityFeePerGas", |_, _| async move { to_json(U256::ZERO) })?;
+
+    reg(m, "eth_getBalance", |p, ctx| async move {
+        let mut seq = p.sequence();
+        let address: Address = seq.next()?;
+        let id: Option<BlockId> = seq.optional_next()?;
+        let state = ctx.state(id)?;
+        to_json(U256::from_be_bytes(slot(&state, SlotKey::balance(address))?.0))
+    })?;
+    reg(m, "eth_getTransactionCount", |p, ctx| async move {
+        let mut seq = p.sequence();
+        let address: Address = seq.next()?;
+        let id: Option<BlockId> = seq.optional_next()?;
+        if matches!(id, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
+            let pool = ctx.pool()?;
+            return match pool.call(|r| PoolMsg::PendingNonce(address, r), Some(ctx.timeout())).await
+            {
+                Ok(CallResult::Success(n)) => to_json(U64::from(n)),
+                _ => Err(rpc_err(-32000, "transaction pool did not answer, retry")),
+            };
+        }
+        let state = ctx.state(id)?;
+        let nonce = U256::from_be_bytes(slot(&state, SlotKey::nonce(address))?.0);
+        to_json(U64::from(nonce.saturating_to::<u64>()))
+    })?;
+    reg(m, "eth_getCode", |p, ctx| async move {
+        let mut seq = p.sequence();
+        let address: Address = seq.next()?;
+        let id: Option<BlockId> = seq.optional_next()?;
+        let state = ctx.state(id)?;
+        let hash = slot(&state, SlotKey::code_hash(address))?;
+        if hash.is_zero() {
+            return to_json(Bytes::new());
+        }
+        to_json(state.bytecode(&hash).map_err(server_err)?.unwrap_or_default())
+    })?;
+    reg(m, "eth_getStorageAt", |p, ctx| async move {
+        let mut seq = p.sequence();
+        let address: Address = seq.next()?;
+        let index: U256 = seq.next()?;
+        let id: Option<BlockId> = seq.optional_next()?;
+        let state = ctx.state(id)?;
+        to_json(slot(&state, SlotKey::storage(address, index))?)
+    })?;
+    reg(m, "eth_call", |p, ctx| async move {
+        let mut seq = p.sequence();
+        let req: TransactionRequest = seq.next()?;
+        let id: Option<BlockId> = seq.optional_next()?;
+        let overrides: Option<StateOverride> = seq.optional_next()?;
+        blocking(move || {
+            let state = ctx.state(id)?;
+            let block = ctx.call_block(state.number())?;
+            let state = Overridden::new(state, overrides);
+            to_json(exec::call(&state, &block, &req, ctx.cfg.eth_call_gas_cap)?)
+        })
+        .await
+    })?;
+    reg(m, "eth_estimateGas", |p, ctx| async move {
+        let mut seq = p.sequence();
+        let req: TransactionRequest = seq.next()?;
+        let id: Option<BlockId> = seq.optional_next()?;
+        let overrides: Option<StateOverride> = seq.optional_next()?;
+        blocking(move || {
+            let state = ctx.state(id)?;
+            let block = ctx.call_block(state.number())?;
+            let state = Overridden::new(state, overrides);
+            to_json(U64::from(exec::estimate(&state, &block, &req, ctx.cfg.eth_call_gas_cap)?))
+        })
+        .await
+    })?;
+    reg(m, "eth_sendRawTransaction", |p, ctx| async move {
+        let raw: Bytes = p.one()?;
+        let tx = validate_stateless(&raw, &ctx.chain.config.validation)
+            .map_err(|e| rpc_err(-32000, e.to_string()))?;
+        let pool = ctx.pool()?;
+        match pool.call(|r| PoolMsg::Submit(Box::new(tx), r), Some(ctx.timeout())).await {
+            Ok(CallResult::Success(Ok(hash))) => to_json(hash),
+            Ok(CallResult::Success(Err(e))) => Err(submit_error(e)),
+            Ok(CallResult::Timeout) => Err(rpc_err(
+                -32000,
+                "transaction pool timed out; the transaction may still be admitted",
+            )),
+            _ => Err(rpc_err(
+                -32000,
+                "transaction pool restarted before admitting the transaction; retry",
+            )),
+        }
+    })?;
+    reg(m, "eth_getTransactionByHash", |p, ctx| async move {
+        let hash: B256 = p.one()?;
+        if let Some(stored) = ctx.chain.store.transaction(hash).map_err(server_err)? {
+            let header = ctx.header(stored.block)?;
+            let block_hash = header.hash_slow();
+            return to_json(types::included_tx(&stored, &header, block_hash)?);
+        }
+        let Ok(pool) = ctx.pool() else { return Ok(Value::Null) };
+        match pool.call(|r| PoolMsg::Get(hash, r), Some(ctx.timeout())).await {
+            Ok(CallResult::Success(Some(tx))) => to_json(types::pending_tx(tx.envelope, tx.sender)),
+            _ => Ok(Value::Null),
+        }
+    })?;
+    reg(m, "eth_getTransactionReceipt", |p, ctx| async move {
+        let hash: B256 = p.one()?;
+        let Some(stored) = ctx.chain.store.transaction(hash).map_err(server_err)? else {
+            return Ok(Value::Null);
+        };
+        let header = ctx.header(stored.block)?;
+        let block_hash = header.hash_slow();
+        to_json(types::receipt(&stored, &header, block_hash, hash)?)
+    })?;
+    reg(m, "eth_getBlockByNumber", |p, ctx| async move {
+        let mut seq = p.sequence();
+        let tag: BlockNumberOrTag = seq.next()?;
+        let full: bool = seq.next()?;
+        let n = ctx.number(tag)?;
+        blocking(move || to_json(types::block(&ctx.chain.store, n, full)?)).await
+    })?;
+    reg(m, "eth_getBlockByHash", |p, ctx| async move {
+        let mut seq = p.sequence();
+        let hash: B256 = seq.next()?;
+        let full: bool = seq.next()?;
+        let Some(n) = ctx.chain.store.block_number(hash).map_err(server_err)? else {
+            return Ok(Value::Null);
+        };
+        blocking(move || to_json(types::block(&ctx.chain.store, n, full)?)).await
+    })?;
+    reg(m, "eth_getBlockTransactionCountByNumber", |p, ctx| async move {
+        let tag: BlockNumberOrTag = p.one()?;
+        let n = ctx.number(tag)?;
+        if ctx.chain.store.header(n).map_err(server_err)?.is_none() {
+            return Ok(Value::Null);
+        }
+        to_json(U64::from(ctx.chain.store.block_tx_hashes(n).map_err(server_err)?.len()))
+    })?;
+    reg(m, "eth_getBlockTransactionCountByHash", |p, ctx| async move {
+        let hash: B256 = p.one()?;
+        let Some(n) = ctx.chain.store.block_number(hash).map_err(server_err)? else {
+            return Ok(Value::Null);
+        };
+        to_json(U64::from(ctx.chain.store.block_tx_hashes(n).map_err(server_err)?.len()))
+    })?;
+    reg(m, "eth_getBlockReceipts", |p, ctx| async move {
+        let id: BlockId = p.one()?;
+        let n = match id {
+            BlockId::Hash(h) => {
+                match ctx.chain.store.block_number(h.block_hash).map_err(server_err)? {
+                    Some(n) => n,
+                    None => return Ok(Value::Null),
+                }
+            }
+            BlockId::Number(tag) => ctx.number(tag)?,
+        };
+        blocking(move || to_json(types::block_receipts(&ctx.chain.store, n)?)).await
+    })?;
+    reg(m, "eth_getLogs", |p, ctx| async move {
+        let filter: Filter = p.one()?;
+        blocking(move || to_json(logs_in_range(&ctx, &filter)?)).await
+    })?;
+    reg(m, "eth_feeHistory", |p, ctx| async move {
+        let mut seq = p.sequence();
+        let count: Value = seq.next()?;
+        let newest: BlockNumberOrTag = seq.next()?;
+        let percentiles: Option<Vec<f64>> = seq.optional_next()?;
+        let count = quantity(&count, "block count")?.min(MAX_FEE_HISTORY);
+        if let Some(ps) = &percentiles {
+            let ordered = ps.windows(2).all(|w| w[0] <= w[1]);
+            if !ordered || ps.iter().any(|p| !(0.0..=100.0).contains(p)) {
+                return Err(invalid_params(
+                    "invalid reward percentiles: must be ascending within [0, 100]",
+                ));
+            }
+        }
+        let newest = ctx.number(newest)?.min(ctx.head()?);
+        if count == 0 {
+            return to_json(FeeHistory::default());
+        }
+        let oldest = newest.saturating_sub(count - 1);
+        blocking(move || {
+            let mut history = FeeHistory { oldest_block: oldest, ..Default::default() };
+            let mut rewards = Vec::new();
+            for n in oldest..=newest {
+                let h = ctx.header(n)?;
+                let base = h.base_fee_per_gas.unwrap_or_default();
+                history.base_fee_per_gas.push(base as u128);
+                history.gas_used_ratio.push(h.gas_used as f64 / h.gas_limit.max(1) as f64);
+                history.base_fee_per_blob_gas.push(0);
+                history.blob_gas_used_ratio.push(0.0);
+                if let Some(ps) = &percentiles {
+                    let mut tips: Vec<u128> = Vec::new();
+                    for hash in ctx.chain.store.block_tx_hashes(n).map_err(server_err)? {
+                        if let Some(t) = ctx.chain.store.transaction(hash).map_err(server_err)? {
+                            if let Ok(env) = TxEnvelope::decode_2718_exact(&t.raw) {
+                                tips.push(env.effective_tip_per_gas(base).unwrap_or_default());
+                            }
+                        }
+                    }
+                    tips.sort_unstable();
+                    rewards.push(
+                        ps.iter()
+                            .map(|p| {
+                                if tips.is_empty() {
+                                    return 0;
+                                }
+                                let i = ((*p / 100.0) * (tips.len() - 1) as f64).round() as usize;
+                                tips[i.min(tips.len() - 1)]
+                            })
+                            .collect::<Vec<u128>>(),
+                    );
+                }
+            }
+            // One more base fee: the next block's (constant).
+            history.base_fee_per_gas.push(ctx.chain.config.spec.base_fee as u128);
+            history.base_fee_per_blob_gas.push(0);
+            history.reward = percentiles.map(|_| rewards);
+            to_json(history)
+        })
+        .await
+    })?;
+    reg(m, "zks_getTransactionDetails", |p, ctx| async move {
+        let hash: B256 = p.one()?;
+        if let Some(stored) = ctx.chain.store.transaction(hash).map_err(server_err)? {
+            let header = ctx.header(stored.block)?;
+            let env = TxEnvelope::decode_2718_exact(&stored.raw).map_err(server_err)?;
+            let price = types::effective_gas_price(&env, header.base_fee_per_gas);
+            let success = alloy::consensus::TxReceipt::status(&stored.receipt);
+            return Ok(json!({
+                "isL1Originated": false,
+                "status": if success { "included" } else { "failed" },
+                "fee": U256::from(price) * U256::from(stored.gas_used),
+                "gasPerPubdata": U64::ZERO,
+                "initiatorAddress": stored.sender,
+                "receivedAt": rfc3339(header.timestamp),
+                "blockNumber": U64::from(stored.block),
+                "ethCommitTxHash": Value::Null,
+                "ethProveTxHash": Value::Null,
+                "ethExecuteTxHash": Value::Null,
+            }));
+        }
+        let Ok(pool) = ctx.pool() else { return Ok(Value::Null) };
+        match pool.call(|r| PoolMsg::Get(hash, r), Some(ctx.timeout())).await {
+            Ok(CallResult::Success(Some(tx))) => Ok(json!({
+                "isL1Originated": false,
+                "status": "pending",
+                "fee": U256::ZERO,
+                "gasPerPubdata": U64::ZERO,
+                "initiatorAddress": tx.sender,
+                "receivedAt": Value::Null,
+                "blockNumber": Value::Null,
+                "ethCommitTxHash": Value::Null,
+                "ethProveTxHash": Value::Null,
+                "ethExecuteTxHash": Value::Null,
+            })),
+            _ => Ok(Value::Null),
+        }
+    })?;
+    m.register_subscription("eth_subscribe", "eth_subscription", "eth_unsubscribe", subscribe)?;
+    Ok(())
+}
+
+async fn subscribe(
+    params: Params<'static>,
+    pending: PendingSubscriptionSink,
+    ctx: Arc<RpcCtx>,
+    _: jsonrpsee::Extensions,
+) -> SubscriptionResult {
+    let mut seq = params.sequence();
+    let kind: String = match seq.next() {
+        Ok(k) => k,
+        Err(e) => {
+            pending.reject(e).await;
+            return Ok(());
+        }
+    };
+    let filter: Option<Filter> = match kind.as_str() {
+        "newHeads" => None,
+        "logs" => match seq.optional_next::<Filter>() {
+            Ok(f) => Some(f.unwrap_or_default()),
+            Err(e) => {
+                pending.reject(e).await;
+                return Ok(());
+            }
+        },
+        other => {
+            pending
+                .reject(invalid_params(format!(
+                    "unsupported subscription type {other:?} (supported: newHeads, logs)"
+                )))
+                .await;
+            return Ok(());
+        }
+    };
+    let mut events = ctx.chain.subscribe();
+    let sink = pending.accept().await?;
+    loop {
+        tokio::select! {
+            _ = sink.closed() => break,
+            event = events.recv() => match event {
+                Ok(block) => {
+                    let items: Vec<Value> = match &filter {
+                        None => vec![serde_json::to_value(alloy::rpc::types::Header {
+                            hash: block.hash,
+                            inner: block.header.clone(),
+                            total_difficulty: Some(U256::ZERO),
+                            size: None,
+                        })?],
+                        Some(f) => block
+                            .logs
+                            .iter()
+                            .filter(|(log, ..)| f.matches(log))
+                            .map(|(log, tx, idx, li)| serde_json::to_value(Log {
+                                inner: log.clone(),
+                                block_hash: Some(block.hash),
+                                block_number: Some(block.header.number),
+                                block_timestamp: Some(block.header.timestamp),
+                                transaction_hash: Some(*tx),
+                                transaction_index: Some(*idx),
+                                log_index: Some(*li),
+                                removed: false,
+                            }))
+                            .collect::<Result<_, _>>()?,
+                    };
+                    for item in items {
+                        let raw = serde_json::value::to_raw_value(&item)?;
+                        if sink.send(raw).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(target: "rollup::rpc", skipped = n, "subscriber too slow; events skipped");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! `eth_call` and `eth_estimateGas`: execute a call request on a block's state without
+//! committing anything, with optional state overrides, and report reverts as geth does
+//! (code 3, "execution reverted: <reason>", revert data in `data`).
+
+use super::{rpc_err, RpcResult};
+use alloy::primitives::{keccak256, Address, Bytes, TxKind, B256, U256};
+use alloy::rpc::types::state::StateOverride;
+use alloy::rpc::types::TransactionRequest;
+use alloy::sol_types::{Revert, SolError};
+use jsonrpsee::types::ErrorObjectOwned;
+use revm::context::{BlockEnv, CfgEnv, TxEnv};
+use revm::context_interface::result::{ExecutionResult, HaltReason, OutOfGasError};
+use revm::primitives::hardfork::SpecId;
+use rollup_actors::state::{execute_tx, ExecutionError, SlotKey, StateError, StateReader};
+use std::collections::{HashMap, HashSet};
+
+/// A state with call-time overrides on top.
+pub(crate) struct Overridden<R> {
+    base: R,
+    slots: HashMap<SlotKey, B256>,
+    code: HashMap<B256, Bytes>,
+    replaced_storage: HashSet<Address>,
+}
+
+impl<R: StateReader> Overridden<R> {
+    pub(crate) fn new(base: R, overrides: Option<StateOverride>) -> Self {
+        let mut s = Self {
+            base,
+            slots: HashMap::new(),
+            code: HashMap::new(),
+            replaced_storage: HashSet::new(),
+        };
+        for (address, o) in overrides.into_iter().flatten() {
+            if let Some(b) = o.balance {
+                s.slots.insert(SlotKey::balance(address), B256::from(b));
+            }
+            if let Some(n) = o.nonce {
+                s.slots.insert(SlotKey::nonce(address), B256::from(U256::from(n)));
+            }
+            if let Some(code) = o.code {
+                let hash = if code.is_empty() { B256::ZERO } else { keccak256(&code) };
+                s.slots.insert(SlotKey::code_hash(address), hash);
+                s.code.insert(hash, code);
+            }
+            if let Some(state) = o.state {
+                s.replaced_storage.insert(address);
+                for (k, v) in state {
+                    s.slots.insert(SlotKey::storage(address, k.into()), v);
+                }
+            }
+            if let Some(diff) = o.state_diff {
+                for (k, v) in diff {
+                    s.slots.insert(SlotKey::storage(address, k.into()), v);
+                }
+            }
+        }
+        s
+    }
+}
+
+impl<R: StateReader> StateReader for Overridden<R> {
+    fn slot(&self, key: &SlotKey) -> Result<B256, StateError> {
+        if let Some(v) = self.slots.get(key) {
+            return Ok(*v);
+        }
+        if self.replaced_storage.contains(&key.address) {
+            return Ok(B256::ZERO);
+        }
+        self.base.slot(key)
+    }
+
+    fn bytecode(&self, hash: &B256) -> Result<Option<Bytes>, StateError> {
+        match self.code.get(hash) {
+            Some(c) => Ok(Some(c.clone())),
+            None => self.base.bytecode(hash),
+        }
+    }
+
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, StateError> {
+        self.base.block_hash(number)
+    }
+}
+
+/// The block a call runs in.
+#[derive(Debug, Clone)]
+pub(crate) struct CallBlock {
+    pub(crate) chain_id: u64,
+    pub(crate) number: u64,
+    pub(crate) timestamp: u64,
+    pub(crate) gas_limit: u64,
+    pub(crate) coinbase: Address,
+    pub(crate) prevrandao: B256,
+}
+
+fn env(block: &CallBlock) -> (CfgEnv, BlockEnv) {
+    let mut cfg = CfgEnv::new_with_spec(SpecId::PRAGUE);
+    cfg.chain_id = block.chain_id;
+    // As geth's eth_call: no nonce check, callers may be contracts, fees only if a price is given.
+    cfg.disable_nonce_check = true;
+    cfg.disable_eip3607 = true;
+    cfg.disable_base_fee = true;
+    let b = BlockEnv {
+        number: U256::from(block.number),
+        beneficiary: block.coinbase,
+        timestamp: U256::from(block.timestamp),
+        gas_limit: u64::MAX,
+        basefee: 0,
+        prevrandao: Some(block.prevrandao),
+        ..Default::default()
+    };
+    (cfg, b)
+}
+
+fn tx_env(req: &TransactionRequest, gas: u64, chain_id: u64) -> TxEnv {
+    let price = req.gas_price.or(req.max_fee_per_gas).unwrap_or_default();
+    TxEnv {
+        tx_type: if req.max_fee_per_gas.is_some() { 2 } else { 0 },
+        caller: req.from.unwrap_or_default(),
+        gas_limit: gas,
+        gas_price: price,
+        gas_priority_fee: req.max_priority_fee_per_gas.filter(|_| req.max_fee_per_gas.is_some()),
+        kind: req.to.unwrap_or(TxKind::Create),
+        value: req.value.unwrap_or_default(),
+        data: req.input.input().cloned().unwrap_or_default(),
+        nonce: 0,
+        chain_id: Some(chain_id),
+        access_list: req.access_list.clone().unwrap_or_default(),
+        ..Default::default()
+    }
+}
+
+/// geth's message and data for a failed execution.
+pub(crate) fn failure(result: &ExecutionResult) -> Option<ErrorObjectOwned> {
+    match result {
+        ExecutionResult::Success { .. } => None,
+        ExecutionResult::Revert { output, .. } => {
+            let reason = Revert::abi_decode(output).ok().map(|r| r.reason);
+            let msg = match reason {
+                Some(r) => format!("execution reverted: {r}"),
+                None => "execution reverted".to_string(),
+            };
+            Some(ErrorObjectOwned::owned(3, msg, Some(output.clone())))
+        }
+        ExecutionResult::Halt { reason, .. } => Some(rpc_err(-32000, halt_message(reason))),
+    }
+}
+
+fn halt_message(reason: &HaltReason) -> String {
+    match reason {
+        HaltReason::OutOfGas(OutOfGasError::Basic)
+        | HaltReason::OutOfGas(OutOfGasError::MemoryLimit)
+        | HaltReason::OutOfGas(OutOfGasError::Memory)
+        | HaltReason::OutOfGas(OutOfGasError::Precompile)
+        | HaltReason::OutOfGas(OutOfGasError::InvalidOperand)
+        | HaltReason::OutOfGas(OutOfGasError::ReentrancySentry) => "out of gas".into(),
+        HaltReason::OpcodeNotFound | HaltReason::InvalidFEOpcode => "invalid opcode".into(),
+        HaltReason::StackUnderflow => "stack underflow".into(),
+        HaltReason::StackOverflow => "stack limit reached 1024".into(),
+        HaltReason::CallTooDeep => "max call depth exceeded".into(),
+        HaltReason::CreateContractSizeLimit => "max code size exceeded".into(),
+        HaltReason::CreateInitCodeSizeLimit => "max initcode size exceeded".into(),
+        HaltReason::InvalidJump => "invalid jump destination".into(),
+        HaltReason::StateChangeDuringStaticCall => "write protection".into(),
+        other => format!("execution halted: {other:?}"),
+    }
+}
+
+fn exec_error(e: ExecutionError) -> ErrorObjectOwned {
+    match e {
+        ExecutionError::InvalidTransaction(m) => {
+            let lower = m.to_lowercase();
+            if lower.contains("lack of funds") || lower.contains("insufficient") {
+                rpc_err(-32000, format!("insufficient funds for gas * price + value: {m}"))
+            } else {
+                rpc_err(-32000, m)
+            }
+        }
+        other => rpc_err(-32000, other.to_string()),
+    }
+}
+
+fn run<R: StateReader>(
+    state: &R,
+    block: &CallBlock,
+    req: &TransactionRequest,
+    gas: u64,
+) -> RpcResult<ExecutionResult> {
+    let (cfg, benv) = env(block);
+    execute_tx(state, &cfg, &benv, tx_env(req, gas, block.chain_id))
+        .map(|o| o.result)
+        .map_err(exec_error)
+}
+
+/// `eth_call`: the call's output, or geth's error.
+pub(crate) fn call<R: StateReader>(
+    state: &R,
+    block: &CallBlock,
+    req: &TransactionRequest,
+    gas_cap: u64,
+) -> RpcResult<Bytes> {
+    let gas = req.gas.unwrap_or(gas_cap).min(gas_cap);
+    let result = run(state, block, req, gas)?;
+    if let Some(err) = failure(&result) {
+        return Err(err);
+    }
+    Ok(result.output().cloned().unwrap_or_default())
+}
+
+/// `eth_estimateGas`: the smallest gas limit (within 1.5%, as geth) with which the call
+/// succeeds; the call's own error if it fails at the cap.
+pub(crate) fn estimate<R: StateReader>(
+    state: &R,
+    block: &CallBlock,
+    req: &TransactionRequest,
+    gas_cap: u64,
+) -> RpcResult<u64> {
+    let mut hi = req.gas.unwrap_or(block.gas_limit).min(gas_cap).min(block.gas_limit);
+    let first = run(state, block, req, hi)?;
+    if let Some(err) = failure(&first) {
+        return Err(err);
+    }
+    let used = first.tx_gas_used();
+    let mut lo = used.saturating_sub(1).max(20_999);
+    // Most calls succeed with what they used plus the 63/64 reserve; try that first.
+    let optimistic = ((used + 2_300) * 64 / 63).min(hi);
+    if optimistic > lo {
+        if failure(&run(state, block, req, optimistic)?).is_none() {
+            hi = optimistic;
+        } else {
+            lo = optimistic;
+        }
+    }
+    while hi - lo > 1 && (hi - lo) * 1000 / hi > 15 {
+        let mid = lo + (hi - lo) / 2;
+        match run(state, block, req, mid) {
+            Ok(r) if failure(&r).is_none() => hi = mid,
+            _ => lo = mid,
+        }
+    }
+    Ok(hi)
+}

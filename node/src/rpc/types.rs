@@ -1,0 +1,140 @@
+//! Stored blocks, transactions and receipts as alloy's RPC types, so every Ethereum client
+//! parses them.
+
+use super::{server_err, RpcResult};
+use alloy::consensus::transaction::Recovered;
+use alloy::consensus::{Header, Transaction as _, TxEnvelope};
+use alloy::eips::eip2718::Decodable2718;
+use alloy::primitives::{Address, B256, U256};
+use alloy::rpc::types::{
+    Block, BlockTransactions, Header as RpcHeader, Log, Transaction, TransactionReceipt,
+};
+use rollup_actors::store::{ChainStore, StoredTx};
+
+/// The price per gas a transaction paid in a block with `base_fee`.
+pub(crate) fn effective_gas_price(tx: &TxEnvelope, base_fee: Option<u64>) -> u128 {
+    tx.effective_gas_price(base_fee)
+}
+
+fn envelope(raw: &[u8]) -> RpcResult<TxEnvelope> {
+    TxEnvelope::decode_2718_exact(raw).map_err(|e| server_err(format!("stored transaction: {e}")))
+}
+
+/// An included transaction.
+pub(crate) fn included_tx(
+    stored: &StoredTx,
+    header: &Header,
+    hash: B256,
+) -> RpcResult<Transaction> {
+    let env = envelope(&stored.raw)?;
+    let price = effective_gas_price(&env, header.base_fee_per_gas);
+    Ok(Transaction {
+        inner: Recovered::new_unchecked(env, stored.sender),
+        block_hash: Some(hash),
+        block_number: Some(header.number),
+        transaction_index: Some(stored.index as u64),
+        effective_gas_price: Some(price),
+        block_timestamp: Some(header.timestamp),
+    })
+}
+
+/// A pooled (pending) transaction.
+pub(crate) fn pending_tx(env: TxEnvelope, sender: Address) -> Transaction {
+    Transaction {
+        inner: Recovered::new_unchecked(env, sender),
+        block_hash: None,
+        block_number: None,
+        transaction_index: None,
+        effective_gas_price: None,
+        block_timestamp: None,
+    }
+}
+
+/// The receipt of an included transaction.
+pub(crate) fn receipt(
+    stored: &StoredTx,
+    header: &Header,
+    block_hash: B256,
+    tx_hash: B256,
+) -> RpcResult<TransactionReceipt> {
+    let env = envelope(&stored.raw)?;
+    let mut log_index = stored.first_log_index as u64;
+    let inner = stored.receipt.clone().map_logs(|l| {
+        let log = Log {
+            inner: l,
+            block_hash: Some(block_hash),
+            block_number: Some(header.number),
+            block_timestamp: Some(header.timestamp),
+            transaction_hash: Some(tx_hash),
+            transaction_index: Some(stored.index as u64),
+            log_index: Some(log_index),
+            removed: false,
+        };
+        log_index += 1;
+        log
+    });
+    Ok(TransactionReceipt {
+        inner,
+        transaction_hash: tx_hash,
+        transaction_index: Some(stored.index as u64),
+        block_hash: Some(block_hash),
+        block_number: Some(header.number),
+        gas_used: stored.gas_used,
+        effective_gas_price: effective_gas_price(&env, header.base_fee_per_gas),
+        blob_gas_used: None,
+        blob_gas_price: None,
+        from: stored.sender,
+        to: env.to(),
+        contract_address: stored.contract_address,
+    })
+}
+
+/// Block `number` with transaction hashes or full transactions.
+pub(crate) fn block(store: &ChainStore, number: u64, full: bool) -> RpcResult<Option<Block>> {
+    let Some(header) = store.header(number).map_err(server_err)? else { return Ok(None) };
+    let hash = header.hash_slow();
+    let hashes = store.block_tx_hashes(number).map_err(server_err)?;
+    let transactions = if full {
+        let mut txs = Vec::with_capacity(hashes.len());
+        for h in &hashes {
+            let stored = store
+                .transaction(*h)
+                .map_err(server_err)?
+                .ok_or_else(|| server_err(format!("block {number} lists missing tx {h}")))?;
+            txs.push(included_tx(&stored, &header, hash)?);
+        }
+        BlockTransactions::Full(txs)
+    } else {
+        BlockTransactions::Hashes(hashes)
+    };
+    let size = alloy::rlp::Encodable::length(&header) as u64;
+    Ok(Some(Block {
+        header: RpcHeader {
+            hash,
+            inner: header,
+            total_difficulty: Some(U256::ZERO),
+            size: Some(U256::from(size)),
+        },
+        uncles: vec![],
+        transactions,
+        withdrawals: None,
+    }))
+}
+
+/// Receipts of block `number`, in order.
+pub(crate) fn block_receipts(
+    store: &ChainStore,
+    number: u64,
+) -> RpcResult<Option<Vec<TransactionReceipt>>> {
+    let Some(header) = store.header(number).map_err(server_err)? else { return Ok(None) };
+    let hash = header.hash_slow();
+    let mut out = Vec::new();
+    for h in store.block_tx_hashes(number).map_err(server_err)? {
+        let stored = store
+            .transaction(h)
+            .map_err(server_err)?
+            .ok_or_else(|| server_err(format!("block {number} lists missing tx {h}")))?;
+        out.push(receipt(&stored, &header, hash, h)?);
+    }
+    Ok(Some(out))
+}

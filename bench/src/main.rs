@@ -14,7 +14,7 @@
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy::eips::eip2718::Encodable2718;
 use alloy::network::TxSignerSync;
-use alloy::primitives::{hex, Address, Bytes, TxKind, B256, U256};
+use alloy::primitives::{Address, Bytes, TxKind, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::http::reqwest;
 use anyhow::{bail, Context};
@@ -346,7 +346,7 @@ async fn main() -> anyhow::Result<()> {
             "duration_s": args.duration,
             "rpc": args.rpc,
             "client": client,
-            "key": hex::encode_prefixed(&rich.address()),
+            "funder": rich.address().to_string(),
         })
     );
     Ok(())

@@ -2,3 +2,5 @@
 #![allow(clippy::unwrap_used, clippy::type_complexity)] // test code: panics are failures
 
 mod deploy;
+mod rpc;
+mod support;

@@ -1,0 +1,208 @@
+//! A real `rollupd dev` process on OS-chosen ports and a temporary data directory, plus the
+//! project's solc for test contracts.
+
+use alloy::json_abi::JsonAbi;
+use alloy::network::EthereumWallet;
+use alloy::primitives::Bytes;
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Dev account keys of the test mnemonic (index 0..=2).
+pub(crate) const KEYS: [&str; 3] = [
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+];
+
+pub(crate) fn signer(i: usize) -> PrivateKeySigner {
+    KEYS[i].parse().unwrap()
+}
+
+/// A fresh temporary directory.
+pub(crate) fn tmp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rollupd-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A running `rollupd dev`.
+pub(crate) struct DevNode {
+    child: Option<Child>,
+    pub(crate) data_dir: PathBuf,
+    pub l1_url: String,
+    pub l2_url: String,
+    pub(crate) metrics_url: String,
+    pub(crate) stdout: String,
+    stderr_log: PathBuf,
+}
+
+impl DevNode {
+    /// Starts `rollupd dev` on `data_dir` with extra `--set` overrides; waits for the banner.
+    pub(crate) fn start(data_dir: &Path, sets: &[&str]) -> Self {
+        let stderr_log =
+            data_dir.join(format!("stderr-{}.log", Instant::now().elapsed().as_nanos()));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rollupd"));
+        cmd.arg("dev").arg("--data-dir").arg(data_dir);
+        for s in ["rpc.addr=127.0.0.1:0", "dev_l1.addr=127.0.0.1:0", "metrics.addr=127.0.0.1:0"]
+            .iter()
+            .chain(sets)
+        {
+            cmd.arg("--set").arg(s);
+        }
+        let log = std::fs::File::create(&stderr_log).unwrap();
+        let mut child = cmd
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("spawn rollupd");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let mut text = String::new();
+            while let Some(Ok(line)) = lines.next() {
+                text.push_str(&line);
+                text.push('\n');
+                if line.contains("(9)") {
+                    let _ = tx.send(text.clone());
+                }
+            }
+            // Keep draining so the child never blocks on a full pipe.
+        });
+        let stdout = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = child.kill();
+                let log = std::fs::read_to_string(&stderr_log).unwrap_or_default();
+                panic!("rollupd dev did not print its banner; stderr:\n{log}");
+            }
+        };
+        let url_after = |label: &str| -> String {
+            let line = stdout
+                .lines()
+                .find(|l| l.starts_with(label))
+                .unwrap_or_else(|| panic!("no {label} line in:\n{stdout}"));
+            line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string()
+        };
+        Self {
+            data_dir: data_dir.to_path_buf(),
+            l1_url: url_after("L1"),
+            l2_url: url_after("L2"),
+            metrics_url: url_after("metrics"),
+            stdout,
+            child: Some(child),
+            stderr_log,
+        }
+    }
+
+    /// A provider on the L2 signing with dev account `i`.
+    pub(crate) fn l2(&self, i: usize) -> DynProvider {
+        provider(&self.l2_url, i)
+    }
+
+    /// A provider on the embedded L1 signing with dev account `i`.
+    pub(crate) fn l1(&self, i: usize) -> DynProvider {
+        provider(&self.l1_url, i)
+    }
+
+    /// The ws:// URL of the L2.
+    pub(crate) fn l2_ws(&self) -> String {
+        self.l2_url.replace("http://", "ws://")
+    }
+
+    /// SIGKILL, no chance to clean up.
+    pub(crate) fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    /// SIGTERM and wait; returns the exit status.
+    pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("running");
+        let pid = c.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = c.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "rollupd did not stop within 60s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// What the node logged so far.
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr_log).unwrap_or_default()
+    }
+}
+
+impl Drop for DevNode {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub(crate) fn provider(url: &str, i: usize) -> DynProvider {
+    ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer(i)))
+        .connect_http(url.parse().unwrap())
+        .erased()
+}
+
+/// One raw JSON-RPC call; returns the whole response object.
+pub(crate) async fn raw_call(url: &str, body: serde_json::Value) -> serde_json::Value {
+    let client = alloy::transports::http::reqwest::Client::new();
+    client.post(url).json(&body).send().await.unwrap().json().await.unwrap()
+}
+
+/// Compiles `node/tests/fixtures/<name>.sol` with the project's solc; returns (abi, creation code).
+pub(crate) fn compile(name: &str) -> (JsonAbi, Bytes) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let source =
+        std::fs::read_to_string(root.join(format!("node/tests/fixtures/{name}.sol"))).unwrap();
+    let input = serde_json::json!({
+        "language": "Solidity",
+        "sources": { format!("{name}.sol"): { "content": source } },
+        "settings": {
+            "optimizer": { "enabled": true, "runs": 200 },
+            "evmVersion": "prague",
+            "outputSelection": { "*": { "*": ["abi", "evm.bytecode.object"] } }
+        }
+    });
+    let mut child = Command::new("node")
+        .arg(root.join("tools/solc"))
+        .arg("--standard-json")
+        .current_dir(root.join("tools"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run the project's solc (node tools/solc); run `npm ci --prefix tools`");
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "solc failed");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    if let Some(errors) = json["errors"].as_array() {
+        let fatal: Vec<_> = errors.iter().filter(|e| e["severity"] == "error").collect();
+        assert!(fatal.is_empty(), "solc errors: {fatal:?}");
+    }
+    let contract = &json["contracts"][format!("{name}.sol")][name];
+    let abi: JsonAbi = serde_json::from_value(contract["abi"].clone()).unwrap();
+    let code: Bytes =
+        format!("0x{}", contract["evm"]["bytecode"]["object"].as_str().unwrap()).parse().unwrap();
+    (abi, code)
+}

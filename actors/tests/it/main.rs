@@ -1,6 +1,7 @@
 //! Integration tests of the sequencer core.
 #![allow(clippy::unwrap_used)] // test code: panics are failures
 
+mod actors;
 mod block;
 mod pool;
 mod state;

@@ -1,6 +1,7 @@
 //! Tests of the `rollupd` binary as a user runs it.
 #![allow(clippy::unwrap_used, clippy::type_complexity)] // test code: panics are failures
 
+mod crash;
 mod deploy;
 mod rpc;
 mod support;

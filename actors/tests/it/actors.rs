@@ -1,0 +1,217 @@
+//! The supervised pool and sealer: real actor panics injected in the middle of their work
+//! (`test-utils` faults), restarts from redb, and the restart budget.
+
+use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy::eips::eip2718::Encodable2718;
+use alloy::primitives::{address, Address, TxKind, B256, U256};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::signers::SignerSync;
+use ractor::rpc::CallResult;
+use rollup_actors::block::ChainSpec;
+use rollup_actors::chain::{unix_now, Chain, ChainConfig, Fault};
+use rollup_actors::pool::PoolConfig;
+use rollup_actors::pool_actor::{PoolMsg, SubmitError};
+use rollup_actors::store::ChainStore;
+use rollup_actors::supervisor::{Supervisor, SupervisorMsg};
+use rollup_actors::validation::{validate_stateless, ValidationConfig};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const TO: Address = address!("0x0000000000000000000000000000000000000b0b");
+
+fn key() -> PrivateKeySigner {
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80".parse().unwrap()
+}
+
+fn config(max_restarts: u32) -> ChainConfig {
+    ChainConfig {
+        spec: ChainSpec {
+            chain_id: 270,
+            gas_limit: 30_000_000,
+            base_fee: 1,
+            coinbase: Address::ZERO,
+        },
+        validation: ValidationConfig { min_gas_price: 1, ..ValidationConfig::default() },
+        pool: PoolConfig::default(),
+        block_time_ms: 20,
+        max_block_txs: 100,
+        max_block_bytes: 1 << 20,
+        max_restarts,
+        restart_window_secs: 60,
+        name: "test".into(),
+    }
+}
+
+async fn start(
+    dir: &tempfile::TempDir,
+    max_restarts: u32,
+) -> (Arc<Chain>, ractor::ActorRef<SupervisorMsg>, tokio::task::JoinHandle<()>) {
+    let store = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
+    let chain = Chain::new(config(max_restarts), store);
+    let ether = U256::from(10u64).pow(U256::from(18u64));
+    chain.init_genesis(&[(key().address(), ether)], unix_now()).unwrap();
+    let (sup, handle) = Supervisor::start(chain.clone()).await.unwrap();
+    (chain, sup, handle)
+}
+
+fn tx(nonce: u64) -> rollup_actors::validation::ValidTx {
+    let t = TxEip1559 {
+        chain_id: 270,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 10,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(TO),
+        value: U256::from(1),
+        ..Default::default()
+    };
+    let sig = key().sign_hash_sync(&t.signature_hash()).unwrap();
+    let raw = TxEnvelope::from(t.into_signed(sig)).encoded_2718();
+    validate_stateless(&raw, &config(0).validation).unwrap()
+}
+
+async fn submit(chain: &Chain, nonce: u64) -> Result<B256, String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let pool = loop {
+        if let Some(p) = chain.pool() {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "pool never came back");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    match pool.call(|r| PoolMsg::Submit(Box::new(tx(nonce)), r), Some(Duration::from_secs(5))).await
+    {
+        Ok(CallResult::Success(Ok(h))) => Ok(h),
+        Ok(CallResult::Success(Err(e))) => Err(e.to_string()),
+        other => Err(format!("no answer: {other:?}")),
+    }
+}
+
+async fn wait_included(chain: &Chain, hash: B256) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(t) = chain.store.transaction(hash).unwrap() {
+            return t.block;
+        }
+        assert!(Instant::now() < deadline, "{hash} never included");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sealer_crash_before_commit_is_restarted_and_the_block_sealed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (chain, _sup, _h) = start(&dir, 5).await;
+    chain.arm(Fault::SealerBeforeCommit);
+    let hash = submit(&chain, 0).await.unwrap();
+    let block = wait_included(&chain, hash).await;
+    assert_eq!(block, 1, "nothing was committed by the crashed attempt");
+    assert_eq!(chain.metrics.restarts.load(Ordering::Relaxed), 1);
+    assert_eq!(chain.store.head().unwrap().unwrap().0, 1);
+    assert_eq!(chain.account(key().address()).unwrap().nonce, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sealer_crash_after_commit_neither_loses_nor_repeats_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (chain, _sup, _h) = start(&dir, 5).await;
+    chain.arm(Fault::SealerAfterCommit);
+    let first = submit(&chain, 0).await.unwrap();
+    assert_eq!(wait_included(&chain, first).await, 1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while chain.metrics.restarts.load(Ordering::Relaxed) == 0 {
+        assert!(Instant::now() < deadline, "sealer was not restarted");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let second = submit(&chain, 1).await.unwrap();
+    assert_eq!(wait_included(&chain, second).await, 2);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        chain.store.head().unwrap().unwrap().0,
+        2,
+        "the first transaction was not sealed twice"
+    );
+    assert_eq!(chain.account(key().address()).unwrap().nonce, 2);
+    assert!(
+        chain.store.pool_entries().unwrap().is_empty(),
+        "included transactions left the persisted pool"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pool_crash_loses_only_unacknowledged_submissions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (chain, _sup, _h) = start(&dir, 5).await;
+    // Future nonces: pooled but not executable, so they stay in the pool across the crash.
+    submit(&chain, 5).await.unwrap();
+    assert_eq!(chain.store.pool_entries().unwrap().len(), 1, "persisted before acknowledged");
+    chain.arm(Fault::PoolBeforeFlush);
+    let lost = submit(&chain, 6).await;
+    assert!(lost.is_err(), "the crashed submission was not acknowledged: {lost:?}");
+    // The restarted pool has the acknowledged transaction and takes the other one again.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(p) = chain.pool() {
+            if let Ok(CallResult::Success(n)) =
+                p.call(PoolMsg::Len, Some(Duration::from_secs(1))).await
+            {
+                assert_eq!(n, 1, "restored from redb");
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    submit(&chain, 6).await.expect("the lost submission can be sent again");
+    let again = submit(&chain, 5).await;
+    assert_eq!(
+        again,
+        Err(SubmitError::Pool(rollup_actors::pool::PoolError::AlreadyKnown).to_string())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn past_the_restart_budget_the_chain_stops_with_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (chain, _sup, handle) = start(&dir, 2).await;
+    for nonce in 0..3 {
+        chain.arm(Fault::SealerBeforeCommit);
+        let _ = submit(&chain, nonce).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while chain.metrics.restarts.load(Ordering::Relaxed) < (nonce + 1).min(2)
+            && chain.fatal().is_none()
+        {
+            assert!(Instant::now() < deadline, "no restart after fault {nonce}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if chain.fatal().is_some() {
+            break;
+        }
+        // Wait for the fault to be consumed before arming the next one.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::timeout(Duration::from_secs(10), handle)
+        .await
+        .expect("supervisor stopped")
+        .unwrap();
+    let why = chain.fatal().expect("a reason");
+    assert!(why.contains("restart budget"), "{why}");
+    assert!(chain.pool().is_none() || chain.is_stopping());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn graceful_shutdown_answers_and_persists() {
+    let dir = tempfile::tempdir().unwrap();
+    let (chain, sup, handle) = start(&dir, 5).await;
+    let h = submit(&chain, 0).await.unwrap();
+    wait_included(&chain, h).await;
+    sup.call(SupervisorMsg::Shutdown, Some(Duration::from_secs(10))).await.unwrap();
+    handle.await.unwrap();
+    assert!(chain.fatal().is_none());
+    drop(chain);
+    // Reopen: same head, same block hash.
+    let (chain2, _s, _h) = start(&dir, 5).await;
+    assert_eq!(chain2.store.head().unwrap().unwrap().0, 1);
+    assert_eq!(chain2.store.transaction(h).unwrap().unwrap().block, 1);
+}

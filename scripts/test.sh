@@ -2,6 +2,7 @@
 # Runs every test of the repository, as CI does:
 #   contracts: forge build, committed-artifact freshness, forge tests + gas snapshot check
 #   rust:      rustfmt, clippy (-D warnings), cargo test (integration tests use the npm anvil)
+#   smoke:     the real cast against `rollupd dev` on both chains (scripts/cast-smoke.sh)
 # Installs the pinned npm tools (forge, anvil, cast, solc-js) first when they are missing.
 set -euo pipefail
 
@@ -31,4 +32,10 @@ echo "== rust: format, lints, tests"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+
+echo "== cast against rollupd dev (L1 and L2)"
+cargo build -p rollupd --locked
+target_dir="$(cargo metadata --no-deps --format-version 1 --locked \
+  | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
+scripts/cast-smoke.sh "$target_dir/debug/rollupd"
 echo "== all tests passed"

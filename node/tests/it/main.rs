@@ -4,4 +4,5 @@
 mod crash;
 mod deploy;
 mod rpc;
+mod run_cmd;
 mod support;

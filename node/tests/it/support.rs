@@ -44,8 +44,9 @@ pub(crate) struct DevNode {
 impl DevNode {
     /// Starts `rollupd dev` on `data_dir` with extra `--set` overrides; waits for the banner.
     pub(crate) fn start(data_dir: &Path, sets: &[&str]) -> Self {
-        let stderr_log =
-            data_dir.join(format!("stderr-{}.log", Instant::now().elapsed().as_nanos()));
+        std::fs::create_dir_all(data_dir).unwrap();
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+        let stderr_log = data_dir.join(format!("stderr-{}.log", stamp.as_nanos()));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rollupd"));
         cmd.arg("dev").arg("--data-dir").arg(data_dir);
         for s in ["rpc.addr=127.0.0.1:0", "dev_l1.addr=127.0.0.1:0", "metrics.addr=127.0.0.1:0"]

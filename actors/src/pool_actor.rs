@@ -18,6 +18,7 @@ use alloy::consensus::Transaction;
 use alloy::primitives::{Address, Bytes, B256};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// Reference to the running pool actor.
@@ -136,8 +137,6 @@ impl PoolState {
         }
     }
 }
-
-use std::sync::atomic::Ordering;
 
 impl Actor for PoolActor {
     type Msg = PoolMsg;

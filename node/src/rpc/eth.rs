@@ -115,6 +115,29 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f).await.map_err(|e| server_err(format!("internal error: {e}")))?
 }
 
+/// The state `eth_call` and `eth_estimateGas` run on.
+type CallState = Overridden<HistoricalState>;
+
+/// Parses `(request, block?, overrides?)` and runs `f` on that block's state with the overrides,
+/// off the async runtime, with the configured gas cap.
+async fn with_call(
+    p: Params<'static>,
+    ctx: Arc<RpcCtx>,
+    f: fn(&CallState, &CallBlock, &TransactionRequest, u64) -> RpcResult<Value>,
+) -> RpcResult<Value> {
+    let mut seq = p.sequence();
+    let req: TransactionRequest = seq.next()?;
+    let id: Option<BlockId> = seq.optional_next()?;
+    let overrides: Option<StateOverride> = seq.optional_next()?;
+    blocking(move || {
+        let state = ctx.state(id)?;
+        let block = ctx.call_block(state.number())?;
+        let state = Overridden::new(state, overrides);
+        f(&state, &block, &req, ctx.cfg.eth_call_gas_cap)
+    })
+    .await
+}
+
 /// Registers `name` with the per-call timeout around it.
 fn reg<F, Fut>(
     m: &mut RpcModule<RpcCtx>,
@@ -306,28 +329,12 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         to_json(slot(&state, SlotKey::storage(address, index))?)
     })?;
     reg(m, "eth_call", |p, ctx| async move {
-        let mut seq = p.sequence();
-        let req: TransactionRequest = seq.next()?;
-        let id: Option<BlockId> = seq.optional_next()?;
-        let overrides: Option<StateOverride> = seq.optional_next()?;
-        blocking(move || {
-            let state = ctx.state(id)?;
-            let block = ctx.call_block(state.number())?;
-            let state = Overridden::new(state, overrides);
-            to_json(exec::call(&state, &block, &req, ctx.cfg.eth_call_gas_cap)?)
-        })
-        .await
+        with_call(p, ctx, |state, block, req, cap| to_json(exec::call(state, block, req, cap)?))
+            .await
     })?;
     reg(m, "eth_estimateGas", |p, ctx| async move {
-        let mut seq = p.sequence();
-        let req: TransactionRequest = seq.next()?;
-        let id: Option<BlockId> = seq.optional_next()?;
-        let overrides: Option<StateOverride> = seq.optional_next()?;
-        blocking(move || {
-            let state = ctx.state(id)?;
-            let block = ctx.call_block(state.number())?;
-            let state = Overridden::new(state, overrides);
-            to_json(U64::from(exec::estimate(&state, &block, &req, ctx.cfg.eth_call_gas_cap)?))
+        with_call(p, ctx, |state, block, req, cap| {
+            to_json(U64::from(exec::estimate(state, block, req, cap)?))
         })
         .await
     })?;

@@ -6,6 +6,8 @@
 //!   back into slot writes.
 //! - [`block`]: building an L2 block: execution, receipts, header and its net slot writes.
 //! - [`store`]: blocks, transactions, receipts and slot writes, committed with the state.
+//! - [`tree`]: the Poseidon state tree (indexed Merkle tree, versioned in redb) and the
+//!   canonical state diff.
 //! - [`validation`]: admission rules for user transactions, with geth's error messages.
 //!
 //! - [`chain`]: the shared handle of a running chain (config, store, actor references, events,
@@ -23,6 +25,7 @@ pub mod sealer;
 pub mod state;
 pub mod store;
 pub mod supervisor;
+pub mod tree;
 pub mod validation;
 
 pub use rollup_contracts as l1;

@@ -5,4 +5,5 @@ mod actors;
 mod block;
 mod pool;
 mod state;
+mod tree;
 mod validation;

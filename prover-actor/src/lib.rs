@@ -1,8 +1,18 @@
 //! The rollupd proof system.
 //!
-//! This crate will hold the Poseidon state tree's circuit (Groth16 over BN254 with arkworks), the
-//! proving and verifying keys, the Solidity verifier generator and the prover actors. It is empty
-//! until the proof system lands; the statement it will prove, and the public inputs the Executor
-//! already passes to `IVerifier`, are in `docs/contracts.md`.
+//! - [`circuit`]: the Groth16 state-diff circuit (BN254, arkworks) and its gadgets.
+//! - [`keys`]: proving and verifying keys per capacity: deterministic dev setup and the
+//!   versioned, checksummed key files for production.
+//! - [`prove`], [`verify`], [`ProofWords`]: proving a tree witness, checking a proof natively, and
+//!   the word layout `IVerifier.verify` receives.
+//! - [`solidity`]: the Solidity verifier generated from the verifying keys.
+//!
+//! What a proof attests, and what it does not, is in `docs/proof.md`.
 
+pub mod circuit;
+pub mod keys;
+mod proof;
+pub mod solidity;
+
+pub use proof::{prove, public_inputs, verify, ProofWords, ProveError};
 pub use rollup_actors as actors;

@@ -1,0 +1,231 @@
+//! Proving and verifying keys, one pair per circuit capacity.
+//!
+//! - **Dev keys** come from a seed: the same seed gives the same keys on every machine, which is
+//!   what lets the committed Solidity verifier match a fresh `rollupd prover setup`. Anyone who
+//!   knows the seed can forge proofs, so they are insecure by construction and say so.
+//! - **Key files** (`state_diff_<capacity>.key`) are versioned and checksummed:
+//!   `"ROLLUPDK" ‖ format u32 ‖ circuit version u32 ‖ capacity u32 ‖ body length u64 ‖ body ‖
+//!   SHA-256(everything before)`, big-endian integers, the body being arkworks' uncompressed
+//!   `ProvingKey` (which contains the verifying key). A ceremony's output is converted into this
+//!   format once (see `docs/proof.md`).
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use ark_bn254::Bn254;
+use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use ark_std::rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use sha2::{Digest, Sha256};
+
+use crate::circuit::StateDiffCircuit;
+
+/// Bump when the circuit's constraints change: old key files are then refused.
+pub const CIRCUIT_VERSION: u32 = 1;
+const MAGIC: &[u8; 8] = b"ROLLUPDK";
+const FORMAT: u32 = 1;
+const HEADER: usize = 8 + 4 + 4 + 4 + 8;
+
+/// Key errors.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// Reading or writing a key file failed.
+    #[error("key file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The file is not a key file of this format, circuit or capacity.
+    #[error("key file {path}: {reason}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Key generation failed.
+    #[error("setup failed: {0}")]
+    Setup(String),
+    /// No key of a capacity that fits.
+    #[error("no proving key for {records} records (capacities: {capacities:?})")]
+    NoCapacity {
+        /// Records to prove.
+        records: usize,
+        /// Capacities loaded.
+        capacities: Vec<usize>,
+    },
+}
+
+/// The keys of one capacity.
+#[derive(Clone)]
+pub struct Keys {
+    /// Record slots of the circuit.
+    pub capacity: usize,
+    /// The proving key (with the verifying key inside).
+    pub pk: ProvingKey<Bn254>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys").field("capacity", &self.capacity).finish_non_exhaustive()
+    }
+}
+
+impl Keys {
+    /// The verifying key.
+    pub fn vk(&self) -> &VerifyingKey<Bn254> {
+        &self.pk.vk
+    }
+
+    /// Deterministic, INSECURE keys from `seed` (dev and tests only).
+    pub fn dev_setup(capacity: usize, seed: &[u8]) -> Result<Self, KeyError> {
+        let mut h = Sha256::new();
+        h.update(b"rollupd dev setup");
+        h.update(seed);
+        h.update((capacity as u64).to_be_bytes());
+        let mut rng = ChaCha20Rng::from_seed(h.finalize().into());
+        let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(
+            StateDiffCircuit::blank(capacity),
+            &mut rng,
+        )
+        .map_err(|e| KeyError::Setup(e.to_string()))?;
+        Ok(Self { capacity, pk })
+    }
+
+    /// The file name of a capacity's keys.
+    pub fn file_name(capacity: usize) -> String {
+        format!("state_diff_{capacity}.key")
+    }
+
+    /// Write the key file.
+    pub fn write(&self, path: &Path) -> Result<(), KeyError> {
+        let io = |source| KeyError::Io { path: path.to_owned(), source };
+        let mut body = Vec::new();
+        self.pk
+            .serialize_with_mode(&mut body, Compress::No)
+            .map_err(|e| KeyError::Setup(e.to_string()))?;
+        let mut out = Vec::with_capacity(HEADER + body.len() + 32);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT.to_be_bytes());
+        out.extend_from_slice(&CIRCUIT_VERSION.to_be_bytes());
+        out.extend_from_slice(&u32::try_from(self.capacity).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(&(body.len() as u64).to_be_bytes());
+        out.extend_from_slice(&body);
+        let sum = Sha256::digest(&out);
+        out.extend_from_slice(&sum);
+        // Write then rename, so a crash never leaves a half key file under the real name.
+        let tmp = path.with_extension("key.tmp");
+        let mut f = fs::File::create(&tmp).map_err(io)?;
+        f.write_all(&out).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        fs::rename(&tmp, path).map_err(io)
+    }
+
+    /// Read a key file, checking magic, format, circuit version, capacity and checksum.
+    pub fn read(path: &Path, capacity: usize) -> Result<Self, KeyError> {
+        let bytes =
+            fs::read(path).map_err(|source| KeyError::Io { path: path.to_owned(), source })?;
+        Self::decode(&bytes, capacity)
+            .map_err(|reason| KeyError::Invalid { path: path.to_owned(), reason })
+    }
+
+    fn decode(bytes: &[u8], capacity: usize) -> Result<Self, String> {
+        if bytes.len() < HEADER + 32 || &bytes[..8] != MAGIC {
+            return Err("not a rollupd key file".into());
+        }
+        let u32_at = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        let (format, version, cap) = (u32_at(8), u32_at(12), u32_at(16));
+        if format != FORMAT {
+            return Err(format!("format {format}, this build reads {FORMAT}"));
+        }
+        if version != CIRCUIT_VERSION {
+            return Err(format!(
+                "keys for circuit version {version}, this build has {CIRCUIT_VERSION}"
+            ));
+        }
+        if cap as usize != capacity {
+            return Err(format!("keys for capacity {cap}, expected {capacity}"));
+        }
+        let len = u64::from_be_bytes(bytes[20..28].try_into().expect("8 bytes"));
+        let end = usize::try_from(len).ok().and_then(|l| l.checked_add(HEADER));
+        if end != Some(bytes.len() - 32) {
+            return Err("length does not match the file size (truncated?)".into());
+        }
+        let (data, sum) = bytes.split_at(bytes.len() - 32);
+        if Sha256::digest(data).as_slice() != sum {
+            return Err("checksum mismatch".into());
+        }
+        // The checksum guards against corruption; the points are trusted as our own setup's.
+        let pk = ProvingKey::deserialize_with_mode(&data[HEADER..], Compress::No, Validate::No)
+            .map_err(|e| format!("body: {e}"))?;
+        Ok(Self { capacity, pk })
+    }
+}
+
+/// Keys for several capacities; a batch is proven with the smallest that fits.
+#[derive(Clone, Debug, Default)]
+pub struct KeySet {
+    keys: BTreeMap<usize, Keys>,
+}
+
+impl KeySet {
+    /// Add one capacity's keys.
+    pub fn insert(&mut self, keys: Keys) {
+        self.keys.insert(keys.capacity, keys);
+    }
+
+    /// Dev keys for `capacities` from `seed`.
+    pub fn dev(capacities: &[usize], seed: &[u8]) -> Result<Self, KeyError> {
+        let mut set = Self::default();
+        for c in capacities {
+            set.insert(Keys::dev_setup(*c, seed)?);
+        }
+        Ok(set)
+    }
+
+    /// Load `state_diff_<c>.key` for every capacity from `dir`.
+    pub fn load(dir: &Path, capacities: &[usize]) -> Result<Self, KeyError> {
+        let mut set = Self::default();
+        for c in capacities {
+            set.insert(Keys::read(&dir.join(Keys::file_name(*c)), *c)?);
+        }
+        Ok(set)
+    }
+
+    /// Write every capacity's key file into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<(), KeyError> {
+        fs::create_dir_all(dir).map_err(|source| KeyError::Io { path: dir.to_owned(), source })?;
+        self.keys.values().try_for_each(|k| k.write(&dir.join(Keys::file_name(k.capacity))))
+    }
+
+    /// The smallest capacity that holds `records`.
+    pub fn for_records(&self, records: usize) -> Result<&Keys, KeyError> {
+        self.keys
+            .range(records..)
+            .next()
+            .map(|(_, k)| k)
+            .ok_or_else(|| KeyError::NoCapacity { records, capacities: self.capacities() })
+    }
+
+    /// The keys of exactly `capacity`.
+    pub fn get(&self, capacity: usize) -> Option<&Keys> {
+        self.keys.get(&capacity)
+    }
+
+    /// Capacities held, ascending.
+    pub fn capacities(&self) -> Vec<usize> {
+        self.keys.keys().copied().collect()
+    }
+
+    /// (capacity, verifying key) pairs, ascending.
+    pub fn verifying_keys(&self) -> Vec<(usize, VerifyingKey<Bn254>)> {
+        self.keys.values().map(|k| (k.capacity, k.pk.vk.clone())).collect()
+    }
+}

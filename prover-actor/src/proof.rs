@@ -1,0 +1,120 @@
+//! Proving a batch's tree witness and checking proofs, natively and in the layout the L1
+//! verifier takes.
+
+use alloy::primitives::{B256, U256};
+use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
+use ark_ec::AffineRepr;
+use ark_ff::{BigInteger, PrimeField};
+use ark_groth16::{prepare_verifying_key, Groth16, Proof, VerifyingKey};
+use ark_std::rand::{CryptoRng, RngCore};
+use rollup_actors::tree::{hash::limbs, Witness};
+
+use crate::{circuit::StateDiffCircuit, keys::Keys};
+
+/// Why a proof could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    /// The batch has more records than the circuit has slots.
+    #[error("{records} records exceed the capacity {capacity}")]
+    Capacity {
+        /// Records in the batch.
+        records: usize,
+        /// Slots of the circuit.
+        capacity: usize,
+    },
+    /// The witness does not describe a valid transition (checked natively before proving).
+    #[error("invalid witness: {0}")]
+    Witness(String),
+    /// arkworks failed.
+    #[error("proving failed: {0}")]
+    Synthesis(String),
+}
+
+/// The four public inputs: old commitment, new commitment, SHA-256 of the diff as (hi, lo).
+/// `None` if a commitment is not a field element.
+pub fn public_inputs(old: &B256, new: &B256, diff_sha256: &B256) -> Option<[Fr; 4]> {
+    use rollup_actors::tree::hash::b256_to_fr;
+    let (hi, lo) = limbs(diff_sha256);
+    Some([b256_to_fr(old)?, b256_to_fr(new)?, hi, lo])
+}
+
+/// Prove `witness` with `keys` (whose capacity must fit it). The witness is checked natively
+/// first, so a bad job fails fast with a reason instead of an unsatisfiable circuit.
+pub fn prove(
+    keys: &Keys,
+    witness: &Witness,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<Proof<Bn254>, ProveError> {
+    if witness.records.len() > keys.capacity {
+        return Err(ProveError::Capacity {
+            records: witness.records.len(),
+            capacity: keys.capacity,
+        });
+    }
+    witness.check().map_err(ProveError::Witness)?;
+    let circuit = StateDiffCircuit::new(keys.capacity, witness.clone());
+    Groth16::<Bn254>::create_random_proof_with_reduction(circuit, &keys.pk, rng)
+        .map_err(|e| ProveError::Synthesis(e.to_string()))
+}
+
+/// Check a proof natively.
+pub fn verify(vk: &VerifyingKey<Bn254>, inputs: &[Fr; 4], proof: &Proof<Bn254>) -> bool {
+    let pvk = prepare_verifying_key(vk);
+    Groth16::<Bn254>::verify_proof(&pvk, proof, inputs).unwrap_or(false)
+}
+
+/// A proof as `IVerifier.verify` takes it: `[capacity, A.x, A.y, B.x1, B.x0, B.y1, B.y0, C.x,
+/// C.y]`. G2 coordinates go imaginary part first, as the EIP-197 pairing precompile wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProofWords(pub [U256; 9]);
+
+fn word<F: PrimeField>(f: F) -> U256 {
+    U256::from_be_slice(&f.into_bigint().to_bytes_be())
+}
+
+fn field<F: PrimeField>(w: U256) -> Option<F> {
+    let f = F::from_be_bytes_mod_order(&w.to_be_bytes::<32>());
+    (word(f) == w).then_some(f)
+}
+
+impl ProofWords {
+    /// Encode a proof made by the circuit of `capacity` slots.
+    pub fn encode(capacity: usize, proof: &Proof<Bn254>) -> Self {
+        let (ax, ay) = proof.a.xy().unwrap_or_default();
+        let (bx, by) = proof.b.xy().unwrap_or_default();
+        let (cx, cy) = proof.c.xy().unwrap_or_default();
+        Self([
+            U256::from(capacity),
+            word(ax),
+            word(ay),
+            word(bx.c1),
+            word(bx.c0),
+            word(by.c1),
+            word(by.c0),
+            word(cx),
+            word(cy),
+        ])
+    }
+
+    /// The capacity word and the proof, if every coordinate is in its field and every point is on
+    /// its curve and in the right subgroup.
+    pub fn decode(&self) -> Option<(usize, Proof<Bn254>)> {
+        let w = &self.0;
+        let capacity = usize::try_from(w[0]).ok()?;
+        let g1 = |x: U256, y: U256| {
+            let p = G1Affine::new_unchecked(field(x)?, field(y)?);
+            (p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve()).then_some(p)
+        };
+        let fq2 = |c1: U256, c0: U256| Some(ark_bn254::Fq2::new(field(c0)?, field(c1)?));
+        let b = G2Affine::new_unchecked(fq2(w[3], w[4])?, fq2(w[5], w[6])?);
+        if !(b.is_on_curve() && b.is_in_correct_subgroup_assuming_on_curve()) {
+            return None;
+        }
+        Some((capacity, Proof { a: g1(w[1], w[2])?, b, c: g1(w[7], w[8])? }))
+    }
+
+    /// As a plain word list (the ABI `uint256[]`).
+    pub fn to_vec(&self) -> Vec<U256> {
+        self.0.to_vec()
+    }
+}

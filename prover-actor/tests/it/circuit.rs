@@ -1,0 +1,124 @@
+//! The whole statement: real witnesses satisfy it, tampered ones do not, and its size is pinned.
+
+use alloy::primitives::B256;
+use ark_bn254::Fr;
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+use rollup_actors::tree::{StateDiff, TreeStore, Witness};
+use rollup_prover::{circuit::StateDiffCircuit, public_inputs};
+
+use super::support::{diff, key, synthesize, witness};
+
+fn satisfied(capacity: usize, w: Witness, publics: Option<[Fr; 4]>) -> bool {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    let mut circuit = StateDiffCircuit::new(capacity, w);
+    if let Some(p) = publics {
+        circuit = circuit.with_public_inputs(p);
+    }
+    // A cheating witness may not even synthesize (e.g. a field element out of range).
+    circuit.generate_constraints(cs.clone()).is_ok() && cs.is_satisfied().unwrap()
+}
+
+fn implied(w: &Witness, d: &StateDiff) -> [Fr; 4] {
+    public_inputs(&w.old_commitment(), &w.new_commitment(), &d.sha256()).unwrap()
+}
+
+#[test]
+fn real_witnesses_satisfy_the_circuit_with_padding() {
+    // One repeated write (key 2), two initial writes (4 and 9), one padding slot.
+    let w = witness(&[(2, 20), (4, 40), (9, 90)]);
+    assert_eq!(w.records.iter().filter(|r| r.insert).count(), 2);
+    assert!(satisfied(4, w.clone(), Some(implied(&w, &w.diff().unwrap()))));
+    // No records at all: the digest of the empty string, and the commitment unchanged.
+    let empty = witness(&[]);
+    assert_eq!(empty.old_commitment(), empty.new_commitment());
+    assert!(satisfied(1, empty, None));
+    // Exactly full.
+    assert!(satisfied(1, witness(&[(7, 1)]), None));
+}
+
+#[test]
+fn a_fresh_tree_accepts_inserts_at_both_ends_of_the_list() {
+    let tree = TreeStore::in_memory().unwrap();
+    let lo = B256::left_padding_from(&[1]);
+    let hi = B256::repeat_byte(0xff);
+    let (_, w) = tree.apply(&StateDiff::new([(lo, hi), (hi, lo)]).unwrap()).unwrap();
+    assert!(satisfied(2, w, None));
+}
+
+#[test]
+fn soundness_negatives_are_unsatisfiable() {
+    let w = witness(&[(2, 20), (4, 40), (9, 90)]);
+    let d = w.diff().unwrap();
+    let good = implied(&w, &d);
+
+    // A wrong new root.
+    let mut p = good;
+    p[1] += Fr::from(1u64);
+    assert!(!satisfied(4, w.clone(), Some(p)), "wrong new commitment");
+
+    // One byte of the published diff tampered with.
+    let mut bytes = d.encode();
+    bytes[70] ^= 1;
+    let tampered = StateDiff::decode(&bytes).unwrap();
+    let mut p = good;
+    (p[2], p[3]) = rollup_actors::tree::hash::limbs(&tampered.sha256());
+    assert!(!satisfied(4, w.clone(), Some(p)), "tampered diff byte");
+
+    // An "initial write" of a key that already exists (key 2 was written before).
+    let mut bad = w.clone();
+    let i = bad.records.iter().position(|r| r.key == key(2)).unwrap();
+    bad.records[i].insert = true;
+    assert!(!satisfied(4, bad, Some(good)), "initial write of an existing key");
+
+    // A write that is published (hashed) but skipped in the tree.
+    let mut bad = w.clone();
+    bad.records.pop();
+    assert!(!satisfied(4, bad, Some(good)), "skipped write");
+
+    // A repeated write that lands on another key's leaf.
+    let mut bad = w.clone();
+    bad.records[i].key = key(3);
+    assert!(!satisfied(4, bad, Some(good)), "repeated write to the wrong leaf");
+
+    // The new commitment of another transition.
+    let other = witness(&[(2, 21), (4, 40), (9, 90)]);
+    let mut p = good;
+    p[1] = implied(&other, &other.diff().unwrap())[1];
+    assert!(!satisfied(4, w, Some(p)), "a different value's root");
+}
+
+#[test]
+fn out_of_range_field_elements_are_refused() {
+    // A commitment word at or above the field modulus has no field element: no public inputs.
+    let r: B256 =
+        "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001".parse().unwrap();
+    assert!(public_inputs(&r, &B256::ZERO, &B256::ZERO).is_none());
+    // A witness root out of range cannot even be assigned.
+    let mut w = witness(&[(5, 5)]);
+    w.old_root = r;
+    assert!(!satisfied(1, w, None));
+}
+
+/// Constraint counts, pinned. A change here changes the keys (bump `CIRCUIT_VERSION`) and the
+/// numbers in `docs/proof.md`.
+#[test]
+fn constraint_count_snapshot() {
+    let counts: Vec<usize> =
+        [1, 2].iter().map(|c| synthesize(*c, witness(&[])).num_constraints()).collect();
+    let snapshot = format!(
+        "capacity 1: {}\ncapacity 2: {}\nper record: {}\n",
+        counts[0],
+        counts[1],
+        counts[1] - counts[0]
+    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/constraints.snap");
+    if std::env::var_os("UPDATE_SNAPSHOT").is_some() {
+        std::fs::write(path, &snapshot).unwrap();
+    }
+    assert_eq!(std::fs::read_to_string(path).unwrap(), snapshot, "UPDATE_SNAPSHOT=1 to accept");
+}
+
+#[test]
+fn diff_helper_is_canonical() {
+    assert_eq!(diff(&[(2, 1), (1, 1)]), diff(&[(1, 1), (2, 1)]));
+}

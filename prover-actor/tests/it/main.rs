@@ -1,0 +1,6 @@
+//! Integration tests of the proof system.
+#![allow(clippy::unwrap_used)] // test code: panics are failures
+
+mod circuit;
+mod gadgets;
+mod support;

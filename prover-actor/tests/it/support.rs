@@ -1,0 +1,29 @@
+//! Shared helpers: tree witnesses from generated diffs, constraint systems.
+
+use alloy::primitives::{keccak256, B256};
+use ark_bn254::Fr;
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef};
+use rollup_actors::tree::{StateDiff, TreeStore, Witness};
+use rollup_prover::circuit::StateDiffCircuit;
+
+pub(crate) fn key(i: u64) -> B256 {
+    keccak256(i.to_be_bytes())
+}
+
+pub(crate) fn diff(writes: &[(u64, u64)]) -> StateDiff {
+    StateDiff::new(writes.iter().map(|(k, v)| (key(*k), B256::left_padding_from(&v.to_be_bytes()))))
+        .unwrap()
+}
+
+/// A tree with keys 1..=3 written, then the witness of `writes` on top of it.
+pub(crate) fn witness(writes: &[(u64, u64)]) -> Witness {
+    let tree = TreeStore::in_memory().unwrap();
+    tree.apply(&diff(&[(1, 1), (2, 2), (3, 3)])).unwrap();
+    tree.apply(&diff(writes)).unwrap().1
+}
+
+pub(crate) fn synthesize(capacity: usize, w: Witness) -> ConstraintSystemRef<Fr> {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    StateDiffCircuit::new(capacity, w).generate_constraints(cs.clone()).unwrap();
+    cs
+}

@@ -21,6 +21,7 @@ const EXPORTS = [
   ['Getters.sol', 'GettersFacet', 'artifacts'],
   ['IRollupChain.sol', 'IRollupChain', 'artifacts'],
   ['IVerifier.sol', 'IVerifier', 'artifacts'],
+  ['StateDiffVerifier.sol', 'StateDiffVerifier', 'artifacts'],
   ['TestVerifier.sol', 'TestVerifier', 'tests/artifacts'],
 ];
 

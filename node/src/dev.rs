@@ -7,18 +7,14 @@
 use crate::config::NodeConfig;
 use crate::node::{dev_balance, dev_signers, run_until_stopped, start_chain, RunningChain};
 use alloy::network::EthereumWallet;
-use alloy::primitives::{hex, Address, Bytes, U256};
+use alloy::primitives::{hex, Address, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use anyhow::{bail, Context};
+use rollup_contracts::bindings::StateDiffVerifier;
 use rollup_contracts::deploy::VerifierSource;
 use rollup_contracts::{DeployConfig, Deployment};
 use std::path::Path;
 use std::time::Duration;
-
-/// Creation code of the dev verifier: its runtime (`PUSH1 32 PUSH1 0 RETURN`) answers every call
-/// with 32 zero bytes, so `verify` returns false and no batch can be proven until the generated
-/// Groth16 verifier replaces it (proof-system issue). It is not a test double: it accepts nothing.
-const REFUSE_ALL_VERIFIER: &str = "6460206000f36000526005601bf3";
 
 /// Dev account 8: deployer and governor of the Diamond.
 const GOVERNOR_INDEX: usize = 8;
@@ -49,7 +45,9 @@ async fn deploy_or_resume(config: &NodeConfig, l1_url: &str) -> anyhow::Result<D
         tracing::info!(target: "rollup::dev", diamond = %deployment.diamond_proxy, "resuming the existing deployment");
         return Ok(deployment);
     }
-    let verifier = Bytes::from(hex::decode(REFUSE_ALL_VERIFIER).context("verifier code")?);
+    // The Groth16 verifier generated from the dev keys (seed `rollup_prover::keys::DEV_SEED`):
+    // real verification, but anyone can forge proofs for these public keys.
+    let verifier = StateDiffVerifier::BYTECODE.clone();
     let validator = signers[VALIDATOR_INDEX].address();
     let mut deploy = DeployConfig::new(
         VerifierSource::Bytecode(verifier),

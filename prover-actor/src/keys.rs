@@ -25,6 +25,12 @@ use sha2::{Digest, Sha256};
 
 use crate::circuit::StateDiffCircuit;
 
+/// The seed of the dev keys (and of the committed verifier). Public: anyone can forge proofs
+/// against these keys.
+pub const DEV_SEED: &[u8] = b"rollupd dev setup: INSECURE, anyone can forge proofs";
+/// Capacities of the dev keys and of the committed verifier.
+pub const DEV_CAPACITIES: [usize; 3] = [1, 4, 16];
+
 /// Bump when the circuit's constraints change: old key files are then refused.
 pub const CIRCUIT_VERSION: u32 = 1;
 const MAGIC: &[u8; 8] = b"ROLLUPDK";

@@ -3,4 +3,6 @@
 
 mod circuit;
 mod gadgets;
+mod proving;
 mod support;
+mod verifier;

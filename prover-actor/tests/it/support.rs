@@ -27,3 +27,16 @@ pub(crate) fn synthesize(capacity: usize, w: Witness) -> ConstraintSystemRef<Fr>
     StateDiffCircuit::new(capacity, w).generate_constraints(cs.clone()).unwrap();
     cs
 }
+
+/// The anvil binary: `ANVIL_BIN`, else the npm tools. `None` (a skip) only outside CI.
+pub(crate) fn anvil_path() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("ANVIL_BIN").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/.bin/anvil")
+    });
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(std::env::var_os("CI").is_none(), "anvil is missing in CI (npm ci --prefix tools)");
+    eprintln!("SKIPPED: anvil not found (npm ci --prefix tools, or set ANVIL_BIN)");
+    None
+}

@@ -1,0 +1,121 @@
+//! Keys, proofs and their native verification; key files.
+
+use std::sync::OnceLock;
+
+use ark_bn254::Fr;
+use ark_std::rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use rollup_prover::{
+    keys::{KeyError, KeySet, Keys, DEV_CAPACITIES, DEV_SEED},
+    prove, public_inputs, verify, ProofWords, ProveError,
+};
+
+use super::support::witness;
+
+/// The dev keys (every dev capacity), made once per test binary.
+pub(crate) fn keys() -> &'static KeySet {
+    static KEYS: OnceLock<KeySet> = OnceLock::new();
+    KEYS.get_or_init(|| KeySet::dev(&DEV_CAPACITIES, DEV_SEED).unwrap())
+}
+
+fn rng() -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(7)
+}
+
+#[test]
+fn a_proof_verifies_and_any_one_bit_change_is_rejected() {
+    let w = witness(&[(2, 20), (9, 90)]);
+    let keys = keys().for_records(2).unwrap();
+    assert_eq!(keys.capacity, 4);
+    let proof = prove(keys, &w, &mut rng()).unwrap();
+    let inputs =
+        public_inputs(&w.old_commitment(), &w.new_commitment(), &w.diff().unwrap().sha256())
+            .unwrap();
+    assert!(verify(keys.vk(), &inputs, &proof));
+
+    let words = ProofWords::encode(4, &proof);
+    let (cap, decoded) = words.decode().unwrap();
+    assert_eq!((cap, &decoded), (4, &proof));
+    for i in 1..9 {
+        let mut bad = words;
+        bad.0[i] ^= alloy::primitives::U256::from(1);
+        // Either the point leaves the curve, or it is another point the pairing rejects.
+        assert!(bad.decode().is_none_or(|(_, p)| !verify(keys.vk(), &inputs, &p)), "word {i}");
+    }
+    for i in 0..4 {
+        let mut bad = inputs;
+        bad[i] += Fr::from(1u64);
+        assert!(!verify(keys.vk(), &bad, &proof), "input {i}");
+    }
+    // The other capacity's key does not accept it.
+    assert!(!verify(keys_for(1).vk(), &inputs, &proof));
+}
+
+fn keys_for(c: usize) -> &'static Keys {
+    keys().get(c).unwrap()
+}
+
+#[test]
+fn a_proof_of_one_transition_proves_no_other() {
+    // (An unsatisfied circuit cannot be proven at all here: arkworks asserts satisfaction in
+    // debug builds. So the cheat tried is reusing an honest proof for a neighbouring claim.)
+    let w = witness(&[(4, 4)]);
+    let proof = prove(keys_for(1), &w, &mut rng()).unwrap();
+    let other = witness(&[(4, 5)]);
+    let d = other.diff().unwrap();
+    let claim =
+        public_inputs(&other.old_commitment(), &other.new_commitment(), &d.sha256()).unwrap();
+    assert!(!verify(keys_for(1).vk(), &claim, &proof));
+    let mut swapped = claim;
+    swapped.swap(2, 3);
+    assert!(!verify(keys_for(1).vk(), &swapped, &proof));
+}
+
+#[test]
+fn prove_refuses_bad_jobs_before_proving() {
+    let w = witness(&[(4, 4), (5, 5)]);
+    assert!(matches!(
+        prove(keys_for(1), &w, &mut rng()),
+        Err(ProveError::Capacity { records: 2, capacity: 1 })
+    ));
+    assert!(matches!(keys().for_records(17), Err(KeyError::NoCapacity { records: 17, .. })));
+    let mut bad = witness(&[(4, 4)]);
+    bad.records[0].value.0[31] ^= 1;
+    assert!(matches!(prove(keys_for(1), &bad, &mut rng()), Err(ProveError::Witness(_))));
+}
+
+#[test]
+fn dev_setup_is_deterministic() {
+    let again = Keys::dev_setup(1, DEV_SEED).unwrap();
+    assert_eq!(again.vk(), keys_for(1).vk());
+    let other = Keys::dev_setup(1, b"another seed").unwrap();
+    assert_ne!(other.vk(), keys_for(1).vk());
+}
+
+#[test]
+fn key_files_round_trip_and_refuse_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(Keys::file_name(1));
+    keys_for(1).write(&path).unwrap();
+    assert_eq!(Keys::read(&path, 1).unwrap().vk(), keys_for(1).vk());
+
+    let good = std::fs::read(&path).unwrap();
+    let refused = |bytes: &[u8], capacity: usize| {
+        std::fs::write(&path, bytes).unwrap();
+        match Keys::read(&path, capacity) {
+            Err(KeyError::Invalid { reason, .. }) => reason,
+            other => panic!("accepted: {:?}", other.map(|k| k.capacity)),
+        }
+    };
+    let mut flipped = good.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 1;
+    assert_eq!(refused(&flipped, 1), "checksum mismatch");
+    assert!(refused(&good[..good.len() - 1], 1).contains("truncated"));
+    assert!(refused(&good, 4).contains("capacity 1, expected 4"));
+    let mut version = good.clone();
+    version[15] = 99;
+    assert!(refused(&version, 1).contains("circuit version 99"));
+    assert_eq!(refused(b"not a key", 1), "not a rollupd key file");
+    assert!(matches!(Keys::read(&dir.path().join("missing.key"), 1), Err(KeyError::Io { .. })));
+}

@@ -1,0 +1,271 @@
+//! The generated Solidity verifier: committed, fresh, and verifying real proofs on real EVMs.
+
+use rollup_prover::{keys::DEV_CAPACITIES, solidity};
+
+use super::proving::keys;
+
+fn committed_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../diamond")
+        .join(solidity::CONTRACT_PATH)
+}
+
+/// The committed contract is what the dev keys generate (`UPDATE_VERIFIER=1` rewrites it; then
+/// `forge build` and `node diamond/scripts/artifacts.js`).
+#[test]
+fn committed_verifier_is_fresh() {
+    assert_eq!(keys().capacities(), DEV_CAPACITIES.to_vec());
+    let fresh = solidity::generate(&keys().verifying_keys());
+    let path = committed_path();
+    if std::env::var_os("UPDATE_VERIFIER").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &fresh).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "{} is stale against the dev keys: UPDATE_VERIFIER=1",
+        path.display()
+    );
+}
+
+mod evm {
+    use std::sync::OnceLock;
+
+    use alloy::{
+        network::EthereumWallet,
+        node_bindings::Anvil,
+        primitives::{Address, Bytes, TxKind, U256},
+        providers::{Provider, ProviderBuilder},
+        signers::local::PrivateKeySigner,
+        sol_types::{SolCall, SolInterface},
+    };
+    use ark_std::rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+    use revm::{
+        context::{Context, TxEnv},
+        context_interface::result::{ExecutionResult, Output},
+        database::{CacheDB, EmptyDB},
+        state::AccountInfo,
+        ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
+    };
+    use rollup_actors::l1::bindings::StateDiffVerifier::{self, StateDiffVerifierErrors};
+    use rollup_prover::{keys::DEV_CAPACITIES, prove, public_inputs, solidity, ProofWords};
+
+    use super::keys;
+    use crate::support::witness;
+
+    /// (capacity, proof words, public inputs) of a full batch for every dev capacity.
+    fn proofs() -> &'static Vec<(usize, ProofWords, Vec<U256>)> {
+        static P: OnceLock<Vec<(usize, ProofWords, Vec<U256>)>> = OnceLock::new();
+        P.get_or_init(|| {
+            DEV_CAPACITIES
+                .iter()
+                .map(|&c| {
+                    let writes: Vec<(u64, u64)> =
+                        (0..c as u64).map(|i| (i * 3 + 2, i + 100)).collect();
+                    let w = witness(&writes);
+                    let proof = prove(
+                        keys().get(c).unwrap(),
+                        &w,
+                        &mut ChaCha20Rng::seed_from_u64(c as u64),
+                    )
+                    .unwrap();
+                    let inputs = public_inputs(
+                        &w.old_commitment(),
+                        &w.new_commitment(),
+                        &w.diff().unwrap().sha256(),
+                    )
+                    .unwrap();
+                    let inputs = inputs
+                        .iter()
+                        .map(|f| U256::from_be_bytes(rollup_actors::tree::hash::fr_to_b256(*f).0))
+                        .collect();
+                    (c, ProofWords::encode(c, &proof), inputs)
+                })
+                .collect()
+        })
+    }
+
+    const R: &str = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
+    const Q: &str = "0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47";
+
+    /// The verifier deployed into an in-memory revm (the engine of the node's dev L1).
+    struct Revm {
+        db: CacheDB<EmptyDB>,
+        verifier: Address,
+    }
+
+    enum Outcome {
+        Returned(bool, u64),
+        Reverted(Bytes),
+    }
+
+    impl Revm {
+        fn deploy() -> Self {
+            let mut db = CacheDB::new(EmptyDB::default());
+            let caller = Address::repeat_byte(0xaa);
+            db.insert_account_info(
+                caller,
+                AccountInfo { balance: U256::from(10u128.pow(20)), ..Default::default() },
+            );
+            let mut evm = Context::mainnet().with_db(db).build_mainnet();
+            let tx = TxEnv::builder()
+                .caller(caller)
+                .kind(TxKind::Create)
+                .data(StateDiffVerifier::BYTECODE.clone())
+                .gas_limit(10_000_000)
+                .build()
+                .unwrap();
+            let result = evm.transact_commit(tx).unwrap();
+            let ExecutionResult::Success { output: Output::Create(_, Some(verifier)), .. } = result
+            else {
+                panic!("deploy failed: {result:?}")
+            };
+            Self { db: evm.ctx.journaled_state.database, verifier }
+        }
+
+        fn verify(&mut self, inputs: &[U256], proof: &[U256]) -> Outcome {
+            let data = StateDiffVerifier::verifyCall {
+                publicInputs: inputs.to_vec(),
+                proof: proof.to_vec(),
+            }
+            .abi_encode();
+            let mut evm = Context::mainnet().with_db(&mut self.db).build_mainnet();
+            let tx = TxEnv::builder()
+                .caller(Address::repeat_byte(0xbb))
+                .kind(TxKind::Call(self.verifier))
+                .data(data.into())
+                .gas_limit(1_000_000)
+                .nonce(0)
+                .build()
+                .unwrap();
+            // Not committed: every call runs on the freshly deployed state.
+            match evm.transact(tx).unwrap().result {
+                ExecutionResult::Success { output, gas, .. } => {
+                    let gas_used = gas.tx_gas_used();
+                    let ok =
+                        StateDiffVerifier::verifyCall::abi_decode_returns(output.data()).unwrap();
+                    Outcome::Returned(ok, gas_used)
+                }
+                ExecutionResult::Revert { output, .. } => Outcome::Reverted(output),
+                halt => panic!("halted: {halt:?}"),
+            }
+        }
+    }
+
+    fn rejected(o: &Outcome) -> bool {
+        matches!(o, Outcome::Returned(false, _) | Outcome::Reverted(_))
+    }
+
+    fn revert_error(o: Outcome) -> StateDiffVerifierErrors {
+        match o {
+            Outcome::Reverted(data) => StateDiffVerifierErrors::abi_decode(&data).unwrap(),
+            Outcome::Returned(ok, _) => panic!("returned {ok}"),
+        }
+    }
+
+    #[test]
+    fn revm_accepts_real_proofs_and_rejects_every_one_bit_change() {
+        let mut evm = Revm::deploy();
+        for (c, words, inputs) in proofs() {
+            let proof = words.to_vec();
+            let Outcome::Returned(true, gas) = evm.verify(inputs, &proof) else {
+                panic!("capacity {c} rejected")
+            };
+            eprintln!("revm: capacity {c} verified, {gas} gas");
+            for i in 1..9 {
+                for bit in [0usize, 100] {
+                    let mut bad = proof.clone();
+                    bad[i] ^= U256::from(1) << bit;
+                    assert!(
+                        rejected(&evm.verify(inputs, &bad)),
+                        "capacity {c}: proof word {i} bit {bit}"
+                    );
+                }
+            }
+            for i in 0..4 {
+                let mut bad = inputs.clone();
+                bad[i] ^= U256::from(1);
+                assert!(rejected(&evm.verify(&bad, &proof)), "capacity {c}: input {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn revm_refuses_malformed_calls_with_named_errors() {
+        let mut evm = Revm::deploy();
+        let (_, words, inputs) = &proofs()[0];
+        let proof = words.to_vec();
+        let r: U256 = R.parse().unwrap();
+        // An input aliased by adding the modulus would verify if it were reduced: refused.
+        let mut aliased = inputs.clone();
+        aliased[2] += r;
+        assert!(
+            matches!(revert_error(evm.verify(&aliased, &proof)), StateDiffVerifierErrors::InputNotInField(e) if e.index == U256::from(2))
+        );
+        let mut big = proof.clone();
+        big[4] = Q.parse().unwrap();
+        assert!(
+            matches!(revert_error(evm.verify(inputs, &big)), StateDiffVerifierErrors::ProofNotInField(e) if e.index == U256::from(4))
+        );
+        let mut cap = proof.clone();
+        cap[0] = U256::from(2);
+        assert!(matches!(
+            revert_error(evm.verify(inputs, &cap)),
+            StateDiffVerifierErrors::UnsupportedCapacity(_)
+        ));
+        assert!(matches!(
+            revert_error(evm.verify(inputs, &proof[..8])),
+            StateDiffVerifierErrors::BadProofLength(_)
+        ));
+        assert!(matches!(
+            revert_error(evm.verify(&inputs[..3], &proof)),
+            StateDiffVerifierErrors::BadInputCount(_)
+        ));
+        // A point off the curve makes the precompile fail: a revert, never a quiet `false`.
+        let mut off = proof.clone();
+        off[1] = U256::from(1);
+        off[2] = U256::from(1);
+        assert!(matches!(
+            revert_error(evm.verify(inputs, &off)),
+            StateDiffVerifierErrors::PrecompileFailed(_)
+        ));
+        // The proof of one capacity under another capacity's key.
+        let mut other = proof;
+        other[0] = U256::from(4);
+        assert!(rejected(&evm.verify(inputs, &other)));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn anvil_accepts_real_proofs_and_reports_gas() {
+        let Some(path) = crate::support::anvil_path() else { return };
+        let anvil = Anvil::new().path(path).spawn();
+        let signer = PrivateKeySigner::from_bytes(&alloy::primitives::B256::from_slice(
+            &anvil.keys()[0].to_bytes(),
+        ))
+        .unwrap();
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(anvil.endpoint_url());
+        let verifier = StateDiffVerifier::deploy(&provider).await.unwrap();
+        let expected = solidity::vk_hash(&keys().verifying_keys());
+        assert_eq!(verifier.verificationKeyHash().call().await.unwrap(), expected);
+        for (c, words, inputs) in proofs() {
+            let call = verifier.verify(inputs.clone(), words.to_vec());
+            assert!(call.call().await.unwrap(), "capacity {c}");
+            // The gas of a transaction that verifies (what proveBatches pays for it, plus 21k).
+            let receipt = call.send().await.unwrap().get_receipt().await.unwrap();
+            assert!(receipt.status());
+            eprintln!("anvil: capacity {c}: verification transaction {} gas", receipt.gas_used);
+            let mut bad = words.to_vec();
+            bad[7] ^= U256::from(1);
+            let res = verifier.verify(inputs.clone(), bad).call().await;
+            assert!(res.is_err() || !res.unwrap(), "capacity {c}: mutated proof accepted");
+            let mut bad_inputs = inputs.clone();
+            bad_inputs[1] ^= U256::from(1);
+            assert!(!verifier.verify(bad_inputs, words.to_vec()).call().await.unwrap());
+        }
+        let _ = provider.get_block_number().await.unwrap();
+    }
+}

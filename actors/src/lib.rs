@@ -25,7 +25,7 @@ pub mod sealer;
 pub mod state;
 pub mod store;
 pub mod supervisor;
-pub mod tree;
 pub mod validation;
 
 pub use rollup_contracts as l1;
+pub use rollup_tree as tree;

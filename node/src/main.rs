@@ -1,13 +1,15 @@
 //! `rollupd`: the rollupd node binary.
 //!
 //! Subcommands: `dev` (embedded L1, Diamond and L2 sequencer in one process), `run` (the sequencer
-//! against an external L1) and `deploy` (deploys the L1 contract suite through the Rust bindings).
+//! against an external L1), `deploy` (deploys the L1 contract suite through the Rust bindings) and
+//! `prover` (key setup, verifier generation, remote prover worker).
 
 mod config;
 mod deploy_cmd;
 mod dev;
 mod metrics;
 mod node;
+mod prover_cmd;
 mod rpc;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +31,9 @@ enum Command {
     Run(NodeArgs),
     /// Deploy the L1 contract suite (facets, init, Diamond proxy) and write the addresses as JSON.
     Deploy(Box<deploy_cmd::DeployArgs>),
+    /// The proof system: key setup, Solidity verifier, remote prover worker.
+    #[command(subcommand)]
+    Prover(prover_cmd::ProverCommand),
 }
 
 /// Configuration flags shared by `dev` and `run`.
@@ -80,6 +85,7 @@ fn main() -> ExitCode {
             args.load().and_then(|c| runtime().and_then(|rt| rt.block_on(dev::run(c))))
         }
         Command::Deploy(args) => runtime().and_then(|rt| rt.block_on(deploy_cmd::run(*args))),
+        Command::Prover(cmd) => prover_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

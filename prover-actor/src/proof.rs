@@ -6,7 +6,7 @@ use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
 use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::{prepare_verifying_key, Groth16, Proof, VerifyingKey};
-use ark_std::rand::{CryptoRng, RngCore};
+use rand_chacha::ChaCha20Rng;
 use rollup_actors::tree::{hash::limbs, Witness};
 
 use crate::{circuit::StateDiffCircuit, keys::Keys};
@@ -40,10 +40,13 @@ pub fn public_inputs(old: &B256, new: &B256, diff_sha256: &B256) -> Option<[Fr; 
 
 /// Prove `witness` with `keys` (whose capacity must fit it). The witness is checked natively
 /// first, so a bad job fails fast with a reason instead of an unsatisfiable circuit.
+///
+/// The RNG type is concrete on purpose: a generic one would instantiate the whole Groth16 prover
+/// in the calling crate, at that crate's optimisation level (5x slower in a dev build).
 pub fn prove(
     keys: &Keys,
     witness: &Witness,
-    rng: &mut (impl RngCore + CryptoRng),
+    rng: &mut ChaCha20Rng,
 ) -> Result<Proof<Bn254>, ProveError> {
     if witness.records.len() > keys.capacity {
         return Err(ProveError::Capacity {

@@ -5,5 +5,4 @@ mod actors;
 mod block;
 mod pool;
 mod state;
-mod tree;
 mod validation;

@@ -3,6 +3,7 @@
 
 mod crash;
 mod deploy;
+mod prover;
 mod rpc;
 mod run_cmd;
 mod support;

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // test code: panics are failures
 
 mod circuit;
+mod exchange;
 mod gadgets;
 mod proving;
 mod support;

@@ -1,8 +1,9 @@
 //! The state tree: proofs of every transition, versions, rollback, consistency, bulk loads.
+#![allow(clippy::unwrap_used)] // test code: panics are failures
 
 use alloy::primitives::{keccak256, B256};
 use proptest::prelude::*;
-use rollup_actors::tree::{StateDiff, TreeError, TreeStore};
+use rollup_tree::{StateDiff, TreeError, TreeStore};
 
 fn key(i: u64) -> B256 {
     keccak256(i.to_be_bytes())

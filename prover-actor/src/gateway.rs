@@ -1,0 +1,101 @@
+//! The prover gateway: the exchange over HTTP JSON-RPC for provers on other machines.
+//!
+//! Every request must carry `Authorization: Bearer <token>`; anything else gets HTTP 401 before
+//! any JSON is parsed. Methods:
+//! - `prover_getJob(worker) -> LeasedJob | null`
+//! - `prover_heartbeat(lease_id) -> bool`
+//! - `prover_submitProof(batch, proof_words) -> "accepted" | "duplicate"` (invalid proofs: error
+//!   -32000 with the reason; the job goes back to the queue)
+//! - `prover_status() -> { pending, leased, proven }`
+
+use std::net::SocketAddr;
+
+use jsonrpsee::{
+    server::{HttpBody, HttpRequest, HttpResponse, RpcModule, Server, ServerConfig, ServerHandle},
+    types::{ErrorObject, ErrorObjectOwned},
+};
+use tower_http::validate_request::ValidateRequestHeaderLayer;
+
+use crate::{
+    exchange::{ExchangeError, ExchangeMsg, ExchangeRef, LeasedJob, QueueStatus, Submitted},
+    ProofWords,
+};
+
+const CALL_MS: u64 = 10_000;
+
+fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
+    ErrorObject::owned(-32603, e.to_string(), None::<()>)
+}
+
+fn refused(e: &ExchangeError) -> ErrorObjectOwned {
+    ErrorObject::owned(-32000, e.to_string(), None::<()>)
+}
+
+// The 401 response is built in the closure; boxing it would not help anyone.
+#[allow(clippy::result_large_err)]
+/// Start the gateway on `addr` with `token`; returns the bound address and the server handle.
+pub async fn start(
+    addr: SocketAddr,
+    token: String,
+    exchange: ExchangeRef,
+) -> anyhow_like::Result<(SocketAddr, ServerHandle)> {
+    let expected = format!("Bearer {token}");
+    let auth = ValidateRequestHeaderLayer::custom(move |req: &mut HttpRequest| {
+        let given = req.headers().get(http::header::AUTHORIZATION).map(|v| v.as_bytes());
+        if given.is_some_and(|g| constant_time_eq(g, expected.as_bytes())) {
+            Ok(())
+        } else {
+            let mut resp = HttpResponse::new(HttpBody::from("missing or wrong bearer token\n"));
+            *resp.status_mut() = http::StatusCode::UNAUTHORIZED;
+            Err(resp)
+        }
+    });
+    // Witnesses of big batches are megabytes of JSON.
+    let config = ServerConfig::builder()
+        .max_request_body_size(64 * 1024 * 1024)
+        .max_response_body_size(64 * 1024 * 1024)
+        .build();
+    let server = Server::builder()
+        .set_config(config)
+        .set_http_middleware(tower::ServiceBuilder::new().layer(auth))
+        .build(addr)
+        .await?;
+    let bound = server.local_addr()?;
+    let mut module = RpcModule::new(exchange);
+    module.register_async_method("prover_getJob", |params, ex, _| async move {
+        let worker: String = params.one()?;
+        let job: Option<LeasedJob> =
+            ractor::call_t!(ex, ExchangeMsg::Lease, CALL_MS, worker).map_err(internal)?;
+        Ok::<_, ErrorObjectOwned>(job)
+    })?;
+    module.register_async_method("prover_heartbeat", |params, ex, _| async move {
+        let lease: u64 = params.one()?;
+        let live: bool =
+            ractor::call_t!(ex, ExchangeMsg::Heartbeat, CALL_MS, lease).map_err(internal)?;
+        Ok::<_, ErrorObjectOwned>(live)
+    })?;
+    module.register_async_method("prover_submitProof", |params, ex, _| async move {
+        let (batch, proof): (u64, ProofWords) = params.parse()?;
+        let result: Result<Submitted, ExchangeError> =
+            ractor::call_t!(ex, ExchangeMsg::Submit, CALL_MS, batch, Box::new(proof))
+                .map_err(internal)?;
+        result.map_err(|e| refused(&e))
+    })?;
+    module.register_async_method("prover_status", |_, ex, _| async move {
+        let status: Result<QueueStatus, ExchangeError> =
+            ractor::call_t!(ex, ExchangeMsg::Status, CALL_MS).map_err(internal)?;
+        status.map_err(|e| refused(&e))
+    })?;
+    tracing::info!(target: "rollup::prover", %bound, "prover gateway listening");
+    Ok((bound, server.start(module)))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A boxed error for the gateway's start-up.
+pub mod anyhow_like {
+    /// Result with a boxed error.
+    pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+}

@@ -1,0 +1,57 @@
+//! Proof jobs: what is proven for a batch, and proving one with the right capacity.
+
+use alloy::primitives::B256;
+use ark_bn254::Fr;
+use rand_chacha::ChaCha20Rng;
+use rollup_actors::tree::Witness;
+use serde::{Deserialize, Serialize};
+
+use crate::{keys::KeySet, prove, public_inputs, verify, ProofWords, ProveError};
+
+/// One batch's proof job: the tree witness of its transition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofJob {
+    /// The L1 batch number (jobs are handed out in this order).
+    pub batch: u64,
+    /// The witness from the tree (`TreeStore::witness(batch)`).
+    pub witness: Witness,
+}
+
+impl ProofJob {
+    /// The public inputs the proof must satisfy (and `proveBatches` will pass), or `None` if the
+    /// witness carries a commitment outside the field or a non-canonical diff.
+    pub fn public_inputs(&self) -> Option<[Fr; 4]> {
+        let diff = self.witness.diff().ok()?;
+        public_inputs(
+            &self.witness.old_commitment(),
+            &self.witness.new_commitment(),
+            &diff.sha256(),
+        )
+    }
+
+    /// SHA-256 of the batch's canonical state diff.
+    pub fn diff_hash(&self) -> Option<B256> {
+        Some(self.witness.diff().ok()?.sha256())
+    }
+}
+
+/// Prove `job` with the smallest capacity that fits it, and check the proof natively before
+/// returning it (a prover never reports a proof it has not verified).
+pub fn prove_job(
+    keys: &KeySet,
+    job: &ProofJob,
+    rng: &mut ChaCha20Rng,
+) -> Result<ProofWords, ProveError> {
+    let records = job.witness.records.len();
+    let k = keys.for_records(records).map_err(|_| ProveError::Capacity {
+        records,
+        capacity: keys.capacities().last().copied().unwrap_or(0),
+    })?;
+    let inputs =
+        job.public_inputs().ok_or_else(|| ProveError::Witness("bad public inputs".into()))?;
+    let proof = prove(k, &job.witness, rng)?;
+    if !verify(k.vk(), &inputs, &proof) {
+        return Err(ProveError::Synthesis("the proof does not verify natively".into()));
+    }
+    Ok(ProofWords::encode(k.capacity, &proof))
+}

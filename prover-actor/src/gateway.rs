@@ -23,6 +23,9 @@ use crate::{
 
 const CALL_MS: u64 = 10_000;
 
+/// Why the gateway could not start (binding the port, registering methods).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
     ErrorObject::owned(-32603, e.to_string(), None::<()>)
 }
@@ -38,7 +41,7 @@ pub async fn start(
     addr: SocketAddr,
     token: String,
     exchange: ExchangeRef,
-) -> anyhow_like::Result<(SocketAddr, ServerHandle)> {
+) -> Result<(SocketAddr, ServerHandle), BoxError> {
     let expected = format!("Bearer {token}");
     let auth = ValidateRequestHeaderLayer::custom(move |req: &mut HttpRequest| {
         let given = req.headers().get(http::header::AUTHORIZATION).map(|v| v.as_bytes());
@@ -92,10 +95,4 @@ pub async fn start(
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// A boxed error for the gateway's start-up.
-pub mod anyhow_like {
-    /// Result with a boxed error.
-    pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 }

@@ -3,13 +3,16 @@
 
 use alloy::primitives::{B256, U256};
 use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
-use ark_ec::AffineRepr;
-use ark_ff::{BigInteger, PrimeField};
+use ark_ff::PrimeField;
 use ark_groth16::{prepare_verifying_key, Groth16, Proof, VerifyingKey};
 use rand_chacha::ChaCha20Rng;
 use rollup_actors::tree::{hash::limbs, Witness};
 
-use crate::{circuit::StateDiffCircuit, keys::Keys};
+use crate::{
+    circuit::StateDiffCircuit,
+    keys::Keys,
+    solidity::{g1, g2, word},
+};
 
 /// Why a proof could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -71,10 +74,6 @@ pub fn verify(vk: &VerifyingKey<Bn254>, inputs: &[Fr; 4], proof: &Proof<Bn254>) 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProofWords(pub [U256; 9]);
 
-fn word<F: PrimeField>(f: F) -> U256 {
-    U256::from_be_slice(&f.into_bigint().to_bytes_be())
-}
-
 fn field<F: PrimeField>(w: U256) -> Option<F> {
     let f = F::from_be_bytes_mod_order(&w.to_be_bytes::<32>());
     (word(f) == w).then_some(f)
@@ -83,20 +82,8 @@ fn field<F: PrimeField>(w: U256) -> Option<F> {
 impl ProofWords {
     /// Encode a proof made by the circuit of `capacity` slots.
     pub fn encode(capacity: usize, proof: &Proof<Bn254>) -> Self {
-        let (ax, ay) = proof.a.xy().unwrap_or_default();
-        let (bx, by) = proof.b.xy().unwrap_or_default();
-        let (cx, cy) = proof.c.xy().unwrap_or_default();
-        Self([
-            U256::from(capacity),
-            word(ax),
-            word(ay),
-            word(bx.c1),
-            word(bx.c0),
-            word(by.c1),
-            word(by.c0),
-            word(cx),
-            word(cy),
-        ])
+        let ([ax, ay], [bx1, bx0, by1, by0], [cx, cy]) = (g1(&proof.a), g2(&proof.b), g1(&proof.c));
+        Self([U256::from(capacity), ax, ay, bx1, bx0, by1, by0, cx, cy])
     }
 
     /// The capacity word and the proof, if every coordinate is in its field and every point is on

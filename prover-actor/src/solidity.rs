@@ -17,18 +17,21 @@ use ark_groth16::VerifyingKey;
 /// Where the generated contract lives in the repository (relative to `diamond/`).
 pub const CONTRACT_PATH: &str = "src/verifier/StateDiffVerifier.sol";
 
-fn w<F: PrimeField>(f: F) -> U256 {
+/// A field element as a big-endian EVM word.
+pub(crate) fn word<F: PrimeField>(f: F) -> U256 {
     U256::from_be_slice(&f.into_bigint().to_bytes_be())
 }
 
-fn g1(p: &G1Affine) -> [U256; 2] {
+/// A G1 point as `(x, y)` words (the point at infinity as zeros, as the precompiles take it).
+pub(crate) fn g1(p: &G1Affine) -> [U256; 2] {
     let (x, y) = p.xy().unwrap_or_default();
-    [w(x), w(y)]
+    [word(x), word(y)]
 }
 
-fn g2(p: &G2Affine) -> [U256; 4] {
+/// A G2 point as `(x.c1, x.c0, y.c1, y.c0)`: imaginary part first, as EIP-197 wants.
+pub(crate) fn g2(p: &G2Affine) -> [U256; 4] {
     let (x, y) = p.xy().unwrap_or_default();
-    [w(x.c1), w(x.c0), w(y.c1), w(y.c0)]
+    [word(x.c1), word(x.c0), word(y.c1), word(y.c0)]
 }
 
 /// The verifying key as the contract holds it: alpha (2), beta, gamma, delta (4 each), then the

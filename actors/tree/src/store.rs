@@ -369,10 +369,7 @@ impl TreeStore {
 
     /// The newest version.
     pub fn latest(&self) -> Result<TreeVersion, TreeError> {
-        let tx = self.db.begin_read()?;
-        let table = tx.open_table(VERSIONS)?;
-        let (k, v) = table.last()?.ok_or_else(|| corrupt("tree_versions", "no genesis"))?;
-        decode_version(k.value(), v.value())
+        latest_in(&self.db.begin_read()?)
     }
 
     /// One version's root, next free index and commitment.
@@ -397,7 +394,7 @@ impl TreeStore {
     pub fn apply(&self, diff: &StateDiff) -> Result<(TreeVersion, Witness), TreeError> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let tx = self.db.begin_read()?;
-        let prev = self.latest()?;
+        let prev = latest_in(&tx)?;
         let (view, witness) = self.replay(&tx, prev, diff)?;
         let next = self.persist(prev.version + 1, &view, diff)?;
         Ok((next, witness))
@@ -408,7 +405,7 @@ impl TreeStore {
     pub fn apply_bulk(&self, diff: &StateDiff) -> Result<TreeVersion, TreeError> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let tx = self.db.begin_read()?;
-        let prev = self.latest()?;
+        let prev = latest_in(&tx)?;
         let mut view = View::open(&tx, prev.version, prev.next_free, false)?;
         for (k, v) in diff.writes() {
             view.write(*k, *v)?;
@@ -426,8 +423,7 @@ impl TreeStore {
             return Err(TreeError::UnknownVersion { version, latest: target.version });
         }
         let prev = self.version_in(&tx, version - 1)?;
-        let raw = tx.open_table(DIFFS)?.get(version)?.map(|v| v.value().to_vec());
-        let diff = StateDiff::decode(&raw.ok_or_else(|| corrupt("tree_diffs", "missing"))?)?;
+        let diff = diff_in(&tx, version)?;
         let (_, witness) = self.replay(&tx, prev, &diff)?;
         if witness.new_commitment() != target.commitment {
             return Err(TreeError::Inconsistent {
@@ -442,8 +438,7 @@ impl TreeStore {
     pub fn diff(&self, version: u64) -> Result<StateDiff, TreeError> {
         let tx = self.db.begin_read()?;
         self.version_in(&tx, version)?;
-        let raw = tx.open_table(DIFFS)?.get(version)?.map(|v| v.value().to_vec());
-        Ok(StateDiff::decode(&raw.ok_or_else(|| corrupt("tree_diffs", "missing"))?)?)
+        diff_in(&tx, version)
     }
 
     fn replay(
@@ -609,6 +604,17 @@ impl TreeStore {
         }
         Ok(())
     }
+}
+
+fn latest_in(tx: &ReadTransaction) -> Result<TreeVersion, TreeError> {
+    let table = tx.open_table(VERSIONS)?;
+    let (k, v) = table.last()?.ok_or_else(|| corrupt("tree_versions", "no genesis"))?;
+    decode_version(k.value(), v.value())
+}
+
+fn diff_in(tx: &ReadTransaction, version: u64) -> Result<StateDiff, TreeError> {
+    let raw = tx.open_table(DIFFS)?.get(version)?.map(|v| v.value().to_vec());
+    Ok(StateDiff::decode(&raw.ok_or_else(|| corrupt("tree_diffs", "missing"))?)?)
 }
 
 fn decode_version(version: u64, raw: &[u8]) -> Result<TreeVersion, TreeError> {

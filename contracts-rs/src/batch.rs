@@ -4,7 +4,7 @@
 //! These must agree byte for byte with `ExecutorFacet` and `L2LogsTree`; the integration tests
 //! commit batches on a real EVM and compare.
 
-use crate::bindings::IRollupChain::{CommitBatchInfo, L2Log, StoredBatchInfo};
+use crate::bindings::IRollupChain::{BatchProof, CommitBatchInfo, L2Log, StoredBatchInfo};
 use alloy::primitives::{keccak256, B256, U256};
 use alloy::sol_types::SolValue;
 use sha2::{Digest, Sha256};
@@ -134,6 +134,15 @@ pub enum BatchError {
         /// Length of the packed logs in bytes.
         length: usize,
     },
+    /// The state diff is not a whole number of 64-byte records.
+    #[error("a state diff of {length} bytes is not a whole number of 64-byte records")]
+    StateDiffNotWholeRecords {
+        /// Length of the diff in bytes.
+        length: usize,
+    },
+    /// `chunkRecords` is zero while the diff is not empty.
+    #[error("chunkRecords is zero but the state diff is not empty")]
+    ZeroChunkRecords,
     /// The new state commitment is not a BN254 field element.
     #[error("state commitment {value} is not below the BN254 scalar field modulus")]
     NotAFieldElement {
@@ -147,7 +156,7 @@ pub fn stored_batch_info(commit: &CommitBatchInfo) -> Result<StoredBatchInfo, Ba
     if U256::from_be_bytes(commit.newStateCommitment.0) >= BN254_SCALAR_FIELD {
         return Err(BatchError::NotAFieldElement { value: commit.newStateCommitment });
     }
-    let state_diff_hash = B256::from_slice(&Sha256::digest(&commit.stateDiff));
+    let state_diff_hash = chunks_hash(&chunk_diff_hashes(&commit.stateDiff, commit.chunkRecords)?);
     let logs_root = L2LogsTree::from_packed(&commit.l2Logs)?.root();
     let code_hashes: Vec<u8> =
         commit.publishedBytecodes.iter().flat_map(|code| keccak256(code).0).collect();
@@ -184,14 +193,56 @@ pub fn stored_batch_hash(info: &StoredBatchInfo) -> B256 {
     keccak256(info.abi_encode())
 }
 
-/// The four public inputs `proveBatches` hands the verifier for the transition `prev -> batch`:
-/// old state commitment, new state commitment, high and low 128 bits of SHA-256(state diff).
-pub fn proof_public_inputs(prev: &StoredBatchInfo, batch: &StoredBatchInfo) -> [U256; 4] {
-    let diff = U256::from_be_bytes(batch.stateDiffHash.0);
+/// Bytes per state-diff record (`derived key ‖ value`).
+pub const STATE_DIFF_RECORD_BYTES: usize = 64;
+
+/// SHA-256 of each chunk of `diff` cut every `chunk_records` records (the last may be shorter), as
+/// `commitBatches` cuts it. An empty diff has no chunks.
+pub fn chunk_diff_hashes(diff: &[u8], chunk_records: u64) -> Result<Vec<B256>, BatchError> {
+    if diff.len() % STATE_DIFF_RECORD_BYTES != 0 {
+        return Err(BatchError::StateDiffNotWholeRecords { length: diff.len() });
+    }
+    if diff.is_empty() {
+        return Ok(vec![]);
+    }
+    if chunk_records == 0 {
+        return Err(BatchError::ZeroChunkRecords);
+    }
+    let size = usize::try_from(chunk_records)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(STATE_DIFF_RECORD_BYTES);
+    Ok(diff.chunks(size).map(|c| B256::from_slice(&Sha256::digest(c))).collect())
+}
+
+/// `keccak256` of the packed chunk hashes: the `stateDiffHash` L1 stores for a batch.
+pub fn chunks_hash(chunk_hashes: &[B256]) -> B256 {
+    keccak256(chunk_hashes.iter().flat_map(|h| h.0).collect::<Vec<u8>>())
+}
+
+/// The four public inputs `proveBatches` hands the verifier for one chunk: the commitments
+/// `from -> to`, then the high and low 128 bits of the chunk's SHA-256.
+pub fn chunk_public_inputs(from: B256, to: B256, chunk_hash: B256) -> [U256; 4] {
+    let diff = U256::from_be_bytes(chunk_hash.0);
     [
-        U256::from_be_bytes(prev.batchHash.0),
-        U256::from_be_bytes(batch.batchHash.0),
+        U256::from_be_bytes(from.0),
+        U256::from_be_bytes(to.0),
         diff >> 128,
         diff & U256::from(u128::MAX),
     ]
+}
+
+/// Assembles a batch's proof for `proveBatches`: chunk hashes, the commitments between chunks and
+/// one proof per chunk. `chunks` holds, per chunk in order, the commitment it ends at and its
+/// proof words; the last chunk's end is the batch's own commitment and is not repeated.
+pub fn batch_proof(chunk_hashes: Vec<B256>, chunks: Vec<(B256, Vec<U256>)>) -> BatchProof {
+    let k = chunks.len();
+    let mut commitments = Vec::with_capacity(k.saturating_sub(1));
+    let mut proofs = Vec::with_capacity(k);
+    for (i, (to, words)) in chunks.into_iter().enumerate() {
+        if i + 1 < k {
+            commitments.push(to);
+        }
+        proofs.push(words);
+    }
+    BatchProof { chunkDiffHashes: chunk_hashes, chunkCommitments: commitments, chunkProofs: proofs }
 }

@@ -2,10 +2,11 @@
 
 use alloy::primitives::{keccak256, Address, B256, U256};
 use rollup_contracts::batch::{
-    default_leaf, pack_log, stored_batch_info, BatchError, L2LogsTree, BN254_SCALAR_FIELD,
-    L2_TO_L1_LOGS_TREE_HEIGHT,
+    chunk_diff_hashes, default_leaf, pack_log, stored_batch_info, BatchError, L2LogsTree,
+    BN254_SCALAR_FIELD, L2_TO_L1_LOGS_TREE_HEIGHT,
 };
 use rollup_contracts::bindings::IRollupChain::{CommitBatchInfo, L2Log};
+use sha2::Digest;
 
 fn commit() -> CommitBatchInfo {
     CommitBatchInfo {
@@ -15,9 +16,10 @@ fn commit() -> CommitBatchInfo {
         newStateCommitment: B256::with_last_byte(7),
         numberOfLayer1Txs: U256::ZERO,
         priorityOperationsHash: keccak256([]),
-        stateDiff: vec![1, 2, 3].into(),
+        stateDiff: [[1u8; 64], [2u8; 64], [3u8; 64]].concat().into(),
         l2Logs: Default::default(),
         publishedBytecodes: vec![],
+        chunkRecords: 2,
     }
 }
 
@@ -72,13 +74,35 @@ fn stored_info_rejects_what_commit_would() {
     let mut c = commit();
     c.l2Logs = vec![0u8; 88 * 16_385].into();
     assert!(stored_batch_info(&c).is_err());
+    let mut c = commit();
+    c.stateDiff = vec![0u8; 65].into();
+    assert_eq!(stored_batch_info(&c), Err(BatchError::StateDiffNotWholeRecords { length: 65 }));
+    let mut c = commit();
+    c.chunkRecords = 0;
+    assert_eq!(stored_batch_info(&c), Err(BatchError::ZeroChunkRecords));
+    // An empty diff needs no chunk size.
+    let mut c = commit();
+    c.stateDiff = Default::default();
+    c.chunkRecords = 0;
+    assert_eq!(stored_batch_info(&c).unwrap().stateDiffHash, keccak256([]));
+}
+
+#[test]
+fn chunks_are_cut_every_chunk_records_and_the_last_is_shorter() {
+    let diff: Vec<u8> = (0..5u8).flat_map(|i| [i + 1; 64]).collect();
+    let hashes = chunk_diff_hashes(&diff, 2).unwrap();
+    let sha = |b: &[u8]| B256::from_slice(&sha2::Sha256::digest(b));
+    assert_eq!(hashes, vec![sha(&diff[..128]), sha(&diff[128..256]), sha(&diff[256..])]);
+    assert_eq!(chunk_diff_hashes(&diff, 5).unwrap(), vec![sha(&diff)]);
+    assert_eq!(chunk_diff_hashes(&diff, u64::MAX).unwrap(), vec![sha(&diff)]);
 }
 
 #[test]
 fn stored_info_binds_every_input() {
     let base = stored_batch_info(&commit()).unwrap();
     let variants: Vec<Box<dyn Fn(&mut CommitBatchInfo)>> = vec![
-        Box::new(|c| c.stateDiff = vec![1, 2, 4].into()),
+        Box::new(|c| c.stateDiff = [[1u8; 64], [2u8; 64], [4u8; 64]].concat().into()),
+        Box::new(|c| c.chunkRecords = 3),
         Box::new(|c| c.timestamp += 1),
         Box::new(|c| c.indexRepeatedStorageChanges += 1),
         Box::new(|c| c.publishedBytecodes.push(vec![0x60].into())),

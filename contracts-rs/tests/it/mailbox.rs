@@ -66,7 +66,7 @@ async fn deposit_queues_priority_request_and_execute_consumes_it() {
         roll_priority_hash(rollup_contracts::batch::empty_rolling_hash(), event.txHash);
     let stored = stored_batch_info(&c).unwrap();
     validator
-        .commitBatches(genesis.clone(), vec![c])
+        .commitBatches(genesis.clone(), vec![c.clone()])
         .send()
         .await
         .unwrap()
@@ -75,7 +75,11 @@ async fn deposit_queues_priority_request_and_execute_consumes_it() {
         .unwrap();
     assert_eq!(user.getFirstUncommittedPriorityTx().call().await.unwrap(), U256::from(1));
     validator
-        .proveBatches(genesis.clone(), vec![stored.clone()], vec![test_proof(&genesis, &stored)])
+        .proveBatches(
+            genesis.clone(),
+            vec![stored.clone()],
+            vec![test_proof(&genesis, &c, &stored)],
+        )
         .send()
         .await
         .unwrap()
@@ -138,7 +142,7 @@ async fn withdrawal_proven_with_the_rust_logs_tree_is_paid_once() {
     assert_eq!(stored.l2LogsTreeRoot, tree.root());
     let validator = t.chain(&t.validator);
     validator
-        .commitBatches(genesis.clone(), vec![c])
+        .commitBatches(genesis.clone(), vec![c.clone()])
         .send()
         .await
         .unwrap()
@@ -146,7 +150,11 @@ async fn withdrawal_proven_with_the_rust_logs_tree_is_paid_once() {
         .await
         .unwrap();
     validator
-        .proveBatches(genesis.clone(), vec![stored.clone()], vec![test_proof(&genesis, &stored)])
+        .proveBatches(
+            genesis.clone(),
+            vec![stored.clone()],
+            vec![test_proof(&genesis, &c, &stored)],
+        )
         .send()
         .await
         .unwrap()

@@ -25,7 +25,7 @@ async fn run_pipeline(
     let start = ts.saturating_sub(k as u64 + 1).max(prev.timestamp.to::<u64>() + 1);
     let (commits, stored) = commits_after(prev, k, start);
     let receipt = chain
-        .commitBatches(prev.clone(), commits)
+        .commitBatches(prev.clone(), commits.clone())
         .send()
         .await
         .expect("commit")
@@ -44,8 +44,8 @@ async fn run_pipeline(
 
     let mut proofs = Vec::new();
     let mut last = prev.clone();
-    for s in &stored {
-        proofs.push(test_proof(&last, s));
+    for (c, s) in commits.iter().zip(&stored) {
+        proofs.push(test_proof(&last, c, s));
         last = s.clone();
     }
     let receipt = chain
@@ -92,7 +92,7 @@ async fn commit_prove_execute_one_and_ten_batches() {
     assert!(gas10.commit < 10 * gas1.commit);
     assert!(gas10.execute < 10 * gas1.execute);
     eprintln!(
-        "GAS (tx gasUsed, 1 KiB diff per batch, test verifier): \
+        "GAS (tx gasUsed, 1 KiB diff in 4 chunks per batch, test verifier): \
          commit 1={} 10={}; prove 1={} 10={}; execute 1={} 10={}",
         gas1.commit, gas10.commit, gas1.prove, gas10.prove, gas1.execute, gas10.execute
     );
@@ -106,7 +106,7 @@ async fn wrong_proof_and_out_of_order_calls_are_refused_with_typed_errors() {
     let ts = t.latest_timestamp().await;
     let (commits, stored) = commits_after(&genesis, 2, ts - 5);
     chain
-        .commitBatches(genesis.clone(), commits)
+        .commitBatches(genesis.clone(), commits.clone())
         .send()
         .await
         .unwrap()
@@ -115,12 +115,18 @@ async fn wrong_proof_and_out_of_order_calls_are_refused_with_typed_errors() {
         .unwrap();
 
     // A proof of the wrong transition.
-    let bad = vec![test_proof(&stored[0], &stored[1])];
-    let err =
-        chain.proveBatches(genesis.clone(), vec![stored[0].clone()], bad).call().await.unwrap_err();
+    let mut bad = test_proof(&genesis, &commits[0], &stored[0]);
+    bad.chunkProofs[2] = test_proof(&stored[0], &commits[1], &stored[1]).chunkProofs[2].clone();
+    let err = chain
+        .proveBatches(genesis.clone(), vec![stored[0].clone()], vec![bad])
+        .call()
+        .await
+        .unwrap_err();
     match decode_revert(&err) {
-        Some(IRollupChainErrors::InvalidProof(e)) => assert_eq!(e.batchNumber, U256::from(1)),
-        other => panic!("expected InvalidProof, got {other:?}"),
+        Some(IRollupChainErrors::InvalidChunkProof(e)) => {
+            assert_eq!((e.batchNumber, e.chunk), (U256::from(1), U256::from(2)))
+        }
+        other => panic!("expected InvalidChunkProof, got {other:?}"),
     }
 
     // Executing before proving.

@@ -7,7 +7,9 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
 use rollup_contracts::batch::{empty_rolling_hash, stored_batch_info};
-use rollup_contracts::bindings::IRollupChain::{self, CommitBatchInfo, StoredBatchInfo};
+use rollup_contracts::bindings::IRollupChain::{
+    self, BatchProof, CommitBatchInfo, StoredBatchInfo,
+};
 use rollup_contracts::deploy::VerifierSource;
 use rollup_contracts::{deploy, DeployConfig, Deployment};
 use std::path::PathBuf;
@@ -161,7 +163,11 @@ pub(crate) async fn deposit_price(
 /// L2 gas limit of the deposits the tests make.
 pub(crate) const DEPOSIT_GAS_LIMIT: u64 = 300_000;
 
-/// A batch after `prev` with a 1 KiB state diff and `logs` (packed), no priority operations.
+/// Records per proof chunk in the test batches.
+pub(crate) const TEST_CHUNK_RECORDS: u64 = 4;
+
+/// A batch after `prev` with a 1 KiB state diff (16 records, 4 chunks) and `logs` (packed), no
+/// priority operations.
 pub(crate) fn next_commit(
     prev: &StoredBatchInfo,
     timestamp: u64,
@@ -179,6 +185,7 @@ pub(crate) fn next_commit(
         stateDiff: diff.into(),
         l2Logs: logs.into(),
         publishedBytecodes: vec![],
+        chunkRecords: TEST_CHUNK_RECORDS,
     }
 }
 
@@ -200,9 +207,35 @@ pub(crate) fn commits_after(
     (commits, stored)
 }
 
-/// The test verifier's proof for a transition.
-pub(crate) fn test_proof(prev: &StoredBatchInfo, batch: &StoredBatchInfo) -> Vec<U256> {
+/// The test verifier's proof words for one chunk's inputs.
+pub(crate) fn test_chunk_proof(from: B256, to: B256, chunk_hash: B256) -> Vec<U256> {
     use alloy::sol_types::SolValue;
-    let inputs = rollup_contracts::batch::proof_public_inputs(prev, batch).to_vec();
+    let inputs = rollup_contracts::batch::chunk_public_inputs(from, to, chunk_hash).to_vec();
     vec![U256::from_be_bytes(alloy::primitives::keccak256(inputs.abi_encode()).0)]
+}
+
+/// A test commitment between chunks `i` and `i + 1` of `batch` (a field element).
+pub(crate) fn mid_commitment(batch: u64, i: usize) -> B256 {
+    let mut h = alloy::primitives::keccak256(format!("mid {batch} {i}"));
+    h.0[0] = 0;
+    h
+}
+
+/// The test verifier's proof of `commit` (stored as `batch`) on top of `prev`.
+pub(crate) fn test_proof(
+    prev: &StoredBatchInfo,
+    commit: &CommitBatchInfo,
+    batch: &StoredBatchInfo,
+) -> BatchProof {
+    let hashes = rollup_contracts::batch::chunk_diff_hashes(&commit.stateDiff, commit.chunkRecords)
+        .expect("whole records");
+    let k = hashes.len();
+    let mut from = prev.batchHash;
+    let mut chunks = Vec::new();
+    for (i, h) in hashes.iter().enumerate() {
+        let to = if i + 1 == k { batch.batchHash } else { mid_commitment(batch.batchNumber, i) };
+        chunks.push((to, test_chunk_proof(from, to, *h)));
+        from = to;
+    }
+    rollup_contracts::batch::batch_proof(hashes, chunks)
 }

@@ -53,3 +53,6 @@ uint256 constant MAX_EXECUTION_DELAY = 30 days;
 
 /// @dev Most published bytecodes (factory deps) per request or batch element.
 uint256 constant MAX_NEW_FACTORY_DEPS = 32;
+
+/// @dev Bytes per state-diff record: `derived key (32) ‖ value (32)` (docs/pubdata.md).
+uint256 constant STATE_DIFF_RECORD_BYTES = 64;

@@ -89,8 +89,18 @@ interface IRollupErrors {
     error CantProveUncommittedBatch(uint256 batchNumber);
     /// @notice The number of proofs differs from the number of batches.
     error ProofCountMismatch(uint256 batches, uint256 proofs);
-    /// @notice The verifier rejected a proof.
-    error InvalidProof(uint256 batchNumber);
+    /// @notice A chunk's proof of a batch does not verify.
+    error InvalidChunkProof(uint256 batchNumber, uint256 chunk);
+    /// @notice The state diff is not a whole number of 64-byte records.
+    error StateDiffNotWholeRecords(uint256 length);
+    /// @notice `chunkRecords` is zero while the state diff is not empty.
+    error ZeroChunkRecords();
+    /// @notice The chunk hashes given with a proof are not the batch's committed ones.
+    error ChunkHashesMismatch(uint256 batchNumber);
+    /// @notice A batch proof has the wrong number of commitments or proofs for its chunks.
+    error ChunkCountMismatch(uint256 batchNumber, uint256 chunks, uint256 commitments, uint256 proofs);
+    /// @notice A batch without state-diff chunks claims a new state commitment.
+    error EmptyDiffChangesState(uint256 batchNumber);
     /// @notice Executing a batch that is not proven yet.
     error CantExecuteUnprovenBatch(uint256 batchNumber);
     /// @notice Executing a batch before the execution delay has passed.

@@ -86,7 +86,8 @@ struct FeeParams {
 /// @param priorityOperationsHash Rolling hash of those operations' canonical hashes.
 /// @param l2LogsTreeRoot Root of the batch's L2->L1 logs tree, computed on L1 from the published logs.
 /// @param timestamp The batch timestamp (seconds).
-/// @param stateDiffHash SHA-256 of the batch's canonical state-diff bytes (a proof input).
+/// @param stateDiffHash `keccak256(abi.encodePacked(h_0, ..., h_{k-1}))` where `h_i` is SHA-256 of the
+/// i-th chunk of the batch's canonical state-diff bytes (each `h_i` is a proof input; see docs/pubdata.md).
 /// @param commitment Hash of everything `commitBatches` received for the batch.
 struct StoredBatchInfo {
     uint64 batchNumber;
@@ -107,7 +108,9 @@ struct StoredBatchInfo {
 /// @param newStateCommitment The state commitment after the batch (a BN254 field element).
 /// @param numberOfLayer1Txs How many priority operations the batch executed, in queue order.
 /// @param priorityOperationsHash Rolling hash of their canonical hashes (checked at execute).
-/// @param stateDiff The canonical state-diff bytes (`docs/pubdata.md`); SHA-256 is a proof input.
+/// @param stateDiff The canonical state-diff bytes (`docs/pubdata.md`), a whole number of 64-byte records.
+/// @param chunkRecords Records per proof chunk: the diff is cut into chunks of this many records (the
+/// last may be shorter), each proven on its own; the SHA-256 of each chunk is a proof input.
 /// @param l2Logs The batch's L2->L1 logs, 88 bytes each, packed.
 /// @param publishedBytecodes Runtime bytecode that appears for the first time in the batch.
 struct CommitBatchInfo {
@@ -120,6 +123,19 @@ struct CommitBatchInfo {
     bytes stateDiff;
     bytes l2Logs;
     bytes[] publishedBytecodes;
+    uint64 chunkRecords;
+}
+
+/// @notice The proof of one batch: one Groth16 proof per state-diff chunk, chained by commitments.
+/// @param chunkDiffHashes SHA-256 of each chunk, in order (their packed keccak must be the batch's
+/// `stateDiffHash`).
+/// @param chunkCommitments The state commitments between chunks (`k - 1` of them for `k` chunks).
+/// @param chunkProofs One proof per chunk, in the verifier's format; chunk `i` proves
+/// `c_i -> c_{i+1}` with `c_0` the previous batch's commitment and `c_k` this batch's.
+struct BatchProof {
+    bytes32[] chunkDiffHashes;
+    bytes32[] chunkCommitments;
+    uint256[][] chunkProofs;
 }
 
 /// @notice A pending priority (L1->L2) operation.

@@ -6,12 +6,13 @@ import {IExecutor} from "../interfaces/IExecutor.sol";
 import {PriorityQueueLib} from "../libraries/PriorityQueueLib.sol";
 import {L2LogsTree} from "../libraries/L2LogsTree.sol";
 import {PriorityQueue} from "../common/Storage.sol";
-import {CommitBatchInfo, PriorityOperation, StoredBatchInfo} from "../common/Types.sol";
+import {BatchProof, CommitBatchInfo, PriorityOperation, StoredBatchInfo} from "../common/Types.sol";
 import {
     BN254_SCALAR_FIELD,
     COMMIT_TIMESTAMP_MAX_FUTURE_DRIFT,
     EMPTY_STRING_KECCAK,
-    MAX_NEW_FACTORY_DEPS
+    MAX_NEW_FACTORY_DEPS,
+    STATE_DIFF_RECORD_BYTES
 } from "../common/Config.sol";
 
 /// @title Executor facet (freezable; validators only)
@@ -58,7 +59,7 @@ contract ExecutorFacet is Base, IExecutor {
     function proveBatches(
         StoredBatchInfo calldata prevBatch,
         StoredBatchInfo[] calldata committedBatches,
-        uint256[][] calldata proofs
+        BatchProof[] calldata proofs
     ) external nonReentrant onlyValidator {
         uint256 n = committedBatches.length;
         if (n == 0) revert EmptyBatchList();
@@ -67,23 +68,55 @@ contract ExecutorFacet is Base, IExecutor {
         uint256 committed = s.totalBatchesCommitted;
         _checkStored(verified, prevBatch);
 
-        uint256[] memory inputs = new uint256[](4);
         bytes32 oldCommitment = prevBatch.batchHash;
         for (uint256 i = 0; i < n; ++i) {
             uint256 batchNumber = verified + i + 1;
             if (batchNumber > committed) revert CantProveUncommittedBatch(batchNumber);
             StoredBatchInfo calldata batch = committedBatches[i];
             _checkStored(batchNumber, batch);
-
-            inputs[0] = _fieldElement(uint256(oldCommitment));
-            inputs[1] = _fieldElement(uint256(batch.batchHash));
-            inputs[2] = uint256(batch.stateDiffHash) >> 128;
-            inputs[3] = uint256(batch.stateDiffHash) & type(uint128).max;
-            if (!s.verifier.verify(inputs, proofs[i])) revert InvalidProof(batchNumber);
+            _verifyBatch(batchNumber, oldCommitment, batch, proofs[i]);
             oldCommitment = batch.batchHash;
         }
         s.totalBatchesVerified = verified + n;
         emit BlocksVerification(verified, verified + n);
+    }
+
+    /// @dev Checks every chunk proof of one batch and the chain of commitments between them:
+    /// chunk `i` proves `c_i -> c_{i+1}` for the chunk whose SHA-256 is `chunkDiffHashes[i]`, with
+    /// `c_0 = oldCommitment` and `c_k = batch.batchHash`; the chunk hashes are the committed ones.
+    function _verifyBatch(
+        uint256 batchNumber,
+        bytes32 oldCommitment,
+        StoredBatchInfo calldata batch,
+        BatchProof calldata proof
+    ) private view {
+        uint256 k = proof.chunkDiffHashes.length;
+        if (keccak256(abi.encodePacked(proof.chunkDiffHashes)) != batch.stateDiffHash) {
+            revert ChunkHashesMismatch(batchNumber);
+        }
+        if (k == 0) {
+            if (proof.chunkCommitments.length != 0 || proof.chunkProofs.length != 0) {
+                revert ChunkCountMismatch(batchNumber, 0, proof.chunkCommitments.length, proof.chunkProofs.length);
+            }
+            if (batch.batchHash != oldCommitment) revert EmptyDiffChangesState(batchNumber);
+            return;
+        }
+        if (proof.chunkCommitments.length != k - 1 || proof.chunkProofs.length != k) {
+            revert ChunkCountMismatch(batchNumber, k, proof.chunkCommitments.length, proof.chunkProofs.length);
+        }
+        uint256[] memory inputs = new uint256[](4);
+        bytes32 from = oldCommitment;
+        for (uint256 c = 0; c < k; ++c) {
+            bytes32 to = c + 1 == k ? batch.batchHash : proof.chunkCommitments[c];
+            bytes32 h = proof.chunkDiffHashes[c];
+            inputs[0] = _fieldElement(uint256(from));
+            inputs[1] = _fieldElement(uint256(to));
+            inputs[2] = uint256(h) >> 128;
+            inputs[3] = uint256(h) & type(uint128).max;
+            // A verifier that reverts (a malformed proof) rejects with its own named error.
+            if (!s.verifier.verify(inputs, proof.chunkProofs[c])) revert InvalidChunkProof(batchNumber, c);
+            from = to;
+        }
     }
 
     /// @inheritdoc IExecutor
@@ -149,7 +182,7 @@ contract ExecutorFacet is Base, IExecutor {
         _fieldElement(uint256(b.newStateCommitment));
         if (b.publishedBytecodes.length > MAX_NEW_FACTORY_DEPS) revert TooManyFactoryDeps(b.publishedBytecodes.length);
 
-        bytes32 stateDiffHash = sha256(b.stateDiff);
+        bytes32 stateDiffHash = _chunkHashes(b.stateDiff, b.chunkRecords);
         bytes32 logsRoot = L2LogsTree.root(b.l2Logs);
         bytes32 bytecodesHash = _bytecodesHash(b.publishedBytecodes);
         bytes32 commitment = keccak256(
@@ -176,6 +209,24 @@ contract ExecutorFacet is Base, IExecutor {
             stateDiffHash: stateDiffHash,
             commitment: commitment
         });
+    }
+
+    /// @dev `keccak256(abi.encodePacked(sha256(chunk_0), ..., sha256(chunk_{k-1})))` over the diff cut
+    /// into chunks of `chunkRecords` 64-byte records (the last may be shorter).
+    function _chunkHashes(bytes calldata diff, uint64 chunkRecords) private pure returns (bytes32) {
+        uint256 len = diff.length;
+        if (len % STATE_DIFF_RECORD_BYTES != 0) revert StateDiffNotWholeRecords(len);
+        if (len == 0) return EMPTY_STRING_KECCAK;
+        if (chunkRecords == 0) revert ZeroChunkRecords();
+        uint256 chunkBytes = uint256(chunkRecords) * STATE_DIFF_RECORD_BYTES;
+        uint256 k = (len + chunkBytes - 1) / chunkBytes;
+        bytes32[] memory hashes = new bytes32[](k);
+        for (uint256 c = 0; c < k; ++c) {
+            uint256 start = c * chunkBytes;
+            uint256 end = start + chunkBytes < len ? start + chunkBytes : len;
+            hashes[c] = sha256(diff[start:end]);
+        }
+        return keccak256(abi.encodePacked(hashes));
     }
 
     function _popPriorityOperations(uint256 count) private returns (bytes32 rolling) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {CommitBatchInfo, StoredBatchInfo} from "../common/Types.sol";
+import {BatchProof, CommitBatchInfo, StoredBatchInfo} from "../common/Types.sol";
 import {IRollupErrors} from "../common/Errors.sol";
 
 /// @title Executor facet: the commit -> prove -> execute pipeline of batches (freezable, validators only)
@@ -21,14 +21,16 @@ interface IExecutor is IRollupErrors {
     function commitBatches(StoredBatchInfo calldata lastCommittedBatchData, CommitBatchInfo[] calldata newBatchesData)
         external;
 
-    /// @notice Prove one or more consecutive committed batches, one Groth16 proof each.
+    /// @notice Prove one or more consecutive committed batches. A batch's state diff is cut into
+    /// chunks at commit; each chunk has its own Groth16 proof, and the proofs chain the state
+    /// commitments from the previous batch's to this batch's.
     /// @param prevBatch The stored info of the last proven batch.
     /// @param committedBatches The batches to prove, in order.
-    /// @param proofs One proof per batch, in the verifier's format.
+    /// @param proofs One `BatchProof` per batch: chunk hashes, intermediate commitments, chunk proofs.
     function proveBatches(
         StoredBatchInfo calldata prevBatch,
         StoredBatchInfo[] calldata committedBatches,
-        uint256[][] calldata proofs
+        BatchProof[] calldata proofs
     ) external;
 
     /// @notice Execute one or more consecutive proven batches: consume their priority operations

@@ -2,21 +2,20 @@
 pragma solidity 0.8.30;
 
 import {Fixture} from "../utils/Fixture.sol";
-import {CommitBatchInfo, StoredBatchInfo} from "../../src/common/Types.sol";
+import {BatchProof, CommitBatchInfo, StoredBatchInfo} from "../../src/common/Types.sol";
 
 /// @notice Execution gas of the proxy call (no intrinsic or calldata gas) of commit, prove and
-/// execute for one and for ten batches per call, recorded in `snapshots/PipelineGasTest.json`. Each batch carries a 1 KiB state diff and 4 L2->L1
-/// logs; proofs go to the test verifier, so "prove" excludes the Groth16 pairing (docs/contracts.md).
+/// execute for one and for ten batches per call, recorded in `snapshots/PipelineGasTest.json`. Each batch carries a 1 KiB state diff (16
+/// records in 4 proof chunks) and 4 L2->L1 logs; proofs go to the test verifier, so "prove" excludes
+/// the Groth16 pairings (docs/contracts.md has the measured cost of those).
 contract PipelineGasTest is Fixture {
     function batchesOf(uint256 k) internal view returns (CommitBatchInfo[] memory list) {
         list = new CommitBatchInfo[](k);
         StoredBatchInfo memory prev = lastBatch();
         for (uint256 i = 0; i < k; ++i) {
             list[i] = nextCommit(prev);
-            list[i].stateDiff = new bytes(1024);
-            for (uint256 j = 0; j < 1024; j += 32) {
-                list[i].stateDiff[j] = bytes1(uint8(i + j));
-            }
+            list[i].stateDiff = diffOf(i + 1, 16);
+            list[i].chunkRecords = 4;
             list[i].l2Logs = new bytes(88 * 4);
             list[i].l2Logs[0] = 0x01;
             prev = storedInfo(list[i]);
@@ -30,10 +29,10 @@ contract PipelineGasTest is Fixture {
         chain.commitBatches(prev, list);
         vm.snapshotGasLastCall(string.concat("commitBatches_", suffix));
         for (uint256 i = 0; i < k; ++i) {
-            batches.push(storedInfo(list[i]));
+            record(list[i]);
         }
 
-        (StoredBatchInfo[] memory toProve, uint256[][] memory proofs) = proofsFor(0, k);
+        (StoredBatchInfo[] memory toProve, BatchProof[] memory proofs) = proofsFor(0, k);
         vm.prank(validator);
         chain.proveBatches(batches[0], toProve, proofs);
         vm.snapshotGasLastCall(string.concat("proveBatches_", suffix));

@@ -82,7 +82,7 @@ contract PipelineHandler is Fixture {
         list[0] = c;
         vm.prank(validator);
         try chain.commitBatches(lastBatch(), list) {
-            batches.push(storedInfo(c));
+            record(c);
             opsPerBatch.push(ops);
             ++ghostCommits;
             if (amount > 0) {
@@ -117,7 +117,7 @@ contract PipelineHandler is Fixture {
         vm.prank(validator);
         chain.revertBatches(to);
         while (batches.length > to + 1) {
-            batches.pop();
+            forget();
             opsPerBatch.pop();
         }
         // Withdrawals of reverted batches are no longer promised.

@@ -18,6 +18,7 @@ import {IGetters} from "../../src/interfaces/IGetters.sol";
 import {IVerifier} from "../../src/interfaces/IVerifier.sol";
 import {
     Action,
+    BatchProof,
     CommitBatchInfo,
     DiamondCutData,
     FacetCut,
@@ -52,6 +53,13 @@ abstract contract Fixture is Test {
 
     /// @dev Stored infos of every committed batch, by number (index 0 = genesis).
     StoredBatchInfo[] internal batches;
+    /// @dev SHA-256 of each state-diff chunk of every committed batch, by number (kept in step
+    /// with `batches` by `record` and `forget`).
+    bytes32[][] internal chunkHashes;
+    /// @dev Records per state-diff chunk in `nextCommit`.
+    uint64 internal constant CHUNK_RECORDS = 2;
+    /// @dev Records in the state diff of `nextCommit` (3: two chunks, the second shorter).
+    uint256 internal diffRecords = 3;
 
     function makeAddr(string memory name) internal returns (address a) {
         a = address(uint160(uint256(keccak256(bytes(name)))));
@@ -73,6 +81,20 @@ abstract contract Fixture is Test {
         });
         chain = IRollupChain(address(new DiamondProxy(block.chainid, cut)));
         batches.push(genesisInfo());
+        chunkHashes.push(new bytes32[](0));
+    }
+
+    /// @dev Remembers a committed batch (its stored info and chunk hashes).
+    function record(CommitBatchInfo memory c) internal returns (StoredBatchInfo memory info) {
+        info = storedInfo(c);
+        batches.push(info);
+        chunkHashes.push(chunkHashesOf(c.stateDiff, c.chunkRecords));
+    }
+
+    /// @dev Forgets the last committed batch (after a revert).
+    function forget() internal {
+        batches.pop();
+        chunkHashes.pop();
     }
 
     function defaultFeeParams() internal pure returns (FeeParams memory) {
@@ -210,9 +232,33 @@ abstract contract Fixture is Test {
         c.indexRepeatedStorageChanges = prev.indexRepeatedStorageChanges + 2;
         c.newStateCommitment = bytes32(uint256(keccak256(abi.encode("state", n))) >> 8);
         c.priorityOperationsHash = EMPTY_KECCAK;
-        c.stateDiff = abi.encodePacked("diff", n);
+        c.stateDiff = diffOf(n, diffRecords);
+        c.chunkRecords = CHUNK_RECORDS;
         c.l2Logs = "";
         c.publishedBytecodes = new bytes[](0);
+    }
+
+    /// @dev A canonical state diff of `records` records, distinct per batch `n`: keys ascend.
+    function diffOf(uint256 n, uint256 records) internal pure returns (bytes memory diff) {
+        for (uint256 i = 0; i < records; ++i) {
+            diff = bytes.concat(diff, bytes32((n << 128) + i + 1), keccak256(abi.encode("value", n, i)));
+        }
+    }
+
+    /// @dev SHA-256 of each chunk of `diff` cut every `chunkRecords` records (an independent twin
+    /// of the Executor's cut).
+    function chunkHashesOf(bytes memory diff, uint64 chunkRecords) internal pure returns (bytes32[] memory hashes) {
+        if (diff.length == 0) return new bytes32[](0);
+        uint256 size = uint256(chunkRecords) * 64;
+        hashes = new bytes32[]((diff.length + size - 1) / size);
+        for (uint256 c = 0; c < hashes.length; ++c) {
+            uint256 len = diff.length - c * size < size ? diff.length - c * size : size;
+            bytes memory chunk = new bytes(len);
+            for (uint256 j = 0; j < len; ++j) {
+                chunk[j] = diff[c * size + j];
+            }
+            hashes[c] = sha256(chunk);
+        }
     }
 
     /// @dev What the Executor stores for `c` (recomputed independently of the facet).
@@ -220,7 +266,7 @@ abstract contract Fixture is Test {
         bytes32 logsRoot = MerkleHelper.emptyRoot();
         // The full naive tree costs 16k words of memory: only build it when there are logs.
         if (c.l2Logs.length > 0) (logsRoot,) = MerkleHelper.rootAndPath(MerkleHelper.leavesOf(c.l2Logs), 0);
-        bytes32 diffHash = sha256(c.stateDiff);
+        bytes32 diffHash = keccak256(abi.encodePacked(chunkHashesOf(c.stateDiff, c.chunkRecords)));
         bytes32[] memory codeHashes = new bytes32[](c.publishedBytecodes.length);
         for (uint256 i = 0; i < codeHashes.length; ++i) {
             codeHashes[i] = keccak256(c.publishedBytecodes[i]);
@@ -260,8 +306,7 @@ abstract contract Fixture is Test {
         list[0] = c;
         vm.prank(validator);
         chain.commitBatches(lastBatch(), list);
-        info = storedInfo(c);
-        batches.push(info);
+        info = record(c);
     }
 
     /// @dev Commits `k` empty batches in one call.
@@ -275,39 +320,62 @@ abstract contract Fixture is Test {
         vm.prank(validator);
         chain.commitBatches(lastBatch(), list);
         for (uint256 i = 0; i < k; ++i) {
-            batches.push(storedInfo(list[i]));
+            record(list[i]);
         }
     }
 
-    function publicInputs(StoredBatchInfo memory prev, StoredBatchInfo memory b)
-        internal
-        pure
-        returns (uint256[] memory inputs)
-    {
+    /// @dev The inputs of chunk `c` of batch `b`: commitments `from -> to` and the chunk's SHA-256
+    /// split in two 128-bit limbs.
+    function chunkInputs(bytes32 from, bytes32 to, bytes32 chunkHash) internal pure returns (uint256[] memory inputs) {
         inputs = new uint256[](4);
-        inputs[0] = uint256(prev.batchHash);
-        inputs[1] = uint256(b.batchHash);
-        inputs[2] = uint256(b.stateDiffHash) >> 128;
-        inputs[3] = uint256(b.stateDiffHash) & type(uint128).max;
+        inputs[0] = uint256(from);
+        inputs[1] = uint256(to);
+        inputs[2] = uint256(chunkHash) >> 128;
+        inputs[3] = uint256(chunkHash) & type(uint128).max;
+    }
+
+    /// @dev A test commitment between chunks `c` and `c + 1` of batch `n` (a field element).
+    function midCommitment(uint256 n, uint256 c) internal pure returns (bytes32) {
+        return bytes32(uint256(keccak256(abi.encode("mid", n, c))) >> 8);
+    }
+
+    /// @dev A valid test proof of batch `number` (stored info `b`) on top of `prev`.
+    function batchProof(StoredBatchInfo memory prev, StoredBatchInfo memory b)
+        internal
+        view
+        returns (BatchProof memory p)
+    {
+        bytes32[] memory hashes = chunkHashes[b.batchNumber];
+        uint256 k = hashes.length;
+        p.chunkDiffHashes = hashes;
+        p.chunkCommitments = new bytes32[](k == 0 ? 0 : k - 1);
+        p.chunkProofs = new uint256[][](k);
+        bytes32 from = prev.batchHash;
+        for (uint256 c = 0; c < k; ++c) {
+            bytes32 to = c + 1 == k ? b.batchHash : midCommitment(b.batchNumber, c);
+            if (c + 1 < k) p.chunkCommitments[c] = to;
+            p.chunkProofs[c] = verifier.proofFor(chunkInputs(from, to, hashes[c]));
+            from = to;
+        }
     }
 
     /// @dev Batches `(from, to]` and their valid test proofs.
     function proofsFor(uint256 from, uint256 to)
         internal
         view
-        returns (StoredBatchInfo[] memory list, uint256[][] memory proofs)
+        returns (StoredBatchInfo[] memory list, BatchProof[] memory proofs)
     {
         list = new StoredBatchInfo[](to - from);
-        proofs = new uint256[][](to - from);
+        proofs = new BatchProof[](to - from);
         for (uint256 i = 0; i < to - from; ++i) {
             list[i] = batches[from + i + 1];
-            proofs[i] = verifier.proofFor(publicInputs(batches[from + i], list[i]));
+            proofs[i] = batchProof(batches[from + i], list[i]);
         }
     }
 
     function proveUpTo(uint256 to) internal {
         uint256 from = chain.getTotalBatchesVerified();
-        (StoredBatchInfo[] memory list, uint256[][] memory proofs) = proofsFor(from, to);
+        (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(from, to);
         vm.prank(validator);
         chain.proveBatches(batches[from], list, proofs);
     }

@@ -16,7 +16,35 @@ contract CommittingTest is ExecutorShared {
         commitOne(c);
         vm.assertEq(chain.getTotalBatchesCommitted(), 1, "committed");
         vm.assertEq(chain.storedBatchHash(1), keccak256(abi.encode(expected)), "stored hash");
-        vm.assertEq(expected.stateDiffHash, sha256(c.stateDiff), "state diff SHA-256 is stored");
+        vm.assertEq(
+            expected.stateDiffHash,
+            keccak256(abi.encodePacked(chunkHashesOf(c.stateDiff, c.chunkRecords))),
+            "hash of the chunk SHA-256s is stored"
+        );
+    }
+
+    function test_RevertWhen_StateDiffNotWholeRecords() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.stateDiff = bytes.concat(c.stateDiff, hex"01");
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.StateDiffNotWholeRecords.selector, 3 * 64 + 1));
+        vm.prank(validator);
+        chain.commitBatches(lastBatch(), single(c));
+    }
+
+    function test_RevertWhen_ZeroChunkRecords() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.chunkRecords = 0;
+        vm.expectRevert(IRollupErrors.ZeroChunkRecords.selector);
+        vm.prank(validator);
+        chain.commitBatches(lastBatch(), single(c));
+    }
+
+    function testFuzz_ChunkHashesMatchTheTwin(uint8 records, uint8 chunkRecords) public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.stateDiff = diffOf(1, bound(records, 0, 40));
+        c.chunkRecords = uint64(bound(chunkRecords, 1, 50));
+        StoredBatchInfo memory info = commitOne(c);
+        vm.assertEq(chain.storedBatchHash(1), keccak256(abi.encode(info)), "facet and twin agree");
     }
 
     function test_CommitTenBatchesInOneCall() public {

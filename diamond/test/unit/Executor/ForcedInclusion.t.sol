@@ -44,7 +44,7 @@ contract ForcedInclusionTest is ExecutorShared {
         commitOne(c);
         vm.prank(validator);
         chain.revertBatches(0);
-        batches.pop();
+        forget();
         vm.assertEq(chain.getFirstUncommittedPriorityTx(), 0, "back in the waiting set");
         vm.warp(block.timestamp + DEADLINE + 1);
         expectCommitRevert(

@@ -4,12 +4,17 @@ pragma solidity 0.8.30;
 import {ExecutorShared} from "./_Shared.t.sol";
 import {IExecutor} from "../../../src/interfaces/IExecutor.sol";
 import {IRollupErrors} from "../../../src/common/Errors.sol";
-import {StoredBatchInfo} from "../../../src/common/Types.sol";
+import {BatchProof, CommitBatchInfo, StoredBatchInfo} from "../../../src/common/Types.sol";
 
 contract ProvingTest is ExecutorShared {
     function setUp() public override {
         super.setUp();
         commitMany(3);
+    }
+
+    function prove(uint256 from, StoredBatchInfo[] memory list, BatchProof[] memory proofs) internal {
+        vm.prank(validator);
+        chain.proveBatches(batches[from], list, proofs);
     }
 
     function test_ProveBatches() public {
@@ -19,12 +24,33 @@ contract ProvingTest is ExecutorShared {
         vm.assertEq(chain.getTotalBatchesVerified(), 3, "verified");
     }
 
-    function test_VerifierGetsCommitmentsAndSplitDiffHash() public {
-        // The test verifier accepts only the proof of the exact inputs, so passing means
-        // the Executor handed it (old, new, hi128, lo128) of batch 1.
-        uint256[] memory inputs = publicInputs(batches[0], batches[1]);
-        vm.assertEq(inputs[2], uint256(sha256(abi.encodePacked("diff", uint64(1)))) >> 128, "hi limb");
-        proveUpTo(1);
+    function test_ChunksAreCutEveryChunkRecords() public view {
+        // Three records, two per chunk: the first chunk is 128 bytes, the second 64.
+        bytes memory diff = diffOf(1, 3);
+        bytes memory first = new bytes(128);
+        bytes memory second = new bytes(64);
+        for (uint256 i = 0; i < 128; ++i) {
+            first[i] = diff[i];
+        }
+        for (uint256 i = 0; i < 64; ++i) {
+            second[i] = diff[128 + i];
+        }
+        vm.assertEq(chunkHashes[1].length, 2, "two chunks");
+        vm.assertEq(chunkHashes[1][0], sha256(first), "first chunk");
+        vm.assertEq(chunkHashes[1][1], sha256(second), "second chunk");
+        vm.assertEq(batches[1].stateDiffHash, keccak256(abi.encodePacked(sha256(first), sha256(second))), "stored");
+    }
+
+    function test_VerifierGetsChainedChunkInputs() public {
+        // The test verifier accepts only the proof of the exact inputs, so passing means the
+        // Executor handed it (old, mid, hi128, lo128) for chunk 0 and (mid, new, ...) for chunk 1.
+        (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
+        vm.assertEq(
+            proofs[0].chunkProofs[0][0],
+            uint256(keccak256(abi.encode(chunkInputs(batches[0].batchHash, midCommitment(1, 0), chunkHashes[1][0])))),
+            "chunk 0 proves old -> mid"
+        );
+        prove(0, list, proofs);
         vm.assertEq(chain.getTotalBatchesVerified(), 1, "proved with those inputs");
     }
 
@@ -34,25 +60,87 @@ contract ProvingTest is ExecutorShared {
         vm.assertEq(chain.getTotalBatchesVerified(), 3, "verified");
     }
 
-    function test_RevertWhen_ProofInvalid() public {
-        (StoredBatchInfo[] memory list, uint256[][] memory proofs) = proofsFor(0, 2);
-        proofs[1][0] ^= 1;
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.InvalidProof.selector, 2));
-        vm.prank(validator);
-        chain.proveBatches(batches[0], list, proofs);
+    function test_ProveBatchWithOneChunk() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.stateDiff = diffOf(4, 1);
+        commitOne(c);
+        proveUpTo(4);
+        vm.assertEq(chain.getTotalBatchesVerified(), 4, "verified");
+    }
+
+    function test_ProveBatchWithoutStateChange() public {
+        proveUpTo(3);
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.stateDiff = "";
+        c.newStateCommitment = batches[3].batchHash;
+        commitOne(c);
+        vm.assertEq(batches[4].stateDiffHash, EMPTY_KECCAK, "no chunks");
+        proveUpTo(4);
+        vm.assertEq(chain.getTotalBatchesVerified(), 4, "verified without a proof");
+    }
+
+    function test_RevertWhen_EmptyDiffChangesState() public {
+        proveUpTo(3);
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.stateDiff = "";
+        commitOne(c);
+        (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(3, 4);
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.EmptyDiffChangesState.selector, 4));
+        prove(3, list, proofs);
+    }
+
+    function test_RevertWhen_ChunkProofInvalid() public {
+        (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 2);
+        proofs[1].chunkProofs[1][0] ^= 1;
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.InvalidChunkProof.selector, 2, 1));
+        prove(0, list, proofs);
     }
 
     function test_RevertWhen_ProofForOtherInputs() public {
-        (StoredBatchInfo[] memory list, uint256[][] memory proofs) = proofsFor(0, 1);
-        // A proof of batch 2's transition does not prove batch 1.
-        proofs[0] = verifier.proofFor(publicInputs(batches[1], batches[2]));
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.InvalidProof.selector, 1));
-        vm.prank(validator);
-        chain.proveBatches(batches[0], list, proofs);
+        (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
+        // A proof of batch 2's first chunk does not prove batch 1's.
+        proofs[0].chunkProofs[0] =
+            verifier.proofFor(chunkInputs(batches[1].batchHash, midCommitment(2, 0), chunkHashes[2][0]));
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.InvalidChunkProof.selector, 1, 0));
+        prove(0, list, proofs);
+    }
+
+    function test_RevertWhen_ChunksSwapped() public {
+        (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
+        (proofs[0].chunkDiffHashes[0], proofs[0].chunkDiffHashes[1]) =
+            (proofs[0].chunkDiffHashes[1], proofs[0].chunkDiffHashes[0]);
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkHashesMismatch.selector, 1));
+        prove(0, list, proofs);
+    }
+
+    function test_RevertWhen_ChainBrokenBetweenChunks() public {
+        (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
+        // Chunk 0 now ends at another commitment than the one chunk 1 starts from.
+        bytes32 other = bytes32(uint256(42));
+        proofs[0].chunkCommitments[0] = other;
+        proofs[0].chunkProofs[0] = verifier.proofFor(chunkInputs(batches[0].batchHash, other, chunkHashes[1][0]));
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.InvalidChunkProof.selector, 1, 1));
+        prove(0, list, proofs);
+    }
+
+    function test_RevertWhen_IntermediateCommitmentNotAFieldElement() public {
+        (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
+        proofs[0].chunkCommitments[0] = bytes32(type(uint256).max);
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.NotAFieldElement.selector, type(uint256).max));
+        prove(0, list, proofs);
+    }
+
+    function test_RevertWhen_ChunkCountMismatch() public {
+        (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
+        uint256[][] memory one = new uint256[][](1);
+        one[0] = proofs[0].chunkProofs[0];
+        proofs[0].chunkProofs = one;
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkCountMismatch.selector, 1, 2, 1, 1));
+        prove(0, list, proofs);
     }
 
     function test_RevertWhen_ProveByNonValidator() public {
-        (StoredBatchInfo[] memory list, uint256[][] memory proofs) = proofsFor(0, 1);
+        (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
         vm.expectRevert(abi.encodeWithSelector(IRollupErrors.NotValidator.selector, stranger));
         vm.prank(stranger);
         chain.proveBatches(batches[0], list, proofs);
@@ -61,19 +149,17 @@ contract ProvingTest is ExecutorShared {
     function test_RevertWhen_ProofCountMismatch() public {
         (StoredBatchInfo[] memory list,) = proofsFor(0, 2);
         vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ProofCountMismatch.selector, 2, 1));
-        vm.prank(validator);
-        chain.proveBatches(batches[0], list, new uint256[][](1));
+        prove(0, list, new BatchProof[](1));
     }
 
     function test_RevertWhen_ProveEmptyList() public {
         vm.expectRevert(IRollupErrors.EmptyBatchList.selector);
-        vm.prank(validator);
-        chain.proveBatches(batches[0], new StoredBatchInfo[](0), new uint256[][](0));
+        prove(0, new StoredBatchInfo[](0), new BatchProof[](0));
     }
 
     function test_RevertWhen_PrevBatchIsNotLastVerified() public {
         proveUpTo(1);
-        (StoredBatchInfo[] memory list, uint256[][] memory proofs) = proofsFor(1, 2);
+        (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(1, 2);
         StoredBatchInfo memory wrongPrev = batches[0];
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -88,26 +174,22 @@ contract ProvingTest is ExecutorShared {
     }
 
     function test_RevertWhen_BatchDataTampered() public {
-        (StoredBatchInfo[] memory list, uint256[][] memory proofs) = proofsFor(0, 1);
-        list[0].stateDiffHash = bytes32(uint256(1));
-        proofs[0] = verifier.proofFor(publicInputs(batches[0], list[0]));
+        (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
+        list[0].stateDiffHash = keccak256(abi.encodePacked(proofs[0].chunkDiffHashes[0]));
         vm.expectRevert(
             abi.encodeWithSelector(
                 IRollupErrors.BatchHashMismatch.selector, 1, keccak256(abi.encode(batches[1])), keccak256(abi.encode(list[0]))
             )
         );
-        vm.prank(validator);
-        chain.proveBatches(batches[0], list, proofs);
+        prove(0, list, proofs);
     }
 
     function test_RevertWhen_ProvingBeyondCommitted() public {
         proveUpTo(3);
         StoredBatchInfo[] memory list = new StoredBatchInfo[](1);
         list[0] = batches[3];
-        uint256[][] memory proofs = new uint256[][](1);
-        proofs[0] = verifier.proofFor(publicInputs(batches[3], batches[3]));
+        BatchProof[] memory proofs = new BatchProof[](1);
         vm.expectRevert(abi.encodeWithSelector(IRollupErrors.CantProveUncommittedBatch.selector, 4));
-        vm.prank(validator);
-        chain.proveBatches(batches[3], list, proofs);
+        prove(3, list, proofs);
     }
 }

@@ -1,17 +1,19 @@
 //! The shared handle of one running chain (L2, or the embedded dev L1 in instant-sealing mode):
-//! its configuration, store, the current actor references, sealed-block events and metrics.
-//!
-//! Actors come and go (a crashed actor is respawned by the supervisor); readers such as the
-//! JSON-RPC server hold the [`Chain`] and look the current actor up on each call.
+//! its configuration, store, sealed-block notifications (for subscriptions), metrics and the
+//! supervisor's status. It is not an actor registry: actors find each other through the slots of
+//! [`crate::protocol`], which the composition root wires.
 
 use crate::block::{build_block, BlockInput, BuiltBlock, ChainSpec};
 use crate::pool::PoolConfig;
 use crate::state::{SlotKey, SlotWrite, StateReader};
 use crate::store::{ChainStore, StoreError};
+use crate::supervision::SupervisorStatus;
 use crate::validation::{AccountView, ValidationConfig};
 use alloy::primitives::{Address, Log, B256, U256};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+#[cfg(feature = "test-utils")]
+use std::sync::Mutex;
 use tokio::sync::broadcast;
 
 /// Everything about a chain that does not change while it runs.
@@ -63,8 +65,10 @@ pub struct Metrics {
     pub seal_micros_total: AtomicU64,
     /// Last seal latency in microseconds.
     pub seal_micros_last: AtomicU64,
-    /// Actor restarts since start.
-    pub restarts: AtomicU64,
+    /// L1 batches sealed since start.
+    pub batches_sealed: AtomicU64,
+    /// L1 batches applied to the state tree since start.
+    pub batches_applied: AtomicU64,
 }
 
 /// Points where a test can make an actor panic in the middle of its work.
@@ -77,6 +81,12 @@ pub enum Fault {
     SealerAfterCommit,
     /// The pool panics while it holds admitted but not yet persisted transactions.
     PoolBeforeFlush,
+    /// The batcher panics when woken.
+    Batcher,
+    /// The tree writer panics before applying a batch.
+    TreeWriterBeforeApply,
+    /// The tree writer panics after applying a batch to the tree, before recording it.
+    TreeWriterAfterApply,
 }
 
 /// The shared handle of a running chain.
@@ -88,11 +98,9 @@ pub struct Chain {
     pub store: ChainStore,
     /// Counters.
     pub metrics: Metrics,
+    /// The supervisor's status (why it stopped, restarts).
+    pub status: Arc<SupervisorStatus>,
     events: broadcast::Sender<Arc<SealedBlock>>,
-    pool: RwLock<Option<crate::pool_actor::PoolRef>>,
-    sealer: RwLock<Option<crate::sealer::SealerRef>>,
-    fatal: Mutex<Option<String>>,
-    stopping: AtomicBool,
     #[cfg(feature = "test-utils")]
     faults: Mutex<std::collections::HashSet<Fault>>,
 }
@@ -114,10 +122,7 @@ impl Chain {
             store,
             metrics: Metrics::default(),
             events,
-            pool: RwLock::new(None),
-            sealer: RwLock::new(None),
-            fatal: Mutex::new(None),
-            stopping: AtomicBool::new(false),
+            status: Arc::new(SupervisorStatus::default()),
             #[cfg(feature = "test-utils")]
             faults: Mutex::new(Default::default()),
         })
@@ -189,46 +194,14 @@ impl Chain {
         let _ = self.events.send(Arc::new(block));
     }
 
-    /// The current pool actor, if it is running.
-    pub fn pool(&self) -> Option<crate::pool_actor::PoolRef> {
-        self.pool.read().ok().and_then(|g| g.clone())
-    }
-
-    /// The current sealer actor, if it is running.
-    pub fn sealer(&self) -> Option<crate::sealer::SealerRef> {
-        self.sealer.read().ok().and_then(|g| g.clone())
-    }
-
-    pub(crate) fn set_pool(&self, r: Option<crate::pool_actor::PoolRef>) {
-        if let Ok(mut g) = self.pool.write() {
-            *g = r;
-        }
-    }
-
-    pub(crate) fn set_sealer(&self, r: Option<crate::sealer::SealerRef>) {
-        if let Ok(mut g) = self.sealer.write() {
-            *g = r;
-        }
-    }
-
     /// Why the chain stopped, if it stopped on an error (restart budget exhausted).
     pub fn fatal(&self) -> Option<String> {
-        self.fatal.lock().ok().and_then(|g| g.clone())
-    }
-
-    pub(crate) fn set_fatal(&self, why: String) {
-        if let Ok(mut g) = self.fatal.lock() {
-            g.get_or_insert(why);
-        }
+        self.status.fatal()
     }
 
     /// Whether a clean shutdown is under way (crashes are then not restarted).
     pub fn is_stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
-    }
-
-    pub(crate) fn set_stopping(&self) {
-        self.stopping.store(true, Ordering::SeqCst);
+        self.status.is_stopping()
     }
 
     /// Arms a fault: the next time the actor reaches that point, it panics.

@@ -10,22 +10,32 @@
 //!   canonical state diff.
 //! - [`validation`]: admission rules for user transactions, with geth's error messages.
 //!
-//! - [`chain`]: the shared handle of a running chain (config, store, actor references, events,
-//!   metrics) and genesis.
-//! - [`pool_actor`], [`sealer`], [`supervisor`]: the supervised actors. The batcher, tree writer,
-//!   eth watcher and sender and the prover exchange arrive with the L1 side.
+//! - [`chain`]: the shared handle of a running chain (config, store, block notifications,
+//!   metrics, supervisor status) and genesis.
+//! - [`batches`]: sealed L1 batches and their tree results, in the chain database.
+//! - [`supervision`]: the root supervisor built from child specs.
+//! - [`protocol`]: the pool's and sealer's messages, and the slots actors find each other by.
+//! - [`pool_actor`], [`sealer`], [`batcher`], [`tree_writer`]: the supervised actors (the eth
+//!   sender is in `rollup-eth`, the prover exchange in `rollup-prover`). They do not import each
+//!   other: they wake each other with [`events`] and read the data from redb.
 //!
 //! The L1 side they drive is `rollup-contracts`, re-exported as [`l1`].
 
+pub mod batcher;
+pub mod batches;
 pub mod block;
 pub mod chain;
 pub mod pool;
 pub mod pool_actor;
+pub mod protocol;
 pub mod sealer;
 pub mod state;
 pub mod store;
-pub mod supervisor;
+pub mod supervision;
+pub mod tree_writer;
 pub mod validation;
+
+pub use rollup_events as events;
 
 pub use rollup_contracts as l1;
 pub use rollup_tree as tree;

@@ -9,77 +9,19 @@
 //! deletes the ones that no longer apply (included meanwhile, or now invalid).
 
 use crate::chain::{unix_now, Chain};
-use crate::pool::{Added, Pool, PoolError};
+use crate::pool::{Added, Pool};
+use crate::protocol::{ActorSlot, SealerMsg};
 use crate::store::StoreError;
-use crate::validation::{
-    validate_against_account, validate_stateless, AccountView, TxError, ValidTx,
-};
+use crate::supervision::{ChildSpec, RestartBudget};
+use crate::validation::{validate_against_account, validate_stateless, AccountView, ValidTx};
 use alloy::consensus::Transaction;
 use alloy::primitives::{Address, Bytes, B256};
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// Reference to the running pool actor.
-pub type PoolRef = ActorRef<PoolMsg>;
-
-/// Where a submission's answer goes.
-pub type SubmitReply = RpcReplyPort<Result<B256, SubmitError>>;
-
-/// Why a submission was refused.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum SubmitError {
-    /// The transaction breaks an admission rule.
-    #[error(transparent)]
-    Invalid(#[from] TxError),
-    /// The pool refused it.
-    #[error(transparent)]
-    Pool(#[from] PoolError),
-    /// Storage failed; nothing was admitted.
-    #[error("storage: {0}")]
-    Storage(String),
-}
-
-impl From<StoreError> for SubmitError {
-    fn from(e: StoreError) -> Self {
-        SubmitError::Storage(e.to_string())
-    }
-}
-
-/// Messages of the pool actor.
-#[derive(Debug)]
-pub enum PoolMsg {
-    /// Admit a transaction (already stateless-valid). Answered once it is durable.
-    Submit(Box<ValidTx>, SubmitReply),
-    /// Persist what was admitted since the last flush and answer those submissions.
-    Flush,
-    /// Executable transactions for the next block: at most `max_txs` and `max_bytes` of raw data.
-    Take {
-        /// Most transactions.
-        max_txs: usize,
-        /// Most raw bytes.
-        max_bytes: usize,
-        /// Where to answer.
-        reply: RpcReplyPort<Vec<ValidTx>>,
-    },
-    /// A block was committed: forget these (included or dropped) transactions and everything
-    /// below the senders' new nonces.
-    Sealed {
-        /// Hashes the block included or dropped.
-        removed: Vec<B256>,
-        /// Senders whose account nonce moved.
-        senders: Vec<Address>,
-    },
-    /// The sender's next nonce counting pooled transactions (`eth_getTransactionCount` pending).
-    PendingNonce(Address, RpcReplyPort<u64>),
-    /// A pooled transaction by hash.
-    Get(B256, RpcReplyPort<Option<ValidTx>>),
-    /// Number of pooled transactions.
-    Len(RpcReplyPort<usize>),
-    /// Drop transactions older than the pool lifetime.
-    Expire,
-}
+pub use crate::protocol::{PoolMsg, PoolRef, SubmitError, SubmitReply};
 
 /// The pool actor (stateless; see [`PoolState`]).
 #[derive(Debug)]
@@ -89,6 +31,7 @@ pub struct PoolActor;
 #[derive(Debug)]
 pub struct PoolState {
     chain: Arc<Chain>,
+    sealer: ActorSlot<SealerMsg>,
     pool: Pool,
     unflushed: Vec<(ValidTx, u64, SubmitReply)>,
     unflushed_deletes: Vec<B256>,
@@ -138,19 +81,43 @@ impl PoolState {
     }
 }
 
+/// How often stuck transactions are expired.
+const EXPIRE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The pool's child spec: spawned from the persisted pool; its reference goes into `slots.pool`.
+pub fn spec(chain: Arc<Chain>, slots: crate::protocol::CoreSlots) -> ChildSpec {
+    let budget = RestartBudget {
+        max_restarts: chain.config.max_restarts,
+        window: std::time::Duration::from_secs(chain.config.restart_window_secs),
+    };
+    ChildSpec::new("pool", budget, move |supervisor| {
+        let (chain, slots) = (chain.clone(), slots.clone());
+        async move {
+            slots.pool.set(None);
+            let (r, _) =
+                Actor::spawn_linked(None, PoolActor, (chain, slots.sealer.clone()), supervisor)
+                    .await?;
+            slots.pool.set(Some(r.clone()));
+            Ok(r.get_cell())
+        }
+    })
+}
+
 impl Actor for PoolActor {
     type Msg = PoolMsg;
     type State = PoolState;
-    type Arguments = Arc<Chain>;
+    type Arguments = (Arc<Chain>, ActorSlot<SealerMsg>);
 
     async fn pre_start(
         &self,
-        _myself: ActorRef<PoolMsg>,
-        chain: Arc<Chain>,
+        myself: ActorRef<PoolMsg>,
+        (chain, sealer): (Arc<Chain>, ActorSlot<SealerMsg>),
     ) -> Result<PoolState, ActorProcessingErr> {
+        myself.send_interval(EXPIRE_EVERY, || PoolMsg::Expire);
         let mut state = PoolState {
             pool: Pool::new(chain.config.pool.clone()),
             chain,
+            sealer,
             unflushed: Vec::new(),
             unflushed_deletes: Vec::new(),
         };
@@ -225,8 +192,8 @@ impl Actor for PoolActor {
             PoolMsg::Flush => {
                 state.flush()?;
                 if state.chain.config.block_time_ms == 0 && !state.pool.is_empty() {
-                    if let Some(sealer) = state.chain.sealer() {
-                        let _ = sealer.send_message(crate::sealer::SealerMsg::Seal);
+                    if let Some(sealer) = state.sealer.get() {
+                        let _ = sealer.send_message(SealerMsg::Seal);
                     }
                 }
             }

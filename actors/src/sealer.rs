@@ -8,31 +8,22 @@
 
 use crate::block::{build_block, BlockInput, BuiltBlock};
 use crate::chain::{unix_now, Chain, SealedBlock};
-use crate::pool_actor::PoolMsg;
+use crate::protocol::{ActorSlot, CoreSlots, PoolMsg};
+pub use crate::protocol::{SealerMsg, SealerRef};
 use crate::state::StateError;
 use crate::store::StoreError;
+use crate::supervision::{ChildSpec, RestartBudget};
 use crate::validation::ValidTx;
 use alloy::primitives::{Address, B256};
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
+use rollup_events::{Event, EventBus};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Reference to the running sealer actor.
-pub type SealerRef = ActorRef<SealerMsg>;
-
 /// How long the sealer waits for the pool to hand out transactions.
 const TAKE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Messages of the sealer actor.
-#[derive(Debug)]
-pub enum SealerMsg {
-    /// The block timer fired.
-    Tick,
-    /// Seal now if there is anything to seal (L1 mode, or a full block left transactions behind).
-    Seal,
-}
 
 /// The sealer actor.
 #[derive(Debug)]
@@ -42,6 +33,27 @@ pub struct SealerActor;
 #[derive(Debug)]
 pub struct SealerState {
     chain: Arc<Chain>,
+    pool: ActorSlot<PoolMsg>,
+    events: EventBus,
+}
+
+/// The sealer's child spec: it continues from the committed head; its reference goes into
+/// `slots.sealer`. Sealed blocks are announced on `events` ([`Event::BlockSealed`]).
+pub fn spec(chain: Arc<Chain>, slots: CoreSlots, events: EventBus) -> ChildSpec {
+    let budget = RestartBudget {
+        max_restarts: chain.config.max_restarts,
+        window: Duration::from_secs(chain.config.restart_window_secs),
+    };
+    ChildSpec::new("sealer", budget, move |supervisor| {
+        let (chain, slots, events) = (chain.clone(), slots.clone(), events.clone());
+        async move {
+            slots.sealer.set(None);
+            let args = SealerState { chain, pool: slots.pool.clone(), events };
+            let (r, _) = Actor::spawn_linked(None, SealerActor, args, supervisor).await?;
+            slots.sealer.set(Some(r.clone()));
+            Ok(r.get_cell())
+        }
+    })
 }
 
 /// What one seal did.
@@ -92,8 +104,9 @@ fn build_and_commit(
 }
 
 impl SealerActor {
-    async fn seal(&self, chain: &Arc<Chain>) -> Result<SealReport, ActorProcessingErr> {
-        let Some(pool) = chain.pool() else {
+    async fn seal(&self, state: &SealerState) -> Result<SealReport, ActorProcessingErr> {
+        let chain = &state.chain;
+        let Some(pool) = state.pool.get() else {
             // The pool is being restarted; the next tick tries again.
             return Ok(SealReport::default());
         };
@@ -158,7 +171,9 @@ impl SealerActor {
                     log_index += 1;
                 }
             }
+            let number = block.header.number;
             chain.announce(SealedBlock { header: block.header, hash: block.hash, logs });
+            state.events.publish(Event::BlockSealed { number });
         }
         Ok(report)
     }
@@ -167,13 +182,14 @@ impl SealerActor {
 impl Actor for SealerActor {
     type Msg = SealerMsg;
     type State = SealerState;
-    type Arguments = Arc<Chain>;
+    type Arguments = SealerState;
 
     async fn pre_start(
         &self,
         myself: ActorRef<SealerMsg>,
-        chain: Arc<Chain>,
+        args: SealerState,
     ) -> Result<SealerState, ActorProcessingErr> {
+        let chain = &args.chain;
         if chain.config.block_time_ms > 0 {
             myself
                 .send_after(Duration::from_millis(chain.config.block_time_ms), || SealerMsg::Tick);
@@ -181,7 +197,7 @@ impl Actor for SealerActor {
             // Anything left in the pool by a crash is sealed right away.
             myself.send_message(SealerMsg::Seal)?;
         }
-        Ok(SealerState { chain })
+        Ok(args)
     }
 
     async fn handle(
@@ -191,7 +207,7 @@ impl Actor for SealerActor {
         state: &mut SealerState,
     ) -> Result<(), ActorProcessingErr> {
         let started = Instant::now();
-        let report = self.seal(&state.chain).await?;
+        let report = self.seal(state).await?;
         let block_time = state.chain.config.block_time_ms;
         match msg {
             SealerMsg::Tick => {

@@ -28,6 +28,47 @@ pub(crate) struct NodeConfig {
     pub(crate) supervisor: SupervisorConfig,
     pub(crate) l1: L1Config,
     pub(crate) dev_l1: DevL1Config,
+    pub(crate) batcher: BatcherSection,
+    pub(crate) prover: ProverSection,
+    pub(crate) eth_sender: EthSenderSection,
+}
+
+/// `[batcher]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BatcherSection {
+    pub(crate) max_writes: usize,
+    pub(crate) max_pubdata_bytes: usize,
+    pub(crate) max_l2_logs: usize,
+    pub(crate) max_blocks: usize,
+    pub(crate) max_age_ms: u64,
+    pub(crate) chunk_records: u64,
+}
+
+/// `[prover]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProverSection {
+    pub(crate) gateway_addr: String,
+    pub(crate) token_file: String,
+    pub(crate) local_workers: usize,
+    pub(crate) keys_dir: String,
+    pub(crate) dev_keys: bool,
+    pub(crate) lease_ms: u64,
+}
+
+/// `[eth_sender]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EthSenderSection {
+    pub(crate) enabled: bool,
+    pub(crate) operator_key_file: String,
+    pub(crate) max_batches_per_tx: usize,
+    pub(crate) max_calldata_bytes: usize,
+    pub(crate) max_gas: u64,
+    pub(crate) resend_after_ms: u64,
+    pub(crate) fee_bump_percent: u64,
+    pub(crate) poll_ms: u64,
 }
 
 /// `[l2]`.
@@ -92,6 +133,7 @@ pub(crate) struct L1Config {
     pub(crate) rpc_url: String,
     pub(crate) chain_id: u64,
     pub(crate) diamond: String,
+    pub(crate) confirmations: u64,
 }
 
 /// `[dev_l1]`.
@@ -227,6 +269,40 @@ impl NodeConfig {
         }
         if self.dev_l1.block_gas_limit < 21_000 {
             bail!("dev_l1.block_gas_limit must be at least 21000");
+        }
+        let b = &self.batcher;
+        if b.max_writes == 0 || b.max_blocks == 0 || b.max_age_ms == 0 || b.max_l2_logs == 0 {
+            bail!("batcher.max_writes, batcher.max_blocks, batcher.max_l2_logs and batcher.max_age_ms must be > 0");
+        }
+        if b.max_l2_logs > 16_384 {
+            bail!(
+                "batcher.max_l2_logs must be at most 16384 (the L1 logs tree), got {}",
+                b.max_l2_logs
+            );
+        }
+        if b.max_pubdata_bytes < 64 {
+            bail!("batcher.max_pubdata_bytes must be at least 64 (one record)");
+        }
+        if b.chunk_records == 0 {
+            bail!("batcher.chunk_records must be > 0");
+        }
+        if !self.prover.gateway_addr.is_empty() {
+            self.prover.gateway_addr.parse::<SocketAddr>().with_context(|| {
+                format!("prover.gateway_addr `{}` is not host:port", self.prover.gateway_addr)
+            })?;
+        }
+        if self.prover.lease_ms < 100 {
+            bail!("prover.lease_ms must be at least 100");
+        }
+        let e = &self.eth_sender;
+        if e.max_batches_per_tx == 0 || e.max_calldata_bytes < 1024 || e.max_gas < 100_000 {
+            bail!("eth_sender.max_batches_per_tx must be > 0, max_calldata_bytes >= 1024, max_gas >= 100000");
+        }
+        if e.fee_bump_percent < 10 {
+            bail!("eth_sender.fee_bump_percent must be at least 10 (geth refuses smaller replacements)");
+        }
+        if e.poll_ms == 0 || e.resend_after_ms == 0 {
+            bail!("eth_sender.poll_ms and eth_sender.resend_after_ms must be > 0");
         }
         Ok(())
     }

@@ -19,8 +19,14 @@ pub(crate) struct DeployArgs {
     #[arg(long, env = "ROLLUPD_DEPLOYER_KEY", hide_env_values = true, value_name = "HEX")]
     private_key: PrivateKeySigner,
     /// Address of a deployed IVerifier (the Groth16 verifier). It must have code.
-    #[arg(long, value_name = "ADDRESS")]
-    verifier: Address,
+    #[arg(long, value_name = "ADDRESS", conflicts_with = "dev", required_unless_present = "dev")]
+    verifier: Option<Address>,
+    /// Deploy the Groth16 verifier of the INSECURE dev keys (public seed: anyone can forge proofs).
+    #[arg(long)]
+    dev: bool,
+    /// The node's config: the genesis commitment is computed from the L2 genesis it describes.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Governor (upgrades, freezing, parameters). Defaults to the deployer.
     #[arg(long, value_name = "ADDRESS")]
     governor: Option<Address>,
@@ -33,15 +39,16 @@ pub(crate) struct DeployArgs {
     /// Chain id of the L2.
     #[arg(long, default_value_t = 270, value_parser = clap::value_parser!(u64).range(1..))]
     l2_chain_id: u64,
-    /// State commitment of the genesis state (a BN254 field element, 32-byte hex).
-    #[arg(long, default_value_t = B256::ZERO, value_name = "HEX")]
-    genesis_batch_hash: B256,
+    /// State commitment of the genesis state (a BN254 field element, 32-byte hex). Default: the
+    /// tree commitment of the L2 genesis (`rollupd run` starts from an empty genesis).
+    #[arg(long, value_name = "HEX")]
+    genesis_batch_hash: Option<B256>,
     /// Commitment of the genesis batch (32-byte hex).
     #[arg(long, default_value_t = B256::ZERO, value_name = "HEX")]
     genesis_commitment: B256,
-    /// Next free enumeration index of the genesis state tree.
-    #[arg(long, default_value_t = 1)]
-    genesis_index: u64,
+    /// Next free enumeration index of the genesis state tree. Default: the L2 genesis tree's.
+    #[arg(long)]
+    genesis_index: Option<u64>,
     /// Timestamp of the genesis batch (seconds); batch 1 must be later.
     #[arg(long, default_value_t = 0)]
     genesis_timestamp: u64,
@@ -93,13 +100,32 @@ pub(crate) async fn run(args: DeployArgs) -> anyhow::Result<()> {
     let admin = args.admin.unwrap_or(governor);
     let validators =
         if args.validators.is_empty() { vec![deployer] } else { args.validators.clone() };
-    let mut config =
-        DeployConfig::new(VerifierSource::Existing(args.verifier), governor, admin, deployer);
+    let verifier = match args.verifier {
+        Some(a) => VerifierSource::Existing(a),
+        None => {
+            eprintln!(
+                "WARNING: --dev deploys the verifier of the INSECURE dev proving keys; their seed is public and anyone can forge proofs. Never use it for value."
+            );
+            VerifierSource::Bytecode(
+                rollup_contracts::bindings::StateDiffVerifier::BYTECODE.clone(),
+            )
+        }
+    };
+    let mut l2_chain_id = args.l2_chain_id;
+    if let Some(path) = &args.config {
+        let node = crate::config::NodeConfig::load(Some(path), std::env::vars(), &[])?;
+        l2_chain_id = node.l2.chain_id;
+    }
+    // The L2 genesis of `rollupd run` is empty (value arrives by deposits).
+    let genesis = crate::settlement::genesis_config(&[])?;
+    let mut config = DeployConfig::new(verifier, governor, admin, deployer);
     config.validators = validators;
-    config.l2_chain_id = args.l2_chain_id;
+    config.l2_chain_id = l2_chain_id;
     config.genesis = GenesisConfig {
-        batch_hash: args.genesis_batch_hash,
-        index_repeated_storage_changes: args.genesis_index,
+        batch_hash: args.genesis_batch_hash.unwrap_or(genesis.batch_hash),
+        index_repeated_storage_changes: args
+            .genesis_index
+            .unwrap_or(genesis.index_repeated_storage_changes),
         commitment: args.genesis_commitment,
         timestamp: args.genesis_timestamp,
     };
@@ -132,6 +158,7 @@ pub(crate) async fn run(args: DeployArgs) -> anyhow::Result<()> {
         );
     }
     println!("Diamond proxy  {}", deployment.diamond_proxy);
+    println!("verifier       {}", deployment.verifier);
     println!("L1 chain id    {l1_chain_id}");
     println!("addresses in   {}", args.out.display());
     Ok(())

@@ -5,7 +5,9 @@
 //! `rollupd run`: the L2 sequencer against an external L1 named in the config.
 
 use crate::config::NodeConfig;
-use crate::node::{dev_balance, dev_signers, run_until_stopped, start_chain, RunningChain};
+use crate::node::{
+    dev_balance, dev_signers, open_chain, run_until_stopped, start_chain, RunningChain,
+};
 use alloy::network::EthereumWallet;
 use alloy::primitives::{hex, Address, U256};
 use alloy::providers::{Provider, ProviderBuilder};
@@ -21,7 +23,11 @@ const GOVERNOR_INDEX: usize = 8;
 /// Dev account 9: validator (commits batches) and L2 fee account.
 const VALIDATOR_INDEX: usize = 9;
 
-async fn deploy_or_resume(config: &NodeConfig, l1_url: &str) -> anyhow::Result<Deployment> {
+async fn deploy_or_resume(
+    config: &NodeConfig,
+    l1_url: &str,
+    alloc: &[(Address, U256)],
+) -> anyhow::Result<Deployment> {
     let path = config.data_dir.join("deployment.json");
     let signers = dev_signers()?;
     let governor = signers[GOVERNOR_INDEX].clone();
@@ -56,6 +62,8 @@ async fn deploy_or_resume(config: &NodeConfig, l1_url: &str) -> anyhow::Result<D
         validator,
     );
     deploy.l2_chain_id = config.l2.chain_id;
+    // L1 starts from the tree commitment of the L2 genesis state, so the first proof verifies.
+    deploy.genesis = crate::settlement::genesis_config(alloc)?;
     let deployment = tokio::time::timeout(
         Duration::from_secs(120),
         rollup_contracts::deploy(&provider, &deploy),
@@ -103,12 +111,13 @@ fn print_banner(
 async fn start_metrics(
     config: &NodeConfig,
     chains: Vec<std::sync::Arc<rollup_actors::chain::Chain>>,
+    sender: Option<std::sync::Arc<rollup_eth::SenderMetrics>>,
 ) -> anyhow::Result<Option<std::net::SocketAddr>> {
     if config.metrics.addr.is_empty() {
         return Ok(None);
     }
     let addr = config.metrics.addr.parse().context("metrics.addr")?;
-    Ok(Some(crate::metrics::serve(addr, chains).await?))
+    Ok(Some(crate::metrics::serve(addr, chains, sender).await?))
 }
 
 fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
@@ -123,26 +132,37 @@ pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
         dev_signers()?.iter().map(|s| (s.address(), dev_balance())).collect();
     let mut l1_rpc = config.rpc.clone();
     l1_rpc.addr = config.dev_l1.addr;
-    let l1 =
-        start_chain(config.dev_l1_chain(), &config.data_dir.join("l1.redb"), &alloc, l1_rpc, true)
-            .await?;
+    let l1_open = open_chain(config.dev_l1_chain(), &config.data_dir.join("l1.redb"), &alloc)?;
+    let l1 = start_chain(&l1_open, vec![], l1_rpc, true, None).await?;
     let l1_url = format!("http://{}", l1.rpc.addr);
-    let deployment = match deploy_or_resume(&config, &l1_url).await {
+    let deployment = match deploy_or_resume(&config, &l1_url, &alloc).await {
         Ok(d) => d,
         Err(e) => {
             l1.stop().await;
             return Err(e);
         }
     };
-    let l2 = start_chain(
-        config.l2_chain(),
-        &config.data_dir.join("l2.redb"),
-        &alloc,
-        config.rpc.clone(),
-        false,
-    )
-    .await?;
-    let metrics = start_metrics(&config, vec![l2.chain.clone(), l1.chain.clone()]).await?;
+    let l2_open = open_chain(config.l2_chain(), &config.data_dir.join("l2.redb"), &alloc)?;
+    let operator = dev_signers()?[VALIDATOR_INDEX].clone();
+    let genesis = rollup_contracts::deploy::genesis_batch_info(&deployment.genesis);
+    let settling = crate::settlement::settlement(
+        &config,
+        &l2_open,
+        &l1_url,
+        config.dev_l1.chain_id,
+        deployment.diamond_proxy,
+        operator,
+        genesis,
+    )?;
+    let children = settling.children.clone();
+    let l2 =
+        start_chain(&l2_open, children, config.rpc.clone(), false, Some(settling.view.clone()))
+            .await?;
+    let settling_metrics = settling.metrics.clone();
+    settling.start_provers(&config, &l2_open, &l2);
+    let metrics =
+        start_metrics(&config, vec![l2.chain.clone(), l1.chain.clone()], Some(settling_metrics))
+            .await?;
     print_banner(Some((&l1, &deployment)), &l2, metrics)?;
     run_until_stopped(vec![l1, l2]).await
 }
@@ -179,15 +199,39 @@ pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
         bail!("l1.diamond {diamond} has no code on the L1 (chain {chain_id})");
     }
     // Genesis of a non-dev chain has no pre-funded accounts: value arrives by deposits.
-    let l2 = start_chain(
-        config.l2_chain(),
-        &config.data_dir.join("l2.redb"),
-        &[],
-        config.rpc.clone(),
-        false,
-    )
-    .await?;
-    let metrics = start_metrics(&config, vec![l2.chain.clone()]).await?;
+    let genesis = crate::settlement::genesis_info(&[])?;
+    let stored = rollup_contracts::bindings::IRollupChain::new(diamond, provider.clone())
+        .storedBatchHash(U256::ZERO)
+        .call()
+        .await
+        .context("reading the genesis batch hash from L1")?;
+    if stored != rollup_contracts::batch::stored_batch_hash(&genesis) {
+        let why = format!(
+            "the Diamond's genesis batch is not this L2's genesis (L1 stores {stored}); deploy with `rollupd deploy` defaults for an empty genesis"
+        );
+        if config.eth_sender.enabled {
+            bail!("{why}");
+        }
+        tracing::warn!(target: "rollup::node", "{why}; eth_sender.enabled = false, so nothing is sent");
+    }
+    let l2_open = open_chain(config.l2_chain(), &config.data_dir.join("l2.redb"), &[])?;
+    let operator = operator_key(&config)?;
+    let settling = crate::settlement::settlement(
+        &config,
+        &l2_open,
+        &config.l1.rpc_url,
+        chain_id,
+        diamond,
+        operator,
+        genesis,
+    )?;
+    let children = settling.children.clone();
+    let l2 =
+        start_chain(&l2_open, children, config.rpc.clone(), false, Some(settling.view.clone()))
+            .await?;
+    let settling_metrics = settling.metrics.clone();
+    settling.start_provers(&config, &l2_open, &l2);
+    let metrics = start_metrics(&config, vec![l2.chain.clone()], Some(settling_metrics)).await?;
     println!(
         "rollupd is running\n\nL1             {}  chain id {chain_id}\n  Diamond proxy {diamond}",
         config.l1.rpc_url
@@ -197,4 +241,23 @@ pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
         println!("metrics        http://{m}/metrics");
     }
     run_until_stopped(vec![l2]).await
+}
+
+/// The operator (validator) key of `rollupd run`: `ROLLUPD_OPERATOR_KEY`, else the file named by
+/// `eth_sender.operator_key_file`. Never the config itself.
+fn operator_key(config: &NodeConfig) -> anyhow::Result<alloy::signers::local::PrivateKeySigner> {
+    let text = match std::env::var("ROLLUPD_OPERATOR_KEY") {
+        Ok(k) if !k.trim().is_empty() => k,
+        _ if !config.eth_sender.operator_key_file.is_empty() => {
+            std::fs::read_to_string(&config.eth_sender.operator_key_file).with_context(|| {
+                format!("reading eth_sender.operator_key_file {}", config.eth_sender.operator_key_file)
+            })?
+        }
+        _ if !config.eth_sender.enabled => {
+            // Not sending: any key will do, it signs nothing.
+            return Ok(alloy::signers::local::PrivateKeySigner::random());
+        }
+        _ => bail!("the operator key is missing: set ROLLUPD_OPERATOR_KEY or eth_sender.operator_key_file (or eth_sender.enabled = false)"),
+    };
+    text.trim().parse().context("the operator key is not a 32-byte hex private key")
 }

@@ -11,6 +11,7 @@ mod metrics;
 mod node;
 mod prover_cmd;
 mod rpc;
+mod settlement;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

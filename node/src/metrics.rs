@@ -10,10 +10,62 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// (name, type, help, reader) of one series.
 type Series = (&'static str, &'static str, &'static str, fn(&Chain) -> u64);
 
+/// Settlement counters of the L2 (eth sender; label `chain="l2"`).
+pub(crate) fn render_sender(out: &mut String, m: &rollup_eth::SenderMetrics) {
+    let g = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let rows: [(&str, &str, &str, u64); 7] = [
+        (
+            "rollupd_l1_batches_committed",
+            "gauge",
+            "Last batch committed on L1 (read from L1).",
+            g(&m.committed),
+        ),
+        ("rollupd_l1_batches_verified", "gauge", "Last batch proven on L1.", g(&m.verified)),
+        ("rollupd_l1_batches_executed", "gauge", "Last batch executed on L1.", g(&m.executed)),
+        ("rollupd_eth_sender_nonce", "gauge", "The operator's next L1 nonce.", g(&m.nonce)),
+        (
+            "rollupd_eth_sender_pending_txs",
+            "gauge",
+            "L1 transactions recorded and not confirmed.",
+            g(&m.pending_txs),
+        ),
+        (
+            "rollupd_eth_sender_transient_errors_total",
+            "counter",
+            "L1 errors retried with backoff.",
+            g(&m.transient_errors),
+        ),
+        (
+            "rollupd_eth_sender_replacements_total",
+            "counter",
+            "Stuck L1 transactions replaced with bumped fees.",
+            g(&m.replacements),
+        ),
+    ];
+    for (name, kind, help, v) in rows {
+        let _ =
+            writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name}{{chain=\"l2\"}} {v}");
+    }
+    let _ = writeln!(out, "# HELP rollupd_batch_seal_to_l1_ms_total Sum over batches of the time from batch seal to the L1 step's confirmation.\n# TYPE rollupd_batch_seal_to_l1_ms_total counter");
+    let _ = writeln!(out, "# HELP rollupd_batch_seal_to_l1_count Batches in rollupd_batch_seal_to_l1_ms_total.\n# TYPE rollupd_batch_seal_to_l1_count counter");
+    for (i, step) in ["commit", "prove", "execute"].iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "rollupd_batch_seal_to_l1_ms_total{{chain=\"l2\",step=\"{step}\"}} {}",
+            g(&m.step_latency_ms_total[i])
+        );
+        let _ = writeln!(
+            out,
+            "rollupd_batch_seal_to_l1_count{{chain=\"l2\",step=\"{step}\"}} {}",
+            g(&m.step_latency_count[i])
+        );
+    }
+}
+
 /// Renders the metrics of `chains` in the Prometheus text format.
 pub(crate) fn render(chains: &[Arc<Chain>]) -> String {
     let mut out = String::new();
-    let series: [Series; 7] = [
+    let series: [Series; 9] = [
         ("rollupd_blocks_sealed_total", "counter", "Blocks sealed since start.", |c| {
             c.metrics.blocks_sealed.load(Ordering::Relaxed)
         }),
@@ -42,8 +94,17 @@ pub(crate) fn render(chains: &[Arc<Chain>]) -> String {
             |c| c.metrics.seal_micros_last.load(Ordering::Relaxed),
         ),
         ("rollupd_actor_restarts_total", "counter", "Actor restarts by the supervisor.", |c| {
-            c.metrics.restarts.load(Ordering::Relaxed)
+            c.status.restarts.load(Ordering::Relaxed)
         }),
+        ("rollupd_batches_sealed_total", "counter", "L1 batches sealed by the batcher.", |c| {
+            c.metrics.batches_sealed.load(Ordering::Relaxed)
+        }),
+        (
+            "rollupd_batches_applied_total",
+            "counter",
+            "L1 batches applied to the state tree.",
+            |c| c.metrics.batches_applied.load(Ordering::Relaxed),
+        ),
     ];
     for (name, kind, help, get) in series {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -60,7 +121,11 @@ pub(crate) fn render(chains: &[Arc<Chain>]) -> String {
 }
 
 /// Serves the metrics on `addr` until the process ends. Returns the bound address.
-pub(crate) async fn serve(addr: SocketAddr, chains: Vec<Arc<Chain>>) -> anyhow::Result<SocketAddr> {
+pub(crate) async fn serve(
+    addr: SocketAddr,
+    chains: Vec<Arc<Chain>>,
+    sender: Option<Arc<rollup_eth::SenderMetrics>>,
+) -> anyhow::Result<SocketAddr> {
     use anyhow::Context;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -70,13 +135,17 @@ pub(crate) async fn serve(addr: SocketAddr, chains: Vec<Arc<Chain>>) -> anyhow::
         loop {
             let Ok((mut sock, _)) = listener.accept().await else { continue };
             let chains = chains.clone();
+            let sender = sender.clone();
             tokio::spawn(async move {
                 let mut buf = [0u8; 1024];
                 // One small request per connection; the body is ignored.
                 let _ =
                     tokio::time::timeout(std::time::Duration::from_secs(5), sock.read(&mut buf))
                         .await;
-                let body = render(&chains);
+                let mut body = render(&chains);
+                if let Some(m) = &sender {
+                    render_sender(&mut body, m);
+                }
                 let resp = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()

@@ -18,8 +18,8 @@ use ark_bn254::Fr;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use ark_std::rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use rollup_actors::tree::{StateDiff, TreeStore};
 use rollup_prover::{circuit::StateDiffCircuit, keys::Keys, prove, public_inputs, verify};
+use rollup_tree::{StateDiff, TreeStore};
 
 fn peak_rss_mib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

@@ -11,16 +11,16 @@ use tokio::sync::watch;
 
 use crate::{
     exchange::{ExchangeMsg, ExchangeRef, LeasedJob},
-    job::prove_job,
+    job::{prove_job, ProofJob},
     keys::KeySet,
-    ProofWords,
+    ProofWords, ProveError,
 };
 
 /// What a prover is doing, for metrics and status pages.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Progress {
-    /// The batch being proven, if any.
-    pub batch: Option<u64>,
+    /// The job being proven, if any.
+    pub job: Option<u64>,
     /// Proofs this prover has had accepted.
     pub proven: u64,
     /// Proofs that failed (refused, or proving failed).
@@ -38,8 +38,8 @@ pub enum ProverMsg {
     Done {
         /// The lease proven under.
         lease_id: u64,
-        /// The batch.
-        batch: u64,
+        /// The job.
+        job: u64,
         /// The proof, or why there is none.
         result: Result<Box<ProofWords>, String>,
     },
@@ -60,6 +60,24 @@ pub struct ProverArgs {
     pub poll: Duration,
     /// Progress reports.
     pub progress: watch::Sender<Progress>,
+    /// The proving function ([`prove_job`] in the node; tests inject failures here).
+    pub prove: ProveFn,
+}
+
+/// How a prover turns a job into proof words.
+pub type ProveFn = fn(&KeySet, &ProofJob, &mut ChaCha20Rng) -> Result<ProofWords, ProveError>;
+
+impl ProverArgs {
+    /// A prover named `name` proving with [`prove_job`].
+    pub fn new(
+        name: String,
+        exchange: ExchangeRef,
+        keys: Arc<KeySet>,
+        poll: Duration,
+        progress: watch::Sender<Progress>,
+    ) -> Self {
+        Self { name, exchange, keys, poll, progress, prove: prove_job }
+    }
 }
 
 /// Its state.
@@ -99,19 +117,26 @@ impl Actor for ProverActor {
                     myself.send_after(state.args.poll, || ProverMsg::Poll);
                     return Ok(());
                 };
-                let (lease_id, batch) = (leased.lease_id, leased.job.batch);
+                let (lease_id, job) = (leased.lease_id, leased.job.id);
                 let beat = Duration::from_millis((leased.lease_ms / 3).max(50));
-                state.current = Some((lease_id, batch, beat));
-                state.args.progress.send_modify(|p| p.batch = Some(batch));
-                tracing::info!(target: "rollup::prover", prover = %state.args.name, batch, records = leased.job.witness.records.len(), "proving");
+                state.current = Some((lease_id, job, beat));
+                state.args.progress.send_modify(|p| p.job = Some(job));
+                tracing::info!(target: "rollup::prover", prover = %state.args.name, job, batch = leased.job.batch, chunk = leased.job.chunk, records = leased.job.witness.records.len(), "proving");
                 let keys = state.args.keys.clone();
+                let prove = state.args.prove;
                 let me = myself.clone();
-                tokio::task::spawn_blocking(move || {
-                    let mut rng = ChaCha20Rng::from_rng(OsRng).expect("os randomness");
-                    let result = prove_job(&keys, &leased.job, &mut rng)
-                        .map(Box::new)
-                        .map_err(|e| e.to_string());
-                    let _ = me.send_message(ProverMsg::Done { lease_id, batch, result });
+                let work = tokio::task::spawn_blocking(move || {
+                    let mut rng = ChaCha20Rng::from_rng(OsRng).map_err(|e| e.to_string())?;
+                    prove(&keys, &leased.job, &mut rng).map(Box::new).map_err(|e| e.to_string())
+                });
+                // `Done` is sent whatever happens to the proving thread: a panic there must
+                // not leave the lease held (and heartbeated) for ever.
+                tokio::spawn(async move {
+                    let result = match work.await {
+                        Ok(r) => r,
+                        Err(e) => Err(format!("the proving thread panicked: {e}")),
+                    };
+                    let _ = me.send_message(ProverMsg::Done { lease_id, job, result });
                 });
                 myself.send_after(beat, || ProverMsg::Heartbeat);
             }
@@ -130,9 +155,13 @@ impl Actor for ProverActor {
                     myself.send_after(beat, || ProverMsg::Heartbeat);
                 }
             }
-            ProverMsg::Done { lease_id, batch, result } => {
+            ProverMsg::Done { lease_id, job, result } => {
                 if state.current.is_some_and(|(l, _, _)| l == lease_id) {
                     state.current = None;
+                }
+                if result.is_err() {
+                    // Hand the job back at once instead of waiting for the lease to lapse.
+                    let _ = state.args.exchange.send_message(ExchangeMsg::Release(lease_id));
                 }
                 let ok = match result {
                     Ok(proof) => {
@@ -140,27 +169,27 @@ impl Actor for ProverActor {
                             state.args.exchange,
                             ExchangeMsg::Submit,
                             CALL_MS,
-                            batch,
+                            job,
                             proof
                         )?;
                         match submitted {
                             Ok(outcome) => {
-                                tracing::info!(target: "rollup::prover", prover = %state.args.name, batch, ?outcome, "proof submitted");
+                                tracing::info!(target: "rollup::prover", prover = %state.args.name, job, ?outcome, "proof submitted");
                                 true
                             }
                             Err(e) => {
-                                tracing::warn!(target: "rollup::prover", batch, error = %e, "proof refused");
+                                tracing::warn!(target: "rollup::prover", job, error = %e, "proof refused");
                                 false
                             }
                         }
                     }
                     Err(e) => {
-                        tracing::warn!(target: "rollup::prover", batch, error = %e, "proving failed");
+                        tracing::warn!(target: "rollup::prover", prover = %state.args.name, job, error = %e, "proving failed");
                         false
                     }
                 };
                 state.args.progress.send_modify(|p| {
-                    p.batch = None;
+                    p.job = None;
                     if ok {
                         p.proven += 1
                     } else {

@@ -2,11 +2,15 @@
 //!
 //! - Jobs are persisted (redb) when enqueued and removed in the same transaction that stores
 //!   their proof, so a restart loses neither.
-//! - A lease hands the lowest unproven, unleased batch to one prover; it expires unless renewed
+//! - Jobs are chunks of batches, identified by the tree version they lead to (ids grow in batch
+//!   order). The exchange pulls new ones from a [`JobSource`] whenever an event wakes it (and
+//!   on a timer); its cursor is the highest id it has queued or proven, so it is persisted by
+//!   the queue itself.
+//! - A lease hands the lowest unproven, unleased job to one prover; it expires unless renewed
 //!   by heartbeats, and the job is handed out again. Leases live in memory: after a restart every
 //!   job is simply free again.
 //! - A submitted proof is verified against the job's public inputs before it is stored. An
-//!   invalid one is refused and its job freed for another prover; a proof for a batch already
+//!   invalid one is refused and its job freed for another prover; a proof for a job already
 //!   proven is acknowledged as a duplicate and changes nothing (late provers are harmless).
 
 use std::{
@@ -23,24 +27,29 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use crate::{job::ProofJob, ProofWords};
+use rollup_events::{Event, EventBus};
 
-/// batch -> JSON of the [`ProofJob`].
+use crate::{
+    job::{JobSource, ProofJob},
+    ProofWords,
+};
+
+/// job id -> JSON of the [`ProofJob`].
 const JOBS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("prover_jobs");
-/// batch -> JSON of the [`ProofWords`].
+/// job id -> `batch (8 bytes, big-endian)` ‖ JSON of the [`ProofWords`].
 const PROOFS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("prover_proofs");
 
 /// Exchange errors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExchangeError {
     /// No such job (never enqueued).
-    #[error("no proof job for batch {0}")]
-    UnknownBatch(u64),
+    #[error("no proof job {0}")]
+    UnknownJob(u64),
     /// The proof does not verify for the job; the job is free for another prover.
-    #[error("invalid proof for batch {batch}: {reason}")]
+    #[error("invalid proof for job {job}: {reason}")]
     InvalidProof {
-        /// The batch.
-        batch: u64,
+        /// The job id.
+        job: u64,
         /// Why.
         reason: String,
     },
@@ -109,6 +118,15 @@ impl JobQueue {
         lease_timeout: Duration,
     ) -> Result<Self, ExchangeError> {
         let db = Arc::new(Database::create(path).map_err(storage)?);
+        Self::from_database(db, vks, lease_timeout)
+    }
+
+    /// The queue in an already open database (shared with a [`ProofStore`] reader).
+    pub fn from_database(
+        db: Arc<Database>,
+        vks: &[(usize, VerifyingKey<Bn254>)],
+        lease_timeout: Duration,
+    ) -> Result<Self, ExchangeError> {
         let tx = db.begin_write().map_err(storage)?;
         tx.open_table(JOBS).map_err(storage)?;
         tx.open_table(PROOFS).map_err(storage)?;
@@ -135,26 +153,60 @@ impl JobQueue {
 
     /// Add a job. Enqueuing a batch that is queued or proven already is a no-op.
     pub fn enqueue(&mut self, job: ProofJob) -> Result<(), ExchangeError> {
-        if self.pending.contains_key(&job.batch) || self.proof(job.batch)?.is_some() {
+        if self.pending.contains_key(&job.id) || self.proof(job.id)?.is_some() {
             return Ok(());
         }
         let raw = serde_json::to_vec(&job).map_err(storage)?;
         let tx = self.db.begin_write().map_err(storage)?;
-        tx.open_table(JOBS).map_err(storage)?.insert(job.batch, &raw[..]).map_err(storage)?;
+        tx.open_table(JOBS).map_err(storage)?.insert(job.id, &raw[..]).map_err(storage)?;
         tx.commit().map_err(storage)?;
-        self.pending.insert(job.batch, job);
+        self.pending.insert(job.id, job);
         Ok(())
     }
 
-    /// Lease the lowest pending batch that no live lease holds.
+    /// The highest job id queued or proven (0 when there is none): where pulling resumes.
+    pub fn cursor(&self) -> Result<u64, ExchangeError> {
+        let tx = self.db.begin_read().map_err(storage)?;
+        let last = |t: TableDefinition<'_, u64, &[u8]>| -> Result<u64, ExchangeError> {
+            let table = tx.open_table(t).map_err(storage)?;
+            let last = table.last().map_err(storage)?.map_or(0, |(k, _)| k.value());
+            Ok(last)
+        };
+        Ok(last(JOBS)?.max(last(PROOFS)?))
+    }
+
+    /// Pull every new job from `source` (in pages) into the queue; returns how many.
+    pub fn pull(&mut self, source: &dyn JobSource) -> Result<usize, ExchangeError> {
+        let mut added = 0;
+        loop {
+            let after = self.cursor()?;
+            let jobs = source.jobs_after(after, 64).map_err(ExchangeError::Storage)?;
+            if jobs.is_empty() {
+                return Ok(added);
+            }
+            for job in jobs {
+                if job.id <= after {
+                    return Err(ExchangeError::Storage(format!(
+                        "job source returned job {} at cursor {after}",
+                        job.id
+                    )));
+                }
+                tracing::info!(target: "rollup::prover", job = job.id, batch = job.batch, chunk = job.chunk, records = job.witness.records.len(), "job queued");
+                self.enqueue(job)?;
+                added += 1;
+            }
+        }
+    }
+
+    /// Lease the lowest pending job that no live lease holds.
     pub fn lease(&mut self, worker: &str, now: Instant) -> Option<LeasedJob> {
         self.leases.retain(|_, l| l.deadline > now);
-        let job = self.pending.values().find(|j| !self.leases.contains_key(&j.batch))?.clone();
+        let job = self.pending.values().find(|j| !self.leases.contains_key(&j.id))?.clone();
         let id = self.next_lease;
         self.next_lease += 1;
         let lease = Lease { id, worker: worker.to_owned(), deadline: now + self.lease_timeout };
-        self.leases.insert(job.batch, lease);
-        tracing::info!(target: "rollup::prover", batch = job.batch, lease = id, worker, "job leased");
+        self.leases.insert(job.id, lease);
+        tracing::info!(target: "rollup::prover", job = job.id, batch = job.batch, lease = id, worker, "job leased");
         Some(LeasedJob { lease_id: id, lease_ms: self.lease_timeout.as_millis() as u64, job })
     }
 
@@ -169,29 +221,35 @@ impl JobQueue {
         }
     }
 
-    /// Verify and store a proof. Any prover may submit for a pending batch: a valid proof is
+    /// Verify and store a proof. Any prover may submit for a pending job: a valid proof is
     /// accepted whether or not its lease is still live.
-    pub fn submit(&mut self, batch: u64, proof: &ProofWords) -> Result<Submitted, ExchangeError> {
-        if self.proof(batch)?.is_some() {
+    pub fn submit(&mut self, id: u64, proof: &ProofWords) -> Result<Submitted, ExchangeError> {
+        if self.proof(id)?.is_some() {
             return Ok(Submitted::Duplicate);
         }
-        let job = self.pending.get(&batch).ok_or(ExchangeError::UnknownBatch(batch))?;
+        let job = self.pending.get(&id).ok_or(ExchangeError::UnknownJob(id))?;
         if let Err(reason) = self.check(job, proof) {
             // Free the job: whoever holds it produced garbage.
-            if let Some(l) = self.leases.remove(&batch) {
-                tracing::warn!(target: "rollup::prover", batch, worker = %l.worker, %reason, "invalid proof refused; job re-queued");
+            if let Some(l) = self.leases.remove(&id) {
+                tracing::warn!(target: "rollup::prover", job = id, worker = %l.worker, %reason, "invalid proof refused; job re-queued");
             }
-            return Err(ExchangeError::InvalidProof { batch, reason });
+            return Err(ExchangeError::InvalidProof { job: id, reason });
         }
-        let raw = serde_json::to_vec(proof).map_err(storage)?;
+        let mut raw = job.batch.to_be_bytes().to_vec();
+        raw.extend(serde_json::to_vec(proof).map_err(storage)?);
         let tx = self.db.begin_write().map_err(storage)?;
-        tx.open_table(PROOFS).map_err(storage)?.insert(batch, &raw[..]).map_err(storage)?;
-        tx.open_table(JOBS).map_err(storage)?.remove(batch).map_err(storage)?;
+        tx.open_table(PROOFS).map_err(storage)?.insert(id, &raw[..]).map_err(storage)?;
+        tx.open_table(JOBS).map_err(storage)?.remove(id).map_err(storage)?;
         tx.commit().map_err(storage)?;
-        self.pending.remove(&batch);
-        let worker = self.leases.remove(&batch).map(|l| l.worker).unwrap_or_default();
-        tracing::info!(target: "rollup::prover", batch, worker, "proof accepted");
+        self.pending.remove(&id);
+        let worker = self.leases.remove(&id).map(|l| l.worker).unwrap_or_default();
+        tracing::info!(target: "rollup::prover", job = id, worker, "proof accepted");
         Ok(Submitted::Accepted)
+    }
+
+    /// Give a lease back (its prover failed): the job is free for the next prover at once.
+    pub fn release(&mut self, lease_id: u64) {
+        self.leases.retain(|_, l| l.id != lease_id);
     }
 
     fn check(&self, job: &ProofJob, proof: &ProofWords) -> Result<(), String> {
@@ -200,7 +258,7 @@ impl JobQueue {
             self.vks.get(&capacity).ok_or_else(|| format!("no key for capacity {capacity}"))?;
         if capacity < job.witness.records.len() {
             return Err(format!(
-                "capacity {capacity} is below the batch's {} records",
+                "capacity {capacity} is below the job's {} records",
                 job.witness.records.len()
             ));
         }
@@ -211,12 +269,14 @@ impl JobQueue {
         }
     }
 
-    /// The stored proof of `batch`.
-    pub fn proof(&self, batch: u64) -> Result<Option<ProofWords>, ExchangeError> {
-        let tx = self.db.begin_read().map_err(storage)?;
-        let table = tx.open_table(PROOFS).map_err(storage)?;
-        let raw = table.get(batch).map_err(storage)?;
-        raw.map(|r| serde_json::from_slice(r.value()).map_err(storage)).transpose()
+    /// The stored proof of job `id`.
+    pub fn proof(&self, id: u64) -> Result<Option<ProofWords>, ExchangeError> {
+        Ok(ProofStore { db: self.db.clone() }.get(id)?.map(|(_, p)| p))
+    }
+
+    /// A read-only view of the stored proofs, for the eth sender.
+    pub fn proofs(&self) -> ProofStore {
+        ProofStore { db: self.db.clone() }
     }
 
     /// Counters.
@@ -228,6 +288,43 @@ impl JobQueue {
     }
 }
 
+/// Read access to stored proofs (shares the exchange's database; never writes).
+#[derive(Clone)]
+pub struct ProofStore {
+    db: Arc<Database>,
+}
+
+impl std::fmt::Debug for ProofStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProofStore").finish_non_exhaustive()
+    }
+}
+
+impl ProofStore {
+    /// A reader over the exchange's database (the tables may not exist yet: then nothing is proven).
+    pub fn new(db: Arc<Database>) -> Result<Self, ExchangeError> {
+        let tx = db.begin_write().map_err(storage)?;
+        tx.open_table(JOBS).map_err(storage)?;
+        tx.open_table(PROOFS).map_err(storage)?;
+        tx.commit().map_err(storage)?;
+        Ok(Self { db })
+    }
+
+    /// The stored proof of job `id` and the batch it belongs to.
+    pub fn get(&self, id: u64) -> Result<Option<(u64, ProofWords)>, ExchangeError> {
+        let tx = self.db.begin_read().map_err(storage)?;
+        let table = tx.open_table(PROOFS).map_err(storage)?;
+        let Some(raw) = table.get(id).map_err(storage)? else { return Ok(None) };
+        let raw = raw.value();
+        if raw.len() < 8 {
+            return Err(ExchangeError::Storage(format!("proof {id}: short record")));
+        }
+        let batch = u64::from_be_bytes(raw[..8].try_into().unwrap_or_default());
+        let proof = serde_json::from_slice(&raw[8..]).map_err(storage)?;
+        Ok(Some((batch, proof)))
+    }
+}
+
 /// Messages of the [`ExchangeActor`].
 pub enum ExchangeMsg {
     /// Add a job.
@@ -236,10 +333,14 @@ pub enum ExchangeMsg {
     Lease(String, RpcReplyPort<Option<LeasedJob>>),
     /// Renew a lease.
     Heartbeat(u64, RpcReplyPort<bool>),
-    /// Submit a proof for a batch.
+    /// Submit a proof for a job.
     Submit(u64, Box<ProofWords>, RpcReplyPort<Result<Submitted, ExchangeError>>),
-    /// The stored proof of a batch.
+    /// Give a lease back (the prover failed).
+    Release(u64),
+    /// The stored proof of a job.
     Proof(u64, RpcReplyPort<Result<Option<ProofWords>, ExchangeError>>),
+    /// Look for new jobs (an event woke the exchange, or its timer fired).
+    Pull,
     /// Counters.
     Status(RpcReplyPort<Result<QueueStatus, ExchangeError>>),
 }
@@ -248,26 +349,34 @@ pub enum ExchangeMsg {
 pub type ExchangeRef = ActorRef<ExchangeMsg>;
 
 /// The exchange actor. Every step that changes the queue is one redb transaction, committed
-/// before the reply. Proven batches are announced on the broadcast channel.
+/// before the reply. Accepted proofs are announced on the event bus ([`Event::ChunkProven`]).
 pub struct ExchangeActor;
 
 /// What the exchange starts from.
+#[derive(Clone)]
 pub struct ExchangeArgs {
-    /// The queue database file.
-    pub path: std::path::PathBuf,
+    /// The queue database (opened once per process; shared with [`ProofStore`] readers).
+    pub db: Arc<Database>,
     /// Verifying keys by capacity.
     pub vks: Vec<(usize, VerifyingKey<Bn254>)>,
     /// Lease duration without heartbeat.
     pub lease_timeout: Duration,
-    /// Where proven batch numbers are announced.
-    pub proven: broadcast::Sender<u64>,
+    /// Where new jobs come from (`None`: only [`ExchangeMsg::Enqueue`]).
+    pub source: Option<Arc<dyn JobSource>>,
+    /// Wake-ups in, proven chunks out.
+    pub events: EventBus,
 }
 
 /// The exchange actor's state.
 pub struct ExchangeState {
     queue: JobQueue,
-    proven: broadcast::Sender<u64>,
+    source: Option<Arc<dyn JobSource>>,
+    events: EventBus,
+    listener: Option<tokio::task::JoinHandle<()>>,
 }
+
+/// How often the exchange looks for jobs without being woken.
+const PULL_EVERY: Duration = Duration::from_secs(2);
 
 impl Actor for ExchangeActor {
     type Msg = ExchangeMsg;
@@ -276,12 +385,45 @@ impl Actor for ExchangeActor {
 
     async fn pre_start(
         &self,
-        _myself: ExchangeRef,
+        myself: ExchangeRef,
         args: ExchangeArgs,
     ) -> Result<ExchangeState, ActorProcessingErr> {
-        let queue = JobQueue::open(&args.path, &args.vks, args.lease_timeout)?;
+        let queue = JobQueue::from_database(args.db.clone(), &args.vks, args.lease_timeout)?;
         tracing::info!(target: "rollup::prover", pending = queue.pending.len(), "prover exchange started");
-        Ok(ExchangeState { queue, proven: args.proven })
+        let mut listener = None;
+        if args.source.is_some() {
+            // Every tree application is a wake-up; the timer covers lost events.
+            let mut rx = args.events.subscribe();
+            let me = myself.clone();
+            listener = Some(tokio::spawn(async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(Event::TreeApplied { .. })
+                        | Err(broadcast::error::RecvError::Lagged(_)) => {
+                            if me.send_message(ExchangeMsg::Pull).is_err() {
+                                return;
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+            }));
+            myself.send_interval(PULL_EVERY, || ExchangeMsg::Pull);
+            myself.send_message(ExchangeMsg::Pull)?;
+        }
+        Ok(ExchangeState { queue, source: args.source, events: args.events, listener })
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ExchangeRef,
+        state: &mut ExchangeState,
+    ) -> Result<(), ActorProcessingErr> {
+        if let Some(l) = state.listener.take() {
+            l.abort();
+        }
+        Ok(())
     }
 
     async fn handle(
@@ -301,15 +443,26 @@ impl Actor for ExchangeActor {
             ExchangeMsg::Heartbeat(id, reply) => {
                 let _ = reply.send(state.queue.heartbeat(id, now));
             }
-            ExchangeMsg::Submit(batch, proof, reply) => {
-                let result = state.queue.submit(batch, &proof);
-                if result == Ok(Submitted::Accepted) {
-                    let _ = state.proven.send(batch);
+            ExchangeMsg::Submit(id, proof, reply) => {
+                let batch = state.queue.pending.get(&id).map(|j| j.batch);
+                let result = state.queue.submit(id, &proof);
+                if let (Ok(Submitted::Accepted), Some(batch)) = (&result, batch) {
+                    state.events.publish(Event::ChunkProven { batch, job: id });
                 }
                 let _ = reply.send(result);
             }
-            ExchangeMsg::Proof(batch, reply) => {
-                let _ = reply.send(state.queue.proof(batch));
+            ExchangeMsg::Release(lease) => state.queue.release(lease),
+            ExchangeMsg::Proof(id, reply) => {
+                let _ = reply.send(state.queue.proof(id));
+            }
+            ExchangeMsg::Pull => {
+                if let Some(source) = state.source.clone() {
+                    // A storage failure is fatal: the supervisor restarts the exchange.
+                    let pulled = state.queue.pull(source.as_ref())?;
+                    if pulled > 0 {
+                        tracing::debug!(target: "rollup::prover", pulled, "jobs pulled");
+                    }
+                }
             }
             ExchangeMsg::Status(reply) => {
                 let _ = reply.send(state.queue.status(now));

@@ -4,7 +4,7 @@
 //! any JSON is parsed. Methods:
 //! - `prover_getJob(worker) -> LeasedJob | null`
 //! - `prover_heartbeat(lease_id) -> bool`
-//! - `prover_submitProof(batch, proof_words) -> "accepted" | "duplicate"` (invalid proofs: error
+//! - `prover_submitProof(job_id, proof_words) -> "accepted" | "duplicate"` (invalid proofs: error
 //!   -32000 with the reason; the job goes back to the queue)
 //! - `prover_status() -> { pending, leased, proven }`
 
@@ -78,9 +78,9 @@ pub async fn start(
         Ok::<_, ErrorObjectOwned>(live)
     })?;
     module.register_async_method("prover_submitProof", |params, ex, _| async move {
-        let (batch, proof): (u64, ProofWords) = params.parse()?;
+        let (job, proof): (u64, ProofWords) = params.parse()?;
         let result: Result<Submitted, ExchangeError> =
-            ractor::call_t!(ex, ExchangeMsg::Submit, CALL_MS, batch, Box::new(proof))
+            ractor::call_t!(ex, ExchangeMsg::Submit, CALL_MS, job, Box::new(proof))
                 .map_err(internal)?;
         result.map_err(|e| refused(&e))
     })?;

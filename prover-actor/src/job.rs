@@ -3,18 +3,31 @@
 use alloy::primitives::B256;
 use ark_bn254::Fr;
 use rand_chacha::ChaCha20Rng;
-use rollup_actors::tree::Witness;
+use rollup_tree::Witness;
 use serde::{Deserialize, Serialize};
 
 use crate::{keys::KeySet, prove, public_inputs, verify, ProofWords, ProveError};
 
-/// One batch's proof job: the tree witness of its transition.
+/// One proof job: a chunk of a batch's state diff, with the tree witness of its transition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProofJob {
-    /// The L1 batch number (jobs are handed out in this order).
+    /// The job id: the tree version the chunk leads to. Ids grow with batch and chunk order, and
+    /// jobs are handed out in this order.
+    pub id: u64,
+    /// The L1 batch the chunk belongs to.
     pub batch: u64,
-    /// The witness from the tree (`TreeStore::witness(batch)`).
+    /// The chunk's index in its batch.
+    pub chunk: u32,
+    /// The witness from the tree (`TreeStore::witness(id)`).
     pub witness: Witness,
+}
+
+/// Where the exchange finds new jobs: the composition root implements this over the batch and
+/// tree stores, so the prover does not depend on the sequencer's crates.
+pub trait JobSource: Send + Sync + 'static {
+    /// Up to `limit` jobs with ids above `after`, in id order (fewer, or none, if the tree has
+    /// not got that far). Errors are storage failures.
+    fn jobs_after(&self, after: u64, limit: usize) -> Result<Vec<ProofJob>, String>;
 }
 
 impl ProofJob {

@@ -23,4 +23,4 @@ pub mod solidity;
 pub mod worker;
 
 pub use proof::{prove, public_inputs, verify, ProofWords, ProveError};
-pub use rollup_actors as actors;
+pub use rollup_tree as tree;

@@ -6,7 +6,7 @@ use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
 use ark_ff::PrimeField;
 use ark_groth16::{prepare_verifying_key, Groth16, Proof, VerifyingKey};
 use rand_chacha::ChaCha20Rng;
-use rollup_actors::tree::{hash::limbs, Witness};
+use rollup_tree::{hash::limbs, Witness};
 
 use crate::{
     circuit::StateDiffCircuit,
@@ -36,7 +36,7 @@ pub enum ProveError {
 /// The four public inputs: old commitment, new commitment, SHA-256 of the diff as (hi, lo).
 /// `None` if a commitment is not a field element.
 pub fn public_inputs(old: &B256, new: &B256, diff_sha256: &B256) -> Option<[Fr; 4]> {
-    use rollup_actors::tree::hash::b256_to_fr;
+    use rollup_tree::hash::b256_to_fr;
     let (hi, lo) = limbs(diff_sha256);
     Some([b256_to_fr(old)?, b256_to_fr(new)?, hi, lo])
 }

@@ -108,8 +108,8 @@ pub async fn run(
             tokio::time::sleep(poll).await;
             continue;
         };
-        let batch = leased.job.batch;
-        tracing::info!(target: "rollup::prover", worker = %name, batch, records = leased.job.witness.records.len(), "proving");
+        let (job, batch) = (leased.job.id, leased.job.batch);
+        tracing::info!(target: "rollup::prover", worker = %name, job, batch, records = leased.job.witness.records.len(), "proving");
         let beat = Duration::from_millis((leased.lease_ms / 3).max(50));
         let hb_client = client.clone();
         let lease_id = leased.lease_id;
@@ -130,20 +130,20 @@ pub async fn run(
         let prove_ms = started.elapsed().as_millis() as u64;
         match proved {
             Ok(Ok(proof)) => {
-                match client.call::<Value>("prover_submitProof", json!([batch, proof])).await {
+                match client.call::<Value>("prover_submitProof", json!([job, proof])).await {
                     Ok(outcome) => {
-                        tracing::info!(target: "rollup::prover", worker = %name, batch, prove_ms, %outcome, "proof submitted")
+                        tracing::info!(target: "rollup::prover", worker = %name, job, batch, prove_ms, %outcome, "proof submitted")
                     }
                     Err(e) => {
-                        tracing::warn!(target: "rollup::prover", worker = %name, batch, error = %e, "proof refused")
+                        tracing::warn!(target: "rollup::prover", worker = %name, job, error = %e, "proof refused")
                     }
                 }
             }
             Ok(Err(e)) => {
-                tracing::warn!(target: "rollup::prover", batch, error = %e, "proving failed")
+                tracing::warn!(target: "rollup::prover", job, error = %e, "proving failed")
             }
             Err(e) => {
-                tracing::error!(target: "rollup::prover", batch, error = %e, "prover thread panicked")
+                tracing::error!(target: "rollup::prover", job, error = %e, "prover thread panicked")
             }
         }
     }

@@ -11,8 +11,9 @@ use rollup_actors::block::ChainSpec;
 use rollup_actors::chain::{unix_now, Chain, ChainConfig, Fault};
 use rollup_actors::pool::PoolConfig;
 use rollup_actors::pool_actor::{PoolMsg, SubmitError};
+use rollup_actors::protocol::CoreSlots;
 use rollup_actors::store::ChainStore;
-use rollup_actors::supervisor::{Supervisor, SupervisorMsg};
+use rollup_actors::supervision::{Supervisor, SupervisorArgs, SupervisorMsg};
 use rollup_actors::validation::{validate_stateless, ValidationConfig};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -20,11 +21,11 @@ use std::time::{Duration, Instant};
 
 const TO: Address = address!("0x0000000000000000000000000000000000000b0b");
 
-fn key() -> PrivateKeySigner {
+pub(crate) fn key() -> PrivateKeySigner {
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80".parse().unwrap()
 }
 
-fn config(max_restarts: u32) -> ChainConfig {
+pub(crate) fn config(max_restarts: u32) -> ChainConfig {
     ChainConfig {
         spec: ChainSpec {
             chain_id: 270,
@@ -43,19 +44,58 @@ fn config(max_restarts: u32) -> ChainConfig {
     }
 }
 
-async fn start(
+/// A chain under test with the slots its actors are found by.
+pub(crate) struct TestChain {
+    pub(crate) chain: Arc<Chain>,
+    pub(crate) slots: CoreSlots,
+}
+
+impl std::ops::Deref for TestChain {
+    type Target = Chain;
+    fn deref(&self) -> &Chain {
+        &self.chain
+    }
+}
+
+impl TestChain {
+    pub(crate) fn pool(&self) -> Option<rollup_actors::pool_actor::PoolRef> {
+        self.slots.pool.get()
+    }
+}
+
+/// Opens the chain in `dir` and starts pool, sealer and `extra` children under a supervisor.
+pub(crate) async fn start_with(
     dir: &tempfile::TempDir,
     max_restarts: u32,
-) -> (Arc<Chain>, ractor::ActorRef<SupervisorMsg>, tokio::task::JoinHandle<()>) {
+    extra: impl FnOnce(
+        &Arc<Chain>,
+        &rollup_actors::events::EventBus,
+    ) -> Vec<rollup_actors::supervision::ChildSpec>,
+) -> (TestChain, ractor::ActorRef<SupervisorMsg>, tokio::task::JoinHandle<()>) {
     let store = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
     let chain = Chain::new(config(max_restarts), store);
     let ether = U256::from(10u64).pow(U256::from(18u64));
     chain.init_genesis(&[(key().address(), ether)], unix_now()).unwrap();
-    let (sup, handle) = Supervisor::start(chain.clone()).await.unwrap();
-    (chain, sup, handle)
+    let slots = CoreSlots::default();
+    let events = rollup_actors::events::EventBus::new();
+    let mut children = vec![
+        rollup_actors::pool_actor::spec(chain.clone(), slots.clone()),
+        rollup_actors::sealer::spec(chain.clone(), slots.clone(), events.clone()),
+    ];
+    children.extend(extra(&chain, &events));
+    let args = SupervisorArgs { name: "test".into(), children, status: chain.status.clone() };
+    let (sup, handle) = Supervisor::start(args).await.unwrap();
+    (TestChain { chain, slots }, sup, handle)
 }
 
-fn tx(nonce: u64) -> rollup_actors::validation::ValidTx {
+async fn start(
+    dir: &tempfile::TempDir,
+    max_restarts: u32,
+) -> (TestChain, ractor::ActorRef<SupervisorMsg>, tokio::task::JoinHandle<()>) {
+    start_with(dir, max_restarts, |_, _| vec![]).await
+}
+
+pub(crate) fn tx(nonce: u64) -> rollup_actors::validation::ValidTx {
     let t = TxEip1559 {
         chain_id: 270,
         nonce,
@@ -71,7 +111,7 @@ fn tx(nonce: u64) -> rollup_actors::validation::ValidTx {
     validate_stateless(&raw, &config(0).validation).unwrap()
 }
 
-async fn submit(chain: &Chain, nonce: u64) -> Result<B256, String> {
+pub(crate) async fn submit(chain: &TestChain, nonce: u64) -> Result<B256, String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let pool = loop {
         if let Some(p) = chain.pool() {
@@ -88,7 +128,7 @@ async fn submit(chain: &Chain, nonce: u64) -> Result<B256, String> {
     }
 }
 
-async fn wait_included(chain: &Chain, hash: B256) -> u64 {
+pub(crate) async fn wait_included(chain: &Chain, hash: B256) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(t) = chain.store.transaction(hash).unwrap() {
@@ -107,7 +147,7 @@ async fn sealer_crash_before_commit_is_restarted_and_the_block_sealed_once() {
     let hash = submit(&chain, 0).await.unwrap();
     let block = wait_included(&chain, hash).await;
     assert_eq!(block, 1, "nothing was committed by the crashed attempt");
-    assert_eq!(chain.metrics.restarts.load(Ordering::Relaxed), 1);
+    assert_eq!(chain.status.restarts.load(Ordering::Relaxed), 1);
     assert_eq!(chain.store.head().unwrap().unwrap().0, 1);
     assert_eq!(chain.account(key().address()).unwrap().nonce, 1);
 }
@@ -120,7 +160,7 @@ async fn sealer_crash_after_commit_neither_loses_nor_repeats_transactions() {
     let first = submit(&chain, 0).await.unwrap();
     assert_eq!(wait_included(&chain, first).await, 1);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while chain.metrics.restarts.load(Ordering::Relaxed) == 0 {
+    while chain.status.restarts.load(Ordering::Relaxed) == 0 {
         assert!(Instant::now() < deadline, "sealer was not restarted");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -179,7 +219,7 @@ async fn past_the_restart_budget_the_chain_stops_with_an_error() {
         chain.arm(Fault::SealerBeforeCommit);
         let _ = submit(&chain, nonce).await;
         let deadline = Instant::now() + Duration::from_secs(10);
-        while chain.metrics.restarts.load(Ordering::Relaxed) < (nonce + 1).min(2)
+        while chain.status.restarts.load(Ordering::Relaxed) < (nonce + 1).min(2)
             && chain.fatal().is_none()
         {
             assert!(Instant::now() < deadline, "no restart after fault {nonce}");

@@ -4,5 +4,6 @@
 mod actors;
 mod block;
 mod pool;
+mod settlement;
 mod state;
 mod validation;

@@ -35,16 +35,16 @@ impl RpcCtx {
     fn number(&self, tag: BlockNumberOrTag) -> RpcResult<u64> {
         let head = self.head()?;
         Ok(match tag {
-            BlockNumberOrTag::Latest | BlockNumberOrTag::Pending | BlockNumberOrTag::Safe => head,
-            // L2 blocks are final once their batch is executed on L1; that pipeline arrives
-            // with the batcher, so until then only genesis is final.
-            BlockNumberOrTag::Finalized => {
-                if self.instant_finality {
-                    head
-                } else {
-                    0
-                }
+            BlockNumberOrTag::Latest | BlockNumberOrTag::Pending => head,
+            // On the L2, "safe" is the last block of the last batch committed on L1 and
+            // "finalized" the last block of the last batch executed on L1.
+            BlockNumberOrTag::Safe if !self.instant_finality => {
+                self.settled_block(rollup_events::L1Step::Commit)?
             }
+            BlockNumberOrTag::Finalized if !self.instant_finality => {
+                self.settled_block(rollup_events::L1Step::Execute)?
+            }
+            BlockNumberOrTag::Safe | BlockNumberOrTag::Finalized => head,
             BlockNumberOrTag::Earliest => 0,
             BlockNumberOrTag::Number(n) => n,
         })
@@ -69,7 +69,7 @@ impl RpcCtx {
         })
     }
 
-    fn header(&self, number: u64) -> RpcResult<Header> {
+    pub(super) fn header(&self, number: u64) -> RpcResult<Header> {
         self.chain
             .store
             .header(number)
@@ -90,13 +90,13 @@ impl RpcCtx {
         })
     }
 
-    fn pool(&self) -> RpcResult<rollup_actors::pool_actor::PoolRef> {
-        self.chain
-            .pool()
+    pub(super) fn pool(&self) -> RpcResult<rollup_actors::pool_actor::PoolRef> {
+        self.pool
+            .get()
             .ok_or_else(|| rpc_err(-32000, "transaction pool is restarting, retry shortly"))
     }
 
-    fn timeout(&self) -> Duration {
+    pub(super) fn timeout(&self) -> Duration {
         Duration::from_millis(self.cfg.call_timeout_ms)
     }
 }
@@ -139,7 +139,7 @@ async fn with_call(
 }
 
 /// Registers `name` with the per-call timeout around it.
-fn reg<F, Fut>(
+pub(super) fn reg<F, Fut>(
     m: &mut RpcModule<RpcCtx>,
     name: &'static str,
     f: F,
@@ -376,7 +376,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         };
         let header = ctx.header(stored.block)?;
         let block_hash = header.hash_slow();
-        to_json(types::receipt(&stored, &header, block_hash, hash)?)
+        ctx.with_batch_position(to_json(types::receipt(&stored, &header, block_hash, hash)?)?)
     })?;
     reg(m, "eth_getBlockByNumber", |p, ctx| async move {
         let mut seq = p.sequence();
@@ -420,7 +420,18 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
             }
             BlockId::Number(tag) => ctx.number(tag)?,
         };
-        blocking(move || to_json(types::block_receipts(&ctx.chain.store, n)?)).await
+        blocking(move || {
+            let receipts = to_json(types::block_receipts(&ctx.chain.store, n)?)?;
+            match receipts {
+                Value::Array(list) => Ok(Value::Array(
+                    list.into_iter()
+                        .map(|r| ctx.with_batch_position(r))
+                        .collect::<RpcResult<Vec<_>>>()?,
+                )),
+                other => Ok(other),
+            }
+        })
+        .await
     })?;
     reg(m, "eth_getLogs", |p, ctx| async move {
         let filter: Filter = p.one()?;
@@ -486,43 +497,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         })
         .await
     })?;
-    reg(m, "zks_getTransactionDetails", |p, ctx| async move {
-        let hash: B256 = p.one()?;
-        if let Some(stored) = ctx.chain.store.transaction(hash).map_err(server_err)? {
-            let header = ctx.header(stored.block)?;
-            let env = TxEnvelope::decode_2718_exact(&stored.raw).map_err(server_err)?;
-            let price = types::effective_gas_price(&env, header.base_fee_per_gas);
-            let success = alloy::consensus::TxReceipt::status(&stored.receipt);
-            return Ok(json!({
-                "isL1Originated": false,
-                "status": if success { "included" } else { "failed" },
-                "fee": U256::from(price) * U256::from(stored.gas_used),
-                "gasPerPubdata": U64::ZERO,
-                "initiatorAddress": stored.sender,
-                "receivedAt": rfc3339(header.timestamp),
-                "blockNumber": U64::from(stored.block),
-                "ethCommitTxHash": Value::Null,
-                "ethProveTxHash": Value::Null,
-                "ethExecuteTxHash": Value::Null,
-            }));
-        }
-        let Ok(pool) = ctx.pool() else { return Ok(Value::Null) };
-        match pool.call(|r| PoolMsg::Get(hash, r), Some(ctx.timeout())).await {
-            Ok(CallResult::Success(Some(tx))) => Ok(json!({
-                "isL1Originated": false,
-                "status": "pending",
-                "fee": U256::ZERO,
-                "gasPerPubdata": U64::ZERO,
-                "initiatorAddress": tx.sender,
-                "receivedAt": Value::Null,
-                "blockNumber": Value::Null,
-                "ethCommitTxHash": Value::Null,
-                "ethProveTxHash": Value::Null,
-                "ethExecuteTxHash": Value::Null,
-            })),
-            _ => Ok(Value::Null),
-        }
-    })?;
+    super::zks::register(m)?;
     m.register_subscription("eth_subscribe", "eth_subscription", "eth_unsubscribe", subscribe)?;
     Ok(())
 }

@@ -7,12 +7,14 @@
 mod eth;
 mod exec;
 mod types;
+mod zks;
 
 use crate::config::RpcConfig;
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
 use jsonrpsee::RpcModule;
 use rollup_actors::chain::Chain;
+use rollup_actors::protocol::{ActorSlot, PoolMsg};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -34,6 +36,13 @@ pub(crate) fn server_err(e: impl std::fmt::Display) -> ErrorObjectOwned {
     rpc_err(-32000, e.to_string())
 }
 
+/// Read access to settlement (batches and their L1 steps), on a chain that settles.
+#[derive(Debug, Clone)]
+pub(crate) struct SettlementView {
+    pub(crate) batches: rollup_actors::batches::BatchStore,
+    pub(crate) sender: rollup_eth::SenderStore,
+}
+
 /// What every handler sees.
 #[derive(Debug)]
 pub(crate) struct RpcCtx {
@@ -42,6 +51,10 @@ pub(crate) struct RpcCtx {
     /// Whether blocks are final once sealed (the embedded L1); on the L2 a block is final once
     /// its batch is executed on L1.
     pub(crate) instant_finality: bool,
+    /// Where the current pool actor is.
+    pub(crate) pool: ActorSlot<PoolMsg>,
+    /// Batches and L1 steps (`None` on the embedded L1).
+    pub(crate) settlement: Option<SettlementView>,
 }
 
 /// A running RPC server.
@@ -57,6 +70,8 @@ pub(crate) async fn start(
     chain: Arc<Chain>,
     cfg: RpcConfig,
     instant_finality: bool,
+    pool: ActorSlot<PoolMsg>,
+    settlement: Option<SettlementView>,
 ) -> anyhow::Result<RpcServer> {
     use anyhow::Context;
     let server_cfg = ServerConfig::builder()
@@ -71,7 +86,7 @@ pub(crate) async fn start(
         .await
         .with_context(|| format!("binding the JSON-RPC server to {}", cfg.addr))?;
     let addr = server.local_addr().context("reading the bound address")?;
-    let ctx = RpcCtx { chain, cfg, instant_finality };
+    let ctx = RpcCtx { chain, cfg, instant_finality, pool, settlement };
     let mut module = RpcModule::new(ctx);
     eth::register(&mut module).context("registering RPC methods")?;
     let handle = server.start(module);

@@ -37,7 +37,7 @@ fn rollupd(args: &[&str]) -> Output {
         .expect("run rollupd")
 }
 
-fn anvil() -> Option<AnvilInstance> {
+pub(crate) fn anvil() -> Option<AnvilInstance> {
     let npm = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/.bin/anvil");
     let path = std::env::var("ANVIL_BIN").map(PathBuf::from).unwrap_or(npm);
     if !path.exists() {

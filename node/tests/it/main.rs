@@ -6,4 +6,5 @@ mod deploy;
 mod prover;
 mod rpc;
 mod run_cmd;
+mod settle;
 mod support;

@@ -69,7 +69,7 @@ fn jobs(n: u64) -> Vec<ProofJob> {
         .map(|b| {
             let w = (keccak256(b.to_be_bytes()), B256::left_padding_from(&b.to_be_bytes()));
             let (v, witness) = tree.apply(&StateDiff::new([w]).unwrap()).unwrap();
-            ProofJob { batch: v.version, witness }
+            ProofJob { id: v.version, batch: v.version, chunk: 0, witness }
         })
         .collect()
 }
@@ -128,15 +128,17 @@ async fn wait_for(what: &str, secs: u64, mut f: impl AsyncFnMut() -> bool) {
 async fn workers_and_a_local_actor_share_one_queue() {
     let dir = tmp_dir("prover-queue");
     let keys = Arc::new(dev_keys(&dir));
-    let (proven_tx, mut proven_rx) = tokio::sync::broadcast::channel(64);
+    let events = rollup_events::EventBus::new();
+    let mut proven_rx = events.subscribe();
     let (exchange, _) = Actor::spawn(
         None,
         ExchangeActor,
         ExchangeArgs {
-            path: dir.join("exchange.redb"),
+            db: Arc::new(redb::Database::create(dir.join("exchange.redb")).unwrap()),
             vks: keys.verifying_keys(),
             lease_timeout: Duration::from_secs(3),
-            proven: proven_tx,
+            source: None,
+            events,
         },
     )
     .await
@@ -179,7 +181,7 @@ async fn workers_and_a_local_actor_share_one_queue() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, WorkerError::Rpc { message, .. } if message.contains("no proof job for batch 99")),
+        matches!(&e, WorkerError::Rpc { message, .. } if message.contains("no proof job 99")),
         "{e}"
     );
     let e = client
@@ -200,7 +202,10 @@ async fn workers_and_a_local_actor_share_one_queue() {
     assert_eq!(a.submitted(), 0, "worker a finished before it was killed; the test proves nothing");
     let b = Worker::spawn(&url, &dir, "b", TOKEN);
     wait_for("batch 1 to be proven", 120, async || status(&exchange).await.proven == 1).await;
-    assert_eq!(proven_rx.recv().await.unwrap(), 1);
+    assert_eq!(
+        proven_rx.recv().await.unwrap(),
+        rollup_events::Event::ChunkProven { batch: 1, job: 1 }
+    );
     // Worker b logs its submission once the exchange has answered it.
     wait_for("worker b to report batch 1", 30, async || b.log().contains("proof submitted")).await;
 
@@ -215,13 +220,13 @@ async fn workers_and_a_local_actor_share_one_queue() {
     let (local, _) = Actor::spawn(
         None,
         ProverActor,
-        ProverArgs {
-            name: "local".into(),
-            exchange: exchange.clone(),
-            keys: keys.clone(),
-            poll: Duration::from_millis(100),
+        ProverArgs::new(
+            "local".into(),
+            exchange.clone(),
+            keys.clone(),
+            Duration::from_millis(100),
             progress,
-        },
+        ),
     )
     .await
     .unwrap();

@@ -33,7 +33,7 @@ async fn run_settles_on_an_external_l1_and_refuses_bad_configs() {
     };
     let base = |diamond: &str, url: &str, chain: u64| {
         format!(
-            "data_dir = {:?}\n[rpc]\naddr = \"127.0.0.1:0\"\n[metrics]\naddr = \"\"\n[l1]\nrpc_url = \"{url}\"\nchain_id = {chain}\ndiamond = \"{diamond}\"\n",
+            "data_dir = {:?}\n[rpc]\naddr = \"127.0.0.1:0\"\n[metrics]\naddr = \"\"\n[prover]\nlocal_workers = 0\ndev_keys = false\n[eth_sender]\nenabled = false\n[l1]\nrpc_url = \"{url}\"\nchain_id = {chain}\ndiamond = \"{diamond}\"\n",
             dir.join("l2-data")
         )
     };

@@ -49,9 +49,16 @@ impl DevNode {
         let stderr_log = data_dir.join(format!("stderr-{}.log", stamp.as_nanos()));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rollupd"));
         cmd.arg("dev").arg("--data-dir").arg(data_dir);
-        for s in ["rpc.addr=127.0.0.1:0", "dev_l1.addr=127.0.0.1:0", "metrics.addr=127.0.0.1:0"]
-            .iter()
-            .chain(sets)
+        // No local prover unless a test asks for one: generating the dev keys takes a minute.
+        for s in [
+            "rpc.addr=127.0.0.1:0",
+            "dev_l1.addr=127.0.0.1:0",
+            "metrics.addr=127.0.0.1:0",
+            "prover.local_workers=0",
+            "prover.dev_keys=false",
+        ]
+        .iter()
+        .chain(sets)
         {
             cmd.arg("--set").arg(s);
         }

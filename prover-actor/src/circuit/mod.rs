@@ -1,6 +1,6 @@
 //! The state-diff circuit and its gadgets, each beside the native code it mirrors:
-//! [`poseidon`] (twin of `rollup_actors::tree::hash`), [`sha256`] (twin of the `sha2` crate),
-//! [`statement`] (twin of `rollup_actors::tree::Witness::check`).
+//! [`poseidon`] (twin of `rollup_tree::hash`), [`sha256`] (twin of the `sha2` crate),
+//! [`statement`] (twin of `rollup_tree::Witness::check`).
 
 pub mod cs;
 pub mod poseidon;

@@ -1,10 +1,10 @@
-//! The Poseidon gadget, the twin of `rollup_actors::tree::hash::poseidon` (same circom
+//! The Poseidon gadget, the twin of `rollup_tree::hash::poseidon` (same circom
 //! constants). Cost per S-box `x^5`: 3 constraints; width 3: 240, width 8: 381 (the
 //! first round's constant lane folds).
 
 use ark_bn254::Fr;
 use ark_relations::gr1cs::SynthesisError;
-use rollup_actors::tree::hash::params;
+use rollup_tree::hash::params;
 
 use super::cs::{Cs, Num};
 

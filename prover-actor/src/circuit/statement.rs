@@ -13,7 +13,7 @@ use alloy::primitives::B256;
 use ark_bn254::Fr;
 use ark_ff::One;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
-use rollup_actors::tree::{
+use rollup_tree::{
     hash::{b256_to_fr, commitment, limbs, TREE_DEPTH},
     Leaf, RecordWitness, Witness,
 };

@@ -3,8 +3,8 @@
 use alloy::primitives::B256;
 use ark_bn254::Fr;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
-use rollup_actors::tree::{StateDiff, TreeStore, Witness};
 use rollup_prover::{circuit::StateDiffCircuit, public_inputs};
+use rollup_tree::{StateDiff, TreeStore, Witness};
 
 use super::support::{diff, key, synthesize, witness};
 
@@ -61,7 +61,7 @@ fn soundness_negatives_are_unsatisfiable() {
     bytes[70] ^= 1;
     let tampered = StateDiff::decode(&bytes).unwrap();
     let mut p = good;
-    (p[2], p[3]) = rollup_actors::tree::hash::limbs(&tampered.sha256());
+    (p[2], p[3]) = rollup_tree::hash::limbs(&tampered.sha256());
     assert!(!satisfied(4, w.clone(), Some(p)), "tampered diff byte");
 
     // An "initial write" of a key that already exists (key 2 was written before).

@@ -4,11 +4,11 @@ use std::time::{Duration, Instant};
 
 use ark_std::rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use rollup_actors::tree::{StateDiff, TreeStore};
 use rollup_prover::{
     exchange::{ExchangeError, JobQueue, Submitted},
-    job::{prove_job, ProofJob},
+    job::{prove_job, JobSource, ProofJob},
 };
+use rollup_tree::{StateDiff, TreeStore};
 
 use super::{proving::keys, support::key};
 
@@ -18,7 +18,7 @@ fn jobs(n: u64) -> Vec<ProofJob> {
         .map(|b| {
             let diff = StateDiff::new([(key(b), key(b + 100))]).unwrap();
             let (v, witness) = tree.apply(&diff).unwrap();
-            ProofJob { batch: v.version, witness }
+            ProofJob { id: v.version, batch: v.version, chunk: 0, witness }
         })
         .collect()
 }
@@ -62,11 +62,11 @@ fn leases_follow_batch_order_expire_and_survive_nothing_but_jobs_survive_restart
     let proof1 = prove_job(keys(), &all[0], &mut rng).unwrap();
     // Batch 1's proof offered for batch 2: refused, and batch 2 stays queued.
     let err = q.submit(2, &proof1).unwrap_err();
-    assert!(matches!(err, ExchangeError::InvalidProof { batch: 2, .. }), "{err}");
+    assert!(matches!(err, ExchangeError::InvalidProof { job: 2, .. }), "{err}");
     assert_eq!(q.submit(1, &proof1).unwrap(), Submitted::Accepted);
     assert_eq!(q.submit(1, &proof1).unwrap(), Submitted::Duplicate, "a late duplicate is harmless");
     assert_eq!(q.proof(1).unwrap(), Some(proof1));
-    assert_eq!(q.submit(9, &proof1).unwrap_err(), ExchangeError::UnknownBatch(9));
+    assert_eq!(q.submit(9, &proof1).unwrap_err(), ExchangeError::UnknownJob(9));
     // Re-enqueuing a proven batch does nothing.
     q.enqueue(all[0].clone()).unwrap();
     let st = q.status(Instant::now()).unwrap();
@@ -74,4 +74,98 @@ fn leases_follow_batch_order_expire_and_survive_nothing_but_jobs_survive_restart
     drop(q);
     let q = JobQueue::open(&path, &vks, lease).unwrap();
     assert!(q.proof(1).unwrap().is_some(), "proofs survive a restart");
+    assert_eq!(q.cursor().unwrap(), 3, "the cursor is the highest job queued or proven");
+    assert_eq!(q.proofs().get(1).unwrap().map(|(batch, _)| batch), Some(1));
+}
+
+struct Source(Vec<ProofJob>);
+
+impl JobSource for Source {
+    fn jobs_after(&self, after: u64, limit: usize) -> Result<Vec<ProofJob>, String> {
+        Ok(self.0.iter().filter(|j| j.id > after).take(limit).cloned().collect())
+    }
+}
+
+#[test]
+fn pulling_from_the_source_resumes_at_the_cursor_and_a_released_lease_is_free_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.redb");
+    let vks = keys().verifying_keys();
+    let all = jobs(3);
+    let mut q = JobQueue::open(&path, &vks, Duration::from_secs(60)).unwrap();
+    assert_eq!(q.pull(&Source(all[..2].to_vec())).unwrap(), 2);
+    assert_eq!(q.pull(&Source(all[..2].to_vec())).unwrap(), 0, "nothing new");
+    drop(q);
+    let mut q = JobQueue::open(&path, &vks, Duration::from_secs(60)).unwrap();
+    assert_eq!(q.pull(&Source(all.clone())).unwrap(), 1, "only job 3 is new after a restart");
+    let now = Instant::now();
+    let a = q.lease("a", now).unwrap();
+    assert_eq!(a.job.id, 1);
+    q.release(a.lease_id);
+    assert_eq!(q.lease("b", now).unwrap().job.id, 1, "released job handed out again at once");
+}
+
+static PANICS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Panics on its first job, then proves normally.
+fn panics_once(
+    keys: &rollup_prover::keys::KeySet,
+    job: &ProofJob,
+    rng: &mut ChaCha20Rng,
+) -> Result<rollup_prover::ProofWords, rollup_prover::ProveError> {
+    if PANICS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+        panic!("injected: the proving thread dies");
+    }
+    prove_job(keys, job, rng)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_prover_whose_proving_thread_panics_hands_its_job_back_at_once() {
+    use ractor::Actor;
+    use rollup_prover::actor::{Progress, ProverActor, ProverArgs};
+    use rollup_prover::exchange::{ExchangeActor, ExchangeArgs, ExchangeMsg};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let events = rollup_events::EventBus::new();
+    let mut proven = events.subscribe();
+    let (exchange, _) = Actor::spawn(
+        None,
+        ExchangeActor,
+        ExchangeArgs {
+            db: Arc::new(redb::Database::create(dir.path().join("q.redb")).unwrap()),
+            vks: keys().verifying_keys(),
+            // Far longer than the test: only an explicit release frees the job in time.
+            lease_timeout: Duration::from_secs(600),
+            source: None,
+            events,
+        },
+    )
+    .await
+    .unwrap();
+    let job = jobs(1).remove(0);
+    ractor::call_t!(exchange, ExchangeMsg::Enqueue, 5000, Box::new(job)).unwrap().unwrap();
+    let (progress, mut watch) = tokio::sync::watch::channel(Progress::default());
+    let mut args = ProverArgs::new(
+        "flaky".into(),
+        exchange.clone(),
+        Arc::new(keys().clone()),
+        Duration::from_millis(50),
+        progress,
+    );
+    args.prove = panics_once;
+    let (prover, _) = Actor::spawn(None, ProverActor, args).await.unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(180), proven.recv())
+        .await
+        .expect("the job was proven long before its lease would expire")
+        .unwrap();
+    assert_eq!(event, rollup_events::Event::ChunkProven { batch: 1, job: 1 });
+    // The prover reports once the exchange has answered its submission.
+    let p = tokio::time::timeout(Duration::from_secs(10), watch.wait_for(|p| p.proven == 1))
+        .await
+        .expect("the prover reported its proof")
+        .unwrap()
+        .clone();
+    assert_eq!((p.failed, p.proven), (1, 1), "one panic reported, then the proof");
+    prover.stop(None);
+    exchange.stop(None);
 }

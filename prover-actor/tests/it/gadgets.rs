@@ -7,11 +7,11 @@ use ark_relations::gr1cs::ConstraintSystem;
 use ark_std::rand::SeedableRng;
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
-use rollup_actors::tree::{hash, path_root, Leaf};
 use rollup_prover::circuit::{
     cs::{Cs, Num},
     poseidon, sha256,
 };
+use rollup_tree::{hash, path_root, Leaf};
 use sha2::digest::generic_array::GenericArray;
 
 fn cs() -> Cs {

@@ -3,8 +3,8 @@
 use alloy::primitives::{keccak256, B256};
 use ark_bn254::Fr;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef};
-use rollup_actors::tree::{StateDiff, TreeStore, Witness};
 use rollup_prover::circuit::StateDiffCircuit;
+use rollup_tree::{StateDiff, TreeStore, Witness};
 
 pub(crate) fn key(i: u64) -> B256 {
     keccak256(i.to_be_bytes())

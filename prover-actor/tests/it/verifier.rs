@@ -49,7 +49,7 @@ mod evm {
         state::AccountInfo,
         ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
     };
-    use rollup_actors::l1::bindings::StateDiffVerifier::{self, StateDiffVerifierErrors};
+    use rollup_contracts::bindings::StateDiffVerifier::{self, StateDiffVerifierErrors};
     use rollup_prover::{keys::DEV_CAPACITIES, prove, public_inputs, solidity, ProofWords};
 
     use super::keys;
@@ -79,7 +79,7 @@ mod evm {
                     .unwrap();
                     let inputs = inputs
                         .iter()
-                        .map(|f| U256::from_be_bytes(rollup_actors::tree::hash::fr_to_b256(*f).0))
+                        .map(|f| U256::from_be_bytes(rollup_tree::hash::fr_to_b256(*f).0))
                         .collect();
                     (c, ProofWords::encode(c, &proof), inputs)
                 })

@@ -1,0 +1,12 @@
+//! The eth sender: drives sealed, applied and proven batches through the Diamond's
+//! `commitBatches`, `proveBatches` and `executeBatches`.
+//!
+//! - [`store`]: its tables (every L1 transaction recorded before it is sent; per-batch steps).
+//! - [`sender`]: the actor, its reconciliation with L1 at start, replacement of stuck
+//!   transactions, and the building of each call from redb.
+
+pub mod sender;
+pub mod store;
+
+pub use sender::{EthSenderActor, EthSenderArgs, EthSenderConfig, ProofSource, SenderMetrics};
+pub use store::{L1Tx, SenderStore, StepStatus, TxState};

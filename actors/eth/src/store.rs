@@ -1,0 +1,298 @@
+//! The eth sender's tables, in the chain database (the sender is their only writer):
+//! - `l1_txs`: nonce -> [`L1Tx`], written **before** the transaction is sent (with its raw signed
+//!   bytes, so it can be sent again unchanged after a crash) and updated when it is replaced or
+//!   confirmed;
+//! - `l1_batch_status`: (batch, step) -> (transaction hash, confirmation time in unix ms).
+
+use alloy::primitives::{Bytes, B256};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use rollup_events::L1Step;
+use std::sync::Arc;
+
+const L1_TXS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("l1_txs");
+const L1_BATCH_STATUS: TableDefinition<'_, (u64, u8), &[u8]> =
+    TableDefinition::new("l1_batch_status");
+
+/// Storage errors of the sender's tables.
+#[derive(Debug, thiserror::Error)]
+#[error("eth sender storage: {0}")]
+pub struct StoreError(pub String);
+
+fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError(e.to_string())
+}
+
+/// Where an L1 transaction is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxState {
+    /// Recorded, maybe sent, not seen mined (with enough confirmations) yet.
+    Pending,
+    /// Mined, succeeded and confirmed.
+    Confirmed,
+}
+
+/// One L1 transaction of the sender (all replacements share its nonce).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct L1Tx {
+    /// Its nonce.
+    pub nonce: u64,
+    /// What it does.
+    pub step: L1Step,
+    /// First batch it carries.
+    pub first: u64,
+    /// Last batch it carries.
+    pub last: u64,
+    /// Every hash sent with this nonce, newest last (replacements bump the fees).
+    pub hashes: Vec<B256>,
+    /// The newest signed transaction, EIP-2718 encoded.
+    pub raw: Bytes,
+    /// Its max fee per gas.
+    pub max_fee: u128,
+    /// Its max priority fee per gas.
+    pub priority_fee: u128,
+    /// Its gas limit.
+    pub gas: u64,
+    /// When the newest version was sent (unix ms).
+    pub sent_at_ms: u64,
+    /// Where it is.
+    pub state: TxState,
+    /// The hash that was mined, once confirmed.
+    pub mined: Option<B256>,
+}
+
+fn step_code(s: L1Step) -> u8 {
+    match s {
+        L1Step::Commit => 0,
+        L1Step::Prove => 1,
+        L1Step::Execute => 2,
+    }
+}
+
+fn step_of(c: u8) -> Option<L1Step> {
+    Some(match c {
+        0 => L1Step::Commit,
+        1 => L1Step::Prove,
+        2 => L1Step::Execute,
+        _ => return None,
+    })
+}
+
+impl L1Tx {
+    fn encode(&self) -> Vec<u8> {
+        let mut o = Vec::with_capacity(128 + self.raw.len());
+        o.extend_from_slice(&self.nonce.to_be_bytes());
+        o.push(step_code(self.step));
+        o.extend_from_slice(&self.first.to_be_bytes());
+        o.extend_from_slice(&self.last.to_be_bytes());
+        o.extend_from_slice(&self.max_fee.to_be_bytes());
+        o.extend_from_slice(&self.priority_fee.to_be_bytes());
+        o.extend_from_slice(&self.gas.to_be_bytes());
+        o.extend_from_slice(&self.sent_at_ms.to_be_bytes());
+        o.push(match self.state {
+            TxState::Pending => 0,
+            TxState::Confirmed => 1,
+        });
+        o.extend_from_slice(self.mined.unwrap_or_default().as_slice());
+        o.extend_from_slice(&(self.hashes.len() as u32).to_be_bytes());
+        for h in &self.hashes {
+            o.extend_from_slice(h.as_slice());
+        }
+        o.extend_from_slice(&self.raw);
+        o
+    }
+
+    fn decode(b: &[u8]) -> Option<Self> {
+        let mut r = b;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            if r.len() < n {
+                return None;
+            }
+            let (a, rest) = r.split_at(n);
+            r = rest;
+            Some(a)
+        };
+        let u64_ = |s: &[u8]| u64::from_be_bytes(s.try_into().unwrap_or_default());
+        let u128_ = |s: &[u8]| u128::from_be_bytes(s.try_into().unwrap_or_default());
+        let nonce = u64_(take(8)?);
+        let step = step_of(take(1)?[0])?;
+        let first = u64_(take(8)?);
+        let last = u64_(take(8)?);
+        let max_fee = u128_(take(16)?);
+        let priority_fee = u128_(take(16)?);
+        let gas = u64_(take(8)?);
+        let sent_at_ms = u64_(take(8)?);
+        let state = match take(1)?[0] {
+            0 => TxState::Pending,
+            1 => TxState::Confirmed,
+            _ => return None,
+        };
+        let mined = B256::from_slice(take(32)?);
+        let n = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
+        let mut hashes = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            hashes.push(B256::from_slice(take(32)?));
+        }
+        let raw = Bytes::copy_from_slice(r);
+        Some(Self {
+            nonce,
+            step,
+            first,
+            last,
+            hashes,
+            raw,
+            max_fee,
+            priority_fee,
+            gas,
+            sent_at_ms,
+            state,
+            mined: (!mined.is_zero()).then_some(mined),
+        })
+    }
+}
+
+/// A batch's L1 step, as users see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepStatus {
+    /// The L1 transaction.
+    pub tx_hash: B256,
+    /// When it was confirmed (unix ms).
+    pub at_ms: u64,
+}
+
+/// The sender's tables.
+#[derive(Debug, Clone)]
+pub struct SenderStore {
+    db: Arc<Database>,
+}
+
+impl SenderStore {
+    /// The tables in the chain database (created if missing).
+    pub fn open(db: Arc<Database>) -> Result<Self, StoreError> {
+        let tx = db.begin_write().map_err(err)?;
+        tx.open_table(L1_TXS).map_err(err)?;
+        tx.open_table(L1_BATCH_STATUS).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(Self { db })
+    }
+
+    /// Records (or updates) a transaction, durably.
+    pub fn put(&self, t: &L1Tx) -> Result<(), StoreError> {
+        let tx = self.db.begin_write().map_err(err)?;
+        tx.open_table(L1_TXS).map_err(err)?.insert(t.nonce, t.encode().as_slice()).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// Marks `t` confirmed (mined as `mined`) and records the step for each of its batches, in
+    /// one transaction.
+    pub fn confirm(&self, t: &L1Tx, mined: B256, at_ms: u64) -> Result<(), StoreError> {
+        let mut done = t.clone();
+        done.state = TxState::Confirmed;
+        done.mined = Some(mined);
+        let tx = self.db.begin_write().map_err(err)?;
+        {
+            tx.open_table(L1_TXS)
+                .map_err(err)?
+                .insert(t.nonce, done.encode().as_slice())
+                .map_err(err)?;
+            let mut status = tx.open_table(L1_BATCH_STATUS).map_err(err)?;
+            let mut v = mined.to_vec();
+            v.extend_from_slice(&at_ms.to_be_bytes());
+            for b in t.first..=t.last {
+                status.insert((b, step_code(t.step)), v.as_slice()).map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// Every transaction not confirmed yet, by nonce.
+    pub fn pending(&self) -> Result<Vec<L1Tx>, StoreError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let table = tx.open_table(L1_TXS).map_err(err)?;
+        let mut out = Vec::new();
+        for row in table.iter().map_err(err)? {
+            let (k, v) = row.map_err(err)?;
+            let t = L1Tx::decode(v.value()).ok_or_else(|| {
+                StoreError(format!("l1_txs: nonce {} does not decode", k.value()))
+            })?;
+            if t.state == TxState::Pending {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Transactions recorded and not confirmed.
+    pub fn pending_count(&self) -> Result<usize, StoreError> {
+        Ok(self.pending()?.len())
+    }
+
+    /// A batch's step, once confirmed on L1.
+    pub fn status(&self, batch: u64, step: L1Step) -> Result<Option<StepStatus>, StoreError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let table = tx.open_table(L1_BATCH_STATUS).map_err(err)?;
+        let Some(v) = table.get((batch, step_code(step))).map_err(err)? else { return Ok(None) };
+        let v = v.value();
+        if v.len() != 40 {
+            return Err(StoreError(format!("l1_batch_status: batch {batch} is corrupt")));
+        }
+        Ok(Some(StepStatus {
+            tx_hash: B256::from_slice(&v[..32]),
+            at_ms: u64::from_be_bytes(v[32..].try_into().unwrap_or_default()),
+        }))
+    }
+
+    /// The last batch whose `step` is confirmed (0 when none beyond genesis).
+    pub fn last_confirmed(&self, step: L1Step) -> Result<u64, StoreError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let table = tx.open_table(L1_TXS).map_err(err)?;
+        let mut last = 0;
+        for row in table.iter().map_err(err)? {
+            let (_, v) = row.map_err(err)?;
+            if let Some(t) = L1Tx::decode(v.value()) {
+                if t.step == step && t.state == TxState::Confirmed {
+                    last = last.max(t.last);
+                }
+            }
+        }
+        Ok(last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transactions_and_statuses_round_trip() {
+        let db = Arc::new(
+            Database::builder()
+                .create_with_backend(redb::backends::InMemoryBackend::new())
+                .unwrap(),
+        );
+        let s = SenderStore::open(db).unwrap();
+        let t = L1Tx {
+            nonce: 4,
+            step: L1Step::Prove,
+            first: 2,
+            last: 3,
+            hashes: vec![B256::repeat_byte(1), B256::repeat_byte(2)],
+            raw: Bytes::from_static(&[2, 0xf8]),
+            max_fee: 10,
+            priority_fee: 1,
+            gas: 500_000,
+            sent_at_ms: 9,
+            state: TxState::Pending,
+            mined: None,
+        };
+        assert_eq!(L1Tx::decode(&t.encode()), Some(t.clone()));
+        s.put(&t).unwrap();
+        assert_eq!(s.pending().unwrap(), vec![t.clone()]);
+        s.confirm(&t, B256::repeat_byte(2), 77).unwrap();
+        assert!(s.pending().unwrap().is_empty());
+        assert_eq!(s.last_confirmed(L1Step::Prove).unwrap(), 3);
+        assert_eq!(s.last_confirmed(L1Step::Commit).unwrap(), 0);
+        let st = s.status(3, L1Step::Prove).unwrap().unwrap();
+        assert_eq!((st.tx_hash, st.at_ms), (B256::repeat_byte(2), 77));
+        assert!(s.status(4, L1Step::Prove).unwrap().is_none());
+    }
+}

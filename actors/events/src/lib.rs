@@ -1,0 +1,122 @@
+//! Typed wake-up events between rollupd actors.
+//!
+//! An event says "something with this sequence number is now durable": a sealed L2 block, a
+//! sealed L1 batch, a batch applied to the state tree, a proven chunk, a confirmed L1 step. It
+//! never carries the data itself: the receiver reads that from redb, starting from its own
+//! persisted cursor. So an event that is repeated, late, or lost around a restart is harmless:
+//! after any wake-up (or a timer) an actor simply catches up from its cursor to what is stored.
+//!
+//! The bus is a broadcast channel. A subscriber that falls behind loses old events
+//! ([`tokio::sync::broadcast::error::RecvError::Lagged`]) and should treat that as a wake-up.
+
+use tokio::sync::broadcast;
+
+/// Which L1 step of a batch an [`Event::L1Confirmed`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum L1Step {
+    /// `commitBatches`.
+    Commit,
+    /// `proveBatches`.
+    Prove,
+    /// `executeBatches`.
+    Execute,
+}
+
+impl L1Step {
+    /// All steps, in pipeline order.
+    pub const ALL: [L1Step; 3] = [L1Step::Commit, L1Step::Prove, L1Step::Execute];
+
+    /// The step's name in logs, metrics and RPC.
+    pub fn name(self) -> &'static str {
+        match self {
+            L1Step::Commit => "commit",
+            L1Step::Prove => "prove",
+            L1Step::Execute => "execute",
+        }
+    }
+}
+
+/// A wake-up: the thing with this sequence number is durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// L2 block `number` is sealed and stored.
+    BlockSealed {
+        /// The block number.
+        number: u64,
+    },
+    /// L1 batch `number` is sealed (its blocks and pubdata are stored).
+    BatchSealed {
+        /// The batch number.
+        number: u64,
+    },
+    /// Batch `number`'s state diff is applied to the tree and its commitments are recorded.
+    TreeApplied {
+        /// The batch number.
+        number: u64,
+    },
+    /// A chunk proof of batch `batch` is stored.
+    ChunkProven {
+        /// The batch number.
+        batch: u64,
+        /// The job id (the tree version the chunk leads to).
+        job: u64,
+    },
+    /// Batches up to `last` are confirmed on L1 for `step`.
+    L1Confirmed {
+        /// The step.
+        step: L1Step,
+        /// The last batch it covers.
+        last: u64,
+    },
+}
+
+/// The event bus of one node: clone it freely.
+#[derive(Debug, Clone)]
+pub struct EventBus {
+    tx: broadcast::Sender<Event>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventBus {
+    /// A bus that keeps the last 4,096 events for slow subscribers.
+    pub fn new() -> Self {
+        Self { tx: broadcast::channel(4096).0 }
+    }
+
+    /// Announces an event (after the thing it names is durable). No subscriber is not an error.
+    pub fn publish(&self, event: Event) {
+        let _ = self.tx.send(event);
+    }
+
+    /// A new subscription, seeing events published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.tx.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_lagging_subscriber_learns_that_it_lagged() {
+        let bus = EventBus::new();
+        let mut rx = bus.subscribe();
+        for n in 0..5000 {
+            bus.publish(Event::BlockSealed { number: n });
+        }
+        assert!(matches!(rx.recv().await, Err(broadcast::error::RecvError::Lagged(_))));
+        // After the lag the newest events are still there.
+        assert!(matches!(rx.recv().await, Ok(Event::BlockSealed { .. })));
+    }
+
+    #[test]
+    fn publishing_without_subscribers_is_fine() {
+        EventBus::new().publish(Event::BatchSealed { number: 1 });
+    }
+}

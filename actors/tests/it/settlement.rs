@@ -1,0 +1,168 @@
+//! The batcher and the tree writer as actors: whole blocks per batch, net diffs, chunked tree
+//! versions that match an independent tree, and real panics in both without a duplicate version.
+
+use crate::actors::{start_with, submit, wait_included, TestChain};
+use rollup_actors::batcher::criteria::Limits;
+use rollup_actors::batcher::BatcherConfig;
+use rollup_actors::batches::BatchStore;
+use rollup_actors::chain::Fault;
+use rollup_actors::supervision::RestartBudget;
+use rollup_actors::tree::{StateDiff, TreeStore};
+use rollup_actors::tree_writer::TreeWriterArgs;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+fn batcher_config() -> BatcherConfig {
+    BatcherConfig {
+        limits: Limits {
+            // A transfer writes four records (two balances, a nonce, the fee account), so every
+            // block passes this limit and gets a batch of its own.
+            max_writes: 3,
+            max_pubdata_bytes: 100_000,
+            max_l2_logs: 16,
+            max_blocks: 100,
+            max_age: Duration::from_millis(300),
+        },
+        chunk_records: 2,
+    }
+}
+
+type Sup =
+    (ractor::ActorRef<rollup_actors::supervision::SupervisorMsg>, tokio::task::JoinHandle<()>);
+
+async fn node(dir: &tempfile::TempDir) -> (TestChain, BatchStore, TreeStore, Sup) {
+    let tree = TreeStore::open(&dir.path().join("tree.redb")).unwrap();
+    let t = tree.clone();
+    let batches_slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let bs = batches_slot.clone();
+    let (chain, sup, h) = start_with(dir, 5, move |chain, events| {
+        let batches = BatchStore::open(&chain.store).unwrap();
+        *bs.lock().unwrap() = Some(batches.clone());
+        let budget = RestartBudget { max_restarts: 5, window: Duration::from_secs(60) };
+        vec![
+            rollup_actors::batcher::spec(
+                chain.clone(),
+                batches.clone(),
+                events.clone(),
+                batcher_config(),
+            ),
+            rollup_actors::tree_writer::spec(
+                TreeWriterArgs { batches, tree: t, events: events.clone(), chain: chain.clone() },
+                budget,
+            ),
+        ]
+    })
+    .await;
+    let batches = batches_slot.lock().unwrap().clone().unwrap();
+    (chain, batches, tree, (sup, h))
+}
+
+async fn wait_applied_through_block(batches: &BatchStore, block: u64) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(b) = batches.batch_of_block(block).unwrap() {
+            if batches.last_applied().unwrap().is_some_and(|a| a >= b) {
+                return b;
+            }
+        }
+        assert!(Instant::now() < deadline, "block {block} was never batched and applied");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Checks every batch against the blocks and an independent tree built from the batch diffs.
+fn check_batches(chain: &TestChain, batches: &BatchStore, tree: &TreeStore) {
+    let last = batches.last_applied().unwrap().unwrap();
+    let mut next_block = 0;
+    let independent = TreeStore::in_memory().unwrap();
+    for n in 0..=last {
+        let b = batches.batch(n).unwrap().unwrap();
+        assert_eq!(b.first_block, next_block, "batch {n} starts right after the previous one");
+        assert!(b.last_block >= b.first_block);
+        next_block = b.last_block + 1;
+        // The net diff is what the blocks' writes leave behind.
+        let mut net = std::collections::BTreeMap::new();
+        for block in b.first_block..=b.last_block {
+            for w in chain.store.block_writes(block).unwrap() {
+                net.entry(w.key).and_modify(|e: &mut (_, _)| e.1 = w.new).or_insert((w.old, w.new));
+            }
+        }
+        let expected = StateDiff::new(
+            net.iter().filter(|(_, (o, n))| o != n).map(|(k, (_, n))| (k.derived_key(), *n)),
+        )
+        .unwrap();
+        assert_eq!(b.state_diff.as_ref(), expected.encode().as_slice(), "batch {n} net diff");
+        let r = batches.tree_result(n).unwrap().unwrap();
+        let v = independent.apply_bulk(&expected).unwrap();
+        assert_eq!(r.commitment, v.commitment, "batch {n} commitment");
+        if n > 0 {
+            assert_eq!(r.chunk_commitments.len(), b.chunks());
+            assert_eq!(b.chunks(), b.records().div_ceil(2), "two records per chunk");
+        }
+        assert_eq!(tree.version(r.last_version()).unwrap().commitment, r.commitment);
+    }
+    let r = batches.tree_result(last).unwrap().unwrap();
+    assert_eq!(tree.latest().unwrap().version, r.last_version(), "no version beyond the batches");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_hold_whole_blocks_and_the_tree_matches_an_independent_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (chain, batches, tree, _sup) = node(&dir).await;
+    let mut last_block = 0;
+    for nonce in 0..5 {
+        let h = submit(&chain, nonce).await.unwrap();
+        last_block = wait_included(&chain, h).await;
+    }
+    let batch = wait_applied_through_block(&batches, last_block).await;
+    assert!(batch >= 2, "the write limit split the transfers over several batches");
+    check_batches(&chain, &batches, &tree);
+    assert_eq!(batches.batch(0).unwrap().unwrap().last_block, 0, "batch 0 is genesis");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tree_writer_panic_after_applying_does_not_apply_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (chain, batches, tree, _sup) = node(&dir).await;
+    let h = submit(&chain, 0).await.unwrap();
+    let block = wait_included(&chain, h).await;
+    wait_applied_through_block(&batches, block).await;
+    chain.arm(Fault::TreeWriterAfterApply);
+    let h = submit(&chain, 1).await.unwrap();
+    let block = wait_included(&chain, h).await;
+    wait_applied_through_block(&batches, block).await;
+    assert!(chain.status.restarts.load(Ordering::Relaxed) >= 1, "the tree writer was restarted");
+    check_batches(&chain, &batches, &tree);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batcher_and_tree_writer_panics_before_work_lose_nothing_and_restart_survives() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (chain, batches, tree, sup) = node(&dir).await;
+        chain.arm(Fault::Batcher);
+        chain.arm(Fault::TreeWriterBeforeApply);
+        let h = submit(&chain, 0).await.unwrap();
+        let block = wait_included(&chain, h).await;
+        wait_applied_through_block(&batches, block).await;
+        assert!(chain.status.restarts.load(Ordering::Relaxed) >= 2);
+        check_batches(&chain, &batches, &tree);
+        sup.0
+            .call(
+                rollup_actors::supervision::SupervisorMsg::Shutdown,
+                Some(Duration::from_secs(10)),
+            )
+            .await
+            .unwrap();
+        sup.1.await.unwrap();
+        drop((chain, batches, tree));
+        // The actors' last clones of the databases go with their tasks.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // A fresh start on the same files continues from the cursors.
+    let (chain, batches, tree, _sup) = node(&dir).await;
+    let h = submit(&chain, 1).await.unwrap();
+    let block = wait_included(&chain, h).await;
+    wait_applied_through_block(&batches, block).await;
+    check_batches(&chain, &batches, &tree);
+}

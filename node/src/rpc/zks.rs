@@ -1,0 +1,179 @@
+//! The `zks_*` methods about settlement, with Era's names and shapes: transaction details with
+//! their L1 status, L1 batches, their block ranges and L1 transactions.
+
+use super::eth::{reg, rfc3339};
+use super::{server_err, RpcCtx, RpcResult, SettlementView};
+use alloy::consensus::TxEnvelope;
+use alloy::eips::eip2718::Decodable2718;
+use alloy::primitives::{B256, U256, U64};
+use jsonrpsee::core::RegisterMethodError;
+use jsonrpsee::RpcModule;
+use ractor::rpc::CallResult;
+use rollup_actors::pool_actor::PoolMsg;
+use rollup_events::L1Step;
+use serde_json::{json, Value};
+
+impl RpcCtx {
+    /// The last L2 block of the last batch whose `step` is confirmed on L1 (0: genesis).
+    pub(super) fn settled_block(&self, step: L1Step) -> RpcResult<u64> {
+        let Some(s) = &self.settlement else { return Ok(0) };
+        let batch = s.sender.last_confirmed(step).map_err(server_err)?;
+        Ok(s.batches.batch(batch).map_err(server_err)?.map_or(0, |b| b.last_block))
+    }
+}
+
+impl RpcCtx {
+    /// Era's `l1BatchNumber` and `l1BatchTxIndex` of the transaction at `index` in L2 block
+    /// `block` (nulls until the block is batched, and on the embedded L1).
+    pub(super) fn batch_position(&self, block: u64, index: u64) -> RpcResult<(Value, Value)> {
+        let Some(s) = &self.settlement else { return Ok((Value::Null, Value::Null)) };
+        let Some(n) = s.batches.batch_of_block(block).map_err(server_err)? else {
+            return Ok((Value::Null, Value::Null));
+        };
+        let Some(b) = s.batches.batch(n).map_err(server_err)? else {
+            return Ok((Value::Null, Value::Null));
+        };
+        let mut before = 0u64;
+        for earlier in b.first_block..block {
+            before += self.chain.store.block_tx_hashes(earlier).map_err(server_err)?.len() as u64;
+        }
+        Ok((json!(U64::from(n)), json!(U64::from(before + index))))
+    }
+
+    /// Adds `l1BatchNumber` and `l1BatchTxIndex` to a receipt, as Era's receipts carry them.
+    pub(super) fn with_batch_position(&self, mut receipt: Value) -> RpcResult<Value> {
+        let num = |k: &str| {
+            receipt[k]
+                .as_str()
+                .and_then(|h| u64::from_str_radix(h.trim_start_matches("0x"), 16).ok())
+        };
+        let (Some(block), Some(index)) = (num("blockNumber"), num("transactionIndex")) else {
+            return Ok(receipt);
+        };
+        let (batch, tx_index) = self.batch_position(block, index)?;
+        if let Some(obj) = receipt.as_object_mut() {
+            obj.insert("l1BatchNumber".into(), batch);
+            obj.insert("l1BatchTxIndex".into(), tx_index);
+        }
+        Ok(receipt)
+    }
+}
+
+/// The three L1 steps of a batch: (hash, time) or nulls.
+fn steps(s: &SettlementView, batch: u64) -> RpcResult<[(Value, Value); 3]> {
+    let mut out: [(Value, Value); 3] = Default::default();
+    for (i, step) in L1Step::ALL.iter().enumerate() {
+        if let Some(st) = s.sender.status(batch, *step).map_err(server_err)? {
+            out[i] = (json!(st.tx_hash), json!(rfc3339(st.at_ms / 1000)));
+        }
+    }
+    Ok(out)
+}
+
+fn tx_status(
+    s: Option<&SettlementView>,
+    block: u64,
+    success: bool,
+) -> RpcResult<(&'static str, [Value; 3], Option<u64>)> {
+    let none = [Value::Null, Value::Null, Value::Null];
+    if !success {
+        return Ok(("failed", none, None));
+    }
+    let Some(s) = s else { return Ok(("included", none, None)) };
+    let Some(batch) = s.batches.batch_of_block(block).map_err(server_err)? else {
+        return Ok(("included", none, None));
+    };
+    let st = steps(s, batch)?;
+    let status = if !st[2].0.is_null() {
+        "finalized"
+    } else if !st[1].0.is_null() {
+        "verified"
+    } else if !st[0].0.is_null() {
+        "committed"
+    } else {
+        "included"
+    };
+    Ok((status, [st[0].0.clone(), st[1].0.clone(), st[2].0.clone()], Some(batch)))
+}
+
+pub(super) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodError> {
+    reg(m, "zks_getTransactionDetails", |p, ctx| async move {
+        let hash: B256 = p.one()?;
+        if let Some(stored) = ctx.chain.store.transaction(hash).map_err(server_err)? {
+            let header = ctx.header(stored.block)?;
+            let env = TxEnvelope::decode_2718_exact(&stored.raw).map_err(server_err)?;
+            let price = super::types::effective_gas_price(&env, header.base_fee_per_gas);
+            let success = alloy::consensus::TxReceipt::status(&stored.receipt);
+            let (status, [commit, prove, execute], _) =
+                tx_status(ctx.settlement.as_ref(), stored.block, success)?;
+            return Ok(json!({
+                "isL1Originated": false,
+                "status": status,
+                "fee": U256::from(price) * U256::from(stored.gas_used),
+                "gasPerPubdata": U64::ZERO,
+                "initiatorAddress": stored.sender,
+                "receivedAt": rfc3339(header.timestamp),
+                "blockNumber": U64::from(stored.block),
+                "ethCommitTxHash": commit,
+                "ethProveTxHash": prove,
+                "ethExecuteTxHash": execute,
+            }));
+        }
+        let Ok(pool) = ctx.pool() else { return Ok(Value::Null) };
+        match pool.call(|r| PoolMsg::Get(hash, r), Some(ctx.timeout())).await {
+            Ok(CallResult::Success(Some(tx))) => Ok(json!({
+                "isL1Originated": false,
+                "status": "pending",
+                "fee": U256::ZERO,
+                "gasPerPubdata": U64::ZERO,
+                "initiatorAddress": tx.sender,
+                "receivedAt": Value::Null,
+                "blockNumber": Value::Null,
+                "ethCommitTxHash": Value::Null,
+                "ethProveTxHash": Value::Null,
+                "ethExecuteTxHash": Value::Null,
+            })),
+            _ => Ok(Value::Null),
+        }
+    })?;
+    reg(m, "zks_L1BatchNumber", |_, ctx| async move {
+        let Some(s) = &ctx.settlement else { return Ok(json!(U64::ZERO)) };
+        let last = s.batches.last_sealed().map_err(server_err)?.unwrap_or_default();
+        Ok(json!(U64::from(last)))
+    })?;
+    reg(m, "zks_getL1BatchBlockRange", |p, ctx| async move {
+        let n: U64 = p.one()?;
+        let Some(s) = &ctx.settlement else { return Ok(Value::Null) };
+        match s.batches.batch(n.to()).map_err(server_err)? {
+            Some(b) => Ok(json!([U64::from(b.first_block), U64::from(b.last_block)])),
+            None => Ok(Value::Null),
+        }
+    })?;
+    reg(m, "zks_getL1BatchDetails", |p, ctx| async move {
+        let n: U64 = p.one()?;
+        let n: u64 = n.to();
+        let Some(s) = &ctx.settlement else { return Ok(Value::Null) };
+        let Some(b) = s.batches.batch(n).map_err(server_err)? else { return Ok(Value::Null) };
+        let tree = s.batches.tree_result(n).map_err(server_err)?;
+        let [(commit, committed_at), (prove, proven_at), (execute, executed_at)] = steps(s, n)?;
+        // Era's batch status: "sealed" until executed on L1, then "verified".
+        let status = if execute.is_null() { "sealed" } else { "verified" };
+        Ok(json!({
+            "number": n,
+            "timestamp": b.timestamp,
+            "l1TxCount": 0,
+            "l2TxCount": b.tx_count,
+            "rootHash": tree.map(|t| json!(t.commitment)).unwrap_or(Value::Null),
+            "status": status,
+            "commitTxHash": commit,
+            "committedAt": committed_at,
+            "proveTxHash": prove,
+            "provenAt": proven_at,
+            "executeTxHash": execute,
+            "executedAt": executed_at,
+            "l1GasPrice": 0,
+            "l2FairGasPrice": ctx.chain.config.spec.base_fee,
+        }))
+    })?;
+    Ok(())
+}

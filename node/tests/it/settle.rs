@@ -1,0 +1,327 @@
+//! Settlement end to end on `rollupd dev`: a transfer sent by a client reaches `finalized` with
+//! three successful L1 transactions to the Diamond (with a real Groth16 proof checked by the
+//! generated verifier), the L1 counters match rollupd's batches, and kill -9 in the middle of
+//! settlement loses nothing and never makes L1 see a step twice.
+
+use crate::support::{raw_call, tmp_dir, DevNode};
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{address, Address, B256, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::TransactionRequest;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// Dev account 9, the validator.
+const VALIDATOR: Address = address!("0xa0Ee7A142d267C1f36714E4a8F75612F20a79720");
+
+/// The dev proving keys, generated once (by `rollupd prover setup --dev`) for every test of this
+/// binary and cached across runs, so parallel tests do not each spend a minute on them.
+fn dev_keys() -> std::path::PathBuf {
+    static KEYS: std::sync::Mutex<Option<std::path::PathBuf>> = std::sync::Mutex::new(None);
+    let mut g = KEYS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(dir) = g.as_ref() {
+        return dir.clone();
+    }
+    let dir = std::env::temp_dir().join("rollupd-it-dev-keys");
+    let complete = [1, 4, 16].iter().all(|c| dir.join(format!("state_diff_{c}.key")).exists());
+    if !complete {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
+            .args(["prover", "setup", "--dev", "--capacities", "1,4,16", "--out"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    *g = Some(dir.clone());
+    dir
+}
+
+/// `--set`s of a node that proves: one local prover with the dev keys, cached across runs.
+fn proving() -> Vec<String> {
+    let keys = dev_keys();
+    vec![
+        "prover.local_workers=1".into(),
+        "prover.dev_keys=true".into(),
+        format!("prover.keys_dir={:?}", keys.to_str().unwrap()),
+    ]
+}
+
+fn start(dir: &std::path::Path) -> DevNode {
+    let sets = proving();
+    let refs: Vec<&str> = sets.iter().map(String::as_str).collect();
+    DevNode::start(dir, &refs)
+}
+
+async fn rpc(url: &str, method: &str, params: Value) -> Value {
+    let r =
+        raw_call(url, json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})).await;
+    assert!(r.get("error").is_none(), "{method}: {r}");
+    r["result"].clone()
+}
+
+async fn wait_status(node: &DevNode, hash: B256, want: &str, secs: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let d = rpc(&node.l2_url, "zks_getTransactionDetails", json!([hash])).await;
+        if d["status"] == want {
+            return d;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{hash} never reached {want} (last {d}); log:\n{}",
+            node.log()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn diamond(node: &DevNode) -> Address {
+    node.stdout
+        .lines()
+        .find(|l| l.contains("Diamond proxy"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn counters(node: &DevNode) -> (u64, u64, u64) {
+    let chain = rollup_contracts::bindings::IRollupChain::new(diamond(node), node.l1(0));
+    let c = chain.getTotalBatchesCommitted().call().await.unwrap().to::<u64>();
+    let v = chain.getTotalBatchesVerified().call().await.unwrap().to::<u64>();
+    let e = chain.getTotalBatchesExecuted().call().await.unwrap().to::<u64>();
+    (c, v, e)
+}
+
+/// Every L1 transaction the validator ever sent succeeded (no failed or repeated step).
+async fn validator_never_failed(node: &DevNode) -> usize {
+    let l1 = node.l1(0);
+    let head = l1.get_block_number().await.unwrap();
+    let mut sent = 0;
+    for n in 0..=head {
+        let block =
+            rpc(&node.l1_url, "eth_getBlockByNumber", json!([format!("{n:#x}"), true])).await;
+        for tx in block["transactions"].as_array().unwrap() {
+            if tx["from"].as_str().unwrap().parse::<Address>().unwrap() != VALIDATOR {
+                continue;
+            }
+            let hash: B256 = tx["hash"].as_str().unwrap().parse().unwrap();
+            let r = l1.get_transaction_receipt(hash).await.unwrap().unwrap();
+            assert!(r.status(), "validator transaction {hash} failed on L1");
+            sent += 1;
+        }
+    }
+    sent
+}
+
+async fn transfer(node: &DevNode, value: u64) -> B256 {
+    let tx = TransactionRequest::default()
+        .with_to(address!("0x000000000000000000000000000000000000dEaD"))
+        .with_value(U256::from(value));
+    let receipt = node.l2(0).send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
+    assert!(receipt.status());
+    receipt.transaction_hash
+}
+
+async fn wait_log(node: &DevNode, needle: &str, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !node.log().contains(needle) {
+        assert!(Instant::now() < deadline, "never logged `{needle}`:\n{}", node.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transfer_is_finalized_on_the_dev_l1_and_kill_9_mid_settlement_loses_nothing() {
+    let dir = tmp_dir("settle");
+    let mut node = start(&dir);
+    let diamond = diamond(&node);
+
+    // 1. A transfer settles: committed, proven with a real proof, executed.
+    let started = Instant::now();
+    let hash = transfer(&node, 1).await;
+    let d = wait_status(&node, hash, "finalized", 900).await;
+    eprintln!(
+        "SETTLEMENT: a transfer was finalized on L1 {:.1}s after it was sent",
+        started.elapsed().as_secs_f64()
+    );
+    let l1 = node.l1(0);
+    for key in ["ethCommitTxHash", "ethProveTxHash", "ethExecuteTxHash"] {
+        let h: B256 = d[key].as_str().unwrap_or_else(|| panic!("{key} in {d}")).parse().unwrap();
+        let r = l1.get_transaction_receipt(h).await.unwrap().unwrap();
+        assert!(r.status(), "{key} {h} succeeded");
+        assert_eq!(r.to, Some(diamond), "{key} went to the Diamond");
+        eprintln!("SETTLEMENT GAS: {key} gasUsed {} (one batch, one transfer)", r.gas_used);
+    }
+    let block =
+        u64::from_str_radix(d["blockNumber"].as_str().unwrap().trim_start_matches("0x"), 16)
+            .unwrap();
+    let receipt = rpc(&node.l2_url, "eth_getTransactionReceipt", json!([hash])).await;
+    assert!(receipt["l1BatchNumber"].is_string(), "receipts carry Era's batch fields: {receipt}");
+    assert_eq!(receipt["l1BatchTxIndex"], "0x0", "the only transaction of its batch");
+    let finalized = node
+        .l2(0)
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Finalized)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(finalized.header.number >= block, "the finalized tag follows L1 execution");
+    let safe =
+        node.l2(0).get_block_by_number(alloy::eips::BlockNumberOrTag::Safe).await.unwrap().unwrap();
+    assert!(safe.header.number >= finalized.header.number);
+    // L1's counters equal rollupd's batches once settlement is idle.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let last = rpc(&node.l2_url, "zks_L1BatchNumber", json!([])).await;
+        let last =
+            u64::from_str_radix(last.as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+        if counters(&node).await == (last, last, last) {
+            let details = rpc(&node.l2_url, "zks_getL1BatchDetails", json!([last])).await;
+            assert_eq!(details["status"], "verified", "{details}");
+            let range = rpc(&node.l2_url, "zks_getL1BatchBlockRange", json!([last])).await;
+            assert!(range.as_array().is_some_and(|r| r.len() == 2), "{range}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "L1 counters never caught up with rollupd's batches");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // 2. kill -9 right after a commit is sent, then again while a chunk is being proven.
+    let second = transfer(&node, 2).await;
+    wait_log(&node, "step=\"commit\" first=2", 60).await;
+    node.kill9();
+    let mut node = start(&dir);
+    let third = transfer(&node, 3).await;
+    wait_log(&node, "proving prover=", 300).await;
+    node.kill9();
+    let node = start(&dir);
+    for h in [hash, second, third] {
+        wait_status(&node, h, "finalized", 600).await;
+    }
+    let sent = validator_never_failed(&node).await;
+    assert!(sent >= 9, "three batches took at least nine L1 transactions, saw {sent}");
+    let (c, v, e) = counters(&node).await;
+    assert!(c >= 3 && v >= 3 && e >= 3, "L1 counters {c}/{v}/{e}");
+}
+
+const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+/// `rollupd deploy --dev` onto the L1 at `l1_url` with dev key 0, then `rollupd run` against it
+/// with the same key as operator; a zero-fee transaction on the new L2 must reach `finalized`.
+async fn deploy_run_and_settle(name: &str, l1_url: &str, l1_chain_id: u64, l2_chain_id: u64) {
+    use std::io::BufRead;
+    let dir = tmp_dir(name);
+    let config = dir.join("node.toml");
+    let keys = dev_keys();
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\n[l2]\nchain_id = {l2_chain_id}\n# No genesis allocation outside dev and no deposits yet: a free transaction\n# from an empty account is what can settle.\nbase_fee = 0\n[rpc]\naddr = \"127.0.0.1:0\"\n[metrics]\naddr = \"\"\n[prover]\nkeys_dir = {:?}\nlocal_workers = 1\n",
+            dir.join("data").to_str().unwrap(),
+            keys.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
+        .args(["deploy", "--l1-rpc", l1_url, "--dev", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(dir.join("deployment.json"))
+        .env("ROLLUPD_DEPLOYER_KEY", KEY0)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "deploy failed: {stderr}");
+    assert!(stderr.contains("INSECURE"), "--dev says loudly that the keys are insecure: {stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let diamond = stdout
+        .lines()
+        .find(|l| l.starts_with("Diamond proxy"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap()
+        .to_string();
+    let text = std::fs::read_to_string(&config).unwrap()
+        + &format!(
+            "[l1]\nrpc_url = \"{l1_url}\"\nchain_id = {l1_chain_id}\ndiamond = \"{diamond}\"\n"
+        );
+    std::fs::write(&config, text).unwrap();
+    let log = std::fs::File::create(dir.join("run.log")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .env("ROLLUPD_OPERATOR_KEY", KEY0)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with("L2") {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    let line = rx.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| {
+        let _ = child.kill();
+        panic!(
+            "rollupd run did not start: {}",
+            std::fs::read_to_string(dir.join("run.log")).unwrap_or_default()
+        )
+    });
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    // A fresh account with no ETH: the fee is zero on this chain.
+    let p = crate::support::provider(&url, 5);
+    let tx = TransactionRequest::default()
+        .with_to(address!("0x000000000000000000000000000000000000dEaD"))
+        .with_gas_limit(21_000)
+        .with_max_fee_per_gas(0)
+        .with_max_priority_fee_per_gas(0);
+    let receipt = p.send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
+    let hash = receipt.transaction_hash;
+    let started = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let d = loop {
+        let d = rpc(&url, "zks_getTransactionDetails", json!([hash])).await;
+        if d["status"] == "finalized" {
+            break d;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!(
+                "{name}: never finalized ({d}): {}",
+                std::fs::read_to_string(dir.join("run.log")).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    eprintln!(
+        "SETTLEMENT ({name}): finalized {:.1}s after inclusion",
+        started.elapsed().as_secs_f64()
+    );
+    let l1 = crate::support::provider(l1_url, 0);
+    for key in ["ethCommitTxHash", "ethProveTxHash", "ethExecuteTxHash"] {
+        let h: B256 = d[key].as_str().unwrap().parse().unwrap();
+        let r = l1.get_transaction_receipt(h).await.unwrap().unwrap();
+        assert!(r.status(), "{name}: {key} succeeded on the L1");
+        assert_eq!(r.to, Some(diamond.parse().unwrap()));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rollupd_deploy_dev_then_run_settles_on_anvil() {
+    let Some(anvil) = crate::deploy::anvil() else { return };
+    deploy_run_and_settle("anvil", &anvil.endpoint(), 9, 270).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_l3_settles_on_the_l2_of_rollupd_dev() {
+    let dir = tmp_dir("l3-host");
+    // The host's own settlement is off: this test is about the L3 on top of it.
+    let host = DevNode::start(&dir, &["eth_sender.enabled=false"]);
+    deploy_run_and_settle("l3", &host.l2_url, 270, 271).await;
+}

@@ -273,7 +273,11 @@ async fn deploy_run_and_settle(name: &str, l1_url: &str, l1_chain_id: u64, l2_ch
     });
     let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
     // A fresh account with no ETH: the fee is zero on this chain.
-    let p = crate::support::provider(&url, 5);
+    let p = alloy::providers::ProviderBuilder::new()
+        .wallet(alloy::network::EthereumWallet::from(
+            alloy::signers::local::PrivateKeySigner::random(),
+        ))
+        .connect_http(url.parse().unwrap());
     let tx = TransactionRequest::default()
         .with_to(address!("0x000000000000000000000000000000000000dEaD"))
         .with_gas_limit(21_000)

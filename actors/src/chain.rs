@@ -71,6 +71,37 @@ pub struct Metrics {
     pub batches_applied: AtomicU64,
 }
 
+/// Whether settlement is too far behind for new transactions (a configured backlog limit is
+/// passed). Set by the eth sender, read by the pool at admission; `None` when admission is open.
+#[derive(Debug, Default)]
+pub struct Backlog {
+    over: std::sync::Mutex<Option<String>>,
+}
+
+impl Backlog {
+    /// Why admission is slowed, if it is.
+    pub fn over(&self) -> Option<String> {
+        self.over.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// Records the state (the reason when over a limit).
+    pub fn set(&self, why: Option<String>) {
+        if let Ok(mut g) = self.over.lock() {
+            if g.is_some() != why.is_some() {
+                match &why {
+                    Some(w) => {
+                        tracing::warn!(target: "rollup::backlog", reason = %w, "settlement backlog over its limit: refusing new transactions")
+                    }
+                    None => {
+                        tracing::info!(target: "rollup::backlog", "settlement backlog back under its limits: admission open")
+                    }
+                }
+            }
+            *g = why;
+        }
+    }
+}
+
 /// Points where a test can make an actor panic in the middle of its work.
 #[cfg(feature = "test-utils")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -100,6 +131,8 @@ pub struct Chain {
     pub metrics: Metrics,
     /// The supervisor's status (why it stopped, restarts).
     pub status: Arc<SupervisorStatus>,
+    /// Settlement backlog: when over a limit, the pool refuses new transactions.
+    pub backlog: Backlog,
     events: broadcast::Sender<Arc<SealedBlock>>,
     #[cfg(feature = "test-utils")]
     faults: Mutex<std::collections::HashSet<Fault>>,
@@ -123,6 +156,7 @@ impl Chain {
             metrics: Metrics::default(),
             events,
             status: Arc::new(SupervisorStatus::default()),
+            backlog: Backlog::default(),
             #[cfg(feature = "test-utils")]
             faults: Mutex::new(Default::default()),
         })

@@ -170,6 +170,10 @@ impl Actor for PoolActor {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             PoolMsg::Submit(tx, reply) => {
+                if let Some(why) = state.chain.backlog.over() {
+                    let _ = reply.send(Err(SubmitError::Backlog(why)));
+                    return Ok(());
+                }
                 let tx = *tx;
                 let now = unix_now();
                 match state.admit(tx.clone(), now) {

@@ -69,6 +69,8 @@ pub(crate) struct EthSenderSection {
     pub(crate) resend_after_ms: u64,
     pub(crate) fee_bump_percent: u64,
     pub(crate) poll_ms: u64,
+    pub(crate) max_uncommitted_batches: u64,
+    pub(crate) max_unproven_writes: u64,
 }
 
 /// `[l2]`.

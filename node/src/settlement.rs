@@ -257,6 +257,8 @@ pub(crate) fn settlement(
                 resend_after: Duration::from_millis(e.resend_after_ms),
                 fee_bump_percent: e.fee_bump_percent,
                 poll: Duration::from_millis(e.poll_ms),
+                max_uncommitted_batches: e.max_uncommitted_batches,
+                max_unproven_writes: e.max_unproven_writes,
             },
             provider,
             operator: operator.address(),
@@ -267,6 +269,7 @@ pub(crate) fn settlement(
             proofs: Arc::new(Proofs(proofs)),
             events: open.events.clone(),
             metrics: metrics.clone(),
+            chain: open.chain.clone(),
         };
         children.push(rollup_eth::sender::spec(args, budget));
     }

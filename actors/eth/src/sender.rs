@@ -65,6 +65,11 @@ pub struct EthSenderConfig {
     pub fee_bump_percent: u64,
     /// How often the sender looks for work without being woken.
     pub poll: Duration,
+    /// Most sealed batches not yet committed on L1 before admission is slowed (0: no limit).
+    pub max_uncommitted_batches: u64,
+    /// Most state-diff records in batches not yet proven on L1 before admission is slowed
+    /// (0: no limit).
+    pub max_unproven_writes: u64,
 }
 
 /// Counters on the metrics endpoint.
@@ -113,6 +118,8 @@ pub struct EthSenderArgs {
     pub events: EventBus,
     /// Counters.
     pub metrics: Arc<SenderMetrics>,
+    /// Where the backlog state goes (the pool reads it at admission).
+    pub chain: Arc<rollup_actors::chain::Chain>,
 }
 
 impl std::fmt::Debug for EthSenderArgs {
@@ -177,6 +184,8 @@ pub enum EthSenderMsg {
 /// The sender's state.
 pub struct EthSenderState {
     args: EthSenderArgs,
+    /// Records per batch, cached for the backlog sum.
+    records: std::collections::BTreeMap<u64, u64>,
     listener: tokio::task::JoinHandle<()>,
     backoff: Duration,
     retry_at: Option<tokio::time::Instant>,
@@ -503,7 +512,61 @@ fn call_data(raw: &Bytes) -> Result<Bytes, SenderError> {
 }
 
 impl EthSenderState {
+    /// Compares the backlog (from the last L1 counters seen) with the limits and tells the pool.
+    fn update_backlog(&mut self) -> Result<(), SenderError> {
+        let cfg = &self.args.config;
+        if cfg.max_uncommitted_batches == 0 && cfg.max_unproven_writes == 0 {
+            return Ok(());
+        }
+        let last = self.args.batches.last_sealed().map_err(fatal)?.unwrap_or_default();
+        let committed = self.args.metrics.committed.load(Ordering::Relaxed);
+        let verified = self.args.metrics.verified.load(Ordering::Relaxed);
+        let mut why = None;
+        let uncommitted = last.saturating_sub(committed);
+        if cfg.max_uncommitted_batches > 0 && uncommitted > cfg.max_uncommitted_batches {
+            why = Some(format!(
+                "settlement is behind: {uncommitted} batches wait to be committed on L1 (limit {}); retry later",
+                cfg.max_uncommitted_batches
+            ));
+        }
+        if why.is_none() && cfg.max_unproven_writes > 0 {
+            self.records.retain(|b, _| *b > verified);
+            let mut unproven = 0;
+            for b in verified + 1..=last {
+                let n = match self.records.get(&b) {
+                    Some(n) => *n,
+                    None => {
+                        let n = self
+                            .args
+                            .batches
+                            .batch(b)
+                            .map_err(fatal)?
+                            .map_or(0, |x| x.records() as u64);
+                        self.records.insert(b, n);
+                        n
+                    }
+                };
+                unproven += n;
+            }
+            if unproven > cfg.max_unproven_writes {
+                why = Some(format!(
+                    "settlement is behind: {unproven} state writes wait for proofs (limit {}); retry later",
+                    cfg.max_unproven_writes
+                ));
+            }
+        }
+        self.args.chain.backlog.set(why);
+        Ok(())
+    }
+
     async fn round(&mut self) -> Result<(), ActorProcessingErr> {
+        let backlog = self.update_backlog();
+        let result = self.round_inner().await;
+        backlog?;
+        result
+    }
+
+    async fn round_inner(&mut self) -> Result<(), ActorProcessingErr> {
         if self.retry_at.is_some_and(|t| tokio::time::Instant::now() < t) {
             return Ok(());
         }
@@ -566,7 +629,13 @@ impl Actor for EthSenderActor {
         myself.send_interval(args.config.poll, || EthSenderMsg::Wake);
         myself.send_message(EthSenderMsg::Wake)?;
         tracing::info!(target: "rollup::eth_sender", operator = %args.operator, diamond = %args.config.diamond, "eth sender started");
-        Ok(EthSenderState { args, listener, backoff: Duration::ZERO, retry_at: None })
+        Ok(EthSenderState {
+            args,
+            records: Default::default(),
+            listener,
+            backoff: Duration::ZERO,
+            retry_at: None,
+        })
     }
 
     async fn post_stop(

@@ -255,7 +255,11 @@ fn logs_in_range(ctx: &RpcCtx, filter: &Filter) -> RpcResult<Vec<Log>> {
 }
 
 fn submit_error(e: rollup_actors::pool_actor::SubmitError) -> jsonrpsee::types::ErrorObjectOwned {
-    rpc_err(-32000, e.to_string())
+    match e {
+        // EIP-1474's "limit exceeded": the request is fine, the node is busy; retry later.
+        rollup_actors::pool_actor::SubmitError::Backlog(_) => rpc_err(-32005, e.to_string()),
+        e => rpc_err(-32000, e.to_string()),
+    }
 }
 
 #[allow(clippy::too_many_lines)]

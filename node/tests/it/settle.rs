@@ -329,3 +329,43 @@ async fn an_l3_settles_on_the_l2_of_rollupd_dev() {
     let host = DevNode::start(&dir, &["eth_sender.enabled=false"]);
     deploy_run_and_settle("l3", &host.l2_url, 270, 271).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn past_a_backlog_limit_admission_is_refused_with_a_clear_error_and_reopens_by_itself() {
+    let dir = tmp_dir("backlog");
+    let mut sets = proving();
+    sets.push("eth_sender.max_unproven_writes=1".into());
+    let refs: Vec<&str> = sets.iter().map(String::as_str).collect();
+    let node = DevNode::start(&dir, &refs);
+    let first = transfer(&node, 1).await;
+    // Once its batch is sealed, four writes wait for a proof: more than the limit of one.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let refused = loop {
+        let tx = TransactionRequest::default()
+            .with_to(address!("0x000000000000000000000000000000000000dEaD"))
+            .with_value(U256::from(7));
+        match node.l2(1).send_transaction(tx).await {
+            Err(e) => break e.to_string(),
+            Ok(p) => {
+                p.get_receipt().await.unwrap();
+            }
+        }
+        assert!(Instant::now() < deadline, "admission was never slowed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(refused.contains("-32005") || refused.contains("settlement is behind"), "{refused}");
+    assert!(refused.contains("wait for proofs"), "the reason is given: {refused}");
+    // The proof lands, the backlog drains, admission reopens without anyone doing anything.
+    wait_status(&node, first, "finalized", 600).await;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let tx = TransactionRequest::default()
+            .with_to(address!("0x000000000000000000000000000000000000dEaD"))
+            .with_value(U256::from(8));
+        if node.l2(2).send_transaction(tx).await.is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "admission never reopened");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

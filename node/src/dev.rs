@@ -125,8 +125,16 @@ fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("creating data directory {}", dir.display()))
 }
 
+/// Proofs inside the node run on low-priority threads, behind sequencing.
+fn lower_proving_priority() {
+    if let Err(e) = rollup_prover::actor::lower_proving_priority() {
+        tracing::warn!(target: "rollup::prover", error = %e, "could not lower the provers' priority");
+    }
+}
+
 /// `rollupd dev`.
 pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
+    lower_proving_priority();
     prepare_data_dir(&config.data_dir)?;
     let alloc: Vec<(Address, U256)> =
         dev_signers()?.iter().map(|s| (s.address(), dev_balance())).collect();
@@ -169,6 +177,7 @@ pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
 
 /// `rollupd run --config FILE`.
 pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
+    lower_proving_priority();
     prepare_data_dir(&config.data_dir)?;
     if config.l1.diamond.is_empty() {
         bail!("l1.diamond is not set: deploy the suite with `rollupd deploy` and put the Diamond proxy's address in the config");

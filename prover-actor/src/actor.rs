@@ -125,16 +125,30 @@ impl Actor for ProverActor {
                 let keys = state.args.keys.clone();
                 let prove = state.args.prove;
                 let me = myself.clone();
-                let work = tokio::task::spawn_blocking(move || {
-                    let mut rng = ChaCha20Rng::from_rng(OsRng).map_err(|e| e.to_string())?;
-                    prove(&keys, &leased.job, &mut rng).map(Box::new).map_err(|e| e.to_string())
+                // Proving runs on rayon's pool, whose threads the node starts at a low priority
+                // (see `lower_proving_priority`), so it never starves the sequencer.
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                rayon::spawn(move || {
+                    let work = std::panic::AssertUnwindSafe(|| {
+                        let mut rng = ChaCha20Rng::from_rng(OsRng).map_err(|e| e.to_string())?;
+                        prove(&keys, &leased.job, &mut rng).map(Box::new).map_err(|e| e.to_string())
+                    });
+                    let _ = tx.send(std::panic::catch_unwind(work));
                 });
                 // `Done` is sent whatever happens to the proving thread: a panic there must
                 // not leave the lease held (and heartbeated) for ever.
                 tokio::spawn(async move {
-                    let result = match work.await {
-                        Ok(r) => r,
-                        Err(e) => Err(format!("the proving thread panicked: {e}")),
+                    let result = match rx.await {
+                        Ok(Ok(r)) => r,
+                        Ok(Err(panic)) => Err(format!(
+                            "the proving thread panicked: {}",
+                            panic
+                                .downcast_ref::<&str>()
+                                .map(|s| s.to_string())
+                                .or_else(|| panic.downcast_ref::<String>().cloned())
+                                .unwrap_or_default()
+                        )),
+                        Err(_) => Err("the proving thread vanished".to_string()),
                     };
                     let _ = me.send_message(ProverMsg::Done { lease_id, job, result });
                 });
@@ -201,4 +215,22 @@ impl Actor for ProverActor {
         }
         Ok(())
     }
+}
+
+/// Starts rayon's global pool (where proofs run, and arkworks parallelises) with threads at the
+/// lowest CPU priority (`nice` 19), so that proving inside the node only uses what the sequencer
+/// leaves. Call once, before any proof; a remote worker, which does nothing else, does not.
+pub fn lower_proving_priority() -> Result<(), String> {
+    rayon::ThreadPoolBuilder::new()
+        .thread_name(|i| format!("prover-{i}"))
+        .start_handler(|_| {
+            // SAFETY: setpriority only changes the calling thread's nice value (Linux: a thread
+            // is a process for PRIO_PROCESS with id 0); it has no memory effects.
+            #[cfg(target_os = "linux")]
+            unsafe {
+                libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+            }
+        })
+        .build_global()
+        .map_err(|e| e.to_string())
 }

@@ -429,8 +429,18 @@ impl EthSenderArgs {
         // Stuck: replace with bumped fees (geth wants +10% on both caps).
         let bump = |v: u128| v + v * u128::from(self.config.fee_bump_percent.max(10)) / 100 + 1;
         let est = self.provider.estimate_eip1559_fees().await.map_err(transient)?;
-        let max_fee = bump(t.max_fee).max(est.max_fee_per_gas);
-        let priority_fee = bump(t.priority_fee).max(est.max_priority_fee_per_gas).min(max_fee);
+        // A fee spike shows in the next block's base fee before it shows in the history the
+        // estimate reads: cover twice the pending block's base fee too.
+        let pending_base = self
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Pending)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|b| b.header.base_fee_per_gas)
+            .map_or(0, u128::from);
+        let priority_fee = bump(t.priority_fee).max(est.max_priority_fee_per_gas);
+        let max_fee = bump(t.max_fee).max(est.max_fee_per_gas).max(2 * pending_base + priority_fee);
         let data = call_data(&t.raw)?;
         let (hash, raw) = self.sign(t.nonce, &data, t.gas, max_fee, priority_fee).await?;
         let mut next = t.clone();

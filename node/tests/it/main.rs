@@ -3,6 +3,7 @@
 
 mod crash;
 mod deploy;
+mod l1_faults;
 mod prover;
 mod rpc;
 mod run_cmd;

@@ -16,7 +16,7 @@ const VALIDATOR: Address = address!("0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
 
 /// The dev proving keys, generated once (by `rollupd prover setup --dev`) for every test of this
 /// binary and cached across runs, so parallel tests do not each spend a minute on them.
-fn dev_keys() -> std::path::PathBuf {
+pub(crate) fn dev_keys() -> std::path::PathBuf {
     static KEYS: std::sync::Mutex<Option<std::path::PathBuf>> = std::sync::Mutex::new(None);
     let mut g = KEYS.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(dir) = g.as_ref() {
@@ -52,7 +52,7 @@ fn start(dir: &std::path::Path) -> DevNode {
     DevNode::start(dir, &refs)
 }
 
-async fn rpc(url: &str, method: &str, params: Value) -> Value {
+pub(crate) async fn rpc(url: &str, method: &str, params: Value) -> Value {
     let r =
         raw_call(url, json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})).await;
     assert!(r.get("error").is_none(), "{method}: {r}");
@@ -204,7 +204,7 @@ async fn a_transfer_is_finalized_on_the_dev_l1_and_kill_9_mid_settlement_loses_n
     assert!(c >= 3 && v >= 3 && e >= 3, "L1 counters {c}/{v}/{e}");
 }
 
-const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+pub(crate) const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
 /// `rollupd deploy --dev` onto the L1 at `l1_url` with dev key 0, then `rollupd run` against it
 /// with the same key as operator; a zero-fee transaction on the new L2 must reach `finalized`.

@@ -1,0 +1,211 @@
+//! L1 trouble against real anvil, with `rollupd run` settling through a TCP proxy the test can cut:
+//! the L1 unreachable for a while, a transaction dropped from the mempool, a base-fee spike.
+//! Settlement resumes each time, every validator transaction succeeds and nonces have no gap.
+
+use crate::settle::{dev_keys, rpc, KEY0};
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{address, Address, B256};
+use alloy::providers::Provider;
+use alloy::rpc::types::TransactionRequest;
+use serde_json::json;
+use std::io::BufRead;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
+
+/// Forwards TCP to `target` unless `down`, in which case connections are dropped, including open
+/// ones (HTTP clients keep connections alive).
+async fn proxy(target: std::net::SocketAddr, down: Arc<AtomicBool>) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else { continue };
+            if down.load(Ordering::SeqCst) {
+                let _ = inbound.shutdown().await;
+                continue;
+            }
+            let down = down.clone();
+            tokio::spawn(async move {
+                let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else { return };
+                let copy = tokio::io::copy_bidirectional(&mut inbound, &mut outbound);
+                let cut = async {
+                    while !down.load(Ordering::SeqCst) {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                };
+                tokio::select! { _ = copy => {}, _ = cut => {} }
+            });
+        }
+    });
+    addr
+}
+
+async fn zero_fee_transfer(url: &str) -> B256 {
+    let p = alloy::providers::ProviderBuilder::new()
+        .wallet(alloy::network::EthereumWallet::from(
+            alloy::signers::local::PrivateKeySigner::random(),
+        ))
+        .connect_http(url.parse().unwrap());
+    let tx = TransactionRequest::default()
+        .with_to(address!("0x000000000000000000000000000000000000dEaD"))
+        .with_gas_limit(21_000)
+        .with_max_fee_per_gas(0)
+        .with_max_priority_fee_per_gas(0);
+    p.send_transaction(tx).await.unwrap().get_receipt().await.unwrap().transaction_hash
+}
+
+async fn wait_finalized(url: &str, hash: B256, log: &std::path::Path, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let d = rpc(url, "zks_getTransactionDetails", json!([hash])).await;
+        if d["status"] == "finalized" {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: never finalized ({d}):\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn wait_log(log: &std::path::Path, needle: &str, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains(needle) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never logged `{needle}`:\n{text}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_spike() {
+    let Some(anvil) = crate::deploy::anvil() else { return };
+    let dir = crate::support::tmp_dir("l1-faults");
+    let down = Arc::new(AtomicBool::new(false));
+    let anvil_addr: std::net::SocketAddr = format!("127.0.0.1:{}", anvil.port()).parse().unwrap();
+    let l1_url = format!("http://{}", proxy(anvil_addr, down.clone()).await);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
+        .args(["deploy", "--l1-rpc", &anvil.endpoint(), "--dev", "--validator"])
+        .arg(crate::support::signer(1).address().to_string())
+        .arg("--out")
+        .arg(dir.join("deployment.json"))
+        .env("ROLLUPD_DEPLOYER_KEY", KEY0)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let diamond = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.starts_with("Diamond proxy"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap()
+        .to_string();
+    let config = dir.join("node.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\n[l2]\nbase_fee = 0\n[rpc]\naddr = \"127.0.0.1:0\"\n[metrics]\naddr = \"\"\n[prover]\nkeys_dir = {:?}\n[eth_sender]\nresend_after_ms = 3000\npoll_ms = 250\n[l1]\nrpc_url = \"{l1_url}\"\nchain_id = 9\ndiamond = \"{diamond}\"\n",
+            dir.join("data").to_str().unwrap(),
+            dev_keys().to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let log = dir.join("run.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
+        .args(["run", "--config"])
+        .arg(&config)
+        // The validator has its own key: its nonces are the sender's alone.
+        .env("ROLLUPD_OPERATOR_KEY", crate::support::KEYS[1])
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with("L2") {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    let line = rx.recv_timeout(Duration::from_secs(120)).expect("rollupd run started");
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    let anvil_rpc = |method: &'static str, params: serde_json::Value| {
+        let endpoint = anvil.endpoint();
+        async move { rpc(&endpoint, method, params).await }
+    };
+
+    // 1. L1 unreachable: the L2 keeps sealing, the sender retries, then catches up.
+    down.store(true, Ordering::SeqCst);
+    let h1 = zero_fee_transfer(&url).await;
+    wait_log(&log, "L1 step failed; retrying", 60);
+    let still = zero_fee_transfer(&url).await;
+    assert!(!still.is_zero(), "the L2 kept including while L1 was down");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    down.store(false, Ordering::SeqCst);
+    wait_finalized(&url, h1, &log, "after the outage").await;
+    wait_finalized(&url, still, &log, "after the outage").await;
+
+    // 2. A dropped transaction: L1 stops mining, loses its mempool, mines again.
+    anvil_rpc("evm_setAutomine", json!([false])).await;
+    let before = std::fs::read_to_string(&log).unwrap().matches("sending step=").count();
+    let h2 = zero_fee_transfer(&url).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_to_string(&log).unwrap().matches("sending step=").count() == before {
+        assert!(Instant::now() < deadline, "nothing was sent for the new batch");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anvil_rpc("anvil_dropAllTransactions", json!([])).await;
+    anvil_rpc("evm_setAutomine", json!([true])).await;
+    wait_finalized(&url, h2, &log, "after a dropped transaction").await;
+
+    // 3. A base-fee spike: the next transaction is underpriced until it is replaced.
+    anvil_rpc("anvil_setNextBlockBaseFeePerGas", json!(["0x2540be4000"])).await; // 160 gwei
+    let h3 = zero_fee_transfer(&url).await;
+    wait_finalized(&url, h3, &log, "after a fee spike").await;
+
+    // Every validator transaction succeeded, with consecutive nonces from 0.
+    let l1 = crate::support::provider(&anvil.endpoint(), 0);
+    let me: Address = crate::support::signer(1).address();
+    let head = l1.get_block_number().await.unwrap();
+    let mut nonces = Vec::new();
+    for n in 0..=head {
+        let block =
+            rpc(&anvil.endpoint(), "eth_getBlockByNumber", json!([format!("{n:#x}"), true])).await;
+        for tx in block["transactions"].as_array().unwrap() {
+            let from: Address = tx["from"].as_str().unwrap().parse().unwrap();
+            let to = tx["to"].as_str().unwrap_or_default().to_lowercase();
+            if from != me || to != diamond.to_lowercase() {
+                continue;
+            }
+            let hash: B256 = tx["hash"].as_str().unwrap().parse().unwrap();
+            assert!(
+                l1.get_transaction_receipt(hash).await.unwrap().unwrap().status(),
+                "{hash} failed"
+            );
+            nonces.push(
+                u64::from_str_radix(tx["nonce"].as_str().unwrap().trim_start_matches("0x"), 16)
+                    .unwrap(),
+            );
+        }
+    }
+    assert_eq!(nonces, (0..nonces.len() as u64).collect::<Vec<_>>(), "no nonce gap or reuse");
+    assert!(nonces.len() >= 9, "three settled batches at least: {nonces:?}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    eprintln!(
+        "L1 FAULTS: {} validator transactions, {} retried L1 errors, {} replacements",
+        nonces.len(),
+        text.matches("L1 step failed; retrying").count(),
+        text.matches("replacing a stuck transaction").count()
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

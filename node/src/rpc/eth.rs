@@ -2,8 +2,8 @@
 
 use super::exec::{self, CallBlock, Overridden};
 use super::types;
-use super::{invalid_params, rpc_err, server_err, RpcCtx, RpcResult};
-use alloy::consensus::{Header, Transaction as _, TxEnvelope};
+use super::{invalid_params, reg, rpc_err, server_err, RpcCtx, RpcResult};
+use alloy::consensus::{Transaction as _, TxEnvelope};
 use alloy::eips::eip2718::Decodable2718;
 use alloy::eips::{BlockId, BlockNumberOrTag};
 use alloy::primitives::{Address, Bytes, B256, U256, U64};
@@ -19,9 +19,7 @@ use rollup_actors::store::{HistoricalState, HistoryError};
 use rollup_actors::validation::validate_stateless;
 use serde::Serialize;
 use serde_json::{json, Value};
-use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Most blocks `eth_feeHistory` reports at once (geth's cap).
 const MAX_FEE_HISTORY: u64 = 1024;
@@ -69,14 +67,6 @@ impl RpcCtx {
         })
     }
 
-    pub(super) fn header(&self, number: u64) -> RpcResult<Header> {
-        self.chain
-            .store
-            .header(number)
-            .map_err(server_err)?
-            .ok_or_else(|| rpc_err(-32000, "header not found"))
-    }
-
     fn call_block(&self, number: u64) -> RpcResult<CallBlock> {
         let h = self.header(number)?;
         let spec = &self.chain.config.spec;
@@ -88,16 +78,6 @@ impl RpcCtx {
             coinbase: h.beneficiary,
             prevrandao: h.mix_hash,
         })
-    }
-
-    pub(super) fn pool(&self) -> RpcResult<rollup_actors::pool_actor::PoolRef> {
-        self.pool
-            .get()
-            .ok_or_else(|| rpc_err(-32000, "transaction pool is restarting, retry shortly"))
-    }
-
-    pub(super) fn timeout(&self) -> Duration {
-        Duration::from_millis(self.cfg.call_timeout_ms)
     }
 }
 
@@ -138,32 +118,6 @@ async fn with_call(
     .await
 }
 
-/// Registers `name` with the per-call timeout around it.
-pub(super) fn reg<F, Fut>(
-    m: &mut RpcModule<RpcCtx>,
-    name: &'static str,
-    f: F,
-) -> Result<(), RegisterMethodError>
-where
-    F: Fn(Params<'static>, Arc<RpcCtx>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = RpcResult<Value>> + Send + 'static,
-{
-    m.register_async_method(name, move |params, ctx, _| {
-        let f = f.clone();
-        async move {
-            let timeout = ctx.timeout();
-            match tokio::time::timeout(timeout, f(params, ctx)).await {
-                Ok(r) => r,
-                Err(_) => Err(rpc_err(
-                    -32000,
-                    format!("request timed out after {}ms", timeout.as_millis()),
-                )),
-            }
-        }
-    })?;
-    Ok(())
-}
-
 /// A block number or count given as a hex quantity or a plain number.
 fn quantity(v: &Value, what: &str) -> RpcResult<u64> {
     match v {
@@ -176,26 +130,6 @@ fn quantity(v: &Value, what: &str) -> RpcResult<u64> {
         }
         _ => Err(invalid_params(format!("invalid {what}"))),
     }
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// Unix seconds as RFC 3339 (`2026-11-22T10:00:00Z`), as Era's API reports times.
-pub(crate) fn rfc3339(secs: u64) -> String {
-    let (y, mo, d) = civil((secs / 86_400) as i64);
-    let s = secs % 86_400;
-    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
 }
 
 fn logs_in_range(ctx: &RpcCtx, filter: &Filter) -> RpcResult<Vec<Log>> {
@@ -501,7 +435,6 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         })
         .await
     })?;
-    super::zks::register(m)?;
     m.register_subscription("eth_subscribe", "eth_subscription", "eth_unsubscribe", subscribe)?;
     Ok(())
 }

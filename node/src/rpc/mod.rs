@@ -10,13 +10,19 @@ mod types;
 mod zks;
 
 use crate::config::RpcConfig;
+use alloy::consensus::Header;
+use jsonrpsee::core::RegisterMethodError;
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
+use jsonrpsee::types::Params;
 use jsonrpsee::RpcModule;
 use rollup_actors::chain::Chain;
 use rollup_actors::protocol::{ActorSlot, PoolMsg};
+use serde_json::Value;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A handler's result.
 pub(crate) type RpcResult<T> = Result<T, ErrorObjectOwned>;
@@ -57,6 +63,72 @@ pub(crate) struct RpcCtx {
     pub(crate) settlement: Option<SettlementView>,
 }
 
+impl RpcCtx {
+    pub(crate) fn header(&self, number: u64) -> RpcResult<Header> {
+        self.chain
+            .store
+            .header(number)
+            .map_err(server_err)?
+            .ok_or_else(|| rpc_err(-32000, "header not found"))
+    }
+
+    pub(crate) fn pool(&self) -> RpcResult<rollup_actors::pool_actor::PoolRef> {
+        self.pool
+            .get()
+            .ok_or_else(|| rpc_err(-32000, "transaction pool is restarting, retry shortly"))
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        Duration::from_millis(self.cfg.call_timeout_ms)
+    }
+}
+
+/// Registers `name` with the per-call timeout around it.
+pub(crate) fn reg<F, Fut>(
+    m: &mut RpcModule<RpcCtx>,
+    name: &'static str,
+    f: F,
+) -> Result<(), RegisterMethodError>
+where
+    F: Fn(Params<'static>, Arc<RpcCtx>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = RpcResult<Value>> + Send + 'static,
+{
+    m.register_async_method(name, move |params, ctx, _| {
+        let f = f.clone();
+        async move {
+            let timeout = ctx.timeout();
+            match tokio::time::timeout(timeout, f(params, ctx)).await {
+                Ok(r) => r,
+                Err(_) => Err(rpc_err(
+                    -32000,
+                    format!("request timed out after {}ms", timeout.as_millis()),
+                )),
+            }
+        }
+    })?;
+    Ok(())
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Unix seconds as RFC 3339 (`2026-11-22T10:00:00Z`), as Era's API reports times.
+pub(crate) fn rfc3339(secs: u64) -> String {
+    let (y, mo, d) = civil((secs / 86_400) as i64);
+    let s = secs % 86_400;
+    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+}
+
 /// A running RPC server.
 #[derive(Debug)]
 pub(crate) struct RpcServer {
@@ -89,6 +161,7 @@ pub(crate) async fn start(
     let ctx = RpcCtx { chain, cfg, instant_finality, pool, settlement };
     let mut module = RpcModule::new(ctx);
     eth::register(&mut module).context("registering RPC methods")?;
+    zks::register(&mut module).context("registering zks_ methods")?;
     let handle = server.start(module);
     Ok(RpcServer { addr, handle })
 }

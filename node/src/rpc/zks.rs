@@ -1,8 +1,7 @@
 //! The `zks_*` methods about settlement, with Era's names and shapes: transaction details with
 //! their L1 status, L1 batches, their block ranges and L1 transactions.
 
-use super::eth::{reg, rfc3339};
-use super::{server_err, RpcCtx, RpcResult, SettlementView};
+use super::{reg, rfc3339, server_err, RpcCtx, RpcResult, SettlementView};
 use alloy::consensus::TxEnvelope;
 use alloy::eips::eip2718::Decodable2718;
 use alloy::primitives::{B256, U256, U64};

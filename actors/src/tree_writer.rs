@@ -13,7 +13,6 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rollup_events::{Event, EventBus};
 use rollup_tree::{StateDiff, TreeError, TreeStore};
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 
 /// How often the tree writer looks for batches without being woken.
 const TICK: Duration = Duration::from_secs(1);
@@ -185,21 +184,11 @@ impl Actor for TreeWriterActor {
         myself: ActorRef<TreeWriterMsg>,
         args: TreeWriterArgs,
     ) -> Result<TreeWriterState, ActorProcessingErr> {
-        let mut rx = args.events.subscribe();
         let me = myself.clone();
-        let listener = tokio::spawn(async move {
-            loop {
-                match rx.recv().await {
-                    Ok(Event::BatchSealed { .. }) | Err(RecvError::Lagged(_)) => {
-                        if me.send_message(TreeWriterMsg::Wake).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(RecvError::Closed) => return,
-                }
-            }
-        });
+        let listener = args.events.wake_on(
+            |e| matches!(e, Event::BatchSealed { .. }),
+            move || me.send_message(TreeWriterMsg::Wake).is_ok(),
+        );
         myself.send_interval(TICK, || TreeWriterMsg::Wake);
         myself.send_message(TreeWriterMsg::Wake)?;
         Ok(TreeWriterState { args, listener })

@@ -125,6 +125,40 @@ fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("creating data directory {}", dir.display()))
 }
 
+/// The L1 an L2 settles on.
+struct L1Target {
+    url: String,
+    chain_id: u64,
+    diamond: Address,
+    operator: alloy::signers::local::PrivateKeySigner,
+    genesis: rollup_contracts::bindings::IRollupChain::StoredBatchInfo,
+}
+
+/// Opens the L2 with genesis `alloc` and starts it with its settlement actors; the provers join
+/// once the keys are ready.
+async fn start_settling_l2(
+    config: &NodeConfig,
+    alloc: &[(Address, U256)],
+    l1: L1Target,
+) -> anyhow::Result<(RunningChain, std::sync::Arc<rollup_eth::SenderMetrics>)> {
+    let l2_open = open_chain(config.l2_chain(), &config.data_dir.join("l2.redb"), alloc)?;
+    let settling = crate::settlement::settlement(
+        config,
+        &l2_open,
+        &l1.url,
+        l1.chain_id,
+        l1.diamond,
+        l1.operator,
+        l1.genesis,
+    )?;
+    let children = settling.children.clone();
+    let view = Some(settling.view.clone());
+    let l2 = start_chain(&l2_open, children, config.rpc.clone(), false, view).await?;
+    let metrics = settling.metrics.clone();
+    settling.start_provers(config, &l2_open, &l2);
+    Ok((l2, metrics))
+}
+
 /// Proofs inside the node run on low-priority threads, behind sequencing.
 fn lower_proving_priority() {
     if let Err(e) = rollup_prover::actor::lower_proving_priority() {
@@ -150,24 +184,14 @@ pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
             return Err(e);
         }
     };
-    let l2_open = open_chain(config.l2_chain(), &config.data_dir.join("l2.redb"), &alloc)?;
-    let operator = dev_signers()?[VALIDATOR_INDEX].clone();
-    let genesis = rollup_contracts::deploy::genesis_batch_info(&deployment.genesis);
-    let settling = crate::settlement::settlement(
-        &config,
-        &l2_open,
-        &l1_url,
-        config.dev_l1.chain_id,
-        deployment.diamond_proxy,
-        operator,
-        genesis,
-    )?;
-    let children = settling.children.clone();
-    let l2 =
-        start_chain(&l2_open, children, config.rpc.clone(), false, Some(settling.view.clone()))
-            .await?;
-    let settling_metrics = settling.metrics.clone();
-    settling.start_provers(&config, &l2_open, &l2);
+    let l1_target = L1Target {
+        url: l1_url,
+        chain_id: config.dev_l1.chain_id,
+        diamond: deployment.diamond_proxy,
+        operator: dev_signers()?[VALIDATOR_INDEX].clone(),
+        genesis: rollup_contracts::deploy::genesis_batch_info(&deployment.genesis),
+    };
+    let (l2, settling_metrics) = start_settling_l2(&config, &alloc, l1_target).await?;
     let metrics =
         start_metrics(&config, vec![l2.chain.clone(), l1.chain.clone()], Some(settling_metrics))
             .await?;
@@ -223,23 +247,14 @@ pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
         }
         tracing::warn!(target: "rollup::node", "{why}; eth_sender.enabled = false, so nothing is sent");
     }
-    let l2_open = open_chain(config.l2_chain(), &config.data_dir.join("l2.redb"), &[])?;
-    let operator = operator_key(&config)?;
-    let settling = crate::settlement::settlement(
-        &config,
-        &l2_open,
-        &config.l1.rpc_url,
+    let l1_target = L1Target {
+        url: config.l1.rpc_url.clone(),
         chain_id,
         diamond,
-        operator,
+        operator: operator_key(&config)?,
         genesis,
-    )?;
-    let children = settling.children.clone();
-    let l2 =
-        start_chain(&l2_open, children, config.rpc.clone(), false, Some(settling.view.clone()))
-            .await?;
-    let settling_metrics = settling.metrics.clone();
-    settling.start_provers(&config, &l2_open, &l2);
+    };
+    let (l2, settling_metrics) = start_settling_l2(&config, &[], l1_target).await?;
     let metrics = start_metrics(&config, vec![l2.chain.clone()], Some(settling_metrics)).await?;
     println!(
         "rollupd is running\n\nL1             {}  chain id {chain_id}\n  Diamond proxy {diamond}",

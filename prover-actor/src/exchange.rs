@@ -25,7 +25,6 @@ use ark_groth16::{prepare_verifying_key, Groth16, PreparedVerifyingKey, Verifyin
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
 
 use rollup_events::{Event, EventBus};
 
@@ -393,22 +392,11 @@ impl Actor for ExchangeActor {
         let mut listener = None;
         if args.source.is_some() {
             // Every tree application is a wake-up; the timer covers lost events.
-            let mut rx = args.events.subscribe();
             let me = myself.clone();
-            listener = Some(tokio::spawn(async move {
-                loop {
-                    match rx.recv().await {
-                        Ok(Event::TreeApplied { .. })
-                        | Err(broadcast::error::RecvError::Lagged(_)) => {
-                            if me.send_message(ExchangeMsg::Pull).is_err() {
-                                return;
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(broadcast::error::RecvError::Closed) => return,
-                    }
-                }
-            }));
+            listener = Some(args.events.wake_on(
+                |e| matches!(e, Event::TreeApplied { .. }),
+                move || me.send_message(ExchangeMsg::Pull).is_ok(),
+            ));
             myself.send_interval(PULL_EVERY, || ExchangeMsg::Pull);
             myself.send_message(ExchangeMsg::Pull)?;
         }

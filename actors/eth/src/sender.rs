@@ -36,7 +36,6 @@ use rollup_events::{Event, EventBus, L1Step};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 
 /// Proof words of chunk jobs, stored by the prover exchange.
 pub trait ProofSource: Send + Sync + 'static {
@@ -620,22 +619,11 @@ impl Actor for EthSenderActor {
         myself: ActorRef<EthSenderMsg>,
         args: EthSenderArgs,
     ) -> Result<EthSenderState, ActorProcessingErr> {
-        let mut rx = args.events.subscribe();
         let me = myself.clone();
-        let listener = tokio::spawn(async move {
-            loop {
-                match rx.recv().await {
-                    Ok(Event::TreeApplied { .. } | Event::ChunkProven { .. })
-                    | Err(RecvError::Lagged(_)) => {
-                        if me.send_message(EthSenderMsg::Wake).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(RecvError::Closed) => return,
-                }
-            }
-        });
+        let listener = args.events.wake_on(
+            |e| matches!(e, Event::TreeApplied { .. } | Event::ChunkProven { .. }),
+            move || me.send_message(EthSenderMsg::Wake).is_ok(),
+        );
         myself.send_interval(args.config.poll, || EthSenderMsg::Wake);
         myself.send_message(EthSenderMsg::Wake)?;
         tracing::info!(target: "rollup::eth_sender", operator = %args.operator, diamond = %args.config.diamond, "eth sender started");

@@ -97,6 +97,29 @@ impl EventBus {
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.tx.subscribe()
     }
+
+    /// Calls `wake` for every event `wanted` accepts, and after a lag (events were missed, so
+    /// the receiver must look anyway), until `wake` returns false or the bus closes. This is how
+    /// an actor turns the bus into wake-up messages; abort the handle when the actor stops.
+    pub fn wake_on(
+        &self,
+        wanted: impl Fn(&Event) -> bool + Send + 'static,
+        wake: impl Fn() -> bool + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        let mut rx = self.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let go = match rx.recv().await {
+                    Ok(e) => wanted(&e),
+                    Err(broadcast::error::RecvError::Lagged(_)) => true,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                if go && !wake() {
+                    return;
+                }
+            }
+        })
+    }
 }
 
 #[cfg(test)]
@@ -113,6 +136,20 @@ mod tests {
         assert!(matches!(rx.recv().await, Err(broadcast::error::RecvError::Lagged(_))));
         // After the lag the newest events are still there.
         assert!(matches!(rx.recv().await, Ok(Event::BlockSealed { .. })));
+    }
+
+    #[tokio::test]
+    async fn wake_on_calls_back_for_wanted_events_only() {
+        let bus = EventBus::new();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let h =
+            bus.wake_on(|e| matches!(e, Event::BatchSealed { .. }), move || tx.send(()).is_ok());
+        tokio::task::yield_now().await;
+        bus.publish(Event::BlockSealed { number: 1 });
+        bus.publish(Event::BatchSealed { number: 1 });
+        rx.recv().await.unwrap();
+        assert!(rx.try_recv().is_err(), "one wake-up, for the wanted event only");
+        h.abort();
     }
 
     #[test]

@@ -22,7 +22,6 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rollup_events::{Event, EventBus};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 
 /// How often the batcher looks at the open batch's age without being woken.
 const TICK: Duration = Duration::from_millis(100);
@@ -214,21 +213,11 @@ impl Actor for BatcherActor {
         myself: ActorRef<BatcherMsg>,
         args: BatcherArgs,
     ) -> Result<BatcherState, ActorProcessingErr> {
-        let mut rx = args.events.subscribe();
         let me = myself.clone();
-        let listener = tokio::spawn(async move {
-            loop {
-                match rx.recv().await {
-                    Ok(Event::BlockSealed { .. }) | Err(RecvError::Lagged(_)) => {
-                        if me.send_message(BatcherMsg::Wake).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(RecvError::Closed) => return,
-                }
-            }
-        });
+        let listener = args.events.wake_on(
+            |e| matches!(e, Event::BlockSealed { .. }),
+            move || me.send_message(BatcherMsg::Wake).is_ok(),
+        );
         myself.send_interval(TICK, || BatcherMsg::Wake);
         myself.send_message(BatcherMsg::Wake)?;
         Ok(BatcherState { args, open: BatchBuilder::default(), listener })

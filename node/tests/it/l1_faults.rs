@@ -2,11 +2,9 @@
 //! the L1 unreachable for a while, a transaction dropped from the mempool, a base-fee spike.
 //! Settlement resumes each time, every validator transaction succeeds and nonces have no gap.
 
-use crate::settle::{dev_keys, rpc, KEY0};
-use alloy::network::TransactionBuilder;
-use alloy::primitives::{address, Address, B256};
+use crate::settle::{dev_keys, rpc, zero_fee_transfer, KEY0};
+use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
-use alloy::rpc::types::TransactionRequest;
 use serde_json::json;
 use std::io::BufRead;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,20 +38,6 @@ async fn proxy(target: std::net::SocketAddr, down: Arc<AtomicBool>) -> std::net:
         }
     });
     addr
-}
-
-async fn zero_fee_transfer(url: &str) -> B256 {
-    let p = alloy::providers::ProviderBuilder::new()
-        .wallet(alloy::network::EthereumWallet::from(
-            alloy::signers::local::PrivateKeySigner::random(),
-        ))
-        .connect_http(url.parse().unwrap());
-    let tx = TransactionRequest::default()
-        .with_to(address!("0x000000000000000000000000000000000000dEaD"))
-        .with_gas_limit(21_000)
-        .with_max_fee_per_gas(0)
-        .with_max_priority_fee_per_gas(0);
-    p.send_transaction(tx).await.unwrap().get_receipt().await.unwrap().transaction_hash
 }
 
 async fn wait_finalized(url: &str, hash: B256, log: &std::path::Path, what: &str) {

@@ -273,18 +273,7 @@ async fn deploy_run_and_settle(name: &str, l1_url: &str, l1_chain_id: u64, l2_ch
     });
     let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
     // A fresh account with no ETH: the fee is zero on this chain.
-    let p = alloy::providers::ProviderBuilder::new()
-        .wallet(alloy::network::EthereumWallet::from(
-            alloy::signers::local::PrivateKeySigner::random(),
-        ))
-        .connect_http(url.parse().unwrap());
-    let tx = TransactionRequest::default()
-        .with_to(address!("0x000000000000000000000000000000000000dEaD"))
-        .with_gas_limit(21_000)
-        .with_max_fee_per_gas(0)
-        .with_max_priority_fee_per_gas(0);
-    let receipt = p.send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
-    let hash = receipt.transaction_hash;
+    let hash = zero_fee_transfer(&url).await;
     let started = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(600);
     let d = loop {
@@ -368,4 +357,19 @@ async fn past_a_backlog_limit_admission_is_refused_with_a_clear_error_and_reopen
         assert!(Instant::now() < deadline, "admission never reopened");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// A transfer from a fresh account with no ETH, at zero fee (for chains with `base_fee = 0`).
+pub(crate) async fn zero_fee_transfer(url: &str) -> B256 {
+    let p = alloy::providers::ProviderBuilder::new()
+        .wallet(alloy::network::EthereumWallet::from(
+            alloy::signers::local::PrivateKeySigner::random(),
+        ))
+        .connect_http(url.parse().unwrap());
+    let tx = TransactionRequest::default()
+        .with_to(address!("0x000000000000000000000000000000000000dEaD"))
+        .with_gas_limit(21_000)
+        .with_max_fee_per_gas(0)
+        .with_max_priority_fee_per_gas(0);
+    p.send_transaction(tx).await.unwrap().get_receipt().await.unwrap().transaction_hash
 }

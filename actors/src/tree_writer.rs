@@ -150,8 +150,20 @@ impl TreeWriterState {
             self.args.chain.trip(crate::chain::Fault::TreeWriterBeforeApply);
             let tree = self.args.tree.clone();
             let started = std::time::Instant::now();
-            let result =
-                tokio::task::spawn_blocking(move || apply_batch(&tree, &batch, base)).await??;
+            // Tree hashing runs on rayon's pool, which the node starts at a low priority:
+            // the tree may lag under load, sequencing does not.
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            rayon::spawn(move || {
+                let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    apply_batch(&tree, &batch, base)
+                })));
+            });
+            let result = match rx.await {
+                Ok(Ok(r)) => r?,
+                Ok(Err(_)) | Err(_) => {
+                    return Err(format!("applying batch {next} to the tree panicked").into())
+                }
+            };
             #[cfg(feature = "test-utils")]
             self.args.chain.trip(crate::chain::Fault::TreeWriterAfterApply);
             batches.put_tree_result(next, &result)?;

@@ -157,14 +157,20 @@ impl Actor for ProverActor {
             ProverMsg::Poll => {}
             ProverMsg::Heartbeat => {
                 if let Some((lease_id, _, beat)) = state.current {
-                    let live: bool = ractor::call_t!(
+                    // A slow exchange is not a reason to abandon the proof in progress.
+                    match ractor::call_t!(
                         state.args.exchange,
                         ExchangeMsg::Heartbeat,
                         CALL_MS,
                         lease_id
-                    )?;
-                    if !live {
-                        tracing::warn!(target: "rollup::prover", lease_id, "lease lost; finishing anyway (a late proof is harmless)");
+                    ) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::warn!(target: "rollup::prover", lease_id, "lease lost; finishing anyway (a late proof is harmless)")
+                        }
+                        Err(e) => {
+                            tracing::warn!(target: "rollup::prover", lease_id, error = %e, "heartbeat not answered; retrying")
+                        }
                     }
                     myself.send_after(beat, || ProverMsg::Heartbeat);
                 }

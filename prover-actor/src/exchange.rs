@@ -340,6 +340,8 @@ pub enum ExchangeMsg {
     Proof(u64, RpcReplyPort<Result<Option<ProofWords>, ExchangeError>>),
     /// Look for new jobs (an event woke the exchange, or its timer fired).
     Pull,
+    /// Jobs built after the given cursor (or why they could not be).
+    Pulled(u64, Result<Vec<ProofJob>, String>),
     /// Counters.
     Status(RpcReplyPort<Result<QueueStatus, ExchangeError>>),
 }
@@ -372,10 +374,14 @@ pub struct ExchangeState {
     source: Option<Arc<dyn JobSource>>,
     events: EventBus,
     listener: Option<tokio::task::JoinHandle<()>>,
+    /// Whether jobs are being built right now.
+    pulling: bool,
 }
 
 /// How often the exchange looks for jobs without being woken.
 const PULL_EVERY: Duration = Duration::from_secs(2);
+/// Jobs built per pull (their witnesses are built off the actor loop, a page at a time).
+const PULL_PAGE: usize = 8;
 
 impl Actor for ExchangeActor {
     type Msg = ExchangeMsg;
@@ -400,7 +406,13 @@ impl Actor for ExchangeActor {
             myself.send_interval(PULL_EVERY, || ExchangeMsg::Pull);
             myself.send_message(ExchangeMsg::Pull)?;
         }
-        Ok(ExchangeState { queue, source: args.source, events: args.events, listener })
+        Ok(ExchangeState {
+            queue,
+            source: args.source,
+            events: args.events,
+            listener,
+            pulling: false,
+        })
     }
 
     async fn post_stop(
@@ -416,7 +428,7 @@ impl Actor for ExchangeActor {
 
     async fn handle(
         &self,
-        _myself: ExchangeRef,
+        myself: ExchangeRef,
         msg: ExchangeMsg,
         state: &mut ExchangeState,
     ) -> Result<(), ActorProcessingErr> {
@@ -444,12 +456,34 @@ impl Actor for ExchangeActor {
                 let _ = reply.send(state.queue.proof(id));
             }
             ExchangeMsg::Pull => {
-                if let Some(source) = state.source.clone() {
-                    // A storage failure is fatal: the supervisor restarts the exchange.
-                    let pulled = state.queue.pull(source.as_ref())?;
-                    if pulled > 0 {
-                        tracing::debug!(target: "rollup::prover", pulled, "jobs pulled");
+                if let (Some(source), false) = (state.source.clone(), state.pulling) {
+                    // Witnesses are tree hashing: built on the provers' low-priority pool, a page
+                    // at a time, while the exchange keeps answering provers.
+                    let after = state.queue.cursor()?;
+                    state.pulling = true;
+                    rayon::spawn(move || {
+                        let jobs = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            source.jobs_after(after, PULL_PAGE)
+                        }))
+                        .unwrap_or_else(|_| Err("the job source panicked".into()));
+                        let _ = myself.send_message(ExchangeMsg::Pulled(after, jobs));
+                    });
+                }
+            }
+            ExchangeMsg::Pulled(after, jobs) => {
+                state.pulling = false;
+                // A source failure is storage trouble: fatal, the supervisor restarts us.
+                let jobs = jobs.map_err(ExchangeError::Storage)?;
+                let full = jobs.len() == PULL_PAGE;
+                for job in jobs {
+                    if job.id <= after {
+                        continue;
                     }
+                    tracing::info!(target: "rollup::prover", job = job.id, batch = job.batch, chunk = job.chunk, records = job.witness.records.len(), "job queued");
+                    state.queue.enqueue(job)?;
+                }
+                if full {
+                    myself.send_message(ExchangeMsg::Pull)?;
                 }
             }
             ExchangeMsg::Status(reply) => {

@@ -374,14 +374,39 @@ impl EthSenderArgs {
         }
     }
 
+    /// The mined receipt of one of `t`'s hashes, if any.
+    async fn mined(
+        &self,
+        t: &L1Tx,
+    ) -> Result<Option<(B256, alloy::rpc::types::TransactionReceipt)>, SenderError> {
+        for h in t.hashes.iter().rev() {
+            if let Some(r) = self.provider.get_transaction_receipt(*h).await.map_err(transient)? {
+                return Ok(Some((*h, r)));
+            }
+        }
+        Ok(None)
+    }
+
     /// Follows the pending transaction `t`: confirmed, still waiting, or replaced.
     async fn follow(&self, t: &L1Tx) -> Result<bool, SenderError> {
-        for h in t.hashes.iter().rev() {
-            let Some(receipt) =
-                self.provider.get_transaction_receipt(*h).await.map_err(transient)?
-            else {
-                continue;
-            };
+        let mut found = self.mined(t).await?;
+        if found.is_none() {
+            let latest =
+                self.provider.get_transaction_count(self.operator).await.map_err(transient)?;
+            if latest > t.nonce {
+                // The nonce is used. It may be by ours, mined since the look above: look again
+                // before concluding that a transaction we do not know took it.
+                found = self.mined(t).await?;
+                if found.is_none() {
+                    tracing::warn!(target: "rollup::eth_sender", nonce = t.nonce, "nonce used by a transaction we do not know; dropping the record");
+                    let mut dropped = t.clone();
+                    dropped.state = TxState::Confirmed;
+                    self.store.put(&dropped).map_err(fatal)?;
+                    return Ok(true);
+                }
+            }
+        }
+        if let Some((h, receipt)) = found {
             let mined_in = receipt.block_number.unwrap_or_default();
             let head = self.provider.get_block_number().await.map_err(transient)?;
             if head < mined_in + self.config.confirmations {
@@ -396,7 +421,7 @@ impl EthSenderArgs {
                 )));
             }
             let now = now_ms();
-            self.store.confirm(t, *h, now).map_err(fatal)?;
+            self.store.confirm(t, h, now).map_err(fatal)?;
             let i = t.step as usize;
             for b in t.first..=t.last {
                 if let Ok(Some(batch)) = self.batches.batch(b) {
@@ -407,17 +432,6 @@ impl EthSenderArgs {
             }
             tracing::info!(target: "rollup::eth_sender", step = t.step.name(), first = t.first, last = t.last, tx = %h, nonce = t.nonce, "confirmed on L1");
             self.events.publish(Event::L1Confirmed { step: t.step, last: t.last });
-            return Ok(true);
-        }
-        // Not mined. Was the nonce used by another transaction (ours, replaced, or a foreign one)?
-        let latest = self.provider.get_transaction_count(self.operator).await.map_err(transient)?;
-        if latest > t.nonce {
-            // A replacement we did not record, or someone else used the key: reconcile from
-            // L1's counters; this record is dropped.
-            tracing::warn!(target: "rollup::eth_sender", nonce = t.nonce, "nonce used by a transaction we do not know; dropping the record");
-            let mut dropped = t.clone();
-            dropped.state = TxState::Confirmed;
-            self.store.put(&dropped).map_err(fatal)?;
             return Ok(true);
         }
         if now_ms().saturating_sub(t.sent_at_ms) < self.config.resend_after.as_millis() as u64 {

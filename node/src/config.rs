@@ -42,6 +42,7 @@ pub(crate) struct BatcherSection {
     pub(crate) max_l2_logs: usize,
     pub(crate) max_blocks: usize,
     pub(crate) max_age_ms: u64,
+    pub(crate) max_bytecodes: usize,
     pub(crate) chunk_records: u64,
 }
 
@@ -284,6 +285,12 @@ impl NodeConfig {
         }
         if b.max_pubdata_bytes < 64 {
             bail!("batcher.max_pubdata_bytes must be at least 64 (one record)");
+        }
+        if b.max_bytecodes == 0 || b.max_bytecodes > 32 {
+            bail!(
+                "batcher.max_bytecodes must be within 1..=32 (L1 takes 32 per batch), got {}",
+                b.max_bytecodes
+            );
         }
         if b.chunk_records == 0 {
             bail!("batcher.chunk_records must be > 0");

@@ -111,13 +111,13 @@ fn print_banner(
 async fn start_metrics(
     config: &NodeConfig,
     chains: Vec<std::sync::Arc<rollup_actors::chain::Chain>>,
-    sender: Option<std::sync::Arc<rollup_eth::SenderMetrics>>,
+    settlement: Option<crate::metrics::SettlementMetrics>,
 ) -> anyhow::Result<Option<std::net::SocketAddr>> {
     if config.metrics.addr.is_empty() {
         return Ok(None);
     }
     let addr = config.metrics.addr.parse().context("metrics.addr")?;
-    Ok(Some(crate::metrics::serve(addr, chains, sender).await?))
+    Ok(Some(crate::metrics::serve(addr, chains, settlement).await?))
 }
 
 fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
@@ -140,7 +140,7 @@ async fn start_settling_l2(
     config: &NodeConfig,
     alloc: &[(Address, U256)],
     l1: L1Target,
-) -> anyhow::Result<(RunningChain, std::sync::Arc<rollup_eth::SenderMetrics>)> {
+) -> anyhow::Result<(RunningChain, crate::metrics::SettlementMetrics)> {
     let l2_open = open_chain(config.l2_chain(), &config.data_dir.join("l2.redb"), alloc)?;
     let settling = crate::settlement::settlement(
         config,

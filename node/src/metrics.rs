@@ -10,6 +10,46 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// (name, type, help, reader) of one series.
 type Series = (&'static str, &'static str, &'static str, fn(&Chain) -> u64);
 
+/// What the metrics endpoint reads of settlement.
+#[derive(Clone)]
+pub(crate) struct SettlementMetrics {
+    pub(crate) sender: Arc<rollup_eth::SenderMetrics>,
+    pub(crate) batches: rollup_actors::batches::BatchStore,
+    pub(crate) proofs: rollup_prover::exchange::ProofStore,
+}
+
+/// The proof backlog: chunks applied to the tree and not proven yet, and batches not proven on L1.
+fn render_backlog(out: &mut String, s: &SettlementMetrics) {
+    let applied = s.batches.last_applied().ok().flatten();
+    // Tree version 1 is genesis, never proven; every later version is one chunk.
+    let chunks = applied
+        .and_then(|b| s.batches.tree_result(b).ok().flatten())
+        .map_or(0, |t| t.last_version().saturating_sub(1));
+    let proven = s.proofs.count().unwrap_or_default();
+    let verified = s.sender.verified.load(Ordering::Relaxed);
+    let rows = [
+        (
+            "rollupd_proof_backlog_chunks",
+            "Chunks applied to the tree and not proven yet.",
+            chunks.saturating_sub(proven),
+        ),
+        (
+            "rollupd_proof_chunks_proven_total",
+            "Chunk proofs stored by the prover exchange.",
+            proven,
+        ),
+        (
+            "rollupd_proof_backlog_batches",
+            "Batches applied to the tree and not proven on L1.",
+            applied.unwrap_or_default().saturating_sub(verified),
+        ),
+    ];
+    for (name, help, v) in rows {
+        let _ =
+            writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{{chain=\"l2\"}} {v}");
+    }
+}
+
 /// Settlement counters of the L2 (eth sender; label `chain="l2"`).
 pub(crate) fn render_sender(out: &mut String, m: &rollup_eth::SenderMetrics) {
     let g = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
@@ -124,7 +164,7 @@ pub(crate) fn render(chains: &[Arc<Chain>]) -> String {
 pub(crate) async fn serve(
     addr: SocketAddr,
     chains: Vec<Arc<Chain>>,
-    sender: Option<Arc<rollup_eth::SenderMetrics>>,
+    settlement: Option<SettlementMetrics>,
 ) -> anyhow::Result<SocketAddr> {
     use anyhow::Context;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -135,7 +175,7 @@ pub(crate) async fn serve(
         loop {
             let Ok((mut sock, _)) = listener.accept().await else { continue };
             let chains = chains.clone();
-            let sender = sender.clone();
+            let settlement = settlement.clone();
             tokio::spawn(async move {
                 let mut buf = [0u8; 1024];
                 // One small request per connection; the body is ignored.
@@ -143,8 +183,9 @@ pub(crate) async fn serve(
                     tokio::time::timeout(std::time::Duration::from_secs(5), sock.read(&mut buf))
                         .await;
                 let mut body = render(&chains);
-                if let Some(m) = &sender {
-                    render_sender(&mut body, m);
+                if let Some(s) = &settlement {
+                    render_sender(&mut body, &s.sender);
+                    render_backlog(&mut body, s);
                 }
                 let resp = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",

@@ -184,8 +184,8 @@ pub(crate) struct Settling {
     pub(crate) children: Vec<ChildSpec>,
     /// Read access for the RPC.
     pub(crate) view: crate::rpc::SettlementView,
-    /// The eth sender's counters, for the metrics endpoint.
-    pub(crate) metrics: Arc<rollup_eth::SenderMetrics>,
+    /// What the metrics endpoint reports of settlement.
+    pub(crate) metrics: crate::metrics::SettlementMetrics,
     /// For the prover side, started once keys are ready.
     prover_db: Arc<redb::Database>,
     jobs: Arc<TreeJobs>,
@@ -210,6 +210,7 @@ pub(crate) fn settlement(
             .context("opening prover.redb")?,
     );
     let proofs = ProofStore::new(prover_db.clone()).context("prover tables")?;
+    let proof_reader = proofs.clone();
     let sender = rollup_eth::SenderStore::open(open.chain.store.database().clone())
         .context("eth sender tables")?;
     let b = &config.batcher;
@@ -220,6 +221,7 @@ pub(crate) fn settlement(
             max_l2_logs: b.max_l2_logs,
             max_blocks: b.max_blocks,
             max_age: Duration::from_millis(b.max_age_ms),
+            max_bytecodes: b.max_bytecodes,
         },
         chunk_records: b.chunk_records,
     };
@@ -276,7 +278,11 @@ pub(crate) fn settlement(
     Ok(Settling {
         children,
         view: crate::rpc::SettlementView { batches: batches.clone(), sender },
-        metrics,
+        metrics: crate::metrics::SettlementMetrics {
+            sender: metrics,
+            batches: batches.clone(),
+            proofs: proof_reader,
+        },
         prover_db,
         jobs: Arc::new(TreeJobs { batches, tree }),
     })

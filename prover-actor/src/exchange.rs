@@ -300,6 +300,12 @@ impl std::fmt::Debug for ProofStore {
 }
 
 impl ProofStore {
+    /// How many chunk proofs are stored.
+    pub fn count(&self) -> Result<u64, ExchangeError> {
+        let tx = self.db.begin_read().map_err(storage)?;
+        tx.open_table(PROOFS).map_err(storage)?.len().map_err(storage)
+    }
+
     /// A reader over the exchange's database (the tables may not exist yet: then nothing is proven).
     pub fn new(db: Arc<Database>) -> Result<Self, ExchangeError> {
         let tx = db.begin_write().map_err(storage)?;

@@ -9,6 +9,11 @@ use rollup_tree::{DiffError, StateDiff, RECORD_BYTES};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+/// Whether a write sets an account's code hash (a bytecode to publish).
+fn is_code(key: &SlotKey, value: &B256) -> bool {
+    key.address == ACCOUNT_CODE_STORAGE && !value.is_zero()
+}
+
 /// An open batch: the blocks added so far and their net writes.
 #[derive(Debug, Default)]
 pub struct BatchBuilder {
@@ -58,12 +63,21 @@ impl BatchBuilder {
     /// The batch's size now.
     pub fn totals(&self) -> Totals {
         let writes = self.net.values().filter(|(old, new)| old != new).count();
+        let mut codes: Vec<&B256> = self
+            .net
+            .iter()
+            .filter(|(k, (old, new))| is_code(k, new) && old != new)
+            .map(|(_, (_, new))| new)
+            .collect();
+        codes.sort();
+        codes.dedup();
         Totals {
             writes,
             pubdata_bytes: writes * RECORD_BYTES,
             l2_logs: self.l2_logs,
             blocks: self.blocks,
             age: self.opened.map_or(Duration::ZERO, |t| t.elapsed()),
+            bytecodes: codes.len(),
         }
     }
 
@@ -76,6 +90,7 @@ impl BatchBuilder {
             l2_logs: t.l2_logs + l2_logs,
             blocks: t.blocks + 1,
             age: t.age,
+            bytecodes: t.bytecodes + writes.iter().filter(|w| is_code(&w.key, &w.new)).count(),
         }
     }
 
@@ -103,7 +118,7 @@ impl BatchBuilder {
             if old == new {
                 continue;
             }
-            if key.address == ACCOUNT_CODE_STORAGE && !new.is_zero() {
+            if is_code(key, new) {
                 code_hashes.push(*new);
             }
             records.push((key.derived_key(), *new));
@@ -163,6 +178,20 @@ mod tests {
         sorted.sort();
         assert_eq!(keys, sorted);
         assert_eq!(c.code_hashes, vec![B256::repeat_byte(0xc0)]);
+    }
+
+    #[test]
+    fn bytecodes_count_distinct_code_hashes_set() {
+        let code = |a: u8, h: u8| SlotWrite {
+            key: SlotKey::code_hash(alloy::primitives::Address::repeat_byte(a)),
+            old: B256::ZERO,
+            new: B256::repeat_byte(h),
+        };
+        let mut b = BatchBuilder::default();
+        // Two contracts with the same code publish it once.
+        b.add_block(1, 10, 2, &[code(1, 0xc0), code(2, 0xc0), w(1, 0, 1)]);
+        assert_eq!(b.totals().bytecodes, 1);
+        assert_eq!(b.totals_with(&[code(3, 0xc1)], 0).bytecodes, 2);
     }
 
     #[test]

@@ -22,6 +22,7 @@ fn batcher_config() -> BatcherConfig {
             max_l2_logs: 16,
             max_blocks: 100,
             max_age: Duration::from_millis(300),
+            max_bytecodes: 32,
         },
         chunk_records: 2,
     }

@@ -186,6 +186,25 @@ async fn a_transfer_is_finalized_on_the_dev_l1_and_kill_9_mid_settlement_loses_n
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 
+    // Settlement shows on the metrics endpoint.
+    let client = alloy::transports::http::reqwest::Client::new();
+    let text = client.get(&node.metrics_url).send().await.unwrap().text().await.unwrap();
+    for series in [
+        "rollupd_l1_batches_executed{chain=\"l2\"}",
+        "rollupd_proof_backlog_chunks{chain=\"l2\"}",
+        "rollupd_batch_seal_to_l1_ms_total{chain=\"l2\",step=\"execute\"}",
+        "rollupd_batches_sealed_total{chain=\"l2\"}",
+    ] {
+        assert!(text.contains(series), "{series} missing from:\n{text}");
+    }
+    let executed = text
+        .lines()
+        .find(|l| l.starts_with("rollupd_l1_batches_executed"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap();
+    assert!(executed >= 1, "{text}");
+
     // 2. kill -9 right after a commit is sent, then again while a chunk is being proven.
     let second = transfer(&node, 2).await;
     wait_log(&node, "step=\"commit\" first=2", 60).await;

@@ -8,6 +8,7 @@
 
 mod age;
 mod blocks;
+mod bytecodes;
 mod l2_logs;
 mod pubdata;
 mod writes;
@@ -28,6 +29,8 @@ pub struct Limits {
     pub max_blocks: usize,
     /// Longest time a batch stays open after its first block.
     pub max_age: Duration,
+    /// Most bytecodes a batch may publish (L1 takes 32).
+    pub max_bytecodes: usize,
 }
 
 /// The size of an open batch (or of one with the next block added).
@@ -43,6 +46,8 @@ pub struct Totals {
     pub blocks: usize,
     /// Time since the first block was added.
     pub age: Duration,
+    /// Distinct code hashes the batch sets (an upper bound of the bytecodes it publishes).
+    pub bytecodes: usize,
 }
 
 /// One seal rule.
@@ -62,8 +67,14 @@ pub(crate) trait SealCriterion {
     }
 }
 
-const CRITERIA: [&dyn SealCriterion; 5] =
-    [&writes::Writes, &pubdata::Pubdata, &l2_logs::L2Logs, &blocks::Blocks, &age::Age];
+const CRITERIA: [&dyn SealCriterion; 6] = [
+    &writes::Writes,
+    &pubdata::Pubdata,
+    &l2_logs::L2Logs,
+    &bytecodes::Bytecodes,
+    &blocks::Blocks,
+    &age::Age,
+];
 
 /// The rule that forbids adding a block to a non-empty batch of size `current`, if any.
 pub fn seal_before(limits: &Limits, current: &Totals, next: &Totals) -> Option<&'static str> {
@@ -89,6 +100,7 @@ pub(crate) fn limits() -> Limits {
         max_l2_logs: 10,
         max_blocks: 5,
         max_age: Duration::from_secs(1),
+        max_bytecodes: 32,
     }
 }
 

@@ -1,0 +1,35 @@
+//! Published bytecodes: L1 takes at most 32 per batch (`MAX_NEW_FACTORY_DEPS`); a batch with more
+//! would be refused by `commitBatches` for ever.
+
+use super::{Limits, SealCriterion, Totals};
+
+pub(crate) struct Bytecodes;
+
+impl SealCriterion for Bytecodes {
+    fn name(&self) -> &'static str {
+        "bytecodes"
+    }
+
+    fn over(&self, limits: &Limits, next: &Totals) -> bool {
+        next.bytecodes > limits.max_bytecodes
+    }
+
+    fn complete(&self, limits: &Limits, current: &Totals) -> bool {
+        current.bytecodes >= limits.max_bytecodes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batcher::criteria::limits;
+
+    #[test]
+    fn seals_at_the_limit_and_refuses_to_pass_it() {
+        let at = Totals { bytecodes: 32, blocks: 1, ..Totals::default() };
+        assert!(Bytecodes.complete(&limits(), &at));
+        assert!(!Bytecodes.complete(&limits(), &Totals { bytecodes: 31, ..at }));
+        assert!(Bytecodes.over(&limits(), &Totals { bytecodes: 33, ..at }));
+        assert!(!Bytecodes.over(&limits(), &at));
+    }
+}

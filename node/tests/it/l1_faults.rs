@@ -6,7 +6,6 @@ use crate::settle::{dev_keys, rpc, zero_fee_transfer, KEY0};
 use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
 use serde_json::json;
-use std::io::BufRead;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -101,27 +100,8 @@ async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_s
     )
     .unwrap();
     let log = dir.join("run.log");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
-        .args(["run", "--config"])
-        .arg(&config)
-        // The validator has its own key: its nonces are the sender's alone.
-        .env("ROLLUPD_OPERATOR_KEY", crate::support::KEYS[1])
-        .env("RUST_LOG", "info")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.starts_with("L2") {
-                let _ = tx.send(line);
-            }
-        }
-    });
-    let line = rx.recv_timeout(Duration::from_secs(120)).expect("rollupd run started");
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    // The validator has its own key: its nonces are the sender's alone.
+    let (mut child, url) = crate::settle::spawn_run(&config, crate::support::KEYS[1], &log);
     let anvil_rpc = |method: &'static str, params: serde_json::Value| {
         let endpoint = anvil.endpoint();
         async move { rpc(&endpoint, method, params).await }

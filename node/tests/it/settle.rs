@@ -228,7 +228,6 @@ pub(crate) const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5ef
 /// `rollupd deploy --dev` onto the L1 at `l1_url` with dev key 0, then `rollupd run` against it
 /// with the same key as operator; a zero-fee transaction on the new L2 must reach `finalized`.
 async fn deploy_run_and_settle(name: &str, l1_url: &str, l1_chain_id: u64, l2_chain_id: u64) {
-    use std::io::BufRead;
     let dir = tmp_dir(name);
     let config = dir.join("node.toml");
     let keys = dev_keys();
@@ -264,33 +263,7 @@ async fn deploy_run_and_settle(name: &str, l1_url: &str, l1_chain_id: u64, l2_ch
             "[l1]\nrpc_url = \"{l1_url}\"\nchain_id = {l1_chain_id}\ndiamond = \"{diamond}\"\n"
         );
     std::fs::write(&config, text).unwrap();
-    let log = std::fs::File::create(dir.join("run.log")).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
-        .args(["run", "--config"])
-        .arg(&config)
-        .env("ROLLUPD_OPERATOR_KEY", KEY0)
-        .env("RUST_LOG", "info")
-        .stdout(std::process::Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.starts_with("L2") {
-                let _ = tx.send(line);
-            }
-        }
-    });
-    let line = rx.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| {
-        let _ = child.kill();
-        panic!(
-            "rollupd run did not start: {}",
-            std::fs::read_to_string(dir.join("run.log")).unwrap_or_default()
-        )
-    });
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    let (mut child, url) = spawn_run(&config, KEY0, &dir.join("run.log"));
     // A fresh account with no ETH: the fee is zero on this chain.
     let hash = zero_fee_transfer(&url).await;
     let started = Instant::now();
@@ -391,4 +364,38 @@ pub(crate) async fn zero_fee_transfer(url: &str) -> B256 {
         .with_max_fee_per_gas(0)
         .with_max_priority_fee_per_gas(0);
     p.send_transaction(tx).await.unwrap().get_receipt().await.unwrap().transaction_hash
+}
+
+/// Starts `rollupd run --config FILE` with `operator_key`, logging to `log`; returns the process
+/// and its L2 URL once it printed it.
+pub(crate) fn spawn_run(
+    config: &std::path::Path,
+    operator_key: &str,
+    log: &std::path::Path,
+) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
+        .args(["run", "--config"])
+        .arg(config)
+        .env("ROLLUPD_OPERATOR_KEY", operator_key)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with("L2") {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    let Ok(line) = rx.recv_timeout(Duration::from_secs(120)) else {
+        let _ = child.kill();
+        panic!("rollupd run did not start: {}", std::fs::read_to_string(log).unwrap_or_default());
+    };
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    (child, url)
 }

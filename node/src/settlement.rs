@@ -305,14 +305,20 @@ impl Settling {
         tokio::spawn(async move {
             let dir = keys_dir(&config);
             let dev = config.prover.dev_keys;
-            let keys = match tokio::task::spawn_blocking(move || load_keys(&dir, dev)).await {
+            // A plain thread, not the runtime's blocking pool: a shutdown during the minute
+            // of dev key generation must not wait for it.
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(load_keys(&dir, dev));
+            });
+            let keys = match rx.await {
                 Ok(Ok(k)) => Arc::new(k),
                 Ok(Err(e)) => {
                     tracing::error!(target: "rollup::prover", error = %format!("{e:#}"), "no proving keys: batches will not be proven");
                     return;
                 }
-                Err(e) => {
-                    tracing::error!(target: "rollup::prover", error = %e, "key setup panicked");
+                Err(_) => {
+                    tracing::error!(target: "rollup::prover", "key setup panicked");
                     return;
                 }
             };

@@ -238,8 +238,16 @@ async fn workers_and_a_local_actor_share_one_queue() {
     }
     wait_for("all seven batches to be proven", 240, async || status(&exchange).await.proven == 7)
         .await;
-    let local_count = progress_rx.borrow().proven as usize;
-    let (bn, cn) = (b.submitted() - 1, c.submitted());
+    // Each prover reports (progress, log line) only after the exchange answered it, so the
+    // counts settle a moment after the exchange's; then none may exceed one proof per batch.
+    let counts = || (progress_rx.borrow().proven as usize, b.submitted() - 1, c.submitted());
+    wait_for("every prover to report", 30, async || {
+        let (l, bn, cn) = counts();
+        l + bn + cn >= 6
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (local_count, bn, cn) = counts();
     eprintln!("batches 2..=7: local actor {local_count}, worker b {bn}, worker c {cn}");
     assert_eq!(local_count + bn + cn, 6, "every batch proven exactly once");
     assert!([local_count, bn, cn].iter().filter(|n| **n > 0).count() >= 2, "the queue was shared");

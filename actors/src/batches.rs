@@ -315,20 +315,33 @@ impl BatchStore {
         Ok(())
     }
 
-    /// The batch whose chunks cover tree version `version` (the first batch whose last version
-    /// is at or above it), scanning from `from`.
+    /// The batch whose chunks cover tree version `version` (the first batch at or after `from`
+    /// whose last version is at or above it). Last versions grow with the batch number, so this
+    /// is a binary search: the exchange asks on every pull, however long the chain.
     pub fn batch_of_version(&self, version: u64, from: u64) -> Result<Option<u64>, StoreError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(BATCH_TREE)?;
-        for row in table.range(from..)? {
-            let (k, v) = row?;
-            let r = TreeResult::decode(v.value())
-                .ok_or_else(|| corrupt("batch_tree", format!("batch {}", k.value())))?;
-            if r.last_version() >= version {
-                return Ok(Some(k.value()));
+        let last_version = |n: u64| -> Result<u64, StoreError> {
+            let raw =
+                table.get(n)?.ok_or_else(|| corrupt("batch_tree", format!("batch {n} missing")))?;
+            TreeResult::decode(raw.value())
+                .map(|r| r.last_version())
+                .ok_or_else(|| corrupt("batch_tree", format!("batch {n}")))
+        };
+        let Some(last) = table.last()?.map(|(k, _)| k.value()) else { return Ok(None) };
+        if from > last || last_version(last)? < version {
+            return Ok(None);
+        }
+        let (mut lo, mut hi) = (from, last);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if last_version(mid)? >= version {
+                hi = mid;
+            } else {
+                lo = mid + 1;
             }
         }
-        Ok(None)
+        Ok(Some(lo))
     }
 }
 
@@ -361,5 +374,34 @@ mod tests {
         };
         assert_eq!(TreeResult::decode(&t.encode()), Some(t.clone()));
         assert_eq!(t.last_version(), 6);
+    }
+
+    #[test]
+    fn the_batch_of_a_tree_version_is_found_by_binary_search() {
+        let db = Arc::new(
+            Database::builder()
+                .create_with_backend(redb::backends::InMemoryBackend::new())
+                .unwrap(),
+        );
+        let tx = db.begin_write().unwrap();
+        tx.open_table(BATCH_TREE).unwrap();
+        tx.commit().unwrap();
+        let store = BatchStore { db };
+        assert_eq!(store.batch_of_version(1, 1).unwrap(), None);
+        // Batch 0: version 1; batch 1: 2..=4; batch 2: no chunk (4); batch 3: 5..=5.
+        let mut base = 0;
+        for (n, chunks) in [(0u64, 1usize), (1, 3), (2, 0), (3, 1)] {
+            let r = TreeResult {
+                base_version: base,
+                chunk_commitments: vec![B256::ZERO; chunks],
+                commitment: B256::ZERO,
+                next_free: 1,
+            };
+            base = r.last_version();
+            store.put_tree_result(n, &r).unwrap();
+        }
+        let found: Vec<_> = (1..=6).map(|v| store.batch_of_version(v, 1).unwrap()).collect();
+        assert_eq!(found, vec![Some(1), Some(1), Some(1), Some(1), Some(3), None]);
+        assert_eq!(store.batch_of_version(1, 0).unwrap(), Some(0));
     }
 }

@@ -134,6 +134,7 @@ pub struct Chain {
     /// Settlement backlog: when over a limit, the pool refuses new transactions.
     pub backlog: Backlog,
     events: broadcast::Sender<Arc<SealedBlock>>,
+    admitted: broadcast::Sender<B256>,
     #[cfg(feature = "test-utils")]
     faults: Mutex<std::collections::HashSet<Fault>>,
 }
@@ -150,11 +151,13 @@ impl Chain {
     /// Wraps an opened store. Call [`Self::init_genesis`] before starting actors.
     pub fn new(config: ChainConfig, store: ChainStore) -> Arc<Self> {
         let (events, _) = broadcast::channel(1024);
+        let (admitted, _) = broadcast::channel(4096);
         Arc::new(Self {
             config,
             store,
             metrics: Metrics::default(),
             events,
+            admitted,
             status: Arc::new(SupervisorStatus::default()),
             backlog: Backlog::default(),
             #[cfg(feature = "test-utils")]
@@ -221,6 +224,17 @@ impl Chain {
     /// Subscribes to sealed blocks.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<SealedBlock>> {
         self.events.subscribe()
+    }
+
+    /// Subscribes to the hashes of transactions the pool admitted (durably), in admission order.
+    /// A receiver that falls behind loses the oldest (`Lagged`).
+    pub fn subscribe_admitted(&self) -> broadcast::Receiver<B256> {
+        self.admitted.subscribe()
+    }
+
+    pub(crate) fn announce_admitted(&self, hash: B256) {
+        // No subscriber is not an error.
+        let _ = self.admitted.send(hash);
     }
 
     pub(crate) fn announce(&self, block: SealedBlock) {

@@ -64,6 +64,7 @@ impl PoolState {
         match result {
             Ok(()) => {
                 for (tx, _, reply) in pending {
+                    self.chain.announce_admitted(tx.hash);
                     let _ = reply.send(Ok(tx.hash));
                 }
                 self.chain.metrics.pool_size.store(self.pool.len() as u64, Ordering::Relaxed);

@@ -167,6 +167,7 @@ impl TreeWriterState {
             #[cfg(feature = "test-utils")]
             self.args.chain.trip(crate::chain::Fault::TreeWriterAfterApply);
             batches.put_tree_result(next, &result)?;
+            rollup_events::fault::point("tree_applied");
             tracing::info!(
                 target: "rollup::tree_writer",
                 batch = next,

@@ -29,6 +29,15 @@ sol!(
 );
 
 sol!(
+    /// The Groth16 verifier that takes its verifying keys at deployment (what
+    /// `rollupd deploy --keys DIR` deploys; the checks are the generated verifier's).
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    StateDiffKeysVerifier,
+    "artifacts/StateDiffKeysVerifier.json"
+);
+
+sol!(
     #[sol(rpc)]
     DiamondProxy,
     "artifacts/DiamondProxy.json"

@@ -33,6 +33,10 @@ pub struct GenesisConfig {
     pub commitment: B256,
     /// Timestamp of the genesis batch; batch 1 must be later.
     pub timestamp: u64,
+    /// Wei sent with the proxy's deployment and kept by the diamond: the sum of the L2 genesis
+    /// allocation, so L1 backs every wei on L2 from block 0 (zero for an empty genesis).
+    #[serde(default)]
+    pub locked_wei: U256,
 }
 
 /// Fee parameters of L1->L2 requests (Era's `FeeParams`); defaults are Era's deploy defaults.
@@ -112,6 +116,7 @@ impl DeployConfig {
                 index_repeated_storage_changes: 1,
                 commitment: B256::ZERO,
                 timestamp: 0,
+                locked_wei: U256::ZERO,
             },
             priority_tx_max_gas_limit: 72_000_000,
             fee_params: FeeParamsConfig::default(),
@@ -243,9 +248,10 @@ async fn deploy_code<P: Provider<Ethereum>>(
     provider: &P,
     contract: &'static str,
     code: Bytes,
+    value: U256,
 ) -> Result<(Address, u64), DeployError> {
     let fail = |reason: String| DeployError::Transaction { contract, reason };
-    let tx = TransactionRequest::default().with_deploy_code(code);
+    let tx = TransactionRequest::default().with_deploy_code(code).with_value(value);
     let pending = provider.send_transaction(tx).await.map_err(|e| fail(e.to_string()))?;
     let receipt = pending.get_receipt().await.map_err(|e| fail(e.to_string()))?;
     if !receipt.status() {
@@ -279,18 +285,20 @@ pub async fn deploy<P: Provider<Ethereum>>(
             }
             *a
         }
-        VerifierSource::Bytecode(code) => deploy_code(provider, "verifier", code.clone()).await?.0,
+        VerifierSource::Bytecode(code) => {
+            deploy_code(provider, "verifier", code.clone(), U256::ZERO).await?.0
+        }
     };
     let (admin_facet, _) =
-        deploy_code(provider, "AdminFacet", AdminFacet::BYTECODE.clone()).await?;
+        deploy_code(provider, "AdminFacet", AdminFacet::BYTECODE.clone(), U256::ZERO).await?;
     let (executor_facet, _) =
-        deploy_code(provider, "ExecutorFacet", ExecutorFacet::BYTECODE.clone()).await?;
+        deploy_code(provider, "ExecutorFacet", ExecutorFacet::BYTECODE.clone(), U256::ZERO).await?;
     let (mailbox_facet, _) =
-        deploy_code(provider, "MailboxFacet", MailboxFacet::BYTECODE.clone()).await?;
+        deploy_code(provider, "MailboxFacet", MailboxFacet::BYTECODE.clone(), U256::ZERO).await?;
     let (getters_facet, _) =
-        deploy_code(provider, "GettersFacet", GettersFacet::BYTECODE.clone()).await?;
+        deploy_code(provider, "GettersFacet", GettersFacet::BYTECODE.clone(), U256::ZERO).await?;
     let (diamond_init, _) =
-        deploy_code(provider, "DiamondInit", DiamondInit::BYTECODE.clone()).await?;
+        deploy_code(provider, "DiamondInit", DiamondInit::BYTECODE.clone(), U256::ZERO).await?;
 
     use DiamondProxy::{DiamondCutData, FacetCut};
     let cut = |facet: Address, freezable: bool, selectors: Vec<[u8; 4]>| FacetCut {
@@ -315,13 +323,17 @@ pub async fn deploy<P: Provider<Ethereum>>(
     let mut code = DiamondProxy::BYTECODE.to_vec();
     code.extend_from_slice(&alloy::sol_types::SolConstructor::abi_encode(&ctor));
     let (diamond_proxy, deployed_at_block) =
-        deploy_code(provider, "DiamondProxy", code.into()).await.map_err(|e| match e {
-            DeployError::Transaction { contract, reason } => DeployError::Transaction {
-                contract,
-                reason: format!("{reason} (the constructor runs the initial cut and DiamondInit)"),
-            },
-            other => other,
-        })?;
+        deploy_code(provider, "DiamondProxy", code.into(), config.genesis.locked_wei)
+            .await
+            .map_err(|e| match e {
+                DeployError::Transaction { contract, reason } => DeployError::Transaction {
+                    contract,
+                    reason: format!(
+                        "{reason} (the constructor runs the initial cut and DiamondInit)"
+                    ),
+                },
+                other => other,
+            })?;
     tracing::info!(
         target: "rollup::deploy",
         proxy = %diamond_proxy, l1_chain_id, block = deployed_at_block,

@@ -22,6 +22,7 @@ const EXPORTS = [
   ['IRollupChain.sol', 'IRollupChain', 'artifacts'],
   ['IVerifier.sol', 'IVerifier', 'artifacts'],
   ['StateDiffVerifier.sol', 'StateDiffVerifier', 'artifacts'],
+  ['StateDiffKeysVerifier.sol', 'StateDiffKeysVerifier', 'artifacts'],
   ['TestVerifier.sol', 'TestVerifier', 'tests/artifacts'],
 ];
 

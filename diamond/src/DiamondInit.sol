@@ -52,7 +52,9 @@ contract DiamondInit is Base {
     /// @notice Set roles, verifier, limits, fee parameters and the genesis batch.
     /// @param data The genesis configuration.
     /// @return The diamond init magic value.
-    function initialize(InitializeData calldata data) external returns (bytes32) {
+    /// @dev Payable: the proxy's constructor delegatecalls it with the ETH that backs the L2
+    /// genesis allocation, which stays in the proxy.
+    function initialize(InitializeData calldata data) external payable returns (bytes32) {
         if (address(data.verifier) == address(0) || data.governor == address(0) || data.admin == address(0)) {
             revert ZeroAddress();
         }

@@ -13,7 +13,10 @@ contract DiamondProxy {
     /// @param chainId Must equal the current chain id: the same deploy data gives a different
     /// proxy on every chain, and a deploy replayed on another chain fails.
     /// @param diamondCut The initial cut (facets, init contract and its calldata).
-    constructor(uint256 chainId, DiamondCutData memory diamondCut) {
+    /// @dev ETH sent with the deployment stays in the diamond: it backs the L2's genesis
+    /// allocation (`rollupd deploy` locks exactly the allocation's sum), so L1 holds every wei
+    /// the L2 has from block 0.
+    constructor(uint256 chainId, DiamondCutData memory diamondCut) payable {
         if (chainId != block.chainid) revert IRollupErrors.WrongChainId(chainId, block.chainid);
         Diamond.diamondCut(diamondCut);
     }

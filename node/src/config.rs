@@ -3,8 +3,9 @@
 //! layer is merged as TOML and the result is parsed once with unknown keys refused, then checked
 //! by [`NodeConfig::validate`].
 //!
-//! Environment variables whose name ends in `_KEY` (e.g. `ROLLUPD_DEPLOYER_KEY`) are secrets read
-//! by the commands that need them, never configuration.
+//! Environment variables whose name ends in `_KEY` or `_TOKEN` (e.g. `ROLLUPD_DEPLOYER_KEY`,
+//! `ROLLUPD_PROVER_TOKEN`) are secrets read by the commands that need them, never configuration;
+//! so is `ROLLUPD_FAULTS` (crash tests).
 
 use alloy::primitives::{Address, U256};
 use anyhow::{bail, Context};
@@ -85,6 +86,40 @@ pub(crate) struct L2Config {
     pub(crate) max_block_txs: usize,
     pub(crate) max_block_bytes: usize,
     pub(crate) fee_account: Address,
+    /// `rollupd run` / `rollupd deploy`: balances of the L2 genesis, `"0xADDRESS" = "WEI"`
+    /// (decimal or 0x-hex strings). The deployment locks their sum in the Diamond. `rollupd
+    /// dev` funds the ten dev accounts instead.
+    #[serde(default)]
+    pub(crate) genesis_alloc: std::collections::BTreeMap<String, String>,
+}
+
+impl L2Config {
+    /// The parsed `genesis_alloc`, ascending by address.
+    pub(crate) fn genesis_alloc(&self) -> anyhow::Result<Vec<(Address, U256)>> {
+        let mut out = Vec::with_capacity(self.genesis_alloc.len());
+        for (a, v) in &self.genesis_alloc {
+            let address: Address = a.trim().parse().map_err(|_| {
+                anyhow::anyhow!("l2.genesis_alloc: `{a}` is not a 20-byte hex address")
+            })?;
+            let v = v.trim();
+            let (digits, radix) = v.strip_prefix("0x").map_or((v, 10), |h| (h, 16));
+            let wei = Some(digits)
+                .filter(|d| !d.is_empty() && d.chars().all(|c| c.is_digit(radix)))
+                .and_then(|d| U256::from_str_radix(d, radix as u64).ok())
+                .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "l2.genesis_alloc: the balance of {address} (`{v}`) is not a decimal or 0x-hex wei amount below 2^256"
+                )
+            })?;
+            out.push((address, wei));
+        }
+        out.sort_by_key(|(a, _)| *a);
+        if let Some(w) = out.windows(2).find(|w| w[0].0 == w[1].0) {
+            bail!("l2.genesis_alloc names {} twice", w[0].0);
+        }
+        crate::settlement::alloc_sum(&out)?;
+        Ok(out)
+    }
 }
 
 /// `[pool]`.
@@ -112,6 +147,8 @@ pub(crate) struct RpcConfig {
     pub(crate) eth_call_gas_cap: u64,
     pub(crate) max_logs_block_range: u64,
     pub(crate) max_logs: usize,
+    pub(crate) cors_origins: Vec<String>,
+    pub(crate) filter_timeout_secs: u64,
 }
 
 /// `[metrics]`.
@@ -161,6 +198,16 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
 }
 
 /// Parses a scalar given as text: a TOML value if it is one (`100`, `true`, `"x"`), else a string.
+/// `ROLLUPD_*` variables that are not configuration: secrets (`*_KEY`, `*_TOKEN`, read by the
+/// commands that need them) and `ROLLUPD_FAULTS` (crash-test fault points).
+fn is_not_config(rest: &str) -> bool {
+    rest == "KEY"
+        || rest == "TOKEN"
+        || rest.ends_with("_KEY")
+        || rest.ends_with("_TOKEN")
+        || rest == "FAULTS"
+}
+
 fn scalar(text: &str) -> toml::Value {
     format!("v = {text}")
         .parse::<toml::Table>()
@@ -205,7 +252,7 @@ impl NodeConfig {
         }
         for (name, value) in env {
             let Some(rest) = name.strip_prefix("ROLLUPD_") else { continue };
-            if rest.ends_with("_KEY") || rest == "KEY" {
+            if is_not_config(rest) {
                 continue;
             }
             let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
@@ -241,6 +288,7 @@ impl NodeConfig {
         if l2.max_block_txs == 0 || l2.max_block_bytes < 1024 {
             bail!("l2.max_block_txs must be > 0 and l2.max_block_bytes >= 1024");
         }
+        l2.genesis_alloc()?;
         if self.pool.max_per_account == 0 || self.pool.max_total < self.pool.max_per_account {
             bail!("pool.max_per_account must be > 0 and <= pool.max_total");
         }
@@ -258,6 +306,22 @@ impl NodeConfig {
         }
         if rpc.eth_call_gas_cap < 21_000 || rpc.max_logs_block_range == 0 || rpc.max_logs == 0 {
             bail!("rpc.eth_call_gas_cap must be >= 21000; rpc.max_logs_block_range and rpc.max_logs > 0");
+        }
+        if rpc.filter_timeout_secs == 0 || rpc.filter_timeout_secs > 86_400 {
+            bail!(
+                "rpc.filter_timeout_secs must be within 1..=86400, got {}",
+                rpc.filter_timeout_secs
+            );
+        }
+        for o in &rpc.cors_origins {
+            let ok = o == "*"
+                || (o.starts_with("http://") || o.starts_with("https://"))
+                    && !o.ends_with('/')
+                    && o.is_ascii()
+                    && !o.contains(|c: char| c.is_whitespace() || c == ',');
+            if !ok {
+                bail!("rpc.cors_origins: `{o}` is not \"*\" or an origin like https://app.example.org");
+            }
         }
         if !self.metrics.addr.is_empty() {
             self.metrics.addr.parse::<SocketAddr>().with_context(|| {
@@ -286,11 +350,8 @@ impl NodeConfig {
         if b.max_pubdata_bytes < 64 {
             bail!("batcher.max_pubdata_bytes must be at least 64 (one record)");
         }
-        if b.max_bytecodes == 0 || b.max_bytecodes > 32 {
-            bail!(
-                "batcher.max_bytecodes must be within 1..=32 (L1 takes 32 per batch), got {}",
-                b.max_bytecodes
-            );
+        if b.max_bytecodes == 0 {
+            bail!("batcher.max_bytecodes must be > 0");
         }
         if b.chunk_records == 0 {
             bail!("batcher.chunk_records must be > 0");
@@ -408,7 +469,13 @@ mod tests {
         std::fs::write(&file, "[l2]\nblock_time_ms = 100\nchain_id = 300\n").unwrap();
         let c = NodeConfig::load(
             Some(&file),
-            env(&[("ROLLUPD_L2__BLOCK_TIME_MS", "50"), ("ROLLUPD_DEPLOYER_KEY", "0xsecret")]),
+            env(&[
+                ("ROLLUPD_L2__BLOCK_TIME_MS", "50"),
+                ("ROLLUPD_DEPLOYER_KEY", "0xsecret"),
+                ("ROLLUPD_OPERATOR_KEY", "0xsecret"),
+                ("ROLLUPD_PROVER_TOKEN", "secret"),
+                ("ROLLUPD_FAULTS", "eth_sender=panic"),
+            ]),
             &["l2.block_time_ms=20".into()],
         )
         .unwrap();
@@ -434,6 +501,9 @@ mod tests {
             (&[], &["metrics.addr=nowhere"], "metrics.addr"),
             (&[], &["dev_l1.chain_id=270"], "differ from l2.chain_id"),
             (&[], &["pool.max_per_account=0"], "pool.max_per_account"),
+            (&[], &["rpc.cors_origins=[\"app.example.org\"]"], "rpc.cors_origins"),
+            (&[], &["rpc.cors_origins=[\"https://a.org/\"]"], "rpc.cors_origins"),
+            (&[], &["rpc.cors_origins=\"*\""], "invalid type"),
             (&[], &["l2"], "expected section.key=value"),
             (&[], &["l2.chain_id.x=1"], "not a section"),
         ];
@@ -442,6 +512,51 @@ mod tests {
             let err = NodeConfig::load(None, env(e), &sets).unwrap_err();
             let msg = format!("{err:#}");
             assert!(msg.contains(want), "{e:?} {sets:?}: `{msg}` lacks `{want}`");
+        }
+    }
+
+    #[test]
+    fn genesis_alloc_is_parsed_and_bad_entries_are_refused() {
+        let dir = std::env::temp_dir().join(format!("rollupd-cfg3-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("alloc.toml");
+        let load = |alloc: &str| {
+            std::fs::write(&file, format!("[l2.genesis_alloc]\n{alloc}\n")).unwrap();
+            NodeConfig::load(Some(&file), vec![], &[])
+        };
+        let c = load(concat!(
+            "\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\" = \"1000000000000000000\"\n",
+            "\"0x000000000000000000000000000000000000dead\" = \"0x10\""
+        ))
+        .unwrap();
+        let alloc = c.l2.genesis_alloc().unwrap();
+        assert_eq!(alloc.len(), 2);
+        assert_eq!(alloc[0].1, U256::from(16), "hex amount, sorted by address");
+        assert_eq!(alloc[1].1, U256::from(10u64.pow(18)));
+        let max = "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+        for (alloc, want) in [
+            ("\"0x12\" = \"1\"", "not a 20-byte hex address"),
+            ("\"0x000000000000000000000000000000000000dead\" = \"-1\"", "not a decimal or 0x-hex"),
+            ("\"0x000000000000000000000000000000000000dead\" = \"1e18\"", "not a decimal or 0x-hex"),
+            ("\"0x000000000000000000000000000000000000dead\" = \"0x\"", "not a decimal or 0x-hex"),
+            ("\"0x000000000000000000000000000000000000dead\" = \"\"", "not a decimal or 0x-hex"),
+            ("\"0x000000000000000000000000000000000000dead\" = 5", "invalid type"),
+            (
+                &format!("\"0x000000000000000000000000000000000000dead\" = \"{max}1\""),
+                "below 2^256",
+            ),
+            (
+                &format!("\"0x000000000000000000000000000000000000dead\" = \"{max}\"\n\"0x000000000000000000000000000000000000beef\" = \"1\""),
+                "overflows 256 bits",
+            ),
+            (
+                "\"0x000000000000000000000000000000000000dead\" = \"1\"\n\"0x000000000000000000000000000000000000DEAD\" = \"1\"",
+                "twice",
+            ),
+        ] {
+            let err = load(alloc).unwrap_err();
+            let msg = format!("{err:#}");
+            assert!(msg.contains(want), "{alloc}: `{msg}` lacks `{want}`");
         }
     }
 

@@ -19,8 +19,17 @@ pub(crate) struct DeployArgs {
     #[arg(long, env = "ROLLUPD_DEPLOYER_KEY", hide_env_values = true, value_name = "HEX")]
     private_key: PrivateKeySigner,
     /// Address of a deployed IVerifier (the Groth16 verifier). It must have code.
-    #[arg(long, value_name = "ADDRESS", conflicts_with = "dev", required_unless_present = "dev")]
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        conflicts_with_all = ["dev", "keys"],
+        required_unless_present_any = ["dev", "keys"]
+    )]
     verifier: Option<Address>,
+    /// Deploy the Groth16 verifier of the keys in DIR (`state_diff_<capacity>.key` files from
+    /// `rollupd prover setup` or a ceremony): the node's provers must use the same directory.
+    #[arg(long, value_name = "DIR", conflicts_with = "dev")]
+    keys: Option<PathBuf>,
     /// Deploy the Groth16 verifier of the INSECURE dev keys (public seed: anyone can forge proofs).
     #[arg(long)]
     dev: bool,
@@ -72,6 +81,21 @@ pub(crate) struct DeployArgs {
     timeout: u64,
 }
 
+/// Init code of `StateDiffKeysVerifier` for the keys in `dir` (the capacities the node proves
+/// with), and the key hash it will report.
+fn keys_verifier(dir: &std::path::Path) -> anyhow::Result<(alloy::primitives::Bytes, B256)> {
+    use rollup_contracts::bindings::StateDiffKeysVerifier;
+    use rollup_prover::{keys::DEV_CAPACITIES, solidity};
+    let keys = rollup_prover::keys::KeySet::load(dir, &DEV_CAPACITIES)
+        .with_context(|| format!("--keys {}: loading the key files", dir.display()))?;
+    let vks = keys.verifying_keys();
+    let (capacities, key_words) = solidity::keys_constructor(&vks);
+    let args = StateDiffKeysVerifier::constructorCall { capacities, keyWords: key_words };
+    let mut init = StateDiffKeysVerifier::BYTECODE.to_vec();
+    init.extend_from_slice(&alloy::sol_types::SolConstructor::abi_encode(&args));
+    Ok((init.into(), solidity::vk_hash(&vks)))
+}
+
 /// Re-export of the URL type alloy's HTTP transport takes, for clap parsing.
 mod reqwest_url {
     pub(crate) use alloy::transports::http::reqwest::Url;
@@ -100,24 +124,46 @@ pub(crate) async fn run(args: DeployArgs) -> anyhow::Result<()> {
     let admin = args.admin.unwrap_or(governor);
     let validators =
         if args.validators.is_empty() { vec![deployer] } else { args.validators.clone() };
-    let verifier = match args.verifier {
-        Some(a) => VerifierSource::Existing(a),
-        None => {
+    // The key hash the deployed verifier must report (none for an existing verifier).
+    let (verifier, expected_vk_hash) = match (args.verifier, &args.keys) {
+        (Some(a), _) => (VerifierSource::Existing(a), None),
+        (None, Some(dir)) => {
+            let (init, hash) = keys_verifier(dir)?;
+            eprintln!(
+                "deploying the verifier of the keys in {} (verification key hash {hash})",
+                dir.display()
+            );
+            (VerifierSource::Bytecode(init), Some(hash))
+        }
+        (None, None) => {
             eprintln!(
                 "WARNING: --dev deploys the verifier of the INSECURE dev proving keys; their seed is public and anyone can forge proofs. Never use it for value."
             );
-            VerifierSource::Bytecode(
-                rollup_contracts::bindings::StateDiffVerifier::BYTECODE.clone(),
+            (
+                VerifierSource::Bytecode(
+                    rollup_contracts::bindings::StateDiffVerifier::BYTECODE.clone(),
+                ),
+                None,
             )
         }
     };
     let mut l2_chain_id = args.l2_chain_id;
+    let mut alloc = Vec::new();
     if let Some(path) = &args.config {
         let node = crate::config::NodeConfig::load(Some(path), std::env::vars(), &[])?;
         l2_chain_id = node.l2.chain_id;
+        alloc = node.l2.genesis_alloc()?;
     }
-    // The L2 genesis of `rollupd run` is empty (value arrives by deposits).
-    let genesis = crate::settlement::genesis_config(&[])?;
+    // The L2 genesis `rollupd run` starts from: `l2.genesis_alloc` of the config (empty without
+    // one: value then arrives by deposits). Its sum is locked in the Diamond.
+    let genesis = crate::settlement::genesis_config(&alloc)?;
+    if !genesis.locked_wei.is_zero() {
+        eprintln!(
+            "locking {} wei in the Diamond: the L2 genesis allocation of {} account(s)",
+            genesis.locked_wei,
+            alloc.len()
+        );
+    }
     let mut config = DeployConfig::new(verifier, governor, admin, deployer);
     config.validators = validators;
     config.l2_chain_id = l2_chain_id;
@@ -128,6 +174,7 @@ pub(crate) async fn run(args: DeployArgs) -> anyhow::Result<()> {
             .unwrap_or(genesis.index_repeated_storage_changes),
         commitment: args.genesis_commitment,
         timestamp: args.genesis_timestamp,
+        locked_wei: genesis.locked_wei,
     };
     config.priority_tx_deadline = args.priority_tx_deadline;
     config.execution_delay = args.execution_delay;
@@ -148,6 +195,16 @@ pub(crate) async fn run(args: DeployArgs) -> anyhow::Result<()> {
         tokio::time::timeout(timeout * 10, rollup_contracts::deploy(&provider, &config))
             .await
             .context("deployment timed out")??;
+    if let Some(want) = expected_vk_hash {
+        let got = rollup_contracts::bindings::IVerifier::new(deployment.verifier, &provider)
+            .verificationKeyHash()
+            .call()
+            .await
+            .context("reading the deployed verifier's key hash")?;
+        if got != want {
+            bail!("the deployed verifier reports key hash {got}, the keys hash to {want}");
+        }
+    }
     let json = serde_json::to_string_pretty(&deployment).context("serialising the deployment")?;
     if let Err(err) = std::fs::write(&args.out, json.clone() + "\n") {
         // The suite is live on L1: never lose its addresses.

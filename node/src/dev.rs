@@ -170,11 +170,16 @@ fn lower_proving_priority() {
 pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
     lower_proving_priority();
     prepare_data_dir(&config.data_dir)?;
+    let signers = dev_signers()?;
     let alloc: Vec<(Address, U256)> =
-        dev_signers()?.iter().map(|s| (s.address(), dev_balance())).collect();
+        signers.iter().map(|s| (s.address(), dev_balance())).collect();
+    // On L1 the deployer also holds what the deployment locks in the Diamond to back the L2's
+    // genesis allocation; once deployed, every dev account has the same balance on both chains.
+    let mut l1_alloc = alloc.clone();
+    l1_alloc[GOVERNOR_INDEX].1 += crate::settlement::alloc_sum(&alloc)?;
     let mut l1_rpc = config.rpc.clone();
     l1_rpc.addr = config.dev_l1.addr;
-    let l1_open = open_chain(config.dev_l1_chain(), &config.data_dir.join("l1.redb"), &alloc)?;
+    let l1_open = open_chain(config.dev_l1_chain(), &config.data_dir.join("l1.redb"), &l1_alloc)?;
     let l1 = start_chain(&l1_open, vec![], l1_rpc, true, None).await?;
     let l1_url = format!("http://{}", l1.rpc.addr);
     let deployment = match deploy_or_resume(&config, &l1_url, &alloc).await {
@@ -231,8 +236,9 @@ pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
     if provider.get_code_at(diamond).await?.is_empty() {
         bail!("l1.diamond {diamond} has no code on the L1 (chain {chain_id})");
     }
-    // Genesis of a non-dev chain has no pre-funded accounts: value arrives by deposits.
-    let genesis = crate::settlement::genesis_info(&[])?;
+    // A non-dev genesis holds `l2.genesis_alloc` (empty by default: value arrives by deposits).
+    let alloc = config.l2.genesis_alloc()?;
+    let genesis = crate::settlement::genesis_info(&alloc)?;
     let stored = rollup_contracts::bindings::IRollupChain::new(diamond, provider.clone())
         .storedBatchHash(U256::ZERO)
         .call()
@@ -240,7 +246,7 @@ pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
         .context("reading the genesis batch hash from L1")?;
     if stored != rollup_contracts::batch::stored_batch_hash(&genesis) {
         let why = format!(
-            "the Diamond's genesis batch is not this L2's genesis (L1 stores {stored}); deploy with `rollupd deploy` defaults for an empty genesis"
+            "the Diamond's genesis batch is not this L2's genesis (L1 stores {stored}); deploy with `rollupd deploy --config` on this config so the genesis (l2.genesis_alloc) matches"
         );
         if config.eth_sender.enabled {
             bail!("{why}");
@@ -254,7 +260,7 @@ pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
         operator: operator_key(&config)?,
         genesis,
     };
-    let (l2, settling_metrics) = start_settling_l2(&config, &[], l1_target).await?;
+    let (l2, settling_metrics) = start_settling_l2(&config, &alloc, l1_target).await?;
     let metrics = start_metrics(&config, vec![l2.chain.clone()], Some(settling_metrics)).await?;
     println!(
         "rollupd is running\n\nL1             {}  chain id {chain_id}\n  Diamond proxy {diamond}",

@@ -33,7 +33,8 @@ pub(crate) fn genesis_diff(alloc: &[(Address, U256)]) -> anyhow::Result<StateDif
 }
 
 /// The genesis batch L1 must start from for this L2 genesis: its state commitment is the state
-/// tree's commitment after the genesis allocation (the tree writer computes the same as batch 0).
+/// tree's commitment after the genesis allocation (the tree writer computes the same as batch 0),
+/// and the deployment locks the allocation's sum in the Diamond.
 pub(crate) fn genesis_config(alloc: &[(Address, U256)]) -> anyhow::Result<GenesisConfig> {
     let tree = TreeStore::in_memory().context("in-memory tree")?;
     let v = tree.apply_bulk(&genesis_diff(alloc)?).context("genesis tree")?;
@@ -42,7 +43,16 @@ pub(crate) fn genesis_config(alloc: &[(Address, U256)]) -> anyhow::Result<Genesi
         index_repeated_storage_changes: v.next_free,
         commitment: B256::ZERO,
         timestamp: 0,
+        locked_wei: alloc_sum(alloc)?,
     })
+}
+
+/// The sum of a genesis allocation, refusing one that overflows 256 bits.
+pub(crate) fn alloc_sum(alloc: &[(Address, U256)]) -> anyhow::Result<U256> {
+    alloc
+        .iter()
+        .try_fold(U256::ZERO, |acc, (_, v)| acc.checked_add(*v))
+        .context("the genesis allocation's sum overflows 256 bits")
 }
 
 /// The genesis batch's stored info.
@@ -159,9 +169,8 @@ pub(crate) fn prover_children(
         children.push(ChildSpec::new(format!("prover_{i}"), budget, move |sup| {
             let (keys, slot) = (keys.clone(), slot.clone());
             async move {
-                let exchange = slot.get().ok_or_else(|| {
-                    ractor::SpawnErr::StartupFailed("the prover exchange is not running".into())
-                })?;
+                // The prover asks the slot at each call: it follows exchange restarts.
+                let exchange: rollup_prover::exchange::FindExchange = Arc::new(move || slot.get());
                 let (progress, _) = tokio::sync::watch::channel(Default::default());
                 let args = ProverArgs::new(
                     format!("local-{i}"),
@@ -277,7 +286,7 @@ pub(crate) fn settlement(
     }
     Ok(Settling {
         children,
-        view: crate::rpc::SettlementView { batches: batches.clone(), sender },
+        view: crate::rpc::SettlementView { batches: batches.clone(), sender, l1_chain_id, diamond },
         metrics: crate::metrics::SettlementMetrics {
             sender: metrics,
             batches: batches.clone(),
@@ -336,7 +345,9 @@ impl Settling {
                     tracing::error!(target: "rollup::prover", error = %format!("{e:#}"), "starting the provers failed")
                 }
             }
-            if let (false, Some(exchange)) = (config.prover.gateway_addr.is_empty(), slot.get()) {
+            if !config.prover.gateway_addr.is_empty() {
+                // The gateway asks the slot at each request: it follows exchange restarts.
+                let exchange: rollup_prover::exchange::FindExchange = Arc::new(move || slot.get());
                 match gateway_token(&config) {
                     Some(token) => {
                         let addr = config.prover.gateway_addr.parse().expect("validated at start");

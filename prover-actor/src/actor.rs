@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::{
-    exchange::{ExchangeMsg, ExchangeRef, LeasedJob},
+    exchange::{ExchangeMsg, ExchangeRef, FindExchange, LeasedJob},
     job::{prove_job, ProofJob},
     keys::KeySet,
     ProofWords, ProveError,
@@ -52,8 +52,8 @@ pub struct ProverActor;
 pub struct ProverArgs {
     /// Name in leases and logs.
     pub name: String,
-    /// Where jobs come from.
-    pub exchange: ExchangeRef,
+    /// Where jobs come from: looked up at each call, so the prover follows exchange restarts.
+    pub exchange: FindExchange,
     /// Proving keys.
     pub keys: Arc<KeySet>,
     /// Wait between polls when idle.
@@ -71,7 +71,7 @@ impl ProverArgs {
     /// A prover named `name` proving with [`prove_job`].
     pub fn new(
         name: String,
-        exchange: ExchangeRef,
+        exchange: FindExchange,
         keys: Arc<KeySet>,
         poll: Duration,
         progress: watch::Sender<Progress>,
@@ -87,6 +87,13 @@ pub struct ProverState {
 }
 
 const CALL_MS: u64 = 10_000;
+
+impl ProverState {
+    /// The exchange running now.
+    fn exchange(&self) -> Result<ExchangeRef, ActorProcessingErr> {
+        (self.args.exchange)().ok_or_else(|| "the prover exchange is not running".into())
+    }
+}
 
 impl Actor for ProverActor {
     type Msg = ProverMsg;
@@ -111,8 +118,22 @@ impl Actor for ProverActor {
         match msg {
             ProverMsg::Poll if state.current.is_none() => {
                 let name = state.args.name.clone();
-                let leased: Option<LeasedJob> =
-                    ractor::call_t!(state.args.exchange, ExchangeMsg::Lease, CALL_MS, name)?;
+                let leased = match state.exchange() {
+                    Ok(exchange) => ractor::call_t!(exchange, ExchangeMsg::Lease, CALL_MS, name)
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                let leased: Option<LeasedJob> = match leased {
+                    Ok(l) => l,
+                    Err(e) => {
+                        // The exchange is restarting: ask again later.
+                        tracing::warn!(target: "rollup::prover", prover = %state.args.name, error = %e, "no answer from the exchange; retrying");
+                        myself.send_after(state.args.poll.max(Duration::from_millis(200)), || {
+                            ProverMsg::Poll
+                        });
+                        return Ok(());
+                    }
+                };
                 let Some(leased) = leased else {
                     myself.send_after(state.args.poll, || ProverMsg::Poll);
                     return Ok(());
@@ -158,12 +179,11 @@ impl Actor for ProverActor {
             ProverMsg::Heartbeat => {
                 if let Some((lease_id, _, beat)) = state.current {
                     // A slow exchange is not a reason to abandon the proof in progress.
-                    match ractor::call_t!(
-                        state.args.exchange,
-                        ExchangeMsg::Heartbeat,
-                        CALL_MS,
-                        lease_id
-                    ) {
+                    let Ok(exchange) = state.exchange() else {
+                        myself.send_after(beat, || ProverMsg::Heartbeat);
+                        return Ok(());
+                    };
+                    match ractor::call_t!(exchange, ExchangeMsg::Heartbeat, CALL_MS, lease_id) {
                         Ok(true) => {}
                         Ok(false) => {
                             tracing::warn!(target: "rollup::prover", lease_id, "lease lost; finishing anyway (a late proof is harmless)")
@@ -181,17 +201,35 @@ impl Actor for ProverActor {
                 }
                 if result.is_err() {
                     // Hand the job back at once instead of waiting for the lease to lapse.
-                    let _ = state.args.exchange.send_message(ExchangeMsg::Release(lease_id));
+                    if let Ok(exchange) = state.exchange() {
+                        let _ = exchange.send_message(ExchangeMsg::Release(lease_id));
+                    }
                 }
                 let ok = match result {
                     Ok(proof) => {
-                        let submitted = ractor::call_t!(
-                            state.args.exchange,
-                            ExchangeMsg::Submit,
-                            CALL_MS,
-                            job,
-                            proof
-                        )?;
+                        let submitted = match state.exchange() {
+                            Ok(exchange) => ractor::call_t!(
+                                exchange,
+                                ExchangeMsg::Submit,
+                                CALL_MS,
+                                job,
+                                proof.clone()
+                            )
+                            .map_err(|e| e.to_string()),
+                            Err(e) => Err(e.to_string()),
+                        };
+                        let submitted = match submitted {
+                            Ok(s) => s,
+                            Err(e) => {
+                                // The exchange is restarting: keep the proof and try again.
+                                tracing::warn!(target: "rollup::prover", job, error = %e, "submitting the proof failed; retrying");
+                                myself.send_after(
+                                    state.args.poll.max(Duration::from_millis(200)),
+                                    move || ProverMsg::Done { lease_id, job, result: Ok(proof) },
+                                );
+                                return Ok(());
+                            }
+                        };
                         match submitted {
                             Ok(outcome) => {
                                 tracing::info!(target: "rollup::prover", prover = %state.args.name, job, ?outcome, "proof submitted");

@@ -179,22 +179,34 @@ impl JobQueue {
         let mut added = 0;
         loop {
             let after = self.cursor()?;
-            let jobs = source.jobs_after(after, 64).map_err(ExchangeError::Storage)?;
-            if jobs.is_empty() {
+            let jobs = source.jobs_after(after, PULL_PAGE).map_err(ExchangeError::Storage)?;
+            let (n, more) = self.enqueue_page(after, jobs)?;
+            added += n;
+            if !more {
                 return Ok(added);
             }
-            for job in jobs {
-                if job.id <= after {
-                    return Err(ExchangeError::Storage(format!(
-                        "job source returned job {} at cursor {after}",
-                        job.id
-                    )));
-                }
-                tracing::info!(target: "rollup::prover", job = job.id, batch = job.batch, chunk = job.chunk, records = job.witness.records.len(), "job queued");
-                self.enqueue(job)?;
-                added += 1;
-            }
         }
+    }
+
+    /// Queues a page of jobs the source gave for `jobs_after(after, PULL_PAGE)`, skipping any at
+    /// or below `after` (already queued). Returns how many were queued and whether the source
+    /// may have more (a full page that moved the cursor).
+    pub fn enqueue_page(
+        &mut self,
+        after: u64,
+        jobs: Vec<ProofJob>,
+    ) -> Result<(usize, bool), ExchangeError> {
+        let full = jobs.len() >= PULL_PAGE;
+        let mut added = 0;
+        for job in jobs {
+            if job.id <= after {
+                continue;
+            }
+            tracing::info!(target: "rollup::prover", job = job.id, batch = job.batch, chunk = job.chunk, records = job.witness.records.len(), "job queued");
+            self.enqueue(job)?;
+            added += 1;
+        }
+        Ok((added, full && added > 0))
     }
 
     /// Lease the lowest pending job that no live lease holds.
@@ -355,6 +367,15 @@ pub enum ExchangeMsg {
 /// Reference to the exchange.
 pub type ExchangeRef = ActorRef<ExchangeMsg>;
 
+/// Finds the exchange that runs now: its supervisor may have restarted it since the last call,
+/// so long-lived clients (the gateway) look it up per request instead of keeping one reference.
+pub type FindExchange = std::sync::Arc<dyn Fn() -> Option<ExchangeRef> + Send + Sync>;
+
+/// A [`FindExchange`] that always answers `exchange` (an exchange nobody restarts).
+pub fn fixed(exchange: ExchangeRef) -> FindExchange {
+    std::sync::Arc::new(move || Some(exchange.clone()))
+}
+
 /// The exchange actor. Every step that changes the queue is one redb transaction, committed
 /// before the reply. Accepted proofs are announced on the event bus ([`Event::ChunkProven`]).
 pub struct ExchangeActor;
@@ -450,9 +471,11 @@ impl Actor for ExchangeActor {
                 let _ = reply.send(state.queue.heartbeat(id, now));
             }
             ExchangeMsg::Submit(id, proof, reply) => {
+                rollup_events::fault::point("exchange");
                 let batch = state.queue.pending.get(&id).map(|j| j.batch);
                 let result = state.queue.submit(id, &proof);
                 if let (Ok(Submitted::Accepted), Some(batch)) = (&result, batch) {
+                    rollup_events::fault::point("proof_stored");
                     state.events.publish(Event::ChunkProven { batch, job: id });
                 }
                 let _ = reply.send(result);
@@ -480,15 +503,8 @@ impl Actor for ExchangeActor {
                 state.pulling = false;
                 // A source failure is storage trouble: fatal, the supervisor restarts us.
                 let jobs = jobs.map_err(ExchangeError::Storage)?;
-                let full = jobs.len() == PULL_PAGE;
-                for job in jobs {
-                    if job.id <= after {
-                        continue;
-                    }
-                    tracing::info!(target: "rollup::prover", job = job.id, batch = job.batch, chunk = job.chunk, records = job.witness.records.len(), "job queued");
-                    state.queue.enqueue(job)?;
-                }
-                if full {
+                let (_, more) = state.queue.enqueue_page(after, jobs)?;
+                if more {
                     myself.send_message(ExchangeMsg::Pull)?;
                 }
             }

@@ -17,7 +17,9 @@ use jsonrpsee::{
 use tower_http::validate_request::ValidateRequestHeaderLayer;
 
 use crate::{
-    exchange::{ExchangeError, ExchangeMsg, ExchangeRef, LeasedJob, QueueStatus, Submitted},
+    exchange::{
+        ExchangeError, ExchangeMsg, ExchangeRef, FindExchange, LeasedJob, QueueStatus, Submitted,
+    },
     ProofWords,
 };
 
@@ -30,17 +32,23 @@ fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
     ErrorObject::owned(-32603, e.to_string(), None::<()>)
 }
 
+/// The running exchange, or an error a worker retries on (it is being restarted).
+fn current(find: &FindExchange) -> Result<ExchangeRef, ErrorObjectOwned> {
+    find().ok_or_else(|| internal("the prover exchange is restarting; retry"))
+}
+
 fn refused(e: &ExchangeError) -> ErrorObjectOwned {
     ErrorObject::owned(-32000, e.to_string(), None::<()>)
 }
 
 // The 401 response is built in the closure; boxing it would not help anyone.
 #[allow(clippy::result_large_err)]
-/// Start the gateway on `addr` with `token`; returns the bound address and the server handle.
+/// Start the gateway on `addr` with `token`, serving whichever exchange `exchange` finds at each
+/// request; returns the bound address and the server handle.
 pub async fn start(
     addr: SocketAddr,
     token: String,
-    exchange: ExchangeRef,
+    exchange: FindExchange,
 ) -> Result<(SocketAddr, ServerHandle), BoxError> {
     let expected = format!("Bearer {token}");
     let auth = ValidateRequestHeaderLayer::custom(move |req: &mut HttpRequest| {
@@ -65,26 +73,30 @@ pub async fn start(
         .await?;
     let bound = server.local_addr()?;
     let mut module = RpcModule::new(exchange);
-    module.register_async_method("prover_getJob", |params, ex, _| async move {
+    module.register_async_method("prover_getJob", |params, find, _| async move {
+        let ex = current(&find)?;
         let worker: String = params.one()?;
         let job: Option<LeasedJob> =
             ractor::call_t!(ex, ExchangeMsg::Lease, CALL_MS, worker).map_err(internal)?;
         Ok::<_, ErrorObjectOwned>(job)
     })?;
-    module.register_async_method("prover_heartbeat", |params, ex, _| async move {
+    module.register_async_method("prover_heartbeat", |params, find, _| async move {
+        let ex = current(&find)?;
         let lease: u64 = params.one()?;
         let live: bool =
             ractor::call_t!(ex, ExchangeMsg::Heartbeat, CALL_MS, lease).map_err(internal)?;
         Ok::<_, ErrorObjectOwned>(live)
     })?;
-    module.register_async_method("prover_submitProof", |params, ex, _| async move {
+    module.register_async_method("prover_submitProof", |params, find, _| async move {
+        let ex = current(&find)?;
         let (job, proof): (u64, ProofWords) = params.parse()?;
         let result: Result<Submitted, ExchangeError> =
             ractor::call_t!(ex, ExchangeMsg::Submit, CALL_MS, job, Box::new(proof))
                 .map_err(internal)?;
         result.map_err(|e| refused(&e))
     })?;
-    module.register_async_method("prover_status", |_, ex, _| async move {
+    module.register_async_method("prover_status", |_, find, _| async move {
+        let ex = current(&find)?;
         let status: Result<QueueStatus, ExchangeError> =
             ractor::call_t!(ex, ExchangeMsg::Status, CALL_MS).map_err(internal)?;
         status.map_err(|e| refused(&e))

@@ -1,10 +1,8 @@
 //! The Solidity Groth16 verifier, generated from the verifying keys.
 //!
 //! One contract serves every capacity: `proof[0]` names the capacity, whose verifying key is
-//! baked in as constants. It implements `IVerifier`, refuses any public input `>= r` and any proof
-//! coordinate `>= q` (so inputs cannot alias), and reverts if a precompile call fails instead of
-//! returning `false` (a failed pairing call would otherwise look like a rejected proof, and gas
-//! estimation could pick a limit where it fails).
+//! baked in as constants. The checks themselves are the hand-written `StateDiffVerifierBase`
+//! (shared with `StateDiffKeysVerifier`, which takes the keys at deployment: [`keys_constructor`]).
 
 use std::fmt::Write;
 
@@ -60,6 +58,16 @@ pub fn vk_hash(keys: &[(usize, VerifyingKey<Bn254>)]) -> B256 {
     keccak256(bytes)
 }
 
+/// The constructor arguments of `StateDiffKeysVerifier` for these keys: the capacities (ascending)
+/// and their [`vk_words`], concatenated in the same order.
+pub fn keys_constructor(keys: &[(usize, VerifyingKey<Bn254>)]) -> (Vec<U256>, Vec<U256>) {
+    let mut sorted: Vec<_> = keys.iter().collect();
+    sorted.sort_by_key(|(c, _)| *c);
+    let capacities = sorted.iter().map(|(c, _)| U256::from(*c)).collect();
+    let words = sorted.iter().flat_map(|(_, vk)| vk_words(vk)).collect();
+    (capacities, words)
+}
+
 /// The verifier contract for these (capacity, verifying key) pairs.
 ///
 /// # Panics
@@ -95,81 +103,21 @@ const TEMPLATE: &str = r#"// SPDX-License-Identifier: MIT
 // keys. Do not edit: a test fails when this file is stale against the keys.
 pragma solidity 0.8.30;
 
-import {IVerifier} from "../interfaces/IVerifier.sol";
+import {StateDiffVerifierBase} from "./StateDiffVerifierBase.sol";
 
-/// @title Groth16 verifier of the rollupd state-diff circuit (BN254)
-/// @notice Capacities: {{CAPACITIES}}. `proof` is `[capacity, A.x, A.y, B.x1, B.x0, B.y1, B.y0,
-/// C.x, C.y]`; `publicInputs` is `[old commitment, new commitment, diff hash hi, diff hash lo]`.
-contract StateDiffVerifier is IVerifier {
-    /// @dev BN254 scalar field modulus.
-    uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
-    /// @dev BN254 base field modulus.
-    uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
-
+/// @title Groth16 verifier of the rollupd state-diff circuit (BN254), keys as constants
+/// @notice Capacities: {{CAPACITIES}}. The checks are `StateDiffVerifierBase.verify`.
+contract StateDiffVerifier is StateDiffVerifierBase {
     /// @notice keccak256 over every (capacity, verifying key words), ascending by capacity.
     bytes32 public constant VK_HASH = {{VK_HASH}};
 
-    /// @notice The proof names a capacity this verifier has no key for.
-    error UnsupportedCapacity(uint256 capacity);
-    /// @notice The proof is not nine words.
-    error BadProofLength(uint256 length);
-    /// @notice There are not four public inputs.
-    error BadInputCount(uint256 count);
-    /// @notice A public input is not below the scalar field modulus.
-    error InputNotInField(uint256 index);
-    /// @notice A proof coordinate is not below the base field modulus.
-    error ProofNotInField(uint256 index);
-    /// @notice A precompile call failed (a point not on the curve, or out of gas).
-    error PrecompileFailed(uint256 precompile);
-
-    /// @inheritdoc IVerifier
+    /// @notice keccak256 over every (capacity, verifying key words), ascending by capacity.
+    /// @return The key hash.
     function verificationKeyHash() external pure returns (bytes32) {
         return VK_HASH;
     }
 
-    /// @inheritdoc IVerifier
-    function verify(uint256[] calldata publicInputs, uint256[] calldata proof) external view returns (bool) {
-        if (proof.length != 9) revert BadProofLength(proof.length);
-        if (publicInputs.length != 4) revert BadInputCount(publicInputs.length);
-        for (uint256 i = 0; i < 4; ++i) {
-            if (publicInputs[i] >= R) revert InputNotInField(i);
-        }
-        for (uint256 i = 1; i < 9; ++i) {
-            if (proof[i] >= Q) revert ProofNotInField(i);
-        }
-        (uint256[14] memory k, uint256[10] memory ic) = _key(proof[0]);
-
-        // vk_x = IC0 + sum(input_i * IC_{i+1})
-        uint256 x = ic[0];
-        uint256 y = ic[1];
-        for (uint256 i = 0; i < 4; ++i) {
-            (uint256 px, uint256 py) = _call2(0x07, abi.encode(ic[2 + 2 * i], ic[3 + 2 * i], publicInputs[i]));
-            (x, y) = _call2(0x06, abi.encode(x, y, px, py));
-        }
-
-        // e(-A, B) * e(alpha, beta) * e(vk_x, gamma) * e(C, delta) == 1
-        uint256[24] memory p;
-        p[0] = proof[1];
-        p[1] = proof[2] == 0 ? 0 : Q - proof[2];
-        (p[2], p[3], p[4], p[5]) = (proof[3], proof[4], proof[5], proof[6]);
-        (p[6], p[7]) = (k[0], k[1]);
-        (p[8], p[9], p[10], p[11]) = (k[2], k[3], k[4], k[5]);
-        (p[12], p[13]) = (x, y);
-        (p[14], p[15], p[16], p[17]) = (k[6], k[7], k[8], k[9]);
-        (p[18], p[19]) = (proof[7], proof[8]);
-        (p[20], p[21], p[22], p[23]) = (k[10], k[11], k[12], k[13]);
-        (bool ok, bytes memory out) = address(0x08).staticcall(abi.encodePacked(p));
-        if (!ok || out.length != 32) revert PrecompileFailed(0x08);
-        return abi.decode(out, (uint256)) == 1;
-    }
-
-    function _call2(uint256 precompile, bytes memory input) private view returns (uint256, uint256) {
-        (bool ok, bytes memory out) = address(uint160(precompile)).staticcall(input);
-        if (!ok || out.length != 64) revert PrecompileFailed(precompile);
-        return abi.decode(out, (uint256, uint256));
-    }
-
-    function _key(uint256 capacity) private pure returns (uint256[14] memory k, uint256[10] memory ic) {
+    function _key(uint256 capacity) internal pure override returns (uint256[14] memory k, uint256[10] memory ic) {
 {{BRANCHES}}
         } else {
             revert UnsupportedCapacity(capacity);

@@ -521,8 +521,11 @@ impl EthSenderArgs {
         };
         // Recorded before it is sent: a crash from here on re-sends these exact bytes.
         self.store.put(&record).map_err(fatal)?;
+        rollup_events::fault::point("l1_tx_recorded");
         tracing::info!(target: "rollup::eth_sender", step = step.name(), first, last, nonce, tx = %hash, gas, "sending");
-        self.send_raw(&raw).await
+        self.send_raw(&raw).await?;
+        rollup_events::fault::point("l1_tx_sent");
+        Ok(())
     }
 }
 
@@ -666,7 +669,10 @@ impl Actor for EthSenderActor {
         state: &mut EthSenderState,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            EthSenderMsg::Wake => state.round().await,
+            EthSenderMsg::Wake => {
+                rollup_events::fault::point("eth_sender");
+                state.round().await
+            }
         }
     }
 }

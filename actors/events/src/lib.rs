@@ -11,6 +11,8 @@
 
 use tokio::sync::broadcast;
 
+pub mod fault;
+
 /// Which L1 step of a batch an [`Event::L1Confirmed`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum L1Step {

@@ -154,6 +154,7 @@ impl BatcherState {
             "batch sealed"
         );
         self.args.chain.metrics.batches_sealed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        rollup_events::fault::point("batch_sealed");
         self.args.events.publish(Event::BatchSealed { number });
         Ok(())
     }

@@ -51,7 +51,8 @@ uint256 constant MAX_PRIORITY_TX_DEADLINE = 30 days;
 /// @dev Upper bound of the commit -> execute delay.
 uint256 constant MAX_EXECUTION_DELAY = 30 days;
 
-/// @dev Most published bytecodes (factory deps) per request or batch element.
+/// @dev Most bytecodes (factory deps) one L1->L2 request may carry. A committed batch has no
+/// count limit: it holds whole L2 blocks, and its calldata size bounds what it publishes.
 uint256 constant MAX_NEW_FACTORY_DEPS = 32;
 
 /// @dev Bytes per state-diff record: `derived key (32) ‖ value (32)` (docs/pubdata.md).

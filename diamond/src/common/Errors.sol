@@ -79,7 +79,7 @@ interface IRollupErrors {
     error NotAFieldElement(uint256 value);
     /// @notice The L2->L1 logs are not a whole number of 88-byte logs, or there are too many.
     error InvalidL2LogsLength(uint256 length);
-    /// @notice Too many published bytecodes in one batch or request.
+    /// @notice Too many bytecodes (factory deps) in one L1->L2 request.
     error TooManyFactoryDeps(uint256 count);
     /// @notice Batches claim more priority operations than the queue holds.
     error NotEnoughPriorityOperations(uint256 claimed, uint256 available);

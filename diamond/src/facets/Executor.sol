@@ -11,7 +11,6 @@ import {
     BN254_SCALAR_FIELD,
     COMMIT_TIMESTAMP_MAX_FUTURE_DRIFT,
     EMPTY_STRING_KECCAK,
-    MAX_NEW_FACTORY_DEPS,
     STATE_DIFF_RECORD_BYTES
 } from "../common/Config.sol";
 
@@ -180,7 +179,6 @@ contract ExecutorFacet is Base, IExecutor {
         }
         // Checked here, not only at prove: a commitment outside the field could never be proven.
         _fieldElement(uint256(b.newStateCommitment));
-        if (b.publishedBytecodes.length > MAX_NEW_FACTORY_DEPS) revert TooManyFactoryDeps(b.publishedBytecodes.length);
 
         bytes32 stateDiffHash = _chunkHashes(b.stateDiff, b.chunkRecords);
         bytes32 logsRoot = L2LogsTree.root(b.l2Logs);

@@ -23,14 +23,16 @@ use std::sync::Arc;
 
 /// Most blocks `eth_feeHistory` reports at once (geth's cap).
 const MAX_FEE_HISTORY: u64 = 1024;
+/// Most reward percentiles `eth_feeHistory` takes (geth's query limit).
+const MAX_REWARD_PERCENTILES: usize = 100;
 
 impl RpcCtx {
-    fn head(&self) -> RpcResult<u64> {
+    pub(super) fn head(&self) -> RpcResult<u64> {
         Ok(self.chain.store.head().map_err(server_err)?.map(|(n, _)| n).unwrap_or_default())
     }
 
     /// A tag or number as a block number (it may be past the head).
-    fn number(&self, tag: BlockNumberOrTag) -> RpcResult<u64> {
+    pub(super) fn number(&self, tag: BlockNumberOrTag) -> RpcResult<u64> {
         let head = self.head()?;
         Ok(match tag {
             BlockNumberOrTag::Latest | BlockNumberOrTag::Pending => head,
@@ -89,7 +91,7 @@ fn to_json<T: Serialize>(v: T) -> RpcResult<Value> {
     serde_json::to_value(v).map_err(server_err)
 }
 
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> RpcResult<T> + Send + 'static,
 ) -> RpcResult<T> {
     tokio::task::spawn_blocking(f).await.map_err(|e| server_err(format!("internal error: {e}")))?
@@ -132,7 +134,7 @@ fn quantity(v: &Value, what: &str) -> RpcResult<u64> {
     }
 }
 
-fn logs_in_range(ctx: &RpcCtx, filter: &Filter) -> RpcResult<Vec<Log>> {
+pub(super) fn logs_in_range(ctx: &RpcCtx, filter: &Filter) -> RpcResult<Vec<Log>> {
     let store = &ctx.chain.store;
     let head = ctx.head()?;
     let (from, to) = match filter.block_option {
@@ -154,8 +156,9 @@ fn logs_in_range(ctx: &RpcCtx, filter: &Filter) -> RpcResult<Vec<Log>> {
             (from, to)
         }
     };
-    // The range cap applies to what was asked, as geth's does.
-    if to - from + 1 > ctx.cfg.max_logs_block_range {
+    // The range cap applies to what was asked, as geth's does. `to - from` cannot overflow
+    // (from <= to), unlike `to - from + 1` for 0..=u64::MAX.
+    if to - from >= ctx.cfg.max_logs_block_range {
         return Err(rpc_err(
             -32005,
             format!("query exceeds max block range {}", ctx.cfg.max_logs_block_range),
@@ -381,15 +384,32 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         let newest: BlockNumberOrTag = seq.next()?;
         let percentiles: Option<Vec<f64>> = seq.optional_next()?;
         let count = quantity(&count, "block count")?.min(MAX_FEE_HISTORY);
+        // geth's rules: at most 100 percentiles, each within [0, 100], strictly ascending.
         if let Some(ps) = &percentiles {
-            let ordered = ps.windows(2).all(|w| w[0] <= w[1]);
-            if !ordered || ps.iter().any(|p| !(0.0..=100.0).contains(p)) {
-                return Err(invalid_params(
-                    "invalid reward percentiles: must be ascending within [0, 100]",
-                ));
+            if ps.len() > MAX_REWARD_PERCENTILES {
+                return Err(invalid_params(format!(
+                    "invalid reward percentile: over the query limit {MAX_REWARD_PERCENTILES}"
+                )));
+            }
+            for (i, p) in ps.iter().enumerate() {
+                if !(0.0..=100.0).contains(p) {
+                    return Err(invalid_params(format!("invalid reward percentile: {p}")));
+                }
+                if i > 0 && *p <= ps[i - 1] {
+                    return Err(invalid_params(format!(
+                        "invalid reward percentile: #{}:{} >= #{i}:{p}",
+                        i - 1,
+                        ps[i - 1]
+                    )));
+                }
             }
         }
-        let newest = ctx.number(newest)?.min(ctx.head()?);
+        let (newest, head) = (ctx.number(newest)?, ctx.head()?);
+        if newest > head {
+            return Err(invalid_params(format!(
+                "request beyond head block: requested {newest}, head {head}"
+            )));
+        }
         if count == 0 {
             return to_json(FeeHistory::default());
         }
@@ -453,6 +473,9 @@ async fn subscribe(
             return Ok(());
         }
     };
+    if kind == "newPendingTransactions" {
+        return pending_transactions(pending, &ctx).await;
+    }
     let filter: Option<Filter> = match kind.as_str() {
         "newHeads" => None,
         "logs" => match seq.optional_next::<Filter>() {
@@ -465,7 +488,7 @@ async fn subscribe(
         other => {
             pending
                 .reject(invalid_params(format!(
-                    "unsupported subscription type {other:?} (supported: newHeads, logs)"
+                    "unsupported subscription type {other:?} (supported: newHeads, logs, newPendingTransactions)"
                 )))
                 .await;
             return Ok(());
@@ -510,6 +533,32 @@ async fn subscribe(
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                     tracing::warn!(target: "rollup::rpc", skipped = n, "subscriber too slow; events skipped");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `eth_subscribe("newPendingTransactions")`: the hash of each transaction the pool admits.
+async fn pending_transactions(
+    pending: PendingSubscriptionSink,
+    ctx: &RpcCtx,
+) -> SubscriptionResult {
+    let mut admitted = ctx.chain.subscribe_admitted();
+    let sink = pending.accept().await?;
+    loop {
+        tokio::select! {
+            _ = sink.closed() => break,
+            hash = admitted.recv() => match hash {
+                Ok(hash) => {
+                    if sink.send(serde_json::value::to_raw_value(&hash)?).await.is_err() {
+                        break;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(target: "rollup::rpc", skipped = n, "pending-transaction subscriber too slow; hashes skipped");
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             }

@@ -206,8 +206,42 @@ pub(crate) fn call<R: StateReader>(
     Ok(result.output().cloned().unwrap_or_default())
 }
 
+/// Intrinsic gas of a plain transfer.
+const TRANSFER_GAS: u64 = 21_000;
+
+fn state_err(e: StateError) -> ErrorObjectOwned {
+    rpc_err(-32000, e.to_string())
+}
+
+/// The most gas the sender can pay for at the request's fee cap, as geth computes it:
+/// `(balance - value) / fee cap`; unlimited without a fee.
+fn allowance<R: StateReader>(state: &R, req: &TransactionRequest) -> RpcResult<Option<u64>> {
+    let fee_cap = req.max_fee_per_gas.or(req.gas_price).unwrap_or_default();
+    if fee_cap == 0 {
+        return Ok(None);
+    }
+    let from = req.from.unwrap_or_default();
+    let balance = U256::from_be_bytes(state.slot(&SlotKey::balance(from)).map_err(state_err)?.0);
+    let value = req.value.unwrap_or_default();
+    if value > balance {
+        return Err(rpc_err(-32000, "insufficient funds for transfer"));
+    }
+    Ok(Some(((balance - value) / U256::from(fee_cap)).saturating_to::<u64>()))
+}
+
+/// Whether the request is a plain ETH transfer: no input, to an account without code.
+fn plain_transfer<R: StateReader>(state: &R, req: &TransactionRequest) -> RpcResult<bool> {
+    let (Some(TxKind::Call(to)), true) = (req.to, req.input.input().is_none_or(|d| d.is_empty()))
+    else {
+        return Ok(false);
+    };
+    let code = state.slot(&SlotKey::code_hash(to)).map_err(state_err)?;
+    Ok(code == B256::ZERO || code == alloy::primitives::KECCAK256_EMPTY)
+}
+
 /// `eth_estimateGas`: the smallest gas limit (within 1.5%, as geth) with which the call
-/// succeeds; the call's own error if it fails at the cap.
+/// succeeds; the call's own error if it fails at the cap. As geth: the cap is also what the
+/// sender's balance pays for at the request's fee cap, and a plain transfer is exactly 21,000.
 pub(crate) fn estimate<R: StateReader>(
     state: &R,
     block: &CallBlock,
@@ -215,7 +249,23 @@ pub(crate) fn estimate<R: StateReader>(
     gas_cap: u64,
 ) -> RpcResult<u64> {
     let mut hi = req.gas.unwrap_or(block.gas_limit).min(gas_cap).min(block.gas_limit);
+    if let Some(allowance) = allowance(state, req)? {
+        hi = hi.min(allowance);
+    }
+    if plain_transfer(state, req)? && hi >= TRANSFER_GAS {
+        let r = run(state, block, req, TRANSFER_GAS)?;
+        return match failure(&r) {
+            None => Ok(TRANSFER_GAS),
+            Some(err) => Err(err),
+        };
+    }
+    if hi < TRANSFER_GAS {
+        return Err(rpc_err(-32000, format!("gas required exceeds allowance ({hi})")));
+    }
     let first = run(state, block, req, hi)?;
+    if let ExecutionResult::Halt { reason: HaltReason::OutOfGas(_), .. } = first {
+        return Err(rpc_err(-32000, format!("gas required exceeds allowance ({hi})")));
+    }
     if let Some(err) = failure(&first) {
         return Err(err);
     }

@@ -4,8 +4,10 @@
 //!
 //! Reads go straight to redb read transactions; submissions go to the pool actor.
 
+mod compat;
 mod eth;
 mod exec;
+mod filters;
 mod types;
 mod zks;
 
@@ -47,6 +49,10 @@ pub(crate) fn server_err(e: impl std::fmt::Display) -> ErrorObjectOwned {
 pub(crate) struct SettlementView {
     pub(crate) batches: rollup_actors::batches::BatchStore,
     pub(crate) sender: rollup_eth::SenderStore,
+    /// The L1 this chain settles on.
+    pub(crate) l1_chain_id: u64,
+    /// The Diamond proxy on it (`zks_getMainContract`).
+    pub(crate) diamond: alloy::primitives::Address,
 }
 
 /// What every handler sees.
@@ -61,6 +67,8 @@ pub(crate) struct RpcCtx {
     pub(crate) pool: ActorSlot<PoolMsg>,
     /// Batches and L1 steps (`None` on the embedded L1).
     pub(crate) settlement: Option<SettlementView>,
+    /// Installed polling filters.
+    pub(crate) filters: filters::Filters,
 }
 
 impl RpcCtx {
@@ -137,6 +145,55 @@ pub(crate) struct RpcServer {
     pub(crate) handle: ServerHandle,
 }
 
+/// Subscription ids as geth writes them: a JSON string, `0x` and up to 32 hex digits (leading
+/// zeros trimmed). viem drops notifications whose id is not a string, and Go clients decode it
+/// as one.
+/// Filter ids are the same kind of string.
+#[derive(Debug, Default)]
+pub(super) struct HexIdProvider {
+    seed: std::collections::hash_map::RandomState,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl HexIdProvider {
+    /// The next id, e.g. `0x9cef478923ff08bf67fde6c64013158d`.
+    pub(super) fn next_hex(&self) -> String {
+        use std::hash::BuildHasher;
+        // A counter keyed by a per-process random hash: unique, and not guessable from outside.
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = (u128::from(self.seed.hash_one((n, 0u8))) << 64)
+            | u128::from(self.seed.hash_one((n, 1u8)));
+        format!("{id:#x}")
+    }
+}
+
+impl jsonrpsee::server::IdProvider for HexIdProvider {
+    fn next_id(&self) -> jsonrpsee::types::SubscriptionId<'static> {
+        jsonrpsee::types::SubscriptionId::Str(self.next_hex().into())
+    }
+}
+
+/// CORS for browser dapps: `["*"]` answers any origin, a list only those, `[]` adds no headers.
+/// Origins are checked by the config at start.
+fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| http::HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([http::Method::POST, http::Method::GET, http::Method::OPTIONS])
+            .allow_headers([http::header::CONTENT_TYPE, http::header::AUTHORIZATION])
+            .max_age(Duration::from_secs(86_400)),
+    )
+}
+
 /// Starts the server for `chain` on `cfg.addr`.
 pub(crate) async fn start(
     chain: Arc<Chain>,
@@ -151,16 +208,21 @@ pub(crate) async fn start(
         .max_response_body_size(cfg.max_response_body_bytes)
         .max_connections(cfg.max_connections)
         .set_batch_request_config(BatchRequestConfig::Limit(cfg.max_batch_requests))
+        .set_id_provider(HexIdProvider::default())
         .build();
     let server = Server::builder()
         .set_config(server_cfg)
+        .set_http_middleware(tower::ServiceBuilder::new().option_layer(cors(&cfg.cors_origins)))
         .build(cfg.addr)
         .await
         .with_context(|| format!("binding the JSON-RPC server to {}", cfg.addr))?;
     let addr = server.local_addr().context("reading the bound address")?;
-    let ctx = RpcCtx { chain, cfg, instant_finality, pool, settlement };
+    let filters = filters::Filters::new(Duration::from_secs(cfg.filter_timeout_secs));
+    let ctx = RpcCtx { chain, cfg, instant_finality, pool, settlement, filters };
     let mut module = RpcModule::new(ctx);
     eth::register(&mut module).context("registering RPC methods")?;
+    compat::register(&mut module).context("registering RPC methods")?;
+    filters::register(&mut module).context("registering filter methods")?;
     zks::register(&mut module).context("registering zks_ methods")?;
     let handle = server.start(module);
     Ok(RpcServer { addr, handle })

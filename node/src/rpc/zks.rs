@@ -135,6 +135,73 @@ pub(super) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
             _ => Ok(Value::Null),
         }
     })?;
+    // What zksync-ethers asks at start. Without settlement (the embedded L1) these are null.
+    reg(m, "zks_L1ChainId", |_, ctx| async move {
+        Ok(ctx.settlement.as_ref().map_or(Value::Null, |s| json!(U64::from(s.l1_chain_id))))
+    })?;
+    reg(m, "zks_getMainContract", |_, ctx| async move {
+        Ok(ctx.settlement.as_ref().map_or(Value::Null, |s| json!(s.diamond)))
+    })?;
+    // ETH is the base token; Era names it by this placeholder address on L1.
+    reg(m, "zks_getBaseTokenL1Address", |_, _| async move {
+        Ok(json!(alloy::primitives::address!("0x0000000000000000000000000000000000000001")))
+    })?;
+    // No token bridges yet: ETH moves through the Diamond's Mailbox.
+    reg(m, "zks_getBridgeContracts", |_, _| async move {
+        Ok(json!({
+            "l1Erc20DefaultBridge": Value::Null,
+            "l2Erc20DefaultBridge": Value::Null,
+            "l1WethBridge": Value::Null,
+            "l2WethBridge": Value::Null,
+            "l1SharedDefaultBridge": Value::Null,
+            "l2SharedDefaultBridge": Value::Null,
+        }))
+    })?;
+    reg(m, "zks_getTestnetPaymaster", |_, _| async move { Ok(Value::Null) })?;
+    reg(m, "zks_getBridgehubContract", |_, _| async move { Ok(Value::Null) })?;
+    reg(m, "zks_getBlockDetails", |p, ctx| async move {
+        let n: U64 = p.one()?;
+        let n: u64 = n.to();
+        if n > ctx.chain.store.head().map_err(server_err)?.map_or(0, |(h, _)| h) {
+            return Ok(Value::Null);
+        }
+        let header = ctx.header(n)?;
+        let txs = ctx.chain.store.block_tx_hashes(n).map_err(server_err)?.len();
+        let (batch, steps) = match &ctx.settlement {
+            Some(s) => match s.batches.batch_of_block(n).map_err(server_err)? {
+                Some(b) => (json!(b), steps(s, b)?),
+                None => (Value::Null, Default::default()),
+            },
+            None => (Value::Null, Default::default()),
+        };
+        let [(commit, committed_at), (prove, proven_at), (execute, executed_at)] = steps;
+        // Era's block status: "sealed" until its batch is executed on L1, then "verified".
+        let status = if execute.is_null() { "sealed" } else { "verified" };
+        Ok(json!({
+            "number": n,
+            "l1BatchNumber": batch,
+            "timestamp": header.timestamp,
+            "l1TxCount": 0,
+            "l2TxCount": txs,
+            "rootHash": header.hash_slow(),
+            "status": status,
+            "commitTxHash": commit,
+            "committedAt": committed_at,
+            "proveTxHash": prove,
+            "provenAt": proven_at,
+            "executeTxHash": execute,
+            "executedAt": executed_at,
+            "l1GasPrice": 0,
+            "l2FairGasPrice": ctx.chain.config.spec.base_fee,
+            "fairPubdataPrice": 0,
+            "baseSystemContractsHashes": {
+                "bootloader": B256::ZERO,
+                "default_aa": B256::ZERO,
+            },
+            "operatorAddress": ctx.chain.config.spec.coinbase,
+            "protocolVersion": Value::Null,
+        }))
+    })?;
     reg(m, "zks_L1BatchNumber", |_, ctx| async move {
         let Some(s) = &ctx.settlement else { return Ok(json!(U64::ZERO)) };
         let last = s.batches.last_sealed().map_err(server_err)?.unwrap_or_default();
@@ -172,6 +239,14 @@ pub(super) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
             "executedAt": executed_at,
             "l1GasPrice": 0,
             "l2FairGasPrice": ctx.chain.config.spec.base_fee,
+            // Pubdata is not priced apart from gas here.
+            "fairPubdataPrice": 0,
+            // rollupd runs no bootloader or default account contract (EVM execution): Era's
+            // field is kept for clients that read it, with zero hashes.
+            "baseSystemContractsHashes": {
+                "bootloader": B256::ZERO,
+                "default_aa": B256::ZERO,
+            },
         }))
     })?;
     Ok(())

@@ -58,7 +58,7 @@ fn dev_keys(dir: &Path) -> KeySet {
     let verifier =
         rollupd(&["prover", "verifier", "--keys", dir.to_str().unwrap(), "--capacities", "1"]);
     assert!(String::from_utf8_lossy(&verifier.stdout)
-        .contains("contract StateDiffVerifier is IVerifier"));
+        .contains("contract StateDiffVerifier is StateDiffVerifierBase"));
     KeySet::load(dir, &[1]).unwrap()
 }
 
@@ -143,10 +143,13 @@ async fn workers_and_a_local_actor_share_one_queue() {
     )
     .await
     .unwrap();
-    let (addr, server) =
-        gateway::start("127.0.0.1:0".parse().unwrap(), TOKEN.into(), exchange.clone())
-            .await
-            .unwrap();
+    let (addr, server) = gateway::start(
+        "127.0.0.1:0".parse().unwrap(),
+        TOKEN.into(),
+        rollup_prover::exchange::fixed(exchange.clone()),
+    )
+    .await
+    .unwrap();
     let url = format!("http://{addr}");
     let all = jobs(7);
     let job1 = all[0].clone();
@@ -222,7 +225,7 @@ async fn workers_and_a_local_actor_share_one_queue() {
         ProverActor,
         ProverArgs::new(
             "local".into(),
-            exchange.clone(),
+            rollup_prover::exchange::fixed(exchange.clone()),
             keys.clone(),
             Duration::from_millis(100),
             progress,

@@ -216,6 +216,36 @@ async fn erc20_deploy_call_logs_reverts_and_estimates() {
         .unwrap();
     assert!(!r.status(), "half the gas must fail (the estimate is meaningful)");
 
+    // geth's caps: with a fee cap, what the sender's balance pays for bounds the search (not the
+    // 50M call cap), and a plain transfer estimates exactly 21,000.
+    let poor = Address::repeat_byte(0x77);
+    let fund = TransactionRequest::default().with_to(poor).with_value(U256::from(10u64.pow(15)));
+    p.send_transaction(fund).await.unwrap().get_receipt().await.unwrap(); // 0.001 ETH
+    let estimate = |req: Value| {
+        let url = node.l2_url.clone();
+        async move {
+            raw_call(
+                &url,
+                json!({"jsonrpc":"2.0","id":1,"method":"eth_estimateGas","params":[req]}),
+            )
+            .await
+        }
+    };
+    let plain = json!({"from": poor, "to": BOB, "value": "0x1", "maxFeePerGas": "0x3b9aca00"});
+    assert_eq!(estimate(plain).await["result"], "0x5208", "a plain transfer is 21000");
+    let legacy = json!({"from": poor, "to": BOB, "value": "0x1", "gasPrice": "0x3b9aca00"});
+    assert_eq!(estimate(legacy).await["result"], "0x5208");
+    let too_much =
+        json!({"from": poor, "to": BOB, "value": "0xde0b6b3a7640000", "maxFeePerGas": "0x1"});
+    let resp = estimate(too_much).await;
+    assert_eq!(error_message(&resp), "insufficient funds for transfer", "{resp}");
+    // 0.001 ETH at 20 gwei buys 50,000 gas: not enough for work(3000).
+    let burn = Bytes::from(Token::workCall { n: U256::from(3000) }.abi_encode());
+    let heavy =
+        json!({"from": poor, "to": token_addr, "data": burn, "maxFeePerGas": "0x4a817c800"});
+    let resp = estimate(heavy).await;
+    assert_eq!(error_message(&resp), "gas required exceeds allowance (50000)", "{resp}");
+
     // BLOCKHASH of the previous block is the hash clients see.
     let head = p.get_block_number().await.unwrap();
     let prev = p.get_block_by_number((head - 1).into()).await.unwrap().unwrap();
@@ -355,6 +385,28 @@ async fn every_admission_rule_is_refused_with_geths_error() {
     assert!(resp["error"].is_object(), "subscriptions need a WebSocket: {resp}");
     let resp = raw_call(&url, json!({"jsonrpc":"2.0","id":1,"method":"eth_feeHistory","params":["0x2", "latest", [90.0, 10.0]]})).await;
     assert_eq!(resp["error"]["code"], -32602, "{resp}");
+    // geth's fee-history rules: at most 100 percentiles, strictly ascending, newest <= head.
+    let many: Vec<f64> = (0..101).map(|i| f64::from(i) * 0.5).collect();
+    for (params, want) in [
+        (json!(["0x2", "latest", many]), "over the query limit 100"),
+        (json!(["0x2", "latest", [10.0, 10.0]]), "invalid reward percentile: #0:10 >= #1:10"),
+        (json!(["0x2", "latest", [101.0]]), "invalid reward percentile: 101"),
+        (json!(["0x2", "0xffffff", [10.0]]), "request beyond head block"),
+    ] {
+        let resp = raw_call(
+            &url,
+            json!({"jsonrpc":"2.0","id":1,"method":"eth_feeHistory","params":params}),
+        )
+        .await;
+        assert_eq!(resp["error"]["code"], -32602, "{resp}");
+        assert!(error_message(&resp).contains(want), "{want}: {resp}");
+    }
+    let ok = raw_call(&url, json!({"jsonrpc":"2.0","id":1,"method":"eth_feeHistory","params":["0x1", "latest", (0..100).map(f64::from).collect::<Vec<_>>()]})).await;
+    assert_eq!(ok["result"]["reward"][0].as_array().map(Vec::len), Some(100), "{ok}");
+    // A range of the whole u64 space must not wrap the range check (and scan every block).
+    let resp = raw_call(&url, json!({"jsonrpc":"2.0","id":1,"method":"eth_getLogs","params":[{"fromBlock":"0x0","toBlock":"0xffffffffffffffff"}]})).await;
+    assert_eq!(resp["error"]["code"], -32005, "{resp}");
+    assert!(error_message(&resp).contains("max block range"), "{resp}");
     let resp = raw_call(
         &url,
         json!({"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":[BOB, "0x99999"]}),
@@ -449,4 +501,280 @@ async fn websocket_subscriptions_deliver_heads_and_logs() {
         .subscribe::<Value, _>("eth_subscribe", rpc_params!["pendingNope"], "eth_unsubscribe")
         .await;
     assert!(bad.is_err(), "unknown subscription kinds are refused");
+
+    // Ids are geth's hex strings (viem ignores notifications with a numeric id), distinct per
+    // subscription, and `eth_unsubscribe` takes them.
+    let id = |s: &jsonrpsee::core::client::Subscription<Value>| match s.kind() {
+        jsonrpsee::core::client::SubscriptionKind::Subscription(
+            jsonrpsee::types::SubscriptionId::Str(id),
+        ) => id.to_string(),
+        other => panic!("subscription id is not a string: {other:?}"),
+    };
+    let (heads_id, logs_id) = (id(&heads), id(&logs));
+    for s in [&heads_id, &logs_id] {
+        assert!(
+            s.starts_with("0x")
+                && s.len() > 2
+                && s.len() <= 34
+                && u128::from_str_radix(&s[2..], 16).is_ok(),
+            "not a geth-style id: {s}"
+        );
+    }
+    assert_ne!(heads_id, logs_id);
+    use jsonrpsee::core::client::ClientT;
+    let gone: bool = ws.request("eth_unsubscribe", rpc_params![heads_id.clone()]).await.unwrap();
+    assert!(gone, "eth_unsubscribe takes the hex id");
+    let again: Result<bool, _> = ws.request("eth_unsubscribe", rpc_params![heads_id]).await;
+    assert!(!matches!(again, Ok(true)), "a subscription ends once: {again:?}");
+}
+
+/// What wallets, ethers, viem and zksync-ethers call at start or in passing: each answers with
+/// geth's or Era's shape, and malformed parameters get -32602.
+#[tokio::test(flavor = "multi_thread")]
+async fn wallet_and_zksync_start_up_methods_answer() {
+    let node = DevNode::start(&tmp_dir("rpc-compat"), &[]);
+    let url = node.l2_url.clone();
+    let call = |method: &'static str, params: Value| {
+        let url = url.clone();
+        async move {
+            raw_call(&url, json!({"jsonrpc":"2.0","id":1,"method":method,"params":params})).await
+        }
+    };
+    let result = |r: Value| {
+        assert!(r.get("error").is_none(), "{r}");
+        r["result"].clone()
+    };
+    let receipt = node
+        .l2(0)
+        .send_transaction(TransactionRequest::default().with_to(BOB).with_value(U256::from(7)))
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let (block, block_hash) = (receipt.block_number.unwrap(), receipt.block_hash.unwrap());
+    let number = format!("{block:#x}");
+
+    assert_eq!(result(call("net_listening", json!([])).await), true);
+    assert_eq!(
+        result(call("web3_sha3", json!(["0x68656c6c6f20776f726c64"])).await),
+        json!(keccak256(b"hello world"))
+    );
+    let coinbase: Address =
+        result(call("eth_coinbase", json!([])).await).as_str().unwrap().parse().unwrap();
+    assert_eq!(coinbase, address!("0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"), "the fee account");
+    assert_eq!(result(call("eth_blobBaseFee", json!([])).await), "0x0");
+
+    // Transactions by block and index.
+    let by_number =
+        result(call("eth_getTransactionByBlockNumberAndIndex", json!([number, "0x0"])).await);
+    assert_eq!(by_number["hash"], json!(receipt.transaction_hash), "{by_number}");
+    let by_hash =
+        result(call("eth_getTransactionByBlockHashAndIndex", json!([block_hash, "0x0"])).await);
+    assert_eq!(by_hash, by_number);
+    for params in [json!([number, "0x5"]), json!(["0xffffff", "0x0"])] {
+        assert!(result(call("eth_getTransactionByBlockNumberAndIndex", params).await).is_null());
+    }
+    assert!(result(
+        call("eth_getTransactionByBlockHashAndIndex", json!([B256::ZERO, "0x0"])).await
+    )
+    .is_null());
+
+    // No uncles, ever; unknown blocks are null.
+    assert_eq!(result(call("eth_getUncleCountByBlockNumber", json!([number])).await), "0x0");
+    assert_eq!(result(call("eth_getUncleCountByBlockHash", json!([block_hash])).await), "0x0");
+    assert!(result(call("eth_getUncleCountByBlockNumber", json!(["0xffffff"])).await).is_null());
+    assert!(result(call("eth_getUncleCountByBlockHash", json!([B256::ZERO])).await).is_null());
+    assert!(
+        result(call("eth_getUncleByBlockNumberAndIndex", json!([number, "0x0"])).await).is_null()
+    );
+    assert!(
+        result(call("eth_getUncleByBlockHashAndIndex", json!([block_hash, "0x0"])).await).is_null()
+    );
+
+    // zksync-ethers' start-up calls.
+    assert_eq!(result(call("zks_L1ChainId", json!([])).await), "0x9");
+    let main: Address =
+        result(call("zks_getMainContract", json!([])).await).as_str().unwrap().parse().unwrap();
+    let banner_diamond: Address = node
+        .stdout
+        .lines()
+        .find(|l| l.contains("Diamond proxy"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(main, banner_diamond);
+    assert!(result(call("zks_getBridgeContracts", json!([])).await).is_object());
+    assert_eq!(
+        result(call("zks_getBaseTokenL1Address", json!([])).await),
+        "0x0000000000000000000000000000000000000001"
+    );
+    let details = result(call("zks_getBlockDetails", json!([number])).await);
+    assert_eq!(details["number"], block, "{details}");
+    assert_eq!(details["l2TxCount"], 1, "{details}");
+    assert_eq!(details["rootHash"], json!(block_hash), "{details}");
+    assert!(details["status"] == "sealed" || details["status"] == "verified", "{details}");
+    assert!(result(call("zks_getBlockDetails", json!(["0xffffff"])).await).is_null());
+
+    let proof = call("eth_getProof", json!([BOB, [], "latest"])).await;
+    assert_eq!(proof["error"]["code"], -32601, "{proof}");
+    assert!(error_message(&proof).contains("Poseidon sparse Merkle tree"), "{proof}");
+
+    // Malformed parameters.
+    for (method, params) in [
+        ("web3_sha3", json!(["zz"])),
+        ("web3_sha3", json!([])),
+        ("eth_getTransactionByBlockNumberAndIndex", json!([number])),
+        ("eth_getTransactionByBlockHashAndIndex", json!(["0x12", "0x0"])),
+        ("eth_getUncleCountByBlockHash", json!(["nope"])),
+        ("zks_getBlockDetails", json!(["x"])),
+    ] {
+        let r = call(method, params.clone()).await;
+        assert_eq!(r["error"]["code"], -32602, "{method} {params}: {r}");
+    }
+}
+
+/// Browser dapps: CORS preflight and responses carry the configured origins (any in dev).
+#[tokio::test(flavor = "multi_thread")]
+async fn cors_lets_configured_origins_in() {
+    let client = alloy::transports::http::reqwest::Client::new();
+    let body = json!({"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]});
+    let allowed = |resp: &alloy::transports::http::reqwest::Response| {
+        resp.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_string())
+    };
+    // Dev default: any origin.
+    let node = DevNode::start(&tmp_dir("rpc-cors-any"), &[]);
+    let pre = client
+        .request(alloy::transports::http::reqwest::Method::OPTIONS, &node.l2_url)
+        .header("origin", "https://dapp.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(pre.status().is_success(), "{:?}", pre.status());
+    assert_eq!(allowed(&pre).as_deref(), Some("*"));
+    let post = client
+        .post(&node.l2_url)
+        .header("origin", "https://dapp.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed(&post).as_deref(), Some("*"));
+    assert_eq!(post.json::<Value>().await.unwrap()["result"], "0x10e");
+    drop(node);
+
+    // A list: only those origins.
+    let node =
+        DevNode::start(&tmp_dir("rpc-cors-list"), &["rpc.cors_origins=[\"https://good.example\"]"]);
+    for (origin, want) in
+        [("https://good.example", Some("https://good.example")), ("https://evil.example", None)]
+    {
+        let resp =
+            client.post(&node.l2_url).header("origin", origin).json(&body).send().await.unwrap();
+        assert_eq!(allowed(&resp).as_deref(), want, "{origin}");
+    }
+}
+
+/// geth's polling filters (what ethers v6's `contract.on` uses over HTTP) and the
+/// `newPendingTransactions` subscription: new logs, blocks and admitted transactions arrive once
+/// each, ids are hex strings, uninstalled and idle filters are gone, bad input is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn polling_filters_and_pending_transaction_subscriptions() {
+    use jsonrpsee::core::client::SubscriptionClientT;
+    use jsonrpsee::rpc_params;
+    let node = DevNode::start(&tmp_dir("rpc-filters"), &["rpc.filter_timeout_secs=2"]);
+    let url = node.l2_url.clone();
+    let call = |method: &'static str, params: Value| {
+        let url = url.clone();
+        async move {
+            raw_call(&url, json!({"jsonrpc":"2.0","id":1,"method":method,"params":params})).await
+        }
+    };
+    let result = |r: Value| {
+        assert!(r.get("error").is_none(), "{r}");
+        r["result"].clone()
+    };
+    let p = node.l2(0);
+    let (_, code) = compile("Token");
+    let mut init = code.to_vec();
+    init.extend_from_slice(&U256::from(1000).to_be_bytes::<32>());
+    let deploy = TransactionRequest::default().with_deploy_code(Bytes::from(init));
+    let token_addr = p
+        .send_transaction(deploy)
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .contract_address
+        .unwrap();
+
+    let logs_id =
+        result(call("eth_newFilter", json!([{"address": token_addr, "fromBlock": "0x0"}])).await);
+    let blocks_id = result(call("eth_newBlockFilter", json!([])).await);
+    let pending_id = result(call("eth_newPendingTransactionFilter", json!([])).await);
+    for id in [&logs_id, &blocks_id, &pending_id] {
+        let s = id.as_str().unwrap();
+        assert!(s.starts_with("0x") && u128::from_str_radix(&s[2..], 16).is_ok(), "{id}");
+    }
+    let ws = jsonrpsee::ws_client::WsClientBuilder::default().build(node.l2_ws()).await.unwrap();
+    let mut pending_sub = ws
+        .subscribe::<Value, _>(
+            "eth_subscribe",
+            rpc_params!["newPendingTransactions"],
+            "eth_unsubscribe",
+        )
+        .await
+        .unwrap();
+
+    let token = Token::new(token_addr, p.clone());
+    let r = token.transfer(BOB, U256::from(3)).send().await.unwrap().get_receipt().await.unwrap();
+    let tx = json!(r.transaction_hash);
+
+    let changes = result(call("eth_getFilterChanges", json!([logs_id])).await);
+    assert_eq!(changes.as_array().unwrap().len(), 1, "the transfer's log, once: {changes}");
+    assert_eq!(changes[0]["transactionHash"], tx);
+    assert_eq!(
+        result(call("eth_getFilterChanges", json!([logs_id])).await),
+        json!([]),
+        "nothing new"
+    );
+    let all = result(call("eth_getFilterLogs", json!([logs_id])).await);
+    assert_eq!(all.as_array().unwrap().len(), 2, "mint and transfer since block 0: {all}");
+    let blocks = result(call("eth_getFilterChanges", json!([blocks_id])).await);
+    assert!(blocks.as_array().unwrap().contains(&json!(r.block_hash.unwrap())), "{blocks}");
+    let pending = result(call("eth_getFilterChanges", json!([pending_id])).await);
+    assert!(pending.as_array().unwrap().contains(&tx), "{pending}");
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(10), pending_sub.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen, tx, "the subscription names the admitted transaction");
+
+    // Uninstalled once; then unknown.
+    assert_eq!(result(call("eth_uninstallFilter", json!([blocks_id])).await), true);
+    assert_eq!(result(call("eth_uninstallFilter", json!([blocks_id])).await), false);
+    let gone = call("eth_getFilterChanges", json!([blocks_id])).await;
+    assert_eq!(error_message(&gone), "filter not found", "{gone}");
+    let not_logs = call("eth_getFilterLogs", json!([pending_id])).await;
+    assert_eq!(error_message(&not_logs), "filter not found", "only log filters have logs");
+    // Idle filters expire (rpc.filter_timeout_secs = 2 here).
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let expired = call("eth_getFilterChanges", json!([logs_id])).await;
+    assert_eq!(error_message(&expired), "filter not found", "{expired}");
+
+    // Malformed input.
+    for (method, params) in [
+        ("eth_newFilter", json!([{"fromBlock": "0x3", "toBlock": "0x1"}])),
+        ("eth_newFilter", json!([{"address": "0x12"}])),
+        ("eth_getFilterChanges", json!([12])),
+        ("eth_uninstallFilter", json!([])),
+    ] {
+        let r = call(method, params.clone()).await;
+        assert_eq!(r["error"]["code"], -32602, "{method} {params}: {r}");
+    }
 }

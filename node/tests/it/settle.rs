@@ -47,9 +47,14 @@ fn proving() -> Vec<String> {
 }
 
 fn start(dir: &std::path::Path) -> DevNode {
+    start_with_faults(dir, "")
+}
+
+/// A proving dev node with `ROLLUPD_FAULTS` set (see `rollup_events::fault`).
+fn start_with_faults(dir: &std::path::Path, faults: &str) -> DevNode {
     let sets = proving();
     let refs: Vec<&str> = sets.iter().map(String::as_str).collect();
-    DevNode::start(dir, &refs)
+    DevNode::start_with_env(dir, &refs, &[("ROLLUPD_FAULTS", faults)])
 }
 
 pub(crate) async fn rpc(url: &str, method: &str, params: Value) -> Value {
@@ -134,8 +139,12 @@ async fn wait_log(node: &DevNode, needle: &str, secs: u64) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_transfer_is_finalized_on_the_dev_l1_and_kill_9_mid_settlement_loses_nothing() {
     let dir = tmp_dir("settle");
-    let mut node = start(&dir);
+    let node = start(&dir);
     let diamond = diamond(&node);
+    // The dev L1 backs the L2's genesis: the Diamond holds the ten dev balances.
+    let untouched = address!("0x90F79bf6EB2c4f870365E785982E1f101E93b906"); // dev account 3
+    let l2_genesis: U256 = U256::from(10) * node.l2(0).get_balance(untouched).await.unwrap();
+    assert_eq!(node.l1(0).get_balance(diamond).await.unwrap(), l2_genesis);
 
     // 1. A transfer settles: committed, proven with a real proof, executed.
     let started = Instant::now();
@@ -178,6 +187,26 @@ async fn a_transfer_is_finalized_on_the_dev_l1_and_kill_9_mid_settlement_loses_n
         if counters(&node).await == (last, last, last) {
             let details = rpc(&node.l2_url, "zks_getL1BatchDetails", json!([last])).await;
             assert_eq!(details["status"], "verified", "{details}");
+            // Era's field names, every one present.
+            for key in [
+                "number",
+                "timestamp",
+                "l1TxCount",
+                "l2TxCount",
+                "rootHash",
+                "commitTxHash",
+                "committedAt",
+                "proveTxHash",
+                "provenAt",
+                "executeTxHash",
+                "executedAt",
+                "l1GasPrice",
+                "l2FairGasPrice",
+                "fairPubdataPrice",
+                "baseSystemContractsHashes",
+            ] {
+                assert!(!details[key].is_null(), "{key} in {details}");
+            }
             let range = rpc(&node.l2_url, "zks_getL1BatchBlockRange", json!([last])).await;
             assert!(range.as_array().is_some_and(|r| r.len() == 2), "{range}");
             break;
@@ -205,44 +234,112 @@ async fn a_transfer_is_finalized_on_the_dev_l1_and_kill_9_mid_settlement_loses_n
         .unwrap();
     assert!(executed >= 1, "{text}");
 
-    // 2. kill -9 right after a commit is sent, then again while a chunk is being proven.
-    let second = transfer(&node, 2).await;
-    wait_log(&node, "step=\"commit\" first=2", 60).await;
-    node.kill9();
-    let mut node = start(&dir);
-    let third = transfer(&node, 3).await;
-    wait_log(&node, "proving prover=", 300).await;
-    node.kill9();
-    let node = start(&dir);
-    for h in [hash, second, third] {
-        wait_status(&node, h, "finalized", 600).await;
+    // 2. One transaction that deploys 40 contracts, each with new code: its block alone publishes
+    // more bytecodes than `batcher.max_bytecodes`, gets a batch of its own, and settles.
+    let mut init = Vec::new();
+    for i in 0..40u8 {
+        // Child init code: return the 3-byte runtime `PUSH1 i; STOP`.
+        let child = [0x62, 0x60, i, 0x00, 0x60, 0x00, 0x52, 0x60, 0x03, 0x60, 0x1d, 0xf3];
+        init.push(0x6b); // PUSH12 child; MSTORE at 0; CREATE(0, 20, 12); POP
+        init.extend_from_slice(&child);
+        init.extend_from_slice(&[0x60, 0x00, 0x52, 0x60, 0x0c, 0x60, 0x14, 0x60, 0x00, 0xf0, 0x50]);
     }
+    init.push(0x00);
+    let tx = TransactionRequest::default()
+        .with_deploy_code(alloy::primitives::Bytes::from(init))
+        .with_gas_limit(5_000_000);
+    let receipt = node.l2(0).send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
+    assert!(receipt.status(), "the factory ran");
+    wait_status(&node, receipt.transaction_hash, "finalized", 600).await;
+    let log = node.log();
+    let published = log
+        .lines()
+        .filter(|l| l.contains("batch sealed"))
+        .filter_map(|l| {
+            l.split("bytecodes=").nth(1)?.split_whitespace().next()?.parse::<usize>().ok()
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(published >= 40, "one batch published the 40 new bytecodes (max seen {published})");
+
     let sent = validator_never_failed(&node).await;
-    assert!(sent >= 9, "three batches took at least nine L1 transactions, saw {sent}");
+    assert!(sent >= 6, "two batches took at least six L1 transactions, saw {sent}");
+}
+
+/// kill -9 of the node at each settlement step (paused there by a fault point, so the test
+/// knows the exact state it kills), then a panic in the eth sender and in the prover exchange.
+/// After the restarts every transfer is finalized, every validator transaction on L1
+/// succeeded (no step twice, none reverted) and no acknowledged transaction is lost.
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_at_each_settlement_step_and_actor_panics_lose_nothing() {
+    let dir = tmp_dir("settle-crash");
+    let mut sent = Vec::new();
+    // In pipeline order: batch sealed (tree not applied), tree applied (not proven), proof
+    // stored (not announced), L1 transaction recorded (not sent), sent (not seen mined).
+    let points = ["batch_sealed", "tree_applied", "proof_stored", "l1_tx_recorded", "l1_tx_sent"];
+    for (i, point) in points.iter().enumerate() {
+        let mut node = start_with_faults(&dir, &format!("{point}=pause"));
+        sent.push(transfer(&node, i as u64 + 1).await);
+        wait_log(&node, &format!("fault point {point} reached"), 300).await;
+        node.kill9();
+    }
+    let node = start_with_faults(&dir, "eth_sender=panic,exchange=panic");
+    sent.push(transfer(&node, 99).await);
+    for h in &sent {
+        wait_status(&node, *h, "finalized", 600).await;
+    }
+    let log = node.log();
+    for point in ["eth_sender", "exchange"] {
+        assert!(log.contains(&format!("fault point {point} reached: panic")), "{log}");
+    }
+    let l1_txs = validator_never_failed(&node).await;
     let (c, v, e) = counters(&node).await;
-    assert!(c >= 3 && v >= 3 && e >= 3, "L1 counters {c}/{v}/{e}");
+    assert!(c == v && v == e && e >= 1, "L1 counters {c}/{v}/{e}");
+    assert!(l1_txs >= 3 * 2, "at least two batches, three steps each: saw {l1_txs}");
+    // Every transfer is in the chain with its receipt, and each of its blocks is finalized.
+    for h in &sent {
+        let r = rpc(&node.l2_url, "eth_getTransactionReceipt", json!([h])).await;
+        assert_eq!(r["status"], "0x1", "{r}");
+    }
 }
 
 pub(crate) const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
-/// `rollupd deploy --dev` onto the L1 at `l1_url` with dev key 0, then `rollupd run` against it
-/// with the same key as operator; a zero-fee transaction on the new L2 must reach `finalized`.
-async fn deploy_run_and_settle(name: &str, l1_url: &str, l1_chain_id: u64, l2_chain_id: u64) {
+/// Dev account 1, funded by the `l2.genesis_alloc` of [`deploy_run_and_settle`]'s keyed run.
+const ALLOCATED: Address = address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+const ALLOCATED_WEI: u64 = 5_000_000_000_000_000_000;
+
+/// `rollupd deploy` onto the L1 at `l1_url` with dev key 0, then `rollupd run` against it with
+/// the same key as operator; a zero-fee transaction on the new L2 must reach `finalized`.
+/// `keyed`: the verifier comes from `--keys DIR` and the L2 genesis allocates [`ALLOCATED_WEI`]
+/// to [`ALLOCATED`], locked in the Diamond; otherwise `--dev` and an empty genesis.
+async fn deploy_run_and_settle(
+    name: &str,
+    l1_url: &str,
+    l1_chain_id: u64,
+    l2_chain_id: u64,
+    keyed: bool,
+) {
     let dir = tmp_dir(name);
     let config = dir.join("node.toml");
     let keys = dev_keys();
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = {:?}\n[l2]\nchain_id = {l2_chain_id}\n# No genesis allocation outside dev and no deposits yet: a free transaction\n# from an empty account is what can settle.\nbase_fee = 0\n[rpc]\naddr = \"127.0.0.1:0\"\n[metrics]\naddr = \"\"\n[prover]\nkeys_dir = {:?}\nlocal_workers = 1\n",
-            dir.join("data").to_str().unwrap(),
-            keys.to_str().unwrap()
-        ),
-    )
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
-        .args(["deploy", "--l1-rpc", l1_url, "--dev", "--config"])
-        .arg(&config)
+    let mut text = format!(
+        "data_dir = {:?}\n[l2]\nchain_id = {l2_chain_id}\n# No deposits yet: a free transaction from an empty account is what can settle.\nbase_fee = 0\n[rpc]\naddr = \"127.0.0.1:0\"\n[metrics]\naddr = \"\"\n[prover]\nkeys_dir = {:?}\nlocal_workers = 1\n",
+        dir.join("data").to_str().unwrap(),
+        keys.to_str().unwrap()
+    );
+    if keyed {
+        text += &format!("[l2.genesis_alloc]\n\"{ALLOCATED}\" = \"{ALLOCATED_WEI}\"\n");
+    }
+    std::fs::write(&config, text).unwrap();
+    let mut deploy = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"));
+    deploy.args(["deploy", "--l1-rpc", l1_url, "--config"]).arg(&config);
+    if keyed {
+        deploy.arg("--keys").arg(&keys);
+    } else {
+        deploy.arg("--dev");
+    }
+    let out = deploy
         .arg("--out")
         .arg(dir.join("deployment.json"))
         .env("ROLLUPD_DEPLOYER_KEY", KEY0)
@@ -250,7 +347,15 @@ async fn deploy_run_and_settle(name: &str, l1_url: &str, l1_chain_id: u64, l2_ch
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "deploy failed: {stderr}");
-    assert!(stderr.contains("INSECURE"), "--dev says loudly that the keys are insecure: {stderr}");
+    if keyed {
+        assert!(stderr.contains("verification key hash"), "{stderr}");
+        assert!(stderr.contains(&format!("locking {ALLOCATED_WEI} wei")), "{stderr}");
+    } else {
+        assert!(
+            stderr.contains("INSECURE"),
+            "--dev says loudly that the keys are insecure: {stderr}"
+        );
+    }
     let stdout = String::from_utf8_lossy(&out.stdout);
     let diamond = stdout
         .lines()
@@ -264,6 +369,14 @@ async fn deploy_run_and_settle(name: &str, l1_url: &str, l1_chain_id: u64, l2_ch
         );
     std::fs::write(&config, text).unwrap();
     let (mut child, url) = spawn_run(&config, KEY0, &dir.join("run.log"));
+    if keyed {
+        // L1 backs the L2's genesis allocation, wei for wei.
+        let l1 = crate::support::provider(l1_url, 0);
+        let locked = l1.get_balance(diamond.parse().unwrap()).await.unwrap();
+        assert_eq!(locked, U256::from(ALLOCATED_WEI), "the Diamond holds the genesis allocation");
+        let l2 = crate::support::provider(&url, 0);
+        assert_eq!(l2.get_balance(ALLOCATED).await.unwrap(), U256::from(ALLOCATED_WEI));
+    }
     // A fresh account with no ETH: the fee is zero on this chain.
     let hash = zero_fee_transfer(&url).await;
     let started = Instant::now();
@@ -298,9 +411,9 @@ async fn deploy_run_and_settle(name: &str, l1_url: &str, l1_chain_id: u64, l2_ch
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn rollupd_deploy_dev_then_run_settles_on_anvil() {
+async fn rollupd_deploy_keys_with_a_genesis_allocation_then_run_settles_on_anvil() {
     let Some(anvil) = crate::deploy::anvil() else { return };
-    deploy_run_and_settle("anvil", &anvil.endpoint(), 9, 270).await;
+    deploy_run_and_settle("anvil", &anvil.endpoint(), 9, 270, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -308,7 +421,7 @@ async fn an_l3_settles_on_the_l2_of_rollupd_dev() {
     let dir = tmp_dir("l3-host");
     // The host's own settlement is off: this test is about the L3 on top of it.
     let host = DevNode::start(&dir, &["eth_sender.enabled=false"]);
-    deploy_run_and_settle("l3", &host.l2_url, 270, 271).await;
+    deploy_run_and_settle("l3", &host.l2_url, 270, 271, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -44,6 +44,11 @@ pub(crate) struct DevNode {
 impl DevNode {
     /// Starts `rollupd dev` on `data_dir` with extra `--set` overrides; waits for the banner.
     pub(crate) fn start(data_dir: &Path, sets: &[&str]) -> Self {
+        Self::start_with_env(data_dir, sets, &[])
+    }
+
+    /// [`DevNode::start`] with extra environment variables (for example `ROLLUPD_FAULTS`).
+    pub(crate) fn start_with_env(data_dir: &Path, sets: &[&str], env: &[(&str, &str)]) -> Self {
         std::fs::create_dir_all(data_dir).unwrap();
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
         let stderr_log = data_dir.join(format!("stderr-{}.log", stamp.as_nanos()));
@@ -65,6 +70,7 @@ impl DevNode {
         let log = std::fs::File::create(&stderr_log).unwrap();
         let mut child = cmd
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()

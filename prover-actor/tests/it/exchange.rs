@@ -147,7 +147,7 @@ async fn a_prover_whose_proving_thread_panics_hands_its_job_back_at_once() {
     let (progress, mut watch) = tokio::sync::watch::channel(Progress::default());
     let mut args = ProverArgs::new(
         "flaky".into(),
-        exchange.clone(),
+        rollup_prover::exchange::fixed(exchange.clone()),
         Arc::new(keys().clone()),
         Duration::from_millis(50),
         progress,

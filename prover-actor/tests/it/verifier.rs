@@ -38,7 +38,7 @@ mod evm {
         primitives::{Address, Bytes, TxKind, U256},
         providers::{Provider, ProviderBuilder},
         signers::local::PrivateKeySigner,
-        sol_types::{SolCall, SolInterface},
+        sol_types::{SolCall, SolConstructor, SolInterface},
     };
     use ark_std::rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
@@ -49,6 +49,7 @@ mod evm {
         state::AccountInfo,
         ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
     };
+    use rollup_contracts::bindings::StateDiffKeysVerifier;
     use rollup_contracts::bindings::StateDiffVerifier::{self, StateDiffVerifierErrors};
     use rollup_prover::{keys::DEV_CAPACITIES, prove, public_inputs, solidity, ProofWords};
 
@@ -101,8 +102,23 @@ mod evm {
         Reverted(Bytes),
     }
 
+    /// Init code of both verifiers of the dev keys: the generated one (keys as constants) and
+    /// `StateDiffKeysVerifier` (keys as constructor arguments, what `rollupd deploy --keys` uses).
+    fn both() -> [(&'static str, Bytes); 2] {
+        let (capacities, key_words) = solidity::keys_constructor(&keys().verifying_keys());
+        let args =
+            StateDiffKeysVerifier::constructorCall { capacities, keyWords: key_words }.abi_encode();
+        let mut keyed = StateDiffKeysVerifier::BYTECODE.to_vec();
+        keyed.extend_from_slice(&args);
+        [("generated", StateDiffVerifier::BYTECODE.clone()), ("keys", keyed.into())]
+    }
+
     impl Revm {
-        fn deploy() -> Self {
+        fn deploy(init: Bytes) -> Self {
+            Self::try_deploy(init).unwrap_or_else(|r| panic!("deploy failed: {r:?}"))
+        }
+
+        fn try_deploy(init: Bytes) -> Result<Self, ExecutionResult> {
             let mut db = CacheDB::new(EmptyDB::default());
             let caller = Address::repeat_byte(0xaa);
             db.insert_account_info(
@@ -113,16 +129,16 @@ mod evm {
             let tx = TxEnv::builder()
                 .caller(caller)
                 .kind(TxKind::Create)
-                .data(StateDiffVerifier::BYTECODE.clone())
+                .data(init)
                 .gas_limit(10_000_000)
                 .build()
                 .unwrap();
             let result = evm.transact_commit(tx).unwrap();
             let ExecutionResult::Success { output: Output::Create(_, Some(verifier)), .. } = result
             else {
-                panic!("deploy failed: {result:?}")
+                return Err(result);
             };
-            Self { db: evm.ctx.journaled_state.database, verifier }
+            Ok(Self { db: evm.ctx.journaled_state.database, verifier })
         }
 
         fn verify(&mut self, inputs: &[U256], proof: &[U256]) -> Outcome {
@@ -167,13 +183,18 @@ mod evm {
 
     #[test]
     fn revm_accepts_real_proofs_and_rejects_every_one_bit_change() {
-        let mut evm = Revm::deploy();
+        for (name, init) in both() {
+            accepts_real_proofs_and_rejects_every_one_bit_change(name, Revm::deploy(init));
+        }
+    }
+
+    fn accepts_real_proofs_and_rejects_every_one_bit_change(name: &str, mut evm: Revm) {
         for (c, words, inputs) in proofs() {
             let proof = words.to_vec();
             let Outcome::Returned(true, gas) = evm.verify(inputs, &proof) else {
-                panic!("capacity {c} rejected")
+                panic!("{name}: capacity {c} rejected")
             };
-            eprintln!("revm: capacity {c} verified, {gas} gas");
+            eprintln!("revm: {name} verifier: capacity {c} verified, {gas} gas");
             for i in 1..9 {
                 for bit in [0usize, 100] {
                     let mut bad = proof.clone();
@@ -194,7 +215,50 @@ mod evm {
 
     #[test]
     fn revm_refuses_malformed_calls_with_named_errors() {
-        let mut evm = Revm::deploy();
+        for (_, init) in both() {
+            refuses_malformed_calls_with_named_errors(Revm::deploy(init));
+        }
+    }
+
+    /// `StateDiffKeysVerifier` refuses keys it could not use, naming why.
+    #[test]
+    fn the_keys_verifier_refuses_malformed_keys() {
+        let (caps, words) = solidity::keys_constructor(&keys().verifying_keys());
+        let q: U256 = Q.parse().unwrap();
+        let mut unsorted = caps.clone();
+        unsorted.swap(0, 1);
+        let mut zero = caps.clone();
+        zero[0] = U256::ZERO;
+        let mut big = words.clone();
+        big[5] = q;
+        let cases: Vec<(&str, Vec<U256>, Vec<U256>)> = vec![
+            ("no capacity", vec![], vec![]),
+            ("not 24 key words per capacity", caps.clone(), words[..words.len() - 1].to_vec()),
+            ("strictly ascending", unsorted, words.clone()),
+            ("strictly ascending", zero, words.clone()),
+            ("below the base field modulus", caps.clone(), big),
+        ];
+        for (why, capacities, key_words) in cases {
+            let args = StateDiffKeysVerifier::constructorCall { capacities, keyWords: key_words }
+                .abi_encode();
+            let mut init = StateDiffKeysVerifier::BYTECODE.to_vec();
+            init.extend_from_slice(&args);
+            match Revm::try_deploy(init.into()) {
+                Err(ExecutionResult::Revert { output, .. }) => {
+                    let e = StateDiffKeysVerifier::StateDiffKeysVerifierErrors::abi_decode(&output)
+                        .unwrap();
+                    let StateDiffKeysVerifier::StateDiffKeysVerifierErrors::BadKeys(e) = e else {
+                        panic!("{why}: {e:?}")
+                    };
+                    assert!(e.reason.contains(why), "{why}: {}", e.reason);
+                }
+                Err(other) => panic!("{why}: {other:?}"),
+                Ok(_) => panic!("{why}: deployed"),
+            }
+        }
+    }
+
+    fn refuses_malformed_calls_with_named_errors(mut evm: Revm) {
         let (_, words, inputs) = &proofs()[0];
         let proof = words.to_vec();
         let r: U256 = R.parse().unwrap();
@@ -248,16 +312,33 @@ mod evm {
         let provider = ProviderBuilder::new()
             .wallet(EthereumWallet::from(signer))
             .connect_http(anvil.endpoint_url());
-        let verifier = StateDiffVerifier::deploy(&provider).await.unwrap();
+        let generated = StateDiffVerifier::deploy(&provider).await.unwrap();
+        let (capacities, key_words) = solidity::keys_constructor(&keys().verifying_keys());
+        let keyed = StateDiffKeysVerifier::deploy(&provider, capacities, key_words).await.unwrap();
+        // Both verifiers behind the same interface: the keys verifier's hash is the generated one's.
         let expected = solidity::vk_hash(&keys().verifying_keys());
-        assert_eq!(verifier.verificationKeyHash().call().await.unwrap(), expected);
+        for (name, address) in [("generated", *generated.address()), ("keys", *keyed.address())] {
+            let verifier = StateDiffVerifier::new(address, &provider);
+            assert_eq!(verifier.verificationKeyHash().call().await.unwrap(), expected, "{name}");
+            anvil_verifies(name, &verifier).await;
+        }
+        let _ = provider.get_block_number().await.unwrap();
+    }
+
+    async fn anvil_verifies<P: Provider>(
+        name: &str,
+        verifier: &StateDiffVerifier::StateDiffVerifierInstance<P>,
+    ) {
         for (c, words, inputs) in proofs() {
             let call = verifier.verify(inputs.clone(), words.to_vec());
             assert!(call.call().await.unwrap(), "capacity {c}");
             // The gas of a transaction that verifies (what proveBatches pays for it, plus 21k).
             let receipt = call.send().await.unwrap().get_receipt().await.unwrap();
             assert!(receipt.status());
-            eprintln!("anvil: capacity {c}: verification transaction {} gas", receipt.gas_used);
+            eprintln!(
+                "anvil: {name} verifier: capacity {c}: verification transaction {} gas",
+                receipt.gas_used
+            );
             let mut bad = words.to_vec();
             bad[7] ^= U256::from(1);
             let res = verifier.verify(inputs.clone(), bad).call().await;
@@ -266,6 +347,5 @@ mod evm {
             bad_inputs[1] ^= U256::from(1);
             assert!(!verifier.verify(bad_inputs, words.to_vec()).call().await.unwrap());
         }
-        let _ = provider.get_block_number().await.unwrap();
     }
 }

@@ -1,5 +1,6 @@
-//! Published bytecodes: L1 takes at most 32 per batch (`MAX_NEW_FACTORY_DEPS`); a batch with more
-//! would be refused by `commitBatches` for ever.
+//! Published bytecodes: a batch closes once it would publish more than `batcher.max_bytecodes`
+//! (32 in dev), keeping commits small. L1 sets no count limit, so a block that alone deploys more
+//! gets a batch of its own and still commits.
 
 use super::{Limits, SealCriterion, Totals};
 

@@ -29,7 +29,7 @@ pub struct Limits {
     pub max_blocks: usize,
     /// Longest time a batch stays open after its first block.
     pub max_age: Duration,
-    /// Most bytecodes a batch may publish (L1 takes 32).
+    /// Most bytecodes a batch publishes, unless one block alone has more.
     pub max_bytecodes: usize,
 }
 

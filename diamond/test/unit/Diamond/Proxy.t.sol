@@ -23,6 +23,16 @@ contract ProxyTest is DiamondShared {
         new DiamondProxy(block.chainid + 1, cut);
     }
 
+    function test_DeploymentLocksTheGenesisAllocationsEther() public {
+        DiamondCutData memory cut = cutWith(initData());
+        vm.deal(address(this), 8 ether);
+        DiamondProxy proxy = new DiamondProxy{value: 7 ether}(block.chainid, cut);
+        vm.assertEq(address(proxy).balance, 7 ether, "the ETH stays in the diamond");
+        // Plain ETH after deployment is still refused (deposits go through the Mailbox).
+        (bool ok,) = address(proxy).call{value: 1}("");
+        vm.assertFalse(ok, "plain ether refused");
+    }
+
     function test_RevertWhen_CalldataShorterThanSelector() public {
         for (uint256 len = 1; len < 4; ++len) {
             (bool ok, bytes memory ret) = address(chain).call(new bytes(len));

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IVerifier} from "../interfaces/IVerifier.sol";
+import {StateDiffVerifierBase} from "./StateDiffVerifierBase.sol";
+
+/// @title Groth16 verifier of the state-diff circuit for verifying keys given at deployment
+/// @notice What `rollupd deploy --keys DIR` deploys: the same checks as the generated
+/// `StateDiffVerifier`, with the keys read from a data contract written once by the constructor,
+/// so deploying a new key set needs no compiler. `verificationKeyHash()` is computed exactly as the
+/// generated contract's `VK_HASH`: keccak256 over every (capacity, 24 key words), ascending.
+contract StateDiffKeysVerifier is StateDiffVerifierBase {
+    /// @dev Words per key: alpha (2), beta, gamma, delta (4 each), five gamma_abc points (2 each).
+    uint256 private constant KEY_WORDS = 24;
+    /// @dev Bytes per stored entry: the capacity word and its key words.
+    uint256 private constant ENTRY_BYTES = 32 * (1 + KEY_WORDS);
+
+    /// @notice The data contract holding `0x00 ‖ (capacity ‖ key words)*`.
+    address public immutable KEY_STORE;
+    /// @notice keccak256 over every (capacity, key words), ascending by capacity.
+    bytes32 public immutable VK_HASH;
+
+    /// @notice The keys given to the constructor are malformed.
+    /// @param reason What is wrong.
+    error BadKeys(string reason);
+
+    /// @param capacities Circuit capacities, strictly ascending, none zero.
+    /// @param keyWords 24 words per capacity, in the order of `capacities`, each below `Q`.
+    constructor(uint256[] memory capacities, uint256[] memory keyWords) {
+        uint256 n = capacities.length;
+        if (n == 0) revert BadKeys("no capacity");
+        if (keyWords.length != n * KEY_WORDS) revert BadKeys("not 24 key words per capacity");
+        bytes memory entries;
+        for (uint256 i = 0; i < n; ++i) {
+            if (capacities[i] == 0 || (i > 0 && capacities[i] <= capacities[i - 1])) {
+                revert BadKeys("capacities must be non-zero and strictly ascending");
+            }
+            entries = abi.encodePacked(entries, capacities[i]);
+            for (uint256 j = 0; j < KEY_WORDS; ++j) {
+                uint256 w = keyWords[i * KEY_WORDS + j];
+                if (w >= Q) revert BadKeys("key word not below the base field modulus");
+                entries = abi.encodePacked(entries, w);
+            }
+        }
+        VK_HASH = keccak256(entries);
+        // The store's code starts with STOP, so calling it does nothing.
+        bytes memory code = abi.encodePacked(bytes1(0x00), entries);
+        if (code.length > 24_576) revert BadKeys("too many capacities for one data contract");
+        // Init code (14 bytes): CODECOPY(0, 14, len); RETURN(0, len).
+        bytes memory init = abi.encodePacked(
+            bytes1(0x61), uint16(code.length), hex"600e600039", bytes1(0x61), uint16(code.length), hex"6000f3", code
+        );
+        address store;
+        assembly {
+            store := create(0, add(init, 32), mload(init))
+        }
+        if (store == address(0) || store.code.length != code.length) revert BadKeys("storing the keys failed");
+        KEY_STORE = store;
+    }
+
+    /// @inheritdoc IVerifier
+    function verificationKeyHash() external view returns (bytes32) {
+        return VK_HASH;
+    }
+
+    function _key(uint256 capacity) internal view override returns (uint256[14] memory k, uint256[10] memory ic) {
+        bytes memory data = KEY_STORE.code;
+        uint256 n = (data.length - 1) / ENTRY_BYTES;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 at = 1 + i * ENTRY_BYTES;
+            if (_word(data, at) != capacity) continue;
+            for (uint256 j = 0; j < 14; ++j) {
+                k[j] = _word(data, at + 32 * (1 + j));
+            }
+            for (uint256 j = 0; j < 10; ++j) {
+                ic[j] = _word(data, at + 32 * (15 + j));
+            }
+            return (k, ic);
+        }
+        revert UnsupportedCapacity(capacity);
+    }
+
+    /// @dev The 32-byte word of `data` at byte offset `at`.
+    function _word(bytes memory data, uint256 at) private pure returns (uint256 w) {
+        assembly {
+            w := mload(add(add(data, 32), at))
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! Polling filters, as geth keeps them: `eth_newFilter`, `eth_newBlockFilter`,
+//! `eth_newPendingTransactionFilter`, `eth_getFilterChanges`, `eth_getFilterLogs` and
+//! `eth_uninstallFilter` (ethers v6's `contract.on` over HTTP polls these).
+//!
+//! Ids are hex strings. A filter not polled for `rpc.filter_timeout_secs` (geth: 5 minutes) is removed,
+//! and at most [`MAX_FILTERS`] exist at once. Log and block filters keep a cursor, the last block
+//! they reported, and read the blocks after it from the store at each poll (at most
+//! `rpc.max_logs_block_range` blocks per poll; the next poll goes on from there). A
+//! pending-transaction filter holds a receiver of the pool's admissions; one that is not polled
+//! while more than 4,096 transactions are admitted loses the oldest, as geth's does.
+
+use super::{invalid_params, reg, rpc_err, server_err, RpcCtx, RpcResult};
+use alloy::eips::BlockNumberOrTag;
+use alloy::primitives::B256;
+use alloy::rpc::types::{Filter, FilterBlockOption};
+use jsonrpsee::core::RegisterMethodError;
+use jsonrpsee::RpcModule;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast::{self, error::TryRecvError};
+
+/// Most filters installed at once.
+pub(crate) const MAX_FILTERS: usize = 10_000;
+
+enum Kind {
+    Logs(Box<Filter>),
+    Blocks,
+    Pending(broadcast::Receiver<B256>),
+}
+
+struct Entry {
+    kind: Kind,
+    /// The last block reported (log and block filters).
+    cursor: u64,
+    last_poll: Instant,
+}
+
+/// The installed filters of one chain's RPC server.
+pub(crate) struct Filters {
+    entries: Mutex<HashMap<String, Entry>>,
+    ids: super::HexIdProvider,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Filters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.entries.lock().map(|g| g.len()).unwrap_or_default();
+        f.debug_struct("Filters").field("installed", &n).finish()
+    }
+}
+
+fn not_found() -> jsonrpsee::types::ErrorObjectOwned {
+    rpc_err(-32000, "filter not found")
+}
+
+impl Filters {
+    /// No filters yet; they expire after `timeout` without a poll.
+    pub(crate) fn new(timeout: Duration) -> Self {
+        Self { entries: Mutex::default(), ids: super::HexIdProvider::default(), timeout }
+    }
+
+    /// The entries, with the expired ones removed.
+    fn live(&self) -> RpcResult<std::sync::MutexGuard<'_, HashMap<String, Entry>>> {
+        let mut g = self.entries.lock().map_err(|_| server_err("filters lock poisoned"))?;
+        let now = Instant::now();
+        g.retain(|_, e| now.duration_since(e.last_poll) < self.timeout);
+        Ok(g)
+    }
+
+    fn install(&self, kind: Kind, cursor: u64) -> RpcResult<String> {
+        let mut g = self.live()?;
+        let now = Instant::now();
+        if g.len() >= MAX_FILTERS {
+            return Err(rpc_err(
+                -32000,
+                format!("too many filters installed ({MAX_FILTERS}); uninstall some"),
+            ));
+        }
+        let id = self.ids.next_hex();
+        g.insert(id.clone(), Entry { kind, cursor, last_poll: now });
+        Ok(id)
+    }
+}
+
+/// The block range of a log filter's next poll: after `cursor`, up to the head, the filter's
+/// `toBlock` and the range cap. `None` when there is nothing new.
+fn next_range(ctx: &RpcCtx, filter: &Filter, cursor: u64) -> RpcResult<Option<(u64, u64)>> {
+    let head = ctx.head()?;
+    let (from, to) = match filter.block_option {
+        FilterBlockOption::Range { from_block, to_block } => {
+            let from = from_block.map(|b| ctx.number(b)).transpose()?.unwrap_or(0);
+            let to = match to_block {
+                None | Some(BlockNumberOrTag::Latest | BlockNumberOrTag::Pending) => head,
+                Some(b) => ctx.number(b)?,
+            };
+            (from.max(cursor + 1), to.min(head))
+        }
+        // A filter on one block hash reports nothing new, ever.
+        FilterBlockOption::AtBlockHash(_) => return Ok(None),
+    };
+    if from > to {
+        return Ok(None);
+    }
+    Ok(Some((from, to.min(from + ctx.cfg.max_logs_block_range - 1))))
+}
+
+pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodError> {
+    reg(m, "eth_newFilter", |p, ctx| async move {
+        let filter: Filter = p.one()?;
+        if let FilterBlockOption::Range { from_block: Some(f), to_block: Some(t) } =
+            filter.block_option
+        {
+            if ctx.number(f)? > ctx.number(t)? {
+                return Err(invalid_params(
+                    "invalid block range params: fromBlock is after toBlock",
+                ));
+            }
+        }
+        let head = ctx.head()?;
+        Ok(json!(ctx.filters.install(Kind::Logs(Box::new(filter)), head)?))
+    })?;
+    reg(m, "eth_newBlockFilter", |_, ctx| async move {
+        let head = ctx.head()?;
+        Ok(json!(ctx.filters.install(Kind::Blocks, head)?))
+    })?;
+    reg(m, "eth_newPendingTransactionFilter", |_, ctx| async move {
+        let rx = ctx.chain.subscribe_admitted();
+        Ok(json!(ctx.filters.install(Kind::Pending(rx), 0)?))
+    })?;
+    reg(m, "eth_uninstallFilter", |p, ctx| async move {
+        let id: String = p.one()?;
+        Ok(json!(ctx.filters.live()?.remove(&id).is_some()))
+    })?;
+    reg(m, "eth_getFilterChanges", |p, ctx| async move {
+        let id: String = p.one()?;
+        // Take what the poll needs under the lock; read the store without it.
+        let (job, cursor) = {
+            let mut g = ctx.filters.live()?;
+            let e = g.get_mut(&id).ok_or_else(not_found)?;
+            e.last_poll = Instant::now();
+            match &mut e.kind {
+                Kind::Pending(rx) => {
+                    let mut hashes = Vec::new();
+                    loop {
+                        match rx.try_recv() {
+                            Ok(h) => hashes.push(h),
+                            Err(TryRecvError::Lagged(_)) => continue,
+                            Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+                        }
+                    }
+                    return Ok(json!(hashes));
+                }
+                Kind::Logs(f) => (Some(f.clone()), e.cursor),
+                Kind::Blocks => (None, e.cursor),
+            }
+        };
+        let ctx2 = ctx.clone();
+        let (out, new_cursor) = super::eth::blocking(move || match job {
+            Some(filter) => {
+                let Some((from, to)) = next_range(&ctx2, &filter, cursor)? else {
+                    return Ok((json!([]), cursor));
+                };
+                let ranged = (*filter).clone().from_block(from).to_block(to);
+                let logs = super::eth::logs_in_range(&ctx2, &ranged)?;
+                Ok((serde_json::to_value(logs).map_err(server_err)?, to))
+            }
+            None => {
+                let head = ctx2.head()?;
+                let to = head.min(cursor + ctx2.cfg.max_logs_block_range);
+                let mut hashes = Vec::new();
+                for n in cursor + 1..=to {
+                    hashes.push(ctx2.header(n)?.hash_slow());
+                }
+                Ok((json!(hashes), to.max(cursor)))
+            }
+        })
+        .await?;
+        if let Ok(mut g) = ctx.filters.entries.lock() {
+            if let Some(e) = g.get_mut(&id) {
+                e.cursor = e.cursor.max(new_cursor);
+            }
+        }
+        Ok(out)
+    })?;
+    reg(m, "eth_getFilterLogs", |p, ctx| async move {
+        let id: String = p.one()?;
+        let filter = {
+            let mut g = ctx.filters.live()?;
+            let e = g.get_mut(&id).ok_or_else(not_found)?;
+            e.last_poll = Instant::now();
+            match &e.kind {
+                Kind::Logs(f) => f.clone(),
+                _ => return Err(not_found()),
+            }
+        };
+        let ctx2 = ctx.clone();
+        super::eth::blocking(move || {
+            serde_json::to_value(super::eth::logs_in_range(&ctx2, &filter)?).map_err(server_err)
+        })
+        .await
+    })?;
+    Ok(())
+}

@@ -3,9 +3,12 @@
 //! Invariants:
 //! - one transaction per (sender, nonce); a replacement must raise both the fee cap and the tip by
 //!   at least [`PoolConfig::price_bump_percent`];
-//! - at most [`PoolConfig::max_per_account`] transactions per sender and [`PoolConfig::max_total`]
-//!   in all; when full, only a sender's *highest* nonce is ever evicted, so eviction never leaves an
-//!   account with a gap it cannot fill;
+//! - executable and future transactions are counted apart, as geth's pending/queued split: a
+//!   sender has at most [`PoolConfig::max_per_account`] *executable* transactions (the run of
+//!   nonces from its account nonce) and [`PoolConfig::max_queued_per_account`] *future* ones
+//!   (after a gap), so future transactions can never lock out the next executable one;
+//! - at most [`PoolConfig::max_total`] in all; when full, only a sender's *highest* nonce is ever
+//!   evicted, so eviction never leaves an account with a gap it cannot fill;
 //! - a transaction older than [`PoolConfig::lifetime_secs`] expires together with every later nonce
 //!   of its sender (they could not execute without it).
 
@@ -17,8 +20,10 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 /// Pool limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolConfig {
-    /// Most transactions per sender (geth: 16 pending slots per account).
+    /// Most executable transactions per sender (geth: 16 pending slots per account).
     pub max_per_account: usize,
+    /// Most future-nonce (queued) transactions per sender (geth: 64).
+    pub max_queued_per_account: usize,
     /// Most transactions in the pool.
     pub max_total: usize,
     /// Fee bump a replacement needs, in percent.
@@ -31,6 +36,7 @@ impl Default for PoolConfig {
     fn default() -> Self {
         Self {
             max_per_account: 16,
+            max_queued_per_account: 64,
             max_total: 10_000,
             price_bump_percent: 10,
             lifetime_secs: 3 * 3600,
@@ -47,10 +53,16 @@ pub enum PoolError {
     /// A replacement without the required fee bump.
     #[error("replacement transaction underpriced")]
     ReplacementUnderpriced,
-    /// The sender has too many pooled transactions.
+    /// The sender has too many executable pooled transactions.
     #[error("account limit exceeded: {limit} pooled transactions per sender")]
     AccountLimit {
         /// The per-account limit.
+        limit: usize,
+    },
+    /// The sender has too many future-nonce (queued) transactions.
+    #[error("account limit exceeded: {limit} queued (future-nonce) transactions per sender")]
+    QueueLimit {
+        /// The per-account limit of queued transactions.
         limit: usize,
     },
     /// The pool is full and nothing cheaper can be evicted without leaving a gap.
@@ -160,14 +172,22 @@ impl Pool {
             self.insert(tx, now);
             return Ok(Added::Replaced(old_hash));
         }
-        let count = self.by_sender.get(&sender).map_or(0, BTreeMap::len);
-        if count >= self.config.max_per_account {
-            return Err(PoolError::AccountLimit { limit: self.config.max_per_account });
+        // Executable: the next nonce after the sender's run from its account nonce. Anything later
+        // waits behind a gap (queued); the two are limited apart.
+        let next = self.pending_nonce(sender, account_nonce);
+        let executable = (next - account_nonce) as usize;
+        let queued = self.by_sender.get(&sender).map_or(0, BTreeMap::len) - executable;
+        if nonce == next {
+            if executable >= self.config.max_per_account {
+                return Err(PoolError::AccountLimit { limit: self.config.max_per_account });
+            }
+        } else if queued >= self.config.max_queued_per_account {
+            return Err(PoolError::QueueLimit { limit: self.config.max_queued_per_account });
         }
         let mut evicted = Vec::new();
         if self.len() >= self.config.max_total {
             // A full pool takes only transactions that are executable now, never future ones.
-            if nonce != self.pending_nonce(sender, account_nonce) {
+            if nonce != next {
                 return Err(PoolError::PoolFull);
             }
             // The cheapest highest-nonce transaction of another sender, if cheaper than `tx`.

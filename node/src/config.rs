@@ -127,6 +127,7 @@ impl L2Config {
 #[serde(deny_unknown_fields)]
 pub(crate) struct PoolSection {
     pub(crate) max_per_account: usize,
+    pub(crate) max_queued_per_account: usize,
     pub(crate) max_total: usize,
     pub(crate) price_bump_percent: u64,
     pub(crate) lifetime_secs: u64,
@@ -148,6 +149,7 @@ pub(crate) struct RpcConfig {
     pub(crate) max_logs_block_range: u64,
     pub(crate) max_logs: usize,
     pub(crate) cors_origins: Vec<String>,
+    pub(crate) read_timeout_ms: u64,
     pub(crate) filter_timeout_secs: u64,
 }
 
@@ -292,6 +294,11 @@ impl NodeConfig {
         if self.pool.max_per_account == 0 || self.pool.max_total < self.pool.max_per_account {
             bail!("pool.max_per_account must be > 0 and <= pool.max_total");
         }
+        if self.pool.max_queued_per_account == 0
+            || self.pool.max_total < self.pool.max_queued_per_account
+        {
+            bail!("pool.max_queued_per_account must be > 0 and <= pool.max_total");
+        }
         if self.pool.nonce_window == 0 || self.pool.price_bump_percent == 0 {
             bail!("pool.nonce_window and pool.price_bump_percent must be > 0");
         }
@@ -306,6 +313,9 @@ impl NodeConfig {
         }
         if rpc.eth_call_gas_cap < 21_000 || rpc.max_logs_block_range == 0 || rpc.max_logs == 0 {
             bail!("rpc.eth_call_gas_cap must be >= 21000; rpc.max_logs_block_range and rpc.max_logs > 0");
+        }
+        if rpc.read_timeout_ms == 0 || rpc.read_timeout_ms > 600_000 {
+            bail!("rpc.read_timeout_ms must be within 1..=600000, got {}", rpc.read_timeout_ms);
         }
         if rpc.filter_timeout_secs == 0 || rpc.filter_timeout_secs > 86_400 {
             bail!(
@@ -437,6 +447,7 @@ impl NodeConfig {
     fn pool_config(&self) -> rollup_actors::pool::PoolConfig {
         rollup_actors::pool::PoolConfig {
             max_per_account: self.pool.max_per_account,
+            max_queued_per_account: self.pool.max_queued_per_account,
             max_total: self.pool.max_total,
             price_bump_percent: u128::from(self.pool.price_bump_percent),
             lifetime_secs: self.pool.lifetime_secs,

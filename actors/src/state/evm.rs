@@ -91,6 +91,158 @@ pub enum ExecutionError {
     /// Any other failure inside the EVM.
     #[error("evm: {0}")]
     Evm(String),
+    /// Execution was stopped at its deadline ([`execute_tx_until`]).
+    #[error("execution stopped at its deadline")]
+    Deadline,
+}
+
+/// Stops execution once a deadline has passed: checked every [`Deadline::EVERY`] steps, so
+/// it costs one clock read per few thousand instructions.
+struct Deadline {
+    at: std::time::Instant,
+    steps: u32,
+    passed: bool,
+}
+
+impl Deadline {
+    const EVERY: u32 = 4096;
+
+    /// Called before each instruction: halts it once the deadline has passed.
+    fn tick<INTR: revm::interpreter::InterpreterTypes>(
+        &mut self,
+        interp: &mut revm::interpreter::Interpreter<INTR>,
+    ) {
+        self.steps = self.steps.wrapping_add(1);
+        if self.steps % Self::EVERY == 0 && std::time::Instant::now() >= self.at {
+            self.passed = true;
+        }
+        if self.passed {
+            interp.halt(revm::interpreter::InstructionResult::FatalExternalError);
+        }
+    }
+}
+
+/// The accounts and storage slots a transaction touched, as geth's access-list tracer records
+/// them: every `SLOAD`/`SSTORE` slot of the executing account, and every account named by
+/// `BALANCE`, `EXTCODE*`, `SELFDESTRUCT` and the `CALL` family (minus `exclude`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Touched {
+    /// Account -> storage slots, ordered.
+    pub accounts: std::collections::BTreeMap<Address, std::collections::BTreeSet<B256>>,
+    /// Accounts never listed (sender, recipient, precompiles).
+    pub exclude: std::collections::HashSet<Address>,
+}
+
+impl Touched {
+    fn account(&mut self, a: Address) {
+        if !self.exclude.contains(&a) {
+            self.accounts.entry(a).or_default();
+        }
+    }
+}
+
+/// What runs beside execution: the deadline, and optionally the access-list recorder.
+struct Watch {
+    deadline: Deadline,
+    touched: Option<Touched>,
+}
+
+impl<CTX, INTR: revm::interpreter::InterpreterTypes> revm::Inspector<CTX, INTR> for Watch {
+    fn step(&mut self, interp: &mut revm::interpreter::Interpreter<INTR>, _: &mut CTX) {
+        use revm::bytecode::opcode;
+        use revm::interpreter::interpreter_types::{InputsTr, Jumps, StackTr};
+        self.deadline.tick(interp);
+        let Some(t) = self.touched.as_mut() else { return };
+        let stack = interp.stack.data();
+        let word = |back: usize| stack.len().checked_sub(back + 1).map(|i| stack[i]);
+        let address = |w: U256| Address::from_word(B256::from(w));
+        match interp.bytecode.opcode() {
+            opcode::SLOAD | opcode::SSTORE => {
+                if let Some(slot) = word(0) {
+                    let me = interp.input.target_address();
+                    t.accounts.entry(me).or_default().insert(B256::from(slot));
+                }
+            }
+            opcode::EXTCODECOPY
+            | opcode::EXTCODEHASH
+            | opcode::EXTCODESIZE
+            | opcode::BALANCE
+            | opcode::SELFDESTRUCT => {
+                if let Some(w) = word(0) {
+                    t.account(address(w));
+                }
+            }
+            opcode::CALL | opcode::CALLCODE | opcode::DELEGATECALL | opcode::STATICCALL => {
+                if let Some(w) = word(1) {
+                    t.account(address(w));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// [`execute_tx`] that stops at `deadline` with [`ExecutionError::Deadline`], as geth aborts an
+/// `eth_call` whose RPC timeout passed: a caller that gave up does not leave work running.
+pub fn execute_tx_until<R: StateReader>(
+    state: &R,
+    cfg: &CfgEnv,
+    block: &BlockEnv,
+    tx: TxEnv,
+    deadline: std::time::Instant,
+) -> Result<TxOutcome, ExecutionError> {
+    execute_watched(state, cfg, block, tx, deadline, None).map(|(o, _)| o)
+}
+
+/// [`execute_tx_until`] that also records what the transaction touched (`eth_createAccessList`).
+pub fn execute_tx_touching<R: StateReader>(
+    state: &R,
+    cfg: &CfgEnv,
+    block: &BlockEnv,
+    tx: TxEnv,
+    deadline: std::time::Instant,
+    exclude: std::collections::HashSet<Address>,
+) -> Result<(TxOutcome, Touched), ExecutionError> {
+    let touched = Touched { exclude, ..Touched::default() };
+    execute_watched(state, cfg, block, tx, deadline, Some(touched))
+        .map(|(o, t)| (o, t.unwrap_or_default()))
+}
+
+fn execute_watched<R: StateReader>(
+    state: &R,
+    cfg: &CfgEnv,
+    block: &BlockEnv,
+    tx: TxEnv,
+    deadline: std::time::Instant,
+    touched: Option<Touched>,
+) -> Result<(TxOutcome, Option<Touched>), ExecutionError> {
+    use revm::InspectEvm;
+    if std::time::Instant::now() >= deadline {
+        return Err(ExecutionError::Deadline);
+    }
+    let watch = Watch { deadline: Deadline { at: deadline, steps: 0, passed: false }, touched };
+    let mut evm = Context::mainnet()
+        .with_db(WrapDatabaseRef(FlatStateDb(state)))
+        .with_cfg(cfg.clone())
+        .with_block(block.clone())
+        .build_mainnet_with_inspector(watch);
+    let outcome = evm.inspect_tx(tx);
+    if evm.inspector.deadline.passed {
+        return Err(ExecutionError::Deadline);
+    }
+    let touched = evm.inspector.touched.take();
+    let ResultAndState { result, state: changes } = outcome.map_err(evm_error)?;
+    let (writes, bytecodes) = state_changes_to_writes(state, &changes)?;
+    Ok((TxOutcome { result, writes, bytecodes }, touched))
+}
+
+fn evm_error(e: EVMError<StateError>) -> ExecutionError {
+    match e {
+        EVMError::Transaction(t) => ExecutionError::InvalidTransaction(t.to_string()),
+        EVMError::Header(h) => ExecutionError::InvalidHeader(h.to_string()),
+        EVMError::Database(d) => ExecutionError::State(d),
+        other => ExecutionError::Evm(other.to_string()),
+    }
 }
 
 /// Executes `tx` on `state` in `block` and returns its outcome; `state` is not modified.
@@ -105,12 +257,7 @@ pub fn execute_tx<R: StateReader>(
         .with_cfg(cfg.clone())
         .with_block(block.clone())
         .build_mainnet();
-    let ResultAndState { result, state: changes } = evm.transact(tx).map_err(|e| match e {
-        EVMError::Transaction(t) => ExecutionError::InvalidTransaction(t.to_string()),
-        EVMError::Header(h) => ExecutionError::InvalidHeader(h.to_string()),
-        EVMError::Database(d) => ExecutionError::State(d),
-        other => ExecutionError::Evm(other.to_string()),
-    })?;
+    let ResultAndState { result, state: changes } = evm.transact(tx).map_err(evm_error)?;
     let (writes, bytecodes) = state_changes_to_writes(state, &changes)?;
     Ok(TxOutcome { result, writes, bytecodes })
 }

@@ -76,6 +76,34 @@ fn per_account_limit() {
     assert_eq!(pool.add(tx(1, 0, 10, 1), 0, 0), Ok(Added::New));
 }
 
+/// geth's pending/queued split: future-nonce transactions fill their own quota and never keep
+/// the sender's next executable transaction out.
+#[test]
+fn future_transactions_never_lock_out_the_executable_one() {
+    let mut pool = Pool::new(PoolConfig {
+        max_per_account: 2,
+        max_queued_per_account: 3,
+        ..Default::default()
+    });
+    // Account nonce 0: nonces 5, 6, 7 wait behind a gap.
+    for n in 5..8 {
+        assert_eq!(pool.add(tx(0, n, 10, 1), 0, 0), Ok(Added::New));
+    }
+    assert_eq!(pool.add(tx(0, 9, 10, 1), 0, 0), Err(PoolError::QueueLimit { limit: 3 }));
+    assert_eq!(
+        PoolError::QueueLimit { limit: 3 }.to_string(),
+        "account limit exceeded: 3 queued (future-nonce) transactions per sender"
+    );
+    // The executable nonces are still welcome, up to their own limit.
+    assert_eq!(pool.add(tx(0, 0, 10, 1), 0, 0), Ok(Added::New));
+    assert_eq!(pool.add(tx(0, 1, 10, 1), 0, 0), Ok(Added::New));
+    assert_eq!(pool.add(tx(0, 2, 10, 1), 0, 0), Err(PoolError::AccountLimit { limit: 2 }));
+    assert_eq!(pool.pending_nonce(key(0).address(), 0), 2);
+    // Once the executable ones are included (account nonce 2), 2 is executable again.
+    pool.remove_below(key(0).address(), 2);
+    assert_eq!(pool.add(tx(0, 2, 10, 1), 2, 0), Ok(Added::New));
+}
+
 #[test]
 fn full_pool_evicts_only_a_cheaper_highest_nonce() {
     let mut pool = Pool::new(PoolConfig { max_total: 3, ..Default::default() });

@@ -79,6 +79,7 @@ impl RpcCtx {
             gas_limit: h.gas_limit,
             coinbase: h.beneficiary,
             prevrandao: h.mix_hash,
+            deadline: std::time::Instant::now() + self.timeout(),
         })
     }
 }
@@ -278,6 +279,9 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
             to_json(U64::from(exec::estimate(state, block, req, cap)?))
         })
         .await
+    })?;
+    reg(m, "eth_createAccessList", |p, ctx| async move {
+        with_call(p, ctx, exec::create_access_list).await
     })?;
     reg(m, "eth_sendRawTransaction", |p, ctx| async move {
         let raw: Bytes = p.one()?;
@@ -501,34 +505,24 @@ async fn subscribe(
             _ = sink.closed() => break,
             event = events.recv() => match event {
                 Ok(block) => {
-                    let items: Vec<Value> = match &filter {
-                        None => vec![serde_json::to_value(alloy::rpc::types::Header {
-                            hash: block.hash,
-                            inner: block.header.clone(),
-                            total_difficulty: Some(U256::ZERO),
-                            size: None,
-                        })?],
-                        Some(f) => block
-                            .logs
-                            .iter()
-                            .filter(|(log, ..)| f.matches(log))
-                            .map(|(log, tx, idx, li)| serde_json::to_value(Log {
-                                inner: log.clone(),
-                                block_hash: Some(block.hash),
-                                block_number: Some(block.header.number),
-                                block_timestamp: Some(block.header.timestamp),
-                                transaction_hash: Some(*tx),
-                                transaction_index: Some(*idx),
-                                log_index: Some(*li),
-                                removed: false,
-                            }))
-                            .collect::<Result<_, _>>()?,
-                    };
-                    for item in items {
-                        let raw = serde_json::value::to_raw_value(&item)?;
-                        if sink.send(raw).await.is_err() {
-                            return Ok(());
+                    // Serialized once per block for every subscription (`Notifications`), sent
+                    // one at a time: nothing piles up in memory behind a slow reader.
+                    let notes = ctx.notifications.of(&block)?;
+                    let delivered = match &filter {
+                        None => deliver(&sink, notes.head.clone()).await,
+                        Some(f) => {
+                            let mut ok = true;
+                            for (i, (log, ..)) in block.logs.iter().enumerate() {
+                                if f.matches(log) && !deliver(&sink, notes.logs[i].clone()).await {
+                                    ok = false;
+                                    break;
+                                }
+                            }
+                            ok
                         }
+                    };
+                    if !delivered {
+                        break;
                     }
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
@@ -539,6 +533,79 @@ async fn subscribe(
         }
     }
     Ok(())
+}
+
+/// How long a subscriber may leave its connection's buffer full before it is dropped (geth drops
+/// subscribers that fall behind).
+const SLOW_SUBSCRIBER: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Sends one notification; `false` if the subscription is over (closed, or the client has not
+/// read for [`SLOW_SUBSCRIBER`]).
+async fn deliver(
+    sink: &jsonrpsee::SubscriptionSink,
+    raw: Box<serde_json::value::RawValue>,
+) -> bool {
+    match sink.send_timeout(raw, SLOW_SUBSCRIBER).await {
+        Ok(()) => true,
+        Err(jsonrpsee::core::server::SendTimeoutError::Timeout(_)) => {
+            tracing::warn!(target: "rollup::rpc", "subscriber did not read for 5s; subscription dropped");
+            false
+        }
+        Err(_) => false,
+    }
+}
+
+/// The notifications of the last sealed block, serialized once for all subscriptions.
+#[derive(Debug, Default)]
+pub(crate) struct Notifications {
+    last: std::sync::Mutex<Option<(B256, Arc<BlockNotes>)>>,
+}
+
+/// One block's `newHeads` notification and each of its logs' `logs` notification.
+#[derive(Debug)]
+pub(crate) struct BlockNotes {
+    head: Box<serde_json::value::RawValue>,
+    logs: Vec<Box<serde_json::value::RawValue>>,
+}
+
+impl Notifications {
+    fn of(&self, block: &rollup_actors::chain::SealedBlock) -> RpcResult<Arc<BlockNotes>> {
+        let mut g = self.last.lock().map_err(|_| server_err("notifications lock poisoned"))?;
+        if let Some((hash, notes)) = g.as_ref() {
+            if *hash == block.hash {
+                return Ok(notes.clone());
+            }
+        }
+        let head = raw(&alloy::rpc::types::Header {
+            hash: block.hash,
+            inner: block.header.clone(),
+            total_difficulty: Some(U256::ZERO),
+            size: None,
+        })?;
+        let logs = block
+            .logs
+            .iter()
+            .map(|(log, tx, idx, li)| {
+                raw(&Log {
+                    inner: log.clone(),
+                    block_hash: Some(block.hash),
+                    block_number: Some(block.header.number),
+                    block_timestamp: Some(block.header.timestamp),
+                    transaction_hash: Some(*tx),
+                    transaction_index: Some(*idx),
+                    log_index: Some(*li),
+                    removed: false,
+                })
+            })
+            .collect::<RpcResult<Vec<_>>>()?;
+        let notes = Arc::new(BlockNotes { head, logs });
+        *g = Some((block.hash, notes.clone()));
+        Ok(notes)
+    }
+}
+
+fn raw<T: Serialize>(v: &T) -> RpcResult<Box<serde_json::value::RawValue>> {
+    serde_json::value::to_raw_value(v).map_err(server_err)
 }
 
 /// `eth_subscribe("newPendingTransactions")`: the hash of each transaction the pool admits.
@@ -553,7 +620,7 @@ async fn pending_transactions(
             _ = sink.closed() => break,
             hash = admitted.recv() => match hash {
                 Ok(hash) => {
-                    if sink.send(serde_json::value::to_raw_value(&hash)?).await.is_err() {
+                    if !deliver(&sink, raw(&hash)?).await {
                         break;
                     }
                 }

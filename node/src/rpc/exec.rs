@@ -11,7 +11,9 @@ use jsonrpsee::types::ErrorObjectOwned;
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
 use revm::context_interface::result::{ExecutionResult, HaltReason, OutOfGasError};
 use revm::primitives::hardfork::SpecId;
-use rollup_actors::state::{execute_tx, ExecutionError, SlotKey, StateError, StateReader};
+use rollup_actors::state::{
+    execute_tx_touching, execute_tx_until, ExecutionError, SlotKey, StateError, StateReader,
+};
 use std::collections::{HashMap, HashSet};
 
 /// A state with call-time overrides on top.
@@ -90,6 +92,9 @@ pub(crate) struct CallBlock {
     pub(crate) gas_limit: u64,
     pub(crate) coinbase: Address,
     pub(crate) prevrandao: B256,
+    /// When the RPC call's time is up: execution (and `eth_estimateGas`'s search) stops there,
+    /// so a call the client was told timed out keeps no core busy.
+    pub(crate) deadline: std::time::Instant,
 }
 
 fn env(block: &CallBlock) -> (CfgEnv, BlockEnv) {
@@ -175,6 +180,7 @@ fn exec_error(e: ExecutionError) -> ErrorObjectOwned {
                 rpc_err(-32000, m)
             }
         }
+        ExecutionError::Deadline => rpc_err(-32000, "execution aborted (timeout)"),
         other => rpc_err(-32000, other.to_string()),
     }
 }
@@ -186,7 +192,7 @@ fn run<R: StateReader>(
     gas: u64,
 ) -> RpcResult<ExecutionResult> {
     let (cfg, benv) = env(block);
-    execute_tx(state, &cfg, &benv, tx_env(req, gas, block.chain_id))
+    execute_tx_until(state, &cfg, &benv, tx_env(req, gas, block.chain_id), block.deadline)
         .map(|o| o.result)
         .map_err(exec_error)
 }
@@ -284,8 +290,74 @@ pub(crate) fn estimate<R: StateReader>(
         let mid = lo + (hi - lo) / 2;
         match run(state, block, req, mid) {
             Ok(r) if failure(&r).is_none() => hi = mid,
+            // Out of time: stop searching, say why.
+            Err(e) if std::time::Instant::now() >= block.deadline => return Err(e),
             _ => lo = mid,
         }
     }
     Ok(hi)
+}
+
+/// `eth_createAccessList`, as geth answers it: run the call recording the accounts and slots it
+/// touches (never the sender, the recipient's own account entry, or a precompile), run it again
+/// with that list until the list stops changing, and report `{accessList, gasUsed}` (plus
+/// `error` if the call fails).
+pub(crate) fn create_access_list<R: StateReader>(
+    state: &R,
+    block: &CallBlock,
+    req: &TransactionRequest,
+    gas_cap: u64,
+) -> RpcResult<serde_json::Value> {
+    use alloy::eips::eip2930::{AccessList, AccessListItem};
+    let gas = req.gas.unwrap_or(gas_cap).min(gas_cap);
+    let from = req.from.unwrap_or_default();
+    // Prague's precompiles are 0x01..=0x11.
+    let mut exclude: HashSet<Address> = (1u8..=0x11).map(Address::with_last_byte).collect();
+    exclude.insert(from);
+    match req.to {
+        Some(TxKind::Call(to)) => exclude.insert(to),
+        _ => {
+            let nonce = state.slot(&SlotKey::nonce(from)).map_err(state_err)?;
+            exclude.insert(from.create(U256::from_be_bytes(nonce.0).saturating_to()))
+        }
+    };
+    let (cfg, benv) = env(block);
+    let mut list = req.access_list.clone().unwrap_or_default();
+    // geth stops when the list is stable; a call whose reads depend on the list itself could
+    // change it each time, so the rounds are bounded.
+    for _ in 0..8 {
+        let mut with_list = req.clone();
+        with_list.access_list = Some(list.clone());
+        let (outcome, touched) = execute_tx_touching(
+            state,
+            &cfg,
+            &benv,
+            tx_env(&with_list, gas, block.chain_id),
+            block.deadline,
+            exclude.clone(),
+        )
+        .map_err(exec_error)?;
+        let found = AccessList(
+            touched
+                .accounts
+                .into_iter()
+                .map(|(address, keys)| AccessListItem {
+                    address,
+                    storage_keys: keys.into_iter().collect(),
+                })
+                .collect(),
+        );
+        if found == list {
+            let mut answer = serde_json::json!({
+                "accessList": list,
+                "gasUsed": alloy::primitives::U64::from(outcome.result.tx_gas_used()),
+            });
+            if let Some(err) = failure(&outcome.result) {
+                answer["error"] = serde_json::json!(err.message());
+            }
+            return Ok(answer);
+        }
+        list = found;
+    }
+    Err(rpc_err(-32000, "access list did not settle after 8 rounds"))
 }

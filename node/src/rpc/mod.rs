@@ -69,6 +69,8 @@ pub(crate) struct RpcCtx {
     pub(crate) settlement: Option<SettlementView>,
     /// Installed polling filters.
     pub(crate) filters: filters::Filters,
+    /// Subscription notifications of the last block, serialized once.
+    pub(crate) notifications: eth::Notifications,
 }
 
 impl RpcCtx {
@@ -212,13 +214,27 @@ pub(crate) async fn start(
         .build();
     let server = Server::builder()
         .set_config(server_cfg)
-        .set_http_middleware(tower::ServiceBuilder::new().option_layer(cors(&cfg.cors_origins)))
+        .set_http_middleware(
+            tower::ServiceBuilder::new()
+                .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(Duration::from_millis(
+                    cfg.read_timeout_ms,
+                )))
+                .option_layer(cors(&cfg.cors_origins)),
+        )
         .build(cfg.addr)
         .await
         .with_context(|| format!("binding the JSON-RPC server to {}", cfg.addr))?;
     let addr = server.local_addr().context("reading the bound address")?;
     let filters = filters::Filters::new(Duration::from_secs(cfg.filter_timeout_secs));
-    let ctx = RpcCtx { chain, cfg, instant_finality, pool, settlement, filters };
+    let ctx = RpcCtx {
+        chain,
+        cfg,
+        instant_finality,
+        pool,
+        settlement,
+        filters,
+        notifications: eth::Notifications::default(),
+    };
     let mut module = RpcModule::new(ctx);
     eth::register(&mut module).context("registering RPC methods")?;
     compat::register(&mut module).context("registering RPC methods")?;

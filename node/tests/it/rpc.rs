@@ -246,6 +246,38 @@ async fn erc20_deploy_call_logs_reverts_and_estimates() {
     let resp = estimate(heavy).await;
     assert_eq!(error_message(&resp), "gas required exceeds allowance (50000)", "{resp}");
 
+    // eth_createAccessList: the token's balance slots for a transfer; nothing for a plain one.
+    let call = Token::transferCall { to: BOB, value: U256::from(1) };
+    let req = json!({"from": me, "to": token_addr, "data": Bytes::from(call.abi_encode())});
+    let resp = raw_call(
+        &node.l2_url,
+        json!({"jsonrpc":"2.0","id":1,"method":"eth_createAccessList","params":[req]}),
+    )
+    .await;
+    let list = resp["result"]["accessList"].as_array().unwrap_or_else(|| panic!("{resp}"));
+    assert_eq!(list.len(), 1, "{resp}");
+    assert_eq!(list[0]["address"].as_str().unwrap().parse::<Address>().unwrap(), token_addr);
+    assert_eq!(list[0]["storageKeys"].as_array().unwrap().len(), 2, "two balances: {resp}");
+    let used = u64::from_str_radix(
+        resp["result"]["gasUsed"].as_str().unwrap().trim_start_matches("0x"),
+        16,
+    )
+    .unwrap();
+    assert!(used > 21_000, "{resp}");
+    let plain = json!({"from": me, "to": BOB, "value": "0x1"});
+    let resp = raw_call(
+        &node.l2_url,
+        json!({"jsonrpc":"2.0","id":1,"method":"eth_createAccessList","params":[plain]}),
+    )
+    .await;
+    assert_eq!(resp["result"], json!({"accessList": [], "gasUsed": "0x5208"}), "{resp}");
+    let resp = raw_call(
+        &node.l2_url,
+        json!({"jsonrpc":"2.0","id":1,"method":"eth_createAccessList","params":[]}),
+    )
+    .await;
+    assert_eq!(resp["error"]["code"], -32602, "{resp}");
+
     // BLOCKHASH of the previous block is the hash clients see.
     let head = p.get_block_number().await.unwrap();
     let prev = p.get_block_by_number((head - 1).into()).await.unwrap().unwrap();
@@ -338,19 +370,16 @@ async fn every_admission_rule_is_refused_with_geths_error() {
         let msg = error_message(&resp);
         assert!(msg.contains(want), "{what}: `{msg}` lacks `{want}`");
     }
-    // Nonce too low, already known and replacement rules, on a real account.
+    // Already known and the replacement rule, on a queued transaction (nonce 1 waits for nonce
+    // 0, so no block can take it in between); nonce too low once nonce 0 is included.
+    let queued = sign(eip1559(1));
+    assert!(send_raw(&url, &queued).await["result"].is_string());
+    assert_eq!(error_message(&send_raw(&url, &queued).await), "already known");
+    let same_price = sign(TxEip1559 { value: U256::from(2), ..eip1559(1) });
+    let resp = send_raw(&url, &same_price).await;
+    assert_eq!(error_message(&resp), "replacement transaction underpriced", "{resp}");
     let first = sign(eip1559(0));
     assert!(send_raw(&url, &first).await["result"].is_string());
-    assert_eq!(error_message(&send_raw(&url, &first).await), "already known");
-    let same_price = sign(TxEip1559 { value: U256::from(2), ..eip1559(0) });
-    let resp = send_raw(&url, &same_price).await;
-    if resp["error"].is_object() {
-        // Still pooled: a replacement needs the 10% bump.
-        assert_eq!(error_message(&resp), "replacement transaction underpriced");
-    } else {
-        // Already sealed: the nonce is used.
-        panic!("unexpected acceptance of a same-price replacement: {resp}");
-    }
     let p = node.l2(0);
     let hash = keccak256(&first);
     for _ in 0..200 {
@@ -777,4 +806,213 @@ async fn polling_filters_and_pending_transaction_subscriptions() {
         let r = call(method, params.clone()).await;
         assert_eq!(r["error"]["code"], -32602, "{method} {params}: {r}");
     }
+}
+
+/// A call that outlives `rpc.call_timeout_ms` is stopped, not only answered: once every client
+/// was told it timed out, the node's CPU goes quiet and other requests are served at once
+/// (geth aborts the EVM at the deadline too).
+#[tokio::test(flavor = "multi_thread")]
+async fn timed_out_calls_stop_executing() {
+    let node = DevNode::start(&tmp_dir("rpc-deadline"), &["rpc.call_timeout_ms=200"]);
+    // Runtime `JUMPDEST; PUSH1 0; JUMP`: loops until it runs out of gas.
+    let init = Bytes::from_static(&[
+        0x63, 0x5b, 0x60, 0x00, 0x56, 0x60, 0x00, 0x52, 0x60, 0x04, 0x60, 0x1c, 0xf3,
+    ]);
+    let p = node.l2(0);
+    let deploy = TransactionRequest::default().with_deploy_code(init);
+    let looper = p
+        .send_transaction(deploy)
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .contract_address
+        .unwrap();
+    assert_eq!(p.get_code_at(looper).await.unwrap().as_ref(), &[0x5b, 0x60, 0x00, 0x56]);
+
+    let mut calls = Vec::new();
+    for i in 0..16 {
+        let url = node.l2_url.clone();
+        let method = if i % 2 == 0 { "eth_call" } else { "eth_estimateGas" };
+        calls.push(tokio::spawn(async move {
+            let req = json!({"from": BOB, "to": looper, "gas": "0x2faf080"});
+            raw_call(&url, json!({"jsonrpc":"2.0","id":1,"method":method,"params":[req]})).await
+        }));
+    }
+    for c in calls {
+        let r = c.await.unwrap();
+        let msg = error_message(&r);
+        assert!(
+            ["timed out", "aborted", "allowance", "out of gas"].iter().any(|m| msg.contains(m)),
+            "{r}"
+        );
+    }
+    // Every client has its answer. Now the node must be idle within a moment.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let before = node.cpu_time();
+    let started = std::time::Instant::now();
+    assert!(p.get_block_number().await.is_ok());
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "the node answers at once");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let used = node.cpu_time() - before;
+    assert!(
+        used < std::time::Duration::from_millis(400),
+        "timed-out calls kept running: {used:?} of CPU in the second after"
+    );
+}
+
+/// Resident memory of a process, from /proc.
+fn rss_mb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kb / 1024
+}
+
+/// A WebSocket client that subscribes to every log 50 times and then never reads: the node
+/// drops its subscriptions once its buffer stays full, memory stays bounded, and everyone else
+/// is served (geth drops subscribers that fall behind).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_subscriber_that_never_reads_is_dropped_and_memory_stays_bounded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let node = DevNode::start(&tmp_dir("rpc-slow-sub"), &[]);
+    let p = node.l2(0);
+    // Runtime: emit calldata[0] LOG0s of 32 bytes each.
+    let runtime = [
+        0x60, 0x00, 0x35, 0x5b, 0x80, 0x15, 0x60, 0x15, 0x57, 0x60, 0x20, 0x60, 0x00, 0xa0, 0x60,
+        0x01, 0x90, 0x03, 0x60, 0x03, 0x56, 0x5b, 0x00,
+    ];
+    let mut init = vec![0x60, 0x17, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, 0x17, 0x60, 0x00, 0xf3];
+    init.extend_from_slice(&runtime);
+    let deploy = TransactionRequest::default().with_deploy_code(Bytes::from(init));
+    let emitter = p
+        .send_transaction(deploy)
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .contract_address
+        .unwrap();
+
+    // The stuck client: a WebSocket handshake, 50 subscriptions, then silence.
+    let addr = node.l2_url.trim_start_matches("http://").to_string();
+    let mut ws = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let handshake = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    ws.write_all(handshake.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        ws.read_exact(&mut b).await.unwrap();
+        head.push(b[0]);
+    }
+    assert!(String::from_utf8_lossy(&head).starts_with("HTTP/1.1 101"), "{head:?}");
+    for id in 1..=50 {
+        let payload = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"eth_subscribe","params":["logs",{{}}]}}"#
+        );
+        let mask = [1u8, 2, 3, 4];
+        let mut frame = vec![0x81, 0x80 | payload.len() as u8];
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.bytes().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        ws.write_all(&frame).await.unwrap();
+    }
+
+    // Blocks full of logs: 30 transactions of 2,000 logs, each log sent to 50 subscriptions.
+    let pid = node.pid();
+    let base = rss_mb(pid);
+    let mut peak = base;
+    let data = Bytes::from(U256::from(2000).to_be_bytes::<32>().to_vec());
+    for nonce_batch in 0..3 {
+        let mut pending = Vec::new();
+        for _ in 0..10 {
+            let tx = TransactionRequest::default()
+                .with_to(emitter)
+                .with_input(data.clone())
+                .with_gas_limit(3_000_000);
+            pending.push(p.send_transaction(tx).await.unwrap());
+        }
+        for tx in pending {
+            assert!(tx.get_receipt().await.unwrap().status(), "batch {nonce_batch}");
+        }
+        peak = peak.max(rss_mb(pid));
+    }
+    // Within a few seconds of its buffer filling up, the stuck client loses its subscriptions.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !node.log().contains("subscription dropped") {
+        assert!(std::time::Instant::now() < deadline, "the stuck subscriber was never dropped");
+        peak = peak.max(rss_mb(pid));
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    eprintln!("SLOW SUBSCRIBER: node RSS {base} MB before, peak {peak} MB");
+    assert!(peak < base + 600, "memory grew from {base} MB to {peak} MB");
+    let started = std::time::Instant::now();
+    p.get_block_number().await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    drop(ws);
+}
+
+/// 64 future-nonce transactions do not lock their sender out: the next executable nonce is
+/// still admitted at a normal fee, and the queue has its own limit with its own message.
+#[tokio::test(flavor = "multi_thread")]
+async fn future_nonces_never_lock_out_the_executable_transaction() {
+    let node = DevNode::start(&tmp_dir("rpc-queued"), &[]);
+    for nonce in 1..=64 {
+        let r = send_raw(&node.l2_url, &sign(eip1559(nonce))).await;
+        assert!(r.get("error").is_none(), "future nonce {nonce}: {r}");
+    }
+    // The sender's 64 queued slots are full, but the executable nonce goes in at a normal fee,
+    // and with it the whole run becomes executable.
+    let r = send_raw(&node.l2_url, &sign(eip1559(0))).await;
+    assert!(r.get("error").is_none(), "the executable transaction is admitted: {r}");
+    let p = node.l2(0);
+    let sender = signer(2).address();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while p.get_transaction_count(sender).await.unwrap() < 65 {
+        assert!(std::time::Instant::now() < deadline, "the 65 transactions were never included");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Clients that send headers and then trickle (or stall) their bodies cannot hold every
+/// connection slot: past `rpc.read_timeout_ms` their request is refused and the slot freed.
+#[tokio::test(flavor = "multi_thread")]
+async fn stalled_request_bodies_time_out_and_free_their_connections() {
+    use tokio::io::AsyncWriteExt;
+    let node = DevNode::start(
+        &tmp_dir("rpc-slow-body"),
+        &["rpc.max_connections=6", "rpc.read_timeout_ms=1000"],
+    );
+    let addr = node.l2_url.trim_start_matches("http://").to_string();
+    let mut stalled = Vec::new();
+    for _ in 0..6 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{{"
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        stalled.push(s);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let one = json!({"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]});
+    let client = alloy::transports::http::reqwest::Client::new();
+    let busy = client.post(&node.l2_url).json(&one).send().await;
+    assert!(
+        busy.as_ref().map_or(true, |r| !r.status().is_success()),
+        "every slot is held by a stalled body: {busy:?}"
+    );
+    // After the read timeout the slots are free again, while the stalled clients still hold
+    // their sockets open.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let resp = client.post(&node.l2_url).json(&one).send().await.unwrap();
+    assert!(resp.status().is_success(), "{:?}", resp.status());
+    assert!(resp.json::<Value>().await.unwrap()["result"].is_string());
+    drop(stalled);
 }

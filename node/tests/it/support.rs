@@ -130,6 +130,21 @@ impl DevNode {
         self.l2_url.replace("http://", "ws://")
     }
 
+    /// The node's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// CPU time (user + system) the node process has used so far, from /proc.
+    pub(crate) fn cpu_time(&self) -> Duration {
+        let pid = self.pid();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        // Fields after the command name (which may hold spaces) start after the last ')'.
+        let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+    }
+
     /// SIGKILL, no chance to clean up.
     pub(crate) fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -35,8 +35,11 @@ struct PriorityQueue {
 /// @param protocolVersion Version of the protocol (raised by upgrades).
 /// @param l2ChainId Chain id of the L2.
 /// @param executionDelay Seconds between a batch's commit and its earliest execute.
-/// @param batchCommitTimestamps L1 time of each batch's commit (only kept while a delay is set).
+/// @param batchCommitTimestamps L1 time of each batch's commit, until it is executed.
 /// @param priorityTxDeadline Seconds a priority request may wait before commits must include it.
+/// @param deadlineCuts Queue indices of the first request queued after each shortening of the
+/// deadline: expirations grow with the index except at these points, so forced inclusion checks
+/// the oldest uncommitted request and each later cut.
 struct AppStorage {
     address governor;
     address pendingGovernor;
@@ -59,4 +62,5 @@ struct AppStorage {
     uint256 executionDelay;
     mapping(uint256 => uint256) batchCommitTimestamps;
     uint256 priorityTxDeadline;
+    uint256[] deadlineCuts;
 }

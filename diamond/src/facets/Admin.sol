@@ -30,6 +30,12 @@ contract AdminFacet is Base, IAdmin {
         s.governor = pending;
         delete s.pendingGovernor;
         emit NewPendingGovernor(pending, address(0));
+        // An admin the old governor proposed is not the new governor's choice.
+        address pendingAdmin = s.pendingAdmin;
+        if (pendingAdmin != address(0)) {
+            delete s.pendingAdmin;
+            emit NewPendingAdmin(pendingAdmin, address(0));
+        }
         emit NewGovernor(old, pending);
     }
 
@@ -91,6 +97,8 @@ contract AdminFacet is Base, IAdmin {
         }
         uint256 old = s.priorityTxDeadline;
         s.priorityTxDeadline = newPriorityTxDeadline;
+        // A shorter deadline lets a later request expire before an earlier one: remember where.
+        if (newPriorityTxDeadline < old) s.deadlineCuts.push(s.priorityQueue.tail);
         emit NewPriorityTxDeadline(old, newPriorityTxDeadline);
     }
 

@@ -34,7 +34,6 @@ contract ExecutorFacet is Base, IExecutor {
         StoredBatchInfo memory prev = lastCommittedBatchData;
         uint256 priorityTxs = s.priorityTxsInCommittedBatches[committed];
         uint256 available = s.priorityQueue.tail;
-        bool recordCommitTime = s.executionDelay != 0;
         for (uint256 i = 0; i < n; ++i) {
             prev = _commitOneBatch(prev, newBatchesData[i]);
             uint256 batchNumber = prev.batchNumber;
@@ -42,16 +41,30 @@ contract ExecutorFacet is Base, IExecutor {
             if (priorityTxs > available) revert NotEnoughPriorityOperations(priorityTxs, available);
             s.priorityTxsInCommittedBatches[batchNumber] = priorityTxs;
             s.storedBatchHashes[batchNumber] = _hash(prev);
-            if (recordCommitTime) s.batchCommitTimestamps[batchNumber] = block.timestamp;
+            // Recorded whatever the delay is now: a delay raised later still applies to it.
+            s.batchCommitTimestamps[batchNumber] = block.timestamp;
             emit BlockCommit(batchNumber, prev.batchHash, prev.commitment);
         }
         s.totalBatchesCommitted = committed + n;
 
         // Forced inclusion: after this commit, no request past its deadline may be left out.
+        // Expirations grow with the queue index except where the deadline was shortened, so the
+        // earliest among the requests left is the oldest one or the first after a cut.
         if (priorityTxs < available) {
-            uint256 deadline = s.priorityQueue.data[priorityTxs].expirationTimestamp;
-            if (deadline < block.timestamp) revert PriorityOperationDeadlinePassed(priorityTxs, deadline);
+            _checkDeadline(priorityTxs);
+            uint256[] storage cuts = s.deadlineCuts;
+            for (uint256 i = cuts.length; i > 0; --i) {
+                uint256 cut = cuts[i - 1];
+                if (cut <= priorityTxs) break;
+                if (cut < available) _checkDeadline(cut);
+            }
         }
+    }
+
+    /// @dev Reverts if the request at queue index `index` is past its deadline.
+    function _checkDeadline(uint256 index) private view {
+        uint256 deadline = s.priorityQueue.data[index].expirationTimestamp;
+        if (deadline < block.timestamp) revert PriorityOperationDeadlinePassed(index, deadline);
     }
 
     /// @inheritdoc IExecutor
@@ -133,8 +146,7 @@ contract ExecutorFacet is Base, IExecutor {
             _checkStored(batchNumber, batch);
             if (delay != 0) {
                 uint256 committedAt = s.batchCommitTimestamps[batchNumber];
-                // Zero means committed before any delay was set: the delay does not apply.
-                if (committedAt != 0 && block.timestamp < committedAt + delay) {
+                if (block.timestamp < committedAt + delay) {
                     revert ExecutionDelayNotPassed(batchNumber, committedAt + delay);
                 }
             }

@@ -27,6 +27,25 @@ contract RolesTest is AdminShared {
         chain.setPendingGovernor(governor);
     }
 
+    /// An admin the old governor proposed cannot take the role once the governor has changed.
+    function test_GovernorRotationClearsThePendingAdmin() public {
+        address next = makeAddr("next governor");
+        address proposed = makeAddr("admin proposed by the old governor");
+        vm.startPrank(governor);
+        chain.setPendingAdmin(proposed);
+        chain.setPendingGovernor(next);
+        vm.stopPrank();
+        vm.expectEmit(address(chain));
+        emit IAdmin.NewPendingAdmin(proposed, address(0));
+        vm.prank(next);
+        chain.acceptGovernor();
+        vm.assertEq(chain.getPendingAdmin(), address(0), "pending admin cleared");
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.NotPendingRole.selector, proposed));
+        vm.prank(proposed);
+        chain.acceptAdmin();
+        vm.assertEq(chain.getAdmin(), admin, "admin unchanged");
+    }
+
     function test_RevertWhen_AcceptGovernorByOther() public {
         address next = makeAddr("next governor");
         vm.prank(governor);

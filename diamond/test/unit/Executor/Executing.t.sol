@@ -105,6 +105,28 @@ contract ExecutingTest is ExecutorShared {
         chain.executeBatches(new StoredBatchInfo[](0));
     }
 
+    /// A delay raised after a batch was committed still applies to it (commit times are always
+    /// recorded, as Era's ValidatorTimelock records them).
+    function test_RaisedExecutionDelayAppliesToCommittedBatches() public {
+        commitMany(1);
+        uint256 committedAt = block.timestamp;
+        vm.assertEq(chain.getBatchCommitTimestamp(1), committedAt, "recorded without a delay");
+        proveUpTo(1);
+        vm.prank(governor);
+        chain.setExecutionDelay(1 hours);
+        StoredBatchInfo[] memory list = new StoredBatchInfo[](1);
+        list[0] = batches[1];
+        vm.expectRevert(
+            abi.encodeWithSelector(IRollupErrors.ExecutionDelayNotPassed.selector, 1, committedAt + 1 hours)
+        );
+        vm.prank(validator);
+        chain.executeBatches(list);
+        vm.warp(committedAt + 1 hours);
+        vm.prank(validator);
+        chain.executeBatches(list);
+        vm.assertEq(chain.getTotalBatchesExecuted(), 1, "executed after the raised delay");
+    }
+
     function test_ExecutionDelay() public {
         vm.prank(governor);
         chain.setExecutionDelay(1 hours);

@@ -24,6 +24,11 @@ const BLOCK_TXS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("block_t
 const TXS: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("txs");
 /// number -> slot writes in their canonical encoding ([`SlotWrite::encode_into`]).
 const BLOCK_WRITES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("block_writes");
+/// Change sets, as reth keeps them: the value a slot had before each block that wrote it, keyed
+/// by `slot key (52 bytes) ‖ block number (big-endian)`. The state after block `n` is, per slot,
+/// the old value of its first write after `n`, else the latest value: one range lookup per read,
+/// however far back `n` is.
+const SLOT_HISTORY: TableDefinition<'_, [u8; 60], [u8; 32]> = TableDefinition::new("slot_history");
 /// transaction hash -> admission time (8 bytes, big-endian seconds) ‖ raw transaction: the
 /// persisted pool. Written by the pool actor (admissions) and the sealer (inclusions).
 const POOL: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("pool");
@@ -171,12 +176,41 @@ macro_rules! history_err {
 }
 history_err!(StateError, redb::TransactionError, redb::TableError, redb::StorageError);
 
+/// The `SLOT_HISTORY` key of `key`'s write in block `number`.
+fn history_key(key: &crate::state::SlotKey, number: u64) -> [u8; 60] {
+    let mut out = [0u8; 60];
+    out[..52].copy_from_slice(&key.to_bytes());
+    out[52..].copy_from_slice(&number.to_be_bytes());
+    out
+}
+
+/// Records the old value of each slot `writes` changes in block `number` (the first write of a
+/// slot in the block, if it is written twice).
+fn record_history(
+    table: &mut redb::Table<'_, [u8; 60], [u8; 32]>,
+    number: u64,
+    writes: &[SlotWrite],
+) -> Result<(), redb::StorageError> {
+    let mut seen = std::collections::HashSet::with_capacity(writes.len());
+    for w in writes {
+        if seen.insert(w.key) {
+            table.insert(history_key(&w.key, number), w.old.0)?;
+        }
+    }
+    Ok(())
+}
+
 /// The state after a given block (see [`ChainStore::state_at`]).
-#[derive(Debug)]
 pub struct HistoricalState {
     latest: crate::state::StateSnapshot,
-    undo: std::collections::HashMap<crate::state::SlotKey, B256>,
+    history: redb::ReadOnlyTable<[u8; 60], [u8; 32]>,
     number: u64,
+}
+
+impl std::fmt::Debug for HistoricalState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HistoricalState").field("number", &self.number).finish_non_exhaustive()
+    }
 }
 
 impl HistoricalState {
@@ -188,8 +222,11 @@ impl HistoricalState {
 
 impl crate::state::StateReader for HistoricalState {
     fn slot(&self, key: &crate::state::SlotKey) -> Result<B256, StateError> {
-        match self.undo.get(key) {
-            Some(v) => Ok(*v),
+        // The first write after this block holds the value this block left.
+        let Some(after) = self.number.checked_add(1) else { return self.latest.slot(key) };
+        let mut later = self.history.range(history_key(key, after)..=history_key(key, u64::MAX))?;
+        match later.next() {
+            Some(entry) => Ok(B256::from(entry?.1.value())),
             None => self.latest.slot(key),
         }
     }
@@ -226,8 +263,39 @@ impl ChainStore {
         tx.open_table(BLOCK_WRITES)?;
         tx.open_table(META)?;
         tx.open_table(POOL)?;
+        tx.open_table(SLOT_HISTORY)?;
         tx.commit()?;
-        Ok(Self { db, state })
+        let store = Self { db, state };
+        store.backfill_history()?;
+        Ok(store)
+    }
+
+    /// A database written before `slot_history` existed: index the blocks historical reads can
+    /// ask for (the last [`STATE_HISTORY`]) from their recorded writes, once.
+    fn backfill_history(&self) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut meta = tx.open_table(META)?;
+            if meta.get("slot_history_from")?.is_some() {
+                return Ok(());
+            }
+            let head = meta.get("head")?.map(|v| v.value());
+            let from = head.map_or(0, |h| h.saturating_sub(STATE_HISTORY));
+            if let Some(head) = head {
+                let writes = tx.open_table(BLOCK_WRITES)?;
+                let mut history = tx.open_table(SLOT_HISTORY)?;
+                for n in from.max(1)..=head {
+                    let Some(v) = writes.get(n)? else { continue };
+                    let block = SlotWrite::decode_all(v.value()).ok_or_else(|| {
+                        StateError::Corrupt { table: "block_writes", detail: format!("block {n}") }
+                    })?;
+                    record_history(&mut history, n, &block)?;
+                }
+            }
+            meta.insert("slot_history_from", from)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The state tables.
@@ -303,6 +371,7 @@ impl ChainStore {
                 w.encode_into(&mut writes);
             }
             tx.open_table(BLOCK_WRITES)?.insert(number, writes.as_slice())?;
+            record_history(&mut tx.open_table(SLOT_HISTORY)?, number, &block.writes)?;
             StateStore::apply_in(&tx, &block.writes, &block.bytecodes)?;
             StateStore::record_block_hash_in(&tx, number, block.hash)?;
             tx.open_table(META)?.insert("head", number)?;
@@ -364,8 +433,9 @@ impl ChainStore {
         Ok(out)
     }
 
-    /// The state as it was after block `number`, for the last [`STATE_HISTORY`] blocks: the
-    /// latest state with the writes of later blocks undone (their recorded old values).
+    /// The state as it was after block `number`, for the last [`STATE_HISTORY`] blocks: each
+    /// slot read looks up the slot's first change after `number` in the change sets (its old
+    /// value), else the latest value. Opening it costs no more than opening the latest state.
     pub fn state_at(&self, number: u64) -> Result<HistoricalState, HistoryError> {
         let tx = self.db.begin_read()?;
         let head = tx.open_table(META)?.get("head")?.map(|v| v.value());
@@ -376,21 +446,8 @@ impl ChainStore {
         if head - number > STATE_HISTORY {
             return Err(HistoryError::Pruned { number, head });
         }
-        let mut undo = std::collections::HashMap::new();
-        {
-            let table = tx.open_table(BLOCK_WRITES)?;
-            // Newest first, so the oldest block's old value wins.
-            for n in (number + 1..=head).rev() {
-                let Some(v) = table.get(n)? else { continue };
-                let writes = SlotWrite::decode_all(v.value()).ok_or_else(|| {
-                    StateError::Corrupt { table: "block_writes", detail: format!("block {n}") }
-                })?;
-                for w in writes {
-                    undo.insert(w.key, w.old);
-                }
-            }
-        }
-        Ok(HistoricalState { latest: crate::state::StateSnapshot::from_read(tx), undo, number })
+        let history = tx.open_table(SLOT_HISTORY)?;
+        Ok(HistoricalState { latest: crate::state::StateSnapshot::from_read(tx), history, number })
     }
 
     /// The underlying database (for read transactions spanning several tables).

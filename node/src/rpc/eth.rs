@@ -232,8 +232,11 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         let mut seq = p.sequence();
         let address: Address = seq.next()?;
         let id: Option<BlockId> = seq.optional_next()?;
-        let state = ctx.state(id)?;
-        to_json(U256::from_be_bytes(slot(&state, SlotKey::balance(address))?.0))
+        blocking(move || {
+            let state = ctx.state(id)?;
+            to_json(U256::from_be_bytes(slot(&state, SlotKey::balance(address))?.0))
+        })
+        .await
     })?;
     reg(m, "eth_getTransactionCount", |p, ctx| async move {
         let mut seq = p.sequence();
@@ -247,28 +250,37 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
                 _ => Err(rpc_err(-32000, "transaction pool did not answer, retry")),
             };
         }
-        let state = ctx.state(id)?;
-        let nonce = U256::from_be_bytes(slot(&state, SlotKey::nonce(address))?.0);
-        to_json(U64::from(nonce.saturating_to::<u64>()))
+        blocking(move || {
+            let state = ctx.state(id)?;
+            let nonce = U256::from_be_bytes(slot(&state, SlotKey::nonce(address))?.0);
+            to_json(U64::from(nonce.saturating_to::<u64>()))
+        })
+        .await
     })?;
     reg(m, "eth_getCode", |p, ctx| async move {
         let mut seq = p.sequence();
         let address: Address = seq.next()?;
         let id: Option<BlockId> = seq.optional_next()?;
-        let state = ctx.state(id)?;
-        let hash = slot(&state, SlotKey::code_hash(address))?;
-        if hash.is_zero() {
-            return to_json(Bytes::new());
-        }
-        to_json(state.bytecode(&hash).map_err(server_err)?.unwrap_or_default())
+        blocking(move || {
+            let state = ctx.state(id)?;
+            let hash = slot(&state, SlotKey::code_hash(address))?;
+            if hash.is_zero() {
+                return to_json(Bytes::new());
+            }
+            to_json(state.bytecode(&hash).map_err(server_err)?.unwrap_or_default())
+        })
+        .await
     })?;
     reg(m, "eth_getStorageAt", |p, ctx| async move {
         let mut seq = p.sequence();
         let address: Address = seq.next()?;
         let index: U256 = seq.next()?;
         let id: Option<BlockId> = seq.optional_next()?;
-        let state = ctx.state(id)?;
-        to_json(slot(&state, SlotKey::storage(address, index))?)
+        blocking(move || {
+            let state = ctx.state(id)?;
+            to_json(slot(&state, SlotKey::storage(address, index))?)
+        })
+        .await
     })?;
     reg(m, "eth_call", |p, ctx| async move {
         with_call(p, ctx, |state, block, req, cap| to_json(exec::call(state, block, req, cap)?))

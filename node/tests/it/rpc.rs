@@ -1016,3 +1016,45 @@ async fn stalled_request_bodies_time_out_and_free_their_connections() {
     assert!(resp.json::<Value>().await.unwrap()["result"].is_string());
     drop(stalled);
 }
+
+/// Reads at past blocks come from the change sets (`slot_history`): each block's balance and
+/// nonce are what they were then, and a database written before the change sets existed is
+/// indexed at start and answers the same.
+#[tokio::test(flavor = "multi_thread")]
+async fn historical_reads_are_exact_and_survive_an_upgrade() {
+    let dir = tmp_dir("rpc-history");
+    let mut node = DevNode::start(&dir, &[]);
+    let p = node.l2(0);
+    let me = signer(0).address();
+    let mut points = Vec::new(); // (block, BOB's balance, my nonce) after each transfer
+    for i in 1..=5u64 {
+        let tx = TransactionRequest::default().with_to(BOB).with_value(U256::from(i));
+        let r = p.send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
+        points.push((r.block_number.unwrap(), U256::from(i * (i + 1) / 2), i));
+    }
+    let first = points[0].0;
+    let check = |url: String, points: Vec<(u64, U256, u64)>| async move {
+        let p = crate::support::provider(&url, 0);
+        assert_eq!(p.get_balance(BOB).number(first - 1).await.unwrap(), U256::ZERO, "before");
+        for (block, balance, nonce) in points {
+            assert_eq!(p.get_balance(BOB).number(block).await.unwrap(), balance, "block {block}");
+            assert_eq!(p.get_transaction_count(me).number(block).await.unwrap(), nonce);
+        }
+    };
+    check(node.l2_url.clone(), points.clone()).await;
+    assert!(node.terminate().success());
+
+    // As a node of the last release left it: no change sets, no marker.
+    {
+        let db = redb::Database::open(dir.join("l2.redb")).unwrap();
+        let tx = db.begin_write().unwrap();
+        let history: redb::TableDefinition<'_, [u8; 60], [u8; 32]> =
+            redb::TableDefinition::new("slot_history");
+        assert!(tx.delete_table(history).unwrap(), "the change sets existed");
+        let meta: redb::TableDefinition<'_, &str, u64> = redb::TableDefinition::new("meta");
+        tx.open_table(meta).unwrap().remove("slot_history_from").unwrap();
+        tx.commit().unwrap();
+    }
+    let node = DevNode::start(&dir, &[]);
+    check(node.l2_url.clone(), points).await;
+}

@@ -3,13 +3,16 @@
 #   contracts: forge build, committed-artifact freshness, forge tests + gas snapshot check
 #   rust:      rustfmt, clippy (-D warnings), cargo test (integration tests use the npm anvil)
 #   smoke:     the real cast against `rollupd dev` on both chains (scripts/cast-smoke.sh)
-# Installs the pinned npm tools (forge, anvil, cast, solc-js) first when they are missing.
+# Installs the pinned npm tools (forge, anvil, cast, solc-js, viem, ethers) first when they are
+# missing or older than tools/package-lock.json.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-if ! tools/node_modules/.bin/forge --version >/dev/null 2>&1; then
+# Missing, or older than the lock file (a pull added a tool): install exactly what the lock pins.
+if ! tools/node_modules/.bin/forge --version >/dev/null 2>&1 \
+  || [ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]; then
   echo "== installing the pinned npm tools (tools/package-lock.json)"
   npm ci --prefix tools --no-audit --no-fund
 fi

@@ -93,6 +93,14 @@ pub(crate) struct L2Config {
     pub(crate) genesis_alloc: std::collections::BTreeMap<String, String>,
 }
 
+/// The sum of a genesis allocation, refusing one that overflows 256 bits.
+pub(crate) fn alloc_sum(alloc: &[(Address, U256)]) -> anyhow::Result<U256> {
+    alloc
+        .iter()
+        .try_fold(U256::ZERO, |acc, (_, v)| acc.checked_add(*v))
+        .context("the genesis allocation's sum overflows 256 bits")
+}
+
 impl L2Config {
     /// The parsed `genesis_alloc`, ascending by address.
     pub(crate) fn genesis_alloc(&self) -> anyhow::Result<Vec<(Address, U256)>> {
@@ -117,7 +125,7 @@ impl L2Config {
         if let Some(w) = out.windows(2).find(|w| w[0].0 == w[1].0) {
             bail!("l2.genesis_alloc names {} twice", w[0].0);
         }
-        crate::settlement::alloc_sum(&out)?;
+        alloc_sum(&out)?;
         Ok(out)
     }
 }

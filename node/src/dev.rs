@@ -176,7 +176,7 @@ pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
     // On L1 the deployer also holds what the deployment locks in the Diamond to back the L2's
     // genesis allocation; once deployed, every dev account has the same balance on both chains.
     let mut l1_alloc = alloc.clone();
-    l1_alloc[GOVERNOR_INDEX].1 += crate::settlement::alloc_sum(&alloc)?;
+    l1_alloc[GOVERNOR_INDEX].1 += crate::config::alloc_sum(&alloc)?;
     let mut l1_rpc = config.rpc.clone();
     l1_rpc.addr = config.dev_l1.addr;
     let l1_open = open_chain(config.dev_l1_chain(), &config.data_dir.join("l1.redb"), &l1_alloc)?;

@@ -43,16 +43,8 @@ pub(crate) fn genesis_config(alloc: &[(Address, U256)]) -> anyhow::Result<Genesi
         index_repeated_storage_changes: v.next_free,
         commitment: B256::ZERO,
         timestamp: 0,
-        locked_wei: alloc_sum(alloc)?,
+        locked_wei: crate::config::alloc_sum(alloc)?,
     })
-}
-
-/// The sum of a genesis allocation, refusing one that overflows 256 bits.
-pub(crate) fn alloc_sum(alloc: &[(Address, U256)]) -> anyhow::Result<U256> {
-    alloc
-        .iter()
-        .try_fold(U256::ZERO, |acc, (_, v)| acc.checked_add(*v))
-        .context("the genesis allocation's sum overflows 256 bits")
 }
 
 /// The genesis batch's stored info.

@@ -69,6 +69,37 @@ fn steps(s: &SettlementView, batch: u64) -> RpcResult<[(Value, Value); 3]> {
     Ok(out)
 }
 
+/// The fields Era's block and batch details share (its `BlockDetailsBase`): status, the three L1
+/// transactions and their times, prices and the base system contracts.
+fn details_base(ctx: &RpcCtx, steps: [(Value, Value); 3]) -> serde_json::Map<String, Value> {
+    let [(commit, committed_at), (prove, proven_at), (execute, executed_at)] = steps;
+    // Era's status: "sealed" until the batch is executed on L1, then "verified".
+    let status = if execute.is_null() { "sealed" } else { "verified" };
+    [
+        ("l1TxCount", json!(0)),
+        ("status", json!(status)),
+        ("commitTxHash", commit),
+        ("committedAt", committed_at),
+        ("proveTxHash", prove),
+        ("provenAt", proven_at),
+        ("executeTxHash", execute),
+        ("executedAt", executed_at),
+        ("l1GasPrice", json!(0)),
+        ("l2FairGasPrice", json!(ctx.chain.config.spec.base_fee)),
+        // Pubdata is not priced apart from gas here.
+        ("fairPubdataPrice", json!(0)),
+        // rollupd runs no bootloader or default account contract (EVM execution): Era's field
+        // is kept for clients that read it, with zero hashes.
+        (
+            "baseSystemContractsHashes",
+            json!({ "bootloader": B256::ZERO, "default_aa": B256::ZERO }),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
 fn tx_status(
     s: Option<&SettlementView>,
     block: u64,
@@ -174,33 +205,15 @@ pub(super) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
             },
             None => (Value::Null, Default::default()),
         };
-        let [(commit, committed_at), (prove, proven_at), (execute, executed_at)] = steps;
-        // Era's block status: "sealed" until its batch is executed on L1, then "verified".
-        let status = if execute.is_null() { "sealed" } else { "verified" };
-        Ok(json!({
-            "number": n,
-            "l1BatchNumber": batch,
-            "timestamp": header.timestamp,
-            "l1TxCount": 0,
-            "l2TxCount": txs,
-            "rootHash": header.hash_slow(),
-            "status": status,
-            "commitTxHash": commit,
-            "committedAt": committed_at,
-            "proveTxHash": prove,
-            "provenAt": proven_at,
-            "executeTxHash": execute,
-            "executedAt": executed_at,
-            "l1GasPrice": 0,
-            "l2FairGasPrice": ctx.chain.config.spec.base_fee,
-            "fairPubdataPrice": 0,
-            "baseSystemContractsHashes": {
-                "bootloader": B256::ZERO,
-                "default_aa": B256::ZERO,
-            },
-            "operatorAddress": ctx.chain.config.spec.coinbase,
-            "protocolVersion": Value::Null,
-        }))
+        let mut details = details_base(&ctx, steps);
+        details.insert("number".into(), json!(n));
+        details.insert("l1BatchNumber".into(), batch);
+        details.insert("timestamp".into(), json!(header.timestamp));
+        details.insert("l2TxCount".into(), json!(txs));
+        details.insert("rootHash".into(), json!(header.hash_slow()));
+        details.insert("operatorAddress".into(), json!(ctx.chain.config.spec.coinbase));
+        details.insert("protocolVersion".into(), Value::Null);
+        Ok(Value::Object(details))
     })?;
     reg(m, "zks_L1BatchNumber", |_, ctx| async move {
         let Some(s) = &ctx.settlement else { return Ok(json!(U64::ZERO)) };
@@ -221,33 +234,12 @@ pub(super) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         let Some(s) = &ctx.settlement else { return Ok(Value::Null) };
         let Some(b) = s.batches.batch(n).map_err(server_err)? else { return Ok(Value::Null) };
         let tree = s.batches.tree_result(n).map_err(server_err)?;
-        let [(commit, committed_at), (prove, proven_at), (execute, executed_at)] = steps(s, n)?;
-        // Era's batch status: "sealed" until executed on L1, then "verified".
-        let status = if execute.is_null() { "sealed" } else { "verified" };
-        Ok(json!({
-            "number": n,
-            "timestamp": b.timestamp,
-            "l1TxCount": 0,
-            "l2TxCount": b.tx_count,
-            "rootHash": tree.map(|t| json!(t.commitment)).unwrap_or(Value::Null),
-            "status": status,
-            "commitTxHash": commit,
-            "committedAt": committed_at,
-            "proveTxHash": prove,
-            "provenAt": proven_at,
-            "executeTxHash": execute,
-            "executedAt": executed_at,
-            "l1GasPrice": 0,
-            "l2FairGasPrice": ctx.chain.config.spec.base_fee,
-            // Pubdata is not priced apart from gas here.
-            "fairPubdataPrice": 0,
-            // rollupd runs no bootloader or default account contract (EVM execution): Era's
-            // field is kept for clients that read it, with zero hashes.
-            "baseSystemContractsHashes": {
-                "bootloader": B256::ZERO,
-                "default_aa": B256::ZERO,
-            },
-        }))
+        let mut details = details_base(&ctx, steps(s, n)?);
+        details.insert("number".into(), json!(n));
+        details.insert("timestamp".into(), json!(b.timestamp));
+        details.insert("l2TxCount".into(), json!(b.tx_count));
+        details.insert("rootHash".into(), tree.map(|t| json!(t.commitment)).unwrap_or(Value::Null));
+        Ok(Value::Object(details))
     })?;
     Ok(())
 }

@@ -60,6 +60,17 @@ async fn send_raw(url: &str, raw: &Bytes) -> Value {
     .await
 }
 
+/// A raw JSON-RPC call to `url` (the whole response, error or not).
+async fn call(url: &str, method: &str, params: Value) -> Value {
+    raw_call(url, json!({"jsonrpc":"2.0","id":1,"method":method,"params":params})).await
+}
+
+/// The result of a response that must not be an error.
+fn result(r: Value) -> Value {
+    assert!(r.get("error").is_none(), "{r}");
+    r["result"].clone()
+}
+
 fn error_message(resp: &Value) -> String {
     resp["error"]["message"]
         .as_str()
@@ -563,16 +574,7 @@ async fn websocket_subscriptions_deliver_heads_and_logs() {
 async fn wallet_and_zksync_start_up_methods_answer() {
     let node = DevNode::start(&tmp_dir("rpc-compat"), &[]);
     let url = node.l2_url.clone();
-    let call = |method: &'static str, params: Value| {
-        let url = url.clone();
-        async move {
-            raw_call(&url, json!({"jsonrpc":"2.0","id":1,"method":method,"params":params})).await
-        }
-    };
-    let result = |r: Value| {
-        assert!(r.get("error").is_none(), "{r}");
-        r["result"].clone()
-    };
+    let call = |method: &'static str, params: Value| call(&url, method, params);
     let receipt = node
         .l2(0)
         .send_transaction(TransactionRequest::default().with_to(BOB).with_value(U256::from(7)))
@@ -716,16 +718,7 @@ async fn polling_filters_and_pending_transaction_subscriptions() {
     use jsonrpsee::rpc_params;
     let node = DevNode::start(&tmp_dir("rpc-filters"), &["rpc.filter_timeout_secs=2"]);
     let url = node.l2_url.clone();
-    let call = |method: &'static str, params: Value| {
-        let url = url.clone();
-        async move {
-            raw_call(&url, json!({"jsonrpc":"2.0","id":1,"method":method,"params":params})).await
-        }
-    };
-    let result = |r: Value| {
-        assert!(r.get("error").is_none(), "{r}");
-        r["result"].clone()
-    };
+    let call = |method: &'static str, params: Value| call(&url, method, params);
     let p = node.l2(0);
     let (_, code) = compile("Token");
     let mut init = code.to_vec();
@@ -882,23 +875,7 @@ async fn a_subscriber_that_never_reads_is_dropped_and_memory_stays_bounded() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let node = DevNode::start(&tmp_dir("rpc-slow-sub"), &[]);
     let p = node.l2(0);
-    // Runtime: emit calldata[0] LOG0s of 32 bytes each.
-    let runtime = [
-        0x60, 0x00, 0x35, 0x5b, 0x80, 0x15, 0x60, 0x15, 0x57, 0x60, 0x20, 0x60, 0x00, 0xa0, 0x60,
-        0x01, 0x90, 0x03, 0x60, 0x03, 0x56, 0x5b, 0x00,
-    ];
-    let mut init = vec![0x60, 0x17, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, 0x17, 0x60, 0x00, 0xf3];
-    init.extend_from_slice(&runtime);
-    let deploy = TransactionRequest::default().with_deploy_code(Bytes::from(init));
-    let emitter = p
-        .send_transaction(deploy)
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap()
-        .contract_address
-        .unwrap();
+    let emitter = deploy_emitter(&p).await;
 
     // The stuck client: a WebSocket handshake, 50 subscriptions, then silence.
     let addr = node.l2_url.trim_start_matches("http://").to_string();
@@ -1057,4 +1034,56 @@ async fn historical_reads_are_exact_and_survive_an_upgrade() {
     }
     let node = DevNode::start(&dir, &[]);
     check(node.l2_url.clone(), points).await;
+}
+
+/// Deploys a contract that emits `calldata[0]` LOG0s of 32 bytes each.
+async fn deploy_emitter(p: &alloy::providers::DynProvider) -> Address {
+    let runtime = [
+        0x60, 0x00, 0x35, 0x5b, 0x80, 0x15, 0x60, 0x15, 0x57, 0x60, 0x20, 0x60, 0x00, 0xa0, 0x60,
+        0x01, 0x90, 0x03, 0x60, 0x03, 0x56, 0x5b, 0x00,
+    ];
+    // Init code: CODECOPY the 23-byte runtime behind it, RETURN it.
+    let mut init = vec![0x60, 0x17, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, 0x17, 0x60, 0x00, 0xf3];
+    init.extend_from_slice(&runtime);
+    let deploy = TransactionRequest::default().with_deploy_code(Bytes::from(init));
+    let receipt = p.send_transaction(deploy).await.unwrap().get_receipt().await.unwrap();
+    receipt.contract_address.unwrap()
+}
+
+/// The JS clients a dapp uses, against the real node: viem's WebSocket subscriptions (blocks,
+/// pending transactions, logs) and ethers v6's filter polling over HTTP (`provider.on` with a
+/// log filter and with "pending"). Runs `node/tests/js/clients.cjs` with the pinned viem and
+/// ethers from `tools/`.
+#[tokio::test(flavor = "multi_thread")]
+async fn viem_and_ethers_subscribe_and_poll_against_the_node() {
+    let node = DevNode::start(&tmp_dir("rpc-js-clients"), &[]);
+    let emitter = deploy_emitter(&node.l2(0)).await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let key = |i: usize| format!("{:#x}", signer(i).to_bytes());
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        tokio::process::Command::new("node")
+            .arg(root.join("node/tests/js/clients.cjs"))
+            .args([&node.l2_url, &node.l2_ws(), &key(1), &key(2), &format!("{emitter:?}")])
+            .output(),
+    )
+    .await
+    .expect("the JS client checks finished within 120 s")
+    .expect("run node (npm ci --prefix tools installs viem and ethers)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "JS clients failed:\n{stdout}\n{stderr}\nnode log:\n{}",
+        node.log()
+    );
+    for check in [
+        "viem watchPendingTransactions ok",
+        "viem watchEvent ok",
+        "viem watchBlocks ok",
+        "ethers provider.on(filter) ok",
+        "ethers provider.on(pending) ok",
+    ] {
+        assert!(stdout.contains(check), "{check} missing:\n{stdout}");
+    }
 }

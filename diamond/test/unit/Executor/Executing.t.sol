@@ -105,35 +105,9 @@ contract ExecutingTest is ExecutorShared {
         chain.executeBatches(new StoredBatchInfo[](0));
     }
 
-    /// A delay raised after a batch was committed still applies to it (commit times are always
-    /// recorded, as Era's ValidatorTimelock records them).
-    function test_RaisedExecutionDelayAppliesToCommittedBatches() public {
-        commitMany(1);
-        uint256 committedAt = block.timestamp;
-        vm.assertEq(chain.getBatchCommitTimestamp(1), committedAt, "recorded without a delay");
-        proveUpTo(1);
-        vm.prank(governor);
-        chain.setExecutionDelay(1 hours);
-        StoredBatchInfo[] memory list = new StoredBatchInfo[](1);
-        list[0] = batches[1];
-        vm.expectRevert(
-            abi.encodeWithSelector(IRollupErrors.ExecutionDelayNotPassed.selector, 1, committedAt + 1 hours)
-        );
-        vm.prank(validator);
-        chain.executeBatches(list);
-        vm.warp(committedAt + 1 hours);
-        vm.prank(validator);
-        chain.executeBatches(list);
-        vm.assertEq(chain.getTotalBatchesExecuted(), 1, "executed after the raised delay");
-    }
-
-    function test_ExecutionDelay() public {
-        vm.prank(governor);
-        chain.setExecutionDelay(1 hours);
-        commitMany(1);
-        uint256 committedAt = block.timestamp;
-        vm.assertEq(chain.getBatchCommitTimestamp(1), committedAt, "commit time recorded");
-        proveUpTo(1);
+    /// Executes batch 1 (committed at `committedAt`, proven): refused one second before
+    /// `committedAt + 1 hours`, accepted at it.
+    function executeOnlyAfterOneHour(uint256 committedAt) internal {
         StoredBatchInfo[] memory list = new StoredBatchInfo[](1);
         list[0] = batches[1];
         vm.warp(committedAt + 1 hours - 1);
@@ -147,5 +121,27 @@ contract ExecutingTest is ExecutorShared {
         chain.executeBatches(list);
         vm.assertEq(chain.getTotalBatchesExecuted(), 1, "executed after the delay");
         vm.assertEq(chain.getBatchCommitTimestamp(1), 0, "commit time freed");
+    }
+
+    /// A delay raised after a batch was committed still applies to it (commit times are always
+    /// recorded, as Era's ValidatorTimelock records them).
+    function test_RaisedExecutionDelayAppliesToCommittedBatches() public {
+        commitMany(1);
+        uint256 committedAt = block.timestamp;
+        vm.assertEq(chain.getBatchCommitTimestamp(1), committedAt, "recorded without a delay");
+        proveUpTo(1);
+        vm.prank(governor);
+        chain.setExecutionDelay(1 hours);
+        executeOnlyAfterOneHour(committedAt);
+    }
+
+    function test_ExecutionDelay() public {
+        vm.prank(governor);
+        chain.setExecutionDelay(1 hours);
+        commitMany(1);
+        uint256 committedAt = block.timestamp;
+        vm.assertEq(chain.getBatchCommitTimestamp(1), committedAt, "commit time recorded");
+        proveUpTo(1);
+        executeOnlyAfterOneHour(committedAt);
     }
 }

@@ -723,16 +723,7 @@ async fn polling_filters_and_pending_transaction_subscriptions() {
     let (_, code) = compile("Token");
     let mut init = code.to_vec();
     init.extend_from_slice(&U256::from(1000).to_be_bytes::<32>());
-    let deploy = TransactionRequest::default().with_deploy_code(Bytes::from(init));
-    let token_addr = p
-        .send_transaction(deploy)
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap()
-        .contract_address
-        .unwrap();
+    let token_addr = deploy(&p, init.into()).await;
 
     let logs_id =
         result(call("eth_newFilter", json!([{"address": token_addr, "fromBlock": "0x0"}])).await);
@@ -812,16 +803,7 @@ async fn timed_out_calls_stop_executing() {
         0x63, 0x5b, 0x60, 0x00, 0x56, 0x60, 0x00, 0x52, 0x60, 0x04, 0x60, 0x1c, 0xf3,
     ]);
     let p = node.l2(0);
-    let deploy = TransactionRequest::default().with_deploy_code(init);
-    let looper = p
-        .send_transaction(deploy)
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap()
-        .contract_address
-        .unwrap();
+    let looper = deploy(&p, init).await;
     assert_eq!(p.get_code_at(looper).await.unwrap().as_ref(), &[0x5b, 0x60, 0x00, 0x56]);
 
     let mut calls = Vec::new();
@@ -1045,8 +1027,14 @@ async fn deploy_emitter(p: &alloy::providers::DynProvider) -> Address {
     // Init code: CODECOPY the 23-byte runtime behind it, RETURN it.
     let mut init = vec![0x60, 0x17, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, 0x17, 0x60, 0x00, 0xf3];
     init.extend_from_slice(&runtime);
-    let deploy = TransactionRequest::default().with_deploy_code(Bytes::from(init));
-    let receipt = p.send_transaction(deploy).await.unwrap().get_receipt().await.unwrap();
+    deploy(p, init.into()).await
+}
+
+/// Deploys `init` (creation code) and returns the new contract's address.
+async fn deploy(p: &alloy::providers::DynProvider, init: Bytes) -> Address {
+    let tx = TransactionRequest::default().with_deploy_code(init);
+    let receipt = p.send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
+    assert!(receipt.status(), "deployment reverted");
     receipt.contract_address.unwrap()
 }
 

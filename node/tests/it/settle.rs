@@ -119,6 +119,22 @@ async fn validator_never_failed(node: &DevNode) -> usize {
     sent
 }
 
+/// A transfer sent the way the README shows it: `cast send` (the pinned Foundry cast) with dev
+/// key 0; returns its hash once cast reports the receipt.
+fn cast_transfer(node: &DevNode, value: u64) -> B256 {
+    let cast =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/.bin/cast");
+    let out = std::process::Command::new(cast)
+        .args(["send", "--json", "--rpc-url", &node.l2_url, "--private-key", KEY0])
+        .args(["0x000000000000000000000000000000000000dEaD", "--value", &value.to_string()])
+        .output()
+        .expect("run cast (npm ci --prefix tools installs it)");
+    assert!(out.status.success(), "cast send: {}", String::from_utf8_lossy(&out.stderr));
+    let receipt: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    receipt["transactionHash"].as_str().unwrap().parse().unwrap()
+}
+
 async fn transfer(node: &DevNode, value: u64) -> B256 {
     let tx = TransactionRequest::default()
         .with_to(address!("0x000000000000000000000000000000000000dEaD"))
@@ -137,7 +153,7 @@ async fn wait_log(node: &DevNode, needle: &str, secs: u64) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_transfer_is_finalized_on_the_dev_l1_and_kill_9_mid_settlement_loses_nothing() {
+async fn a_cast_transfer_is_finalized_on_the_dev_l1_and_a_big_factory_batch_settles() {
     let dir = tmp_dir("settle");
     let node = start(&dir);
     let diamond = diamond(&node);
@@ -148,7 +164,7 @@ async fn a_transfer_is_finalized_on_the_dev_l1_and_kill_9_mid_settlement_loses_n
 
     // 1. A transfer settles: committed, proven with a real proof, executed.
     let started = Instant::now();
-    let hash = transfer(&node, 1).await;
+    let hash = cast_transfer(&node, 1);
     let d = wait_status(&node, hash, "finalized", 900).await;
     eprintln!(
         "SETTLEMENT: a transfer was finalized on L1 {:.1}s after it was sent",
@@ -305,37 +321,39 @@ async fn kill_9_at_each_settlement_step_and_actor_panics_lose_nothing() {
 
 pub(crate) const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
-/// Dev account 1, funded by the `l2.genesis_alloc` of [`deploy_run_and_settle`]'s keyed run.
+/// Dev account 1, funded by the `l2.genesis_alloc` of [`deploy_run_and_settle`]'s anvil run.
 const ALLOCATED: Address = address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
 const ALLOCATED_WEI: u64 = 5_000_000_000_000_000_000;
 
 /// `rollupd deploy` onto the L1 at `l1_url` with dev key 0, then `rollupd run` against it with
 /// the same key as operator; a zero-fee transaction on the new L2 must reach `finalized`.
-/// `keyed`: the verifier comes from `--keys DIR` and the L2 genesis allocates [`ALLOCATED_WEI`]
-/// to [`ALLOCATED`], locked in the Diamond; otherwise `--dev` and an empty genesis.
+/// `keys`: the verifier comes from `--keys DIR` (else `--dev`, which says it is insecure).
+/// `alloc`: the L2 genesis allocates [`ALLOCATED_WEI`] to [`ALLOCATED`], locked in the Diamond
+/// (else an empty genesis).
 async fn deploy_run_and_settle(
     name: &str,
     l1_url: &str,
     l1_chain_id: u64,
     l2_chain_id: u64,
-    keyed: bool,
+    keys: bool,
+    alloc: bool,
 ) {
     let dir = tmp_dir(name);
     let config = dir.join("node.toml");
-    let keys = dev_keys();
+    let keys_dir = dev_keys();
     let mut text = format!(
         "data_dir = {:?}\n[l2]\nchain_id = {l2_chain_id}\n# No deposits yet: a free transaction from an empty account is what can settle.\nbase_fee = 0\n[rpc]\naddr = \"127.0.0.1:0\"\n[metrics]\naddr = \"\"\n[prover]\nkeys_dir = {:?}\nlocal_workers = 1\n",
         dir.join("data").to_str().unwrap(),
-        keys.to_str().unwrap()
+        keys_dir.to_str().unwrap()
     );
-    if keyed {
+    if alloc {
         text += &format!("[l2.genesis_alloc]\n\"{ALLOCATED}\" = \"{ALLOCATED_WEI}\"\n");
     }
     std::fs::write(&config, text).unwrap();
     let mut deploy = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"));
     deploy.args(["deploy", "--l1-rpc", l1_url, "--config"]).arg(&config);
-    if keyed {
-        deploy.arg("--keys").arg(&keys);
+    if keys {
+        deploy.arg("--keys").arg(&keys_dir);
     } else {
         deploy.arg("--dev");
     }
@@ -347,14 +365,16 @@ async fn deploy_run_and_settle(
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "deploy failed: {stderr}");
-    if keyed {
+    if keys {
         assert!(stderr.contains("verification key hash"), "{stderr}");
-        assert!(stderr.contains(&format!("locking {ALLOCATED_WEI} wei")), "{stderr}");
     } else {
         assert!(
             stderr.contains("INSECURE"),
             "--dev says loudly that the keys are insecure: {stderr}"
         );
+    }
+    if alloc {
+        assert!(stderr.contains(&format!("locking {ALLOCATED_WEI} wei")), "{stderr}");
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     let diamond = stdout
@@ -369,7 +389,7 @@ async fn deploy_run_and_settle(
         );
     std::fs::write(&config, text).unwrap();
     let (mut child, url) = spawn_run(&config, KEY0, &dir.join("run.log"));
-    if keyed {
+    if alloc {
         // L1 backs the L2's genesis allocation, wei for wei.
         let l1 = crate::support::provider(l1_url, 0);
         let locked = l1.get_balance(diamond.parse().unwrap()).await.unwrap();
@@ -411,9 +431,10 @@ async fn deploy_run_and_settle(
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn rollupd_deploy_keys_with_a_genesis_allocation_then_run_settles_on_anvil() {
+async fn rollupd_deploy_dev_with_a_genesis_allocation_then_run_settles_on_anvil() {
     let Some(anvil) = crate::deploy::anvil() else { return };
-    deploy_run_and_settle("anvil", &anvil.endpoint(), 9, 270, true).await;
+    // The README's newcomer flow: `rollupd deploy --dev`, with a genesis allocation.
+    deploy_run_and_settle("anvil", &anvil.endpoint(), 9, 270, false, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -421,7 +442,8 @@ async fn an_l3_settles_on_the_l2_of_rollupd_dev() {
     let dir = tmp_dir("l3-host");
     // The host's own settlement is off: this test is about the L3 on top of it.
     let host = DevNode::start(&dir, &["eth_sender.enabled=false"]);
-    deploy_run_and_settle("l3", &host.l2_url, 270, 271, false).await;
+    // Keys from a directory (`rollupd deploy --keys`), on an L2 as the L1.
+    deploy_run_and_settle("l3", &host.l2_url, 270, 271, true, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -23,6 +23,8 @@ const EXPORTS = [
   ['IVerifier.sol', 'IVerifier', 'artifacts'],
   ['StateDiffVerifier.sol', 'StateDiffVerifier', 'artifacts'],
   ['StateDiffKeysVerifier.sol', 'StateDiffKeysVerifier', 'artifacts'],
+  ['L1Messenger.sol', 'L1Messenger', 'artifacts'],
+  ['L2BaseToken.sol', 'L2BaseToken', 'artifacts'],
   ['TestVerifier.sol', 'TestVerifier', 'tests/artifacts'],
 ];
 

@@ -20,9 +20,17 @@ uint256 constant L1_GAS_PER_PUBDATA_BYTE = 17;
 /// @dev Upper bound for `priorityTxMaxGasLimit` (Era's `MAX_GAS_PER_TRANSACTION`).
 uint256 constant MAX_GAS_PER_TRANSACTION = 80_000_000;
 
-/// @dev Intrinsic gas of an L2 transaction, and the worst-case cost of a calldata byte.
+/// @dev Intrinsic gas of an L2 transaction.
 uint256 constant L2_TX_INTRINSIC_GAS = 21_000;
-uint256 constant L2_TX_GAS_PER_CALLDATA_BYTE = 16;
+
+/// @dev The most a calldata byte can add to the L2's intrinsic gas: the L2 runs Prague, whose
+/// EIP-7623 floor charges 10 gas per token and counts a non-zero byte as 4 tokens (EIP-2028's
+/// 16 per byte is below it).
+uint256 constant L2_TX_MAX_GAS_PER_CALLDATA_BYTE = 40;
+
+/// @dev Longest calldata of an L1->L2 request. The L2 refuses transactions over 128 KiB
+/// encoded; this leaves room for the rest of the priority transaction's encoding.
+uint256 constant MAX_L2_TX_CALLDATA_BYTES = 120_000;
 
 /// @dev Height of the per-batch L2->L1 logs tree; Merkle proofs must have exactly this length.
 uint256 constant L2_TO_L1_LOGS_TREE_HEIGHT = 14;

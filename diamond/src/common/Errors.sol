@@ -81,7 +81,8 @@ interface IRollupErrors {
     error InvalidL2LogsLength(uint256 length);
     /// @notice Too many bytecodes (factory deps) in one L1->L2 request.
     error TooManyFactoryDeps(uint256 count);
-    /// @notice Batches claim more priority operations than the queue holds.
+    /// @notice A batch claims more priority operations than the queue holds after those of the
+    /// batches committed before it.
     error NotEnoughPriorityOperations(uint256 claimed, uint256 available);
     /// @notice A priority request past its deadline is still not included in a committed batch.
     error PriorityOperationDeadlinePassed(uint256 priorityOpId, uint256 deadline);
@@ -121,8 +122,13 @@ interface IRollupErrors {
     error InvalidGasPerPubdata(uint256 value);
     /// @notice The L2 gas limit is above `priorityTxMaxGasLimit`.
     error TooMuchGas(uint256 gasLimit, uint256 max);
-    /// @notice The L2 gas limit does not cover the intrinsic gas of the transaction.
+    /// @notice The L2 gas limit does not cover the intrinsic gas of the transaction at its worst
+    /// (Prague with EIP-7623's calldata floor: 21,000 + 40 per calldata byte).
     error NotEnoughGas(uint256 gasLimit, uint256 min);
+    /// @notice The L2 target is address zero: the L2 does not run contract creations from L1.
+    error L2CreationNotSupported();
+    /// @notice The L2 calldata is longer than an L2 transaction can carry.
+    error CalldataTooLong(uint256 length, uint256 max);
     /// @notice Factory dependencies are not supported by the EVM L2 (deploy with initcode).
     error FactoryDepsNotSupported();
     /// @notice Proving against a batch that is not executed.
@@ -143,4 +149,22 @@ interface IRollupErrors {
     error WithdrawalNotProven();
     /// @notice Sending the withdrawn ETH failed.
     error WithdrawalTransferFailed(address to, uint256 amount);
+}
+
+/// @title The errors of the Groth16 verifier (`verifier/StateDiffVerifierBase.sol`)
+/// @notice Its reverts bubble up through `proveBatches` unchanged, so the Executor's interface, and
+/// with it `IRollupChain`, inherits them too.
+interface IVerifierErrors {
+    /// @notice The proof names a capacity this verifier has no key for.
+    error UnsupportedCapacity(uint256 capacity);
+    /// @notice The proof is not nine words.
+    error BadProofLength(uint256 length);
+    /// @notice There are not four public inputs.
+    error BadInputCount(uint256 count);
+    /// @notice A public input is not below the scalar field modulus.
+    error InputNotInField(uint256 index);
+    /// @notice A proof coordinate is not below the base field modulus.
+    error ProofNotInField(uint256 index);
+    /// @notice A precompile call failed (a point not on the curve, or out of gas).
+    error PrecompileFailed(uint256 precompile);
 }

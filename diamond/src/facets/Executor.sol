@@ -37,8 +37,13 @@ contract ExecutorFacet is Base, IExecutor {
         for (uint256 i = 0; i < n; ++i) {
             prev = _commitOneBatch(prev, newBatchesData[i]);
             uint256 batchNumber = prev.batchNumber;
-            priorityTxs += prev.numberOfLayer1Txs;
-            if (priorityTxs > available) revert NotEnoughPriorityOperations(priorityTxs, available);
+            // Compared with what is left, not summed first: a claim near 2^256 would overflow.
+            // `priorityTxs <= available` holds on entry and after every batch.
+            uint256 claimed = prev.numberOfLayer1Txs;
+            if (claimed > available - priorityTxs) {
+                revert NotEnoughPriorityOperations(claimed, available - priorityTxs);
+            }
+            priorityTxs += claimed;
             s.priorityTxsInCommittedBatches[batchNumber] = priorityTxs;
             s.storedBatchHashes[batchNumber] = _hash(prev);
             // Recorded whatever the delay is now: a delay raised later still applies to it.

@@ -15,8 +15,9 @@ import {
     L2_BASE_TOKEN_SYSTEM_CONTRACT_ADDR,
     L2_L1_LOGS_TREE_DEFAULT_LEAF_HASH,
     L2_TO_L1_MESSENGER_SYSTEM_CONTRACT_ADDR,
-    L2_TX_GAS_PER_CALLDATA_BYTE,
     L2_TX_INTRINSIC_GAS,
+    L2_TX_MAX_GAS_PER_CALLDATA_BYTE,
+    MAX_L2_TX_CALLDATA_BYTES,
     PRIORITY_OPERATION_L2_TX_TYPE,
     REQUIRED_L2_GAS_PRICE_PER_PUBDATA
 } from "../common/Config.sol";
@@ -39,23 +40,31 @@ contract MailboxFacet is Base, IMailbox {
         address refundRecipient
     ) external payable nonReentrant returns (bytes32 canonicalTxHash) {
         if (factoryDeps.length != 0) revert FactoryDepsNotSupported();
-        uint256 l2GasPrice = _checkRequest(l2Value, l2Calldata.length, l2GasLimit, l2GasPerPubdataByteLimit);
+        uint256 l2GasPrice = _checkRequest(contractL2, l2Value, l2Calldata.length, l2GasLimit, l2GasPerPubdataByteLimit);
         L2CanonicalTransaction memory l2Tx =
             _canonicalTransaction(contractL2, l2Value, l2GasLimit, l2GasPrice, refundRecipient);
         l2Tx.data = l2Calldata;
         canonicalTxHash = _enqueue(l2Tx);
     }
 
-    /// @dev Checks gas and payment of a request; returns the L2 gas price it pays.
-    function _checkRequest(uint256 l2Value, uint256 calldataLength, uint256 l2GasLimit, uint256 gasPerPubdata)
-        private
-        view
-        returns (uint256 l2GasPrice)
-    {
+    /// @dev Checks that the L2 can include the request, and its payment; returns the L2 gas price
+    /// it pays. A queued request must be included before its deadline, so one the L2 refuses
+    /// would halt the chain.
+    function _checkRequest(
+        address contractL2,
+        uint256 l2Value,
+        uint256 calldataLength,
+        uint256 l2GasLimit,
+        uint256 gasPerPubdata
+    ) private view returns (uint256 l2GasPrice) {
+        if (contractL2 == address(0)) revert L2CreationNotSupported();
+        if (calldataLength > MAX_L2_TX_CALLDATA_BYTES) {
+            revert CalldataTooLong(calldataLength, MAX_L2_TX_CALLDATA_BYTES);
+        }
         if (gasPerPubdata != REQUIRED_L2_GAS_PRICE_PER_PUBDATA) revert InvalidGasPerPubdata(gasPerPubdata);
         if (l2GasLimit > s.priorityTxMaxGasLimit) revert TooMuchGas(l2GasLimit, s.priorityTxMaxGasLimit);
-        // Worst case of EIP-2028 calldata pricing: the L2 can never fail the intrinsic-gas check.
-        uint256 minGas = L2_TX_INTRINSIC_GAS + calldataLength * L2_TX_GAS_PER_CALLDATA_BYTE;
+        // Worst case of Prague's calldata pricing: the L2 can never fail the intrinsic-gas check.
+        uint256 minGas = L2_TX_INTRINSIC_GAS + calldataLength * L2_TX_MAX_GAS_PER_CALLDATA_BYTE;
         if (l2GasLimit < minGas) revert NotEnoughGas(l2GasLimit, minGas);
         l2GasPrice = _deriveL2GasPrice(tx.gasprice, gasPerPubdata);
         uint256 required = l2GasPrice * l2GasLimit + l2Value;
@@ -151,7 +160,7 @@ contract MailboxFacet is Base, IMailbox {
         s.isEthWithdrawalFinalized[l2BatchNumber][l2MessageIndex] = true;
         (bool ok,) = receiver.call{value: amount}("");
         if (!ok) revert WithdrawalTransferFailed(receiver, amount);
-        emit EthWithdrawalFinalized(receiver, amount);
+        emit EthWithdrawalFinalized(receiver, amount, l2BatchNumber, l2MessageIndex);
     }
 
     function _proveL2LogInclusion(uint256 batchNumber, uint256 index, L2Log memory log, bytes32[] calldata proof)

@@ -2,10 +2,10 @@
 pragma solidity 0.8.30;
 
 import {BatchProof, CommitBatchInfo, StoredBatchInfo} from "../common/Types.sol";
-import {IRollupErrors} from "../common/Errors.sol";
+import {IRollupErrors, IVerifierErrors} from "../common/Errors.sol";
 
 /// @title Executor facet: the commit -> prove -> execute pipeline of batches (freezable, validators only)
-interface IExecutor is IRollupErrors {
+interface IExecutor is IRollupErrors, IVerifierErrors {
     /// @notice A batch was committed.
     event BlockCommit(uint256 indexed batchNumber, bytes32 indexed batchHash, bytes32 indexed commitment);
     /// @notice Batches `(previousLastVerifiedBatch, currentLastVerifiedBatch]` were proven.
@@ -24,6 +24,7 @@ interface IExecutor is IRollupErrors {
     /// @notice Prove one or more consecutive committed batches. A batch's state diff is cut into
     /// chunks at commit; each chunk has its own Groth16 proof, and the proofs chain the state
     /// commitments from the previous batch's to this batch's.
+    /// @dev A malformed proof reverts with the verifier's own error (`IVerifierErrors`), bubbled up.
     /// @param prevBatch The stored info of the last proven batch.
     /// @param committedBatches The batches to prove, in order.
     /// @param proofs One `BatchProof` per batch: chunk hashes, intermediate commitments, chunk proofs.

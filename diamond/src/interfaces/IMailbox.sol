@@ -14,16 +14,21 @@ interface IMailbox is IRollupErrors {
         L2CanonicalTransaction transaction,
         bytes[] factoryDeps
     );
-    /// @notice ETH withdrawn from L2 was released on L1.
-    event EthWithdrawalFinalized(address indexed to, uint256 amount);
+    /// @notice ETH withdrawn from L2 was released on L1: the withdrawal message at leaf
+    /// `l2MessageIndex` of batch `l2BatchNumber` (the key of `isEthWithdrawalFinalized`).
+    event EthWithdrawalFinalized(address indexed to, uint256 amount, uint256 l2BatchNumber, uint256 l2MessageIndex);
 
     /// @notice Queue an L2 transaction (a deposit when `l2Value`/`msg.value` carry ETH).
     /// @dev `msg.value` must cover `l2TransactionBaseCost(tx.gasprice, ...) + l2Value`; all of it is
     /// minted on L2 to the sender, which is aliased when the caller is a contract.
-    /// @param contractL2 The L2 target.
+    /// Every request accepted can be included by the L2 (Prague): the target is not address zero
+    /// (`L2CreationNotSupported`), the calldata is at most 120,000 bytes (`CalldataTooLong`) and
+    /// the gas limit covers the worst-case intrinsic gas (`NotEnoughGas`).
+    /// @param contractL2 The L2 target; not address zero (no contract creation from L1).
     /// @param l2Value ETH passed to the L2 call.
-    /// @param l2Calldata The L2 calldata.
-    /// @param l2GasLimit L2 gas limit; at least 21,000 + 16 per calldata byte.
+    /// @param l2Calldata The L2 calldata, at most 120,000 bytes.
+    /// @param l2GasLimit L2 gas limit; at least 21,000 + 40 per calldata byte (EIP-7623's floor
+    /// for non-zero bytes) and at most `priorityTxMaxGasLimit`.
     /// @param l2GasPerPubdataByteLimit Must be 800.
     /// @param factoryDeps Must be empty (the L2 is an EVM: deploy with initcode).
     /// @param refundRecipient Receives L2 refunds; defaults to the sender, aliased if a contract.

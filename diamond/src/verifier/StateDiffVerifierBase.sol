@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IVerifier} from "../interfaces/IVerifier.sol";
+import {IVerifierErrors} from "../common/Errors.sol";
 
 /// @title Groth16 verification of the rollupd state-diff circuit (BN254)
 /// @notice `proof` is `[capacity, A.x, A.y, B.x1, B.x0, B.y1, B.y0, C.x, C.y]`; `publicInputs` is
@@ -11,24 +12,11 @@ import {IVerifier} from "../interfaces/IVerifier.sol";
 /// @dev Refuses any public input `>= r` and any proof coordinate `>= q` (so inputs cannot alias),
 /// and reverts if a precompile call fails instead of returning `false` (a failed pairing call
 /// would otherwise look like a rejected proof, and gas estimation could pick a limit where it fails).
-abstract contract StateDiffVerifierBase is IVerifier {
+abstract contract StateDiffVerifierBase is IVerifier, IVerifierErrors {
     /// @dev BN254 scalar field modulus.
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     /// @dev BN254 base field modulus.
     uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
-
-    /// @notice The proof names a capacity this verifier has no key for.
-    error UnsupportedCapacity(uint256 capacity);
-    /// @notice The proof is not nine words.
-    error BadProofLength(uint256 length);
-    /// @notice There are not four public inputs.
-    error BadInputCount(uint256 count);
-    /// @notice A public input is not below the scalar field modulus.
-    error InputNotInField(uint256 index);
-    /// @notice A proof coordinate is not below the base field modulus.
-    error ProofNotInField(uint256 index);
-    /// @notice A precompile call failed (a point not on the curve, or out of gas).
-    error PrecompileFailed(uint256 precompile);
 
     /// @inheritdoc IVerifier
     function verify(uint256[] calldata publicInputs, uint256[] calldata proof) external view returns (bool) {

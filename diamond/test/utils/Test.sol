@@ -33,6 +33,10 @@ interface Vm {
     function recordLogs() external;
     function getRecordedLogs() external returns (VmLog[] memory);
     function snapshotGasLastCall(string calldata name) external returns (uint256 gasUsed);
+    function readFile(string calldata path) external view returns (string memory);
+    function parseJson(string calldata json, string calldata key) external pure returns (bytes memory);
+    function record() external;
+    function accesses(address target) external returns (bytes32[] memory reads, bytes32[] memory writes);
 
     function assertTrue(bool condition, string calldata error) external pure;
     function assertFalse(bool condition, string calldata error) external pure;

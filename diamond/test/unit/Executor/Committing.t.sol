@@ -196,4 +196,17 @@ contract CommittingTest is ExecutorShared {
         c.numberOfLayer1Txs = 2;
         expectCommitRevert(c, abi.encodeWithSelector(IRollupErrors.NotEnoughPriorityOperations.selector, 2, 1));
     }
+
+    /// A count near 2^256 must be refused by name, not wrap the running total (a panic).
+    function test_RevertWhen_PriorityOpsCountOverflows() public {
+        deposit(user, 1 ether);
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.numberOfLayer1Txs = 1;
+        commitOne(c);
+        CommitBatchInfo memory next = nextCommit(lastBatch());
+        next.numberOfLayer1Txs = type(uint256).max;
+        expectCommitRevert(
+            next, abi.encodeWithSelector(IRollupErrors.NotEnoughPriorityOperations.selector, type(uint256).max, 0)
+        );
+    }
 }

@@ -3,7 +3,8 @@ pragma solidity 0.8.30;
 
 import {ExecutorShared} from "./_Shared.t.sol";
 import {IExecutor} from "../../../src/interfaces/IExecutor.sol";
-import {IRollupErrors} from "../../../src/common/Errors.sol";
+import {IRollupErrors, IVerifierErrors} from "../../../src/common/Errors.sol";
+import {StateDiffVerifier} from "../../../src/verifier/StateDiffVerifier.sol";
 import {BatchProof, CommitBatchInfo, StoredBatchInfo} from "../../../src/common/Types.sol";
 
 contract ProvingTest is ExecutorShared {
@@ -52,6 +53,17 @@ contract ProvingTest is ExecutorShared {
         );
         prove(0, list, proofs);
         vm.assertEq(chain.getTotalBatchesVerified(), 1, "proved with those inputs");
+    }
+
+    /// The real verifier's own error reaches the caller unchanged (`IRollupChain` declares it).
+    function test_RevertWhen_VerifierRejectsWithItsOwnError() public {
+        (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
+        vm.etch(address(verifier), type(StateDiffVerifier).runtimeCode);
+        uint256[] memory proof = new uint256[](9);
+        proof[0] = 2; // the generated verifier has keys for capacities 1, 4 and 16
+        proofs[0].chunkProofs[0] = proof;
+        vm.expectRevert(abi.encodeWithSelector(IVerifierErrors.UnsupportedCapacity.selector, 2));
+        prove(0, list, proofs);
     }
 
     function test_ProveInTwoSteps() public {

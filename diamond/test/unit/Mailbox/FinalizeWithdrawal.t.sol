@@ -4,6 +4,10 @@ pragma solidity 0.8.30;
 import {MailboxShared} from "./_Shared.t.sol";
 import {IMailbox} from "../../../src/interfaces/IMailbox.sol";
 import {IRollupErrors} from "../../../src/common/Errors.sol";
+import {L1Messenger} from "../../../src/l2/L1Messenger.sol";
+import {L2BaseToken} from "../../../src/l2/L2BaseToken.sol";
+import {MerkleHelper} from "../../utils/MerkleHelper.sol";
+import {VmLog} from "../../utils/Test.sol";
 
 /// @dev A receiver that tries to finalize the same withdrawal again while receiving it.
 contract ReentrantReceiver {
@@ -50,7 +54,7 @@ contract FinalizeWithdrawalTest is MailboxShared {
         bytes32[] memory path = pathOf(logs, 0);
         uint256 held = address(chain).balance;
         vm.expectEmit(address(chain));
-        emit IMailbox.EthWithdrawalFinalized(receiver, 3 ether);
+        emit IMailbox.EthWithdrawalFinalized(receiver, 3 ether, batch, 0);
         vm.prank(stranger);
         chain.finalizeEthWithdrawal(batch, 0, 1, message, path);
         vm.assertEq(receiver.balance, 3 ether, "paid to the receiver, whoever calls");
@@ -59,6 +63,33 @@ contract FinalizeWithdrawalTest is MailboxShared {
 
         vm.expectRevert(abi.encodeWithSelector(IRollupErrors.WithdrawalAlreadyFinalized.selector, batch, 0));
         chain.finalizeEthWithdrawal(batch, 0, 1, message, path);
+    }
+
+    /// The L2 half with the L1 half: `L2BaseToken.withdraw` on the genesis code, its messenger log
+    /// turned into the L2->L1 log as the node does, then finalized on L1.
+    function test_FinalizeWithdrawalSentByL2BaseToken() public {
+        vm.etch(MESSENGER, type(L1Messenger).runtimeCode);
+        vm.etch(BASE_TOKEN, type(L2BaseToken).runtimeCode);
+        address l2Sender = makeAddr("l2Sender");
+        vm.deal(l2Sender, 2 ether);
+        vm.recordLogs();
+        vm.prank(l2Sender);
+        L2BaseToken(BASE_TOKEN).withdraw{value: 2 ether}(receiver);
+
+        VmLog[] memory recorded = vm.getRecordedLogs();
+        bytes memory logs;
+        bytes memory message;
+        for (uint256 i = 0; i < recorded.length; ++i) {
+            if (recorded[i].emitter == MESSENGER && recorded[i].topics[0] == L1Messenger.L1MessageSent.selector) {
+                vm.assertEq(logs.length, 0, "one message");
+                logs = MerkleHelper.packLog(0, true, 1, MESSENGER, recorded[i].topics[1], recorded[i].topics[2]);
+                message = abi.decode(recorded[i].data, (bytes));
+            }
+        }
+        uint256 batch = executeBatchWithLogs(logs);
+        chain.finalizeEthWithdrawal(batch, 0, 1, message, pathOf(logs, 0));
+        vm.assertEq(receiver.balance, 2 ether, "paid on L1");
+        vm.assertTrue(chain.isEthWithdrawalFinalized(batch, 0), "marked");
     }
 
     function test_RevertWhen_ReentrantFinalize() public {

@@ -114,9 +114,49 @@ contract RequestL2TransactionTest is MailboxShared {
         chain.requestL2Transaction(user, 0, "", 72_000_001, 800, new bytes[](0), address(0));
     }
 
-    function test_RevertWhen_GasBelowIntrinsic() public {
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.NotEnoughGas.selector, 21_063, 21_064));
-        chain.requestL2Transaction(user, 0, hex"01020304", 21_063, 800, new bytes[](0), address(0));
+    /// @dev Gives `user` exactly the base cost of a request with `gasLimit` and no L2 value.
+    function fund(uint256 gasLimit) internal returns (uint256 cost) {
+        cost = chain.l2TransactionBaseCost(20 gwei, gasLimit, 800);
+        vm.deal(user, cost);
+    }
+
+    /// Prague's intrinsic gas with EIP-7623's floor is at most 21,000 + 40 per byte (4 tokens of
+    /// 10 gas per non-zero byte), above EIP-2028's 16: a request between the two could never run.
+    function test_RevertWhen_GasBelowIntrinsicFloor() public {
+        uint256 cost = fund(21_159);
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.NotEnoughGas.selector, 21_159, 21_160));
+        vm.prank(user, user);
+        chain.requestL2Transaction{value: cost}(user, 0, hex"01020304", 21_159, 800, new bytes[](0), address(0));
+    }
+
+    function test_AcceptsExactMinimumGas() public {
+        uint256 cost = fund(21_160);
+        vm.prank(user, user);
+        chain.requestL2Transaction{value: cost}(user, 0, hex"01020304", 21_160, 800, new bytes[](0), address(0));
+        vm.assertEq(chain.getTotalPriorityTxs(), 1, "queued");
+    }
+
+    function test_AcceptsLongestCalldataAtItsMinimumGas() public {
+        uint256 gasLimit = 21_000 + 40 * 120_000;
+        uint256 cost = fund(gasLimit);
+        vm.prank(user, user);
+        chain.requestL2Transaction{value: cost}(user, 0, new bytes(120_000), gasLimit, 800, new bytes[](0), address(0));
+        vm.assertEq(chain.getTotalPriorityTxs(), 1, "queued");
+    }
+
+    function test_RevertWhen_TargetIsZeroAddress() public {
+        uint256 cost = fund(GAS);
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.L2CreationNotSupported.selector));
+        vm.prank(user, user);
+        chain.requestL2Transaction{value: cost}(address(0), 0, hex"6000", GAS, 800, new bytes[](0), address(0));
+    }
+
+    function test_RevertWhen_CalldataTooLong() public {
+        uint256 gasLimit = 21_000 + 40 * 120_001;
+        uint256 cost = fund(gasLimit);
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.CalldataTooLong.selector, 120_001, 120_000));
+        vm.prank(user, user);
+        chain.requestL2Transaction{value: cost}(user, 0, new bytes(120_001), gasLimit, 800, new bytes[](0), address(0));
     }
 
     function test_RevertWhen_FactoryDepsGiven() public {

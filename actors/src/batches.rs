@@ -43,6 +43,10 @@ pub struct SealedBatch {
     pub bytecodes: Vec<Bytes>,
     /// When the batcher sealed it (unix milliseconds).
     pub sealed_at_ms: u64,
+    /// Priority transactions in the batch (`numberOfLayer1Txs`).
+    pub priority_ops: u64,
+    /// Rolling hash of their canonical hashes (`priorityOperationsHash`).
+    pub priority_hash: B256,
 }
 
 impl SealedBatch {
@@ -88,6 +92,8 @@ impl SealedBatch {
             out.extend_from_slice(&(code.len() as u32).to_be_bytes());
             out.extend_from_slice(code);
         }
+        out.extend_from_slice(&self.priority_ops.to_be_bytes());
+        out.extend_from_slice(self.priority_hash.as_slice());
         out
     }
 
@@ -107,6 +113,12 @@ impl SealedBatch {
         for _ in 0..n {
             bytecodes.push(r.bytes()?);
         }
+        // Batches sealed before priority operations existed end here: they had none.
+        let (priority_ops, priority_hash) = if r.0.is_empty() {
+            (0, rollup_contracts::batch::empty_rolling_hash())
+        } else {
+            (r.u64()?, B256::from_slice(r.take(32)?))
+        };
         r.0.is_empty().then_some(Self {
             number,
             first_block,
@@ -118,6 +130,8 @@ impl SealedBatch {
             l2_logs,
             bytecodes,
             sealed_at_ms,
+            priority_ops,
+            priority_hash,
         })
     }
 }
@@ -362,6 +376,8 @@ mod tests {
             l2_logs: Bytes::new(),
             bytecodes: vec![Bytes::from_static(&[0x60, 0x00]), Bytes::new()],
             sealed_at_ms: 5,
+            priority_ops: 2,
+            priority_hash: B256::repeat_byte(9),
         };
         assert_eq!(SealedBatch::decode(&b.encode()), Some(b.clone()));
         assert_eq!((b.records(), b.chunks(), b.chunk(1).len()), (3, 2, 1));

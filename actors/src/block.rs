@@ -7,16 +7,17 @@
 //! parent hash; there are no ommers, withdrawals or blobs. The block hash is the keccak of the RLP
 //! header, as on Ethereum, so it is deterministic given the parent, transactions and time.
 
+use crate::priority::PriorityTx;
 use crate::state::{
-    execute_tx, ExecutionError, NewBytecodes, Overlay, SlotWrite, StateError, StateReader,
+    execute_tx, ExecutionError, NewBytecodes, Overlay, SlotKey, SlotWrite, StateError, StateReader,
 };
 use crate::validation::ValidTx;
-use alloy::consensus::proofs::{calculate_receipt_root, calculate_transaction_root};
+use alloy::consensus::proofs::{calculate_receipt_root, ordered_trie_root_with_encoder};
 use alloy::consensus::{
     Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, Transaction, TxEnvelope, TxReceipt, TxType,
     EMPTY_OMMER_ROOT_HASH,
 };
-use alloy::primitives::{keccak256, Address, Bloom, Bytes, B256, U256};
+use alloy::primitives::{keccak256, Address, Bloom, Bytes, TxKind, B256, U256};
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
 use revm::context_interface::result::{ExecutionResult, Output};
 use revm::primitives::hardfork::SpecId;
@@ -48,8 +49,14 @@ pub struct BlockInput {
 /// An included transaction with its execution facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncludedTx {
-    /// The transaction.
-    pub tx: ValidTx,
+    /// Its hash (for a priority transaction, the canonical hash L1 computed).
+    pub hash: B256,
+    /// The sender.
+    pub sender: Address,
+    /// The raw transaction (`0xff ‖ abi.encode(transaction)` for a priority transaction).
+    pub raw: Bytes,
+    /// The serial id of a priority transaction; `None` for a user transaction.
+    pub priority: Option<u64>,
     /// Its receipt.
     pub receipt: ReceiptEnvelope,
     /// Gas it used.
@@ -133,6 +140,140 @@ pub fn build_block<R: StateReader>(
     input: BlockInput,
     txs: impl IntoIterator<Item = ValidTx>,
 ) -> Result<BuiltBlock, StateError> {
+    build_block_with(base, spec, input, &[], txs)
+}
+
+/// Moves balance: adds `amount` to `who`, or takes up to `amount` from it. Returns what moved.
+fn move_balance<R: StateReader>(
+    overlay: &mut Overlay<R>,
+    who: Address,
+    amount: U256,
+    add: bool,
+) -> Result<U256, StateError> {
+    let key = SlotKey::balance(who);
+    let old = overlay.slot(&key)?;
+    let before = U256::from_be_bytes(old.0);
+    let (after, moved) = if add {
+        let after = before.saturating_add(amount);
+        (after, after - before)
+    } else {
+        let moved = before.min(amount);
+        (before - moved, moved)
+    };
+    overlay.apply(&[SlotWrite { key, old, new: B256::from(after) }], &[]);
+    Ok(moved)
+}
+
+/// What reaches the base token contract (`withdraw`) leaves L2 circulation: if `writes` (one
+/// transaction's, sorted by slot) credit it, its balance is set back to zero.
+fn burn_withdrawn<R: StateReader>(
+    overlay: &mut Overlay<R>,
+    writes: &[SlotWrite],
+) -> Result<(), StateError> {
+    let key = SlotKey::balance(crate::system::BASE_TOKEN_CONTRACT);
+    if let Ok(i) = writes.binary_search_by_key(&key, |w| w.key) {
+        let w = writes[i];
+        if !w.new.is_zero() {
+            overlay.apply(&[SlotWrite { key, old: w.new, new: B256::ZERO }], &[]);
+        }
+    }
+    Ok(())
+}
+
+/// What one priority transaction did.
+struct PriorityOutcome {
+    success: bool,
+    gas_used: u64,
+    logs: Vec<alloy::primitives::Log>,
+}
+
+/// Executes one priority transaction on `overlay` by the rules of docs/bridge.md:
+/// - `to_mint` is minted to `from`; the call runs with `gas_limit` and pays `gas_price` per gas,
+///   whatever the block's base fee (L1 priced it); `from`'s nonce does not change.
+/// - success: `from` pays `gas_limit × gas_price`; the operator (coinbase) gets
+///   `gas_used × gas_price`, the refund recipient the unused gas.
+/// - failure (revert, halt, or a call the L2 cannot run at all, which uses no gas): the call's
+///   effects are undone, the operator gets `gas_used × gas_price` and the refund recipient the
+///   rest of `to_mint`; `from` ends where it started.
+fn execute_priority<R: StateReader>(
+    overlay: &mut Overlay<R>,
+    cfg: &CfgEnv,
+    env: &BlockEnv,
+    op: &PriorityTx,
+) -> Result<PriorityOutcome, StateError> {
+    move_balance(overlay, op.from, op.to_mint, true)?;
+    let mut cfg = cfg.clone();
+    cfg.disable_nonce_check = true;
+    cfg.disable_base_fee = true;
+    cfg.disable_eip3607 = true;
+    let tx = TxEnv {
+        tx_type: 0,
+        caller: op.from,
+        gas_limit: op.gas_limit,
+        gas_price: 0,
+        kind: TxKind::Call(op.to),
+        value: op.value,
+        data: op.data.clone(),
+        chain_id: None,
+        ..Default::default()
+    };
+    let result = if op.gas_limit > env.gas_limit {
+        Err(ExecutionError::InvalidTransaction("gas limit above the block gas limit".into()))
+    } else {
+        execute_tx(&*overlay, &cfg, env, tx)
+    };
+    let (success, gas_used, logs) = match result {
+        Ok(outcome) => {
+            // revm counts the call in the caller's nonce; a priority transaction does not.
+            let nonce = SlotKey::nonce(op.from);
+            let writes: Vec<SlotWrite> = outcome
+                .writes
+                .iter()
+                .map(|w| {
+                    if w.key != nonce {
+                        return *w;
+                    }
+                    let n = U256::from_be_bytes(w.new.0).saturating_sub(U256::from(1));
+                    SlotWrite { new: B256::from(n), ..*w }
+                })
+                .collect();
+            let success = outcome.result.is_success();
+            if success {
+                overlay.apply(&writes, &outcome.bytecodes);
+                burn_withdrawn(overlay, &writes)?;
+            }
+            let logs = if success { outcome.result.logs().to_vec() } else { Vec::new() };
+            (success, outcome.result.tx_gas_used(), logs)
+        }
+        Err(ExecutionError::State(e)) => return Err(e),
+        Err(other) => {
+            tracing::warn!(target: "rollup::sealer", serial = op.serial, tx = %op.hash, reason = %other, "priority transaction cannot execute; included as failed");
+            (false, 0, Vec::new())
+        }
+    };
+    let price = U256::from(op.gas_price);
+    let fee = U256::from(gas_used).saturating_mul(price);
+    let paid = if success {
+        move_balance(overlay, op.from, U256::from(op.gas_limit).saturating_mul(price), false)?
+    } else {
+        move_balance(overlay, op.from, op.to_mint, false)?
+    };
+    let fee = fee.min(paid);
+    move_balance(overlay, env.beneficiary, fee, true)?;
+    move_balance(overlay, op.refund_recipient, paid - fee, true)?;
+    Ok(PriorityOutcome { success, gas_used, logs })
+}
+
+/// [`build_block`] with priority transactions: they come first, in the order given (by serial
+/// id), and are never dropped; they stop only where the next one's gas limit does not fit what
+/// the block has left (the first always goes in).
+pub fn build_block_with<R: StateReader>(
+    base: R,
+    spec: &ChainSpec,
+    input: BlockInput,
+    priority: &[PriorityTx],
+    txs: impl IntoIterator<Item = ValidTx>,
+) -> Result<BuiltBlock, StateError> {
     let mut cfg = CfgEnv::new_with_spec(SpecId::PRAGUE);
     cfg.chain_id = spec.chain_id;
     let env = BlockEnv {
@@ -150,8 +291,27 @@ pub fn build_block<R: StateReader>(
     let mut deferred = Vec::new();
     let mut gas_used = 0u64;
     let mut bloom = Bloom::default();
+    for op in priority {
+        let fits = op.gas_limit <= spec.gas_limit - gas_used || op.gas_limit > spec.gas_limit;
+        if !fits && !included.is_empty() {
+            break;
+        }
+        let out = execute_priority(&mut overlay, &cfg, &env, op)?;
+        gas_used += out.gas_used;
+        let receipt = receipt_for(TxType::Eip1559, out.success, gas_used, out.logs);
+        bloom.accrue_bloom(&receipt.bloom());
+        included.push(IncludedTx {
+            hash: op.hash,
+            sender: op.from,
+            raw: op.raw.clone(),
+            priority: Some(op.serial),
+            receipt,
+            gas_used: out.gas_used,
+            contract_address: None,
+        });
+    }
     for tx in txs {
-        if tx.envelope.gas_limit() > spec.gas_limit - gas_used {
+        if tx.envelope.gas_limit() > spec.gas_limit.saturating_sub(gas_used) {
             deferred.push(tx);
             continue;
         }
@@ -164,6 +324,7 @@ pub fn build_block<R: StateReader>(
             }
         };
         overlay.apply(&outcome.writes, &outcome.bytecodes);
+        burn_withdrawn(&mut overlay, &outcome.writes)?;
         let used = outcome.result.tx_gas_used();
         gas_used += used;
         let contract_address = match &outcome.result {
@@ -174,18 +335,28 @@ pub fn build_block<R: StateReader>(
         let receipt =
             receipt_for(tx.envelope.tx_type(), outcome.result.is_success(), gas_used, logs);
         bloom.accrue_bloom(&receipt.bloom());
-        included.push(IncludedTx { tx, receipt, gas_used: used, contract_address });
+        included.push(IncludedTx {
+            hash: tx.hash,
+            sender: tx.sender,
+            raw: tx.raw,
+            priority: None,
+            receipt,
+            gas_used: used,
+            contract_address,
+        });
     }
     let writes = overlay.block_writes();
     let bytecodes = overlay.new_bytecodes()?;
-    let envelopes: Vec<&TxEnvelope> = included.iter().map(|i| &i.tx.envelope).collect();
     let receipts: Vec<&ReceiptEnvelope> = included.iter().map(|i| &i.receipt).collect();
     let header = Header {
         parent_hash: input.parent_hash,
         ommers_hash: EMPTY_OMMER_ROOT_HASH,
         beneficiary: spec.coinbase,
         state_root: writes_hash(&writes),
-        transactions_root: calculate_transaction_root(&envelopes),
+        // The raw bytes are each transaction's EIP-2718 encoding (`0xff ‖ ...` for priority).
+        transactions_root: ordered_trie_root_with_encoder(&included, |t, buf| {
+            buf.extend_from_slice(&t.raw)
+        }),
         receipts_root: calculate_receipt_root(&receipts),
         logs_bloom: bloom,
         number: input.number,

@@ -37,6 +37,9 @@ pub struct ChainConfig {
     pub restart_window_secs: u64,
     /// Name used in logs and actor names (`l1`, `l2`).
     pub name: String,
+    /// Whether genesis holds the L2 system contracts ([`crate::system`]): true for a rollup's
+    /// L2, false for the embedded dev L1.
+    pub system_contracts: bool,
 }
 
 /// A sealed block as announced to subscribers (after it is durable).
@@ -186,6 +189,13 @@ impl Chain {
             .collect();
         writes.sort_by_key(|w| w.key);
         writes.dedup_by_key(|w| w.key);
+        let mut codes = Vec::new();
+        if self.config.system_contracts {
+            let (code_writes, bytecodes) = crate::system::genesis_writes();
+            writes.extend(code_writes);
+            writes.sort_by_key(|w| w.key);
+            codes = bytecodes;
+        }
         let empty = self.store.state().snapshot()?;
         let mut block: BuiltBlock = build_block(
             empty,
@@ -196,6 +206,7 @@ impl Chain {
         block.header.state_root = crate::block::writes_hash(&writes);
         block.hash = block.header.hash_slow();
         block.writes = writes;
+        block.bytecodes = codes;
         self.store.commit_block(&block)?;
         Ok(true)
     }

@@ -27,11 +27,13 @@ pub mod block;
 pub mod chain;
 pub mod pool;
 pub mod pool_actor;
+pub mod priority;
 pub mod protocol;
 pub mod sealer;
 pub mod state;
 pub mod store;
 pub mod supervision;
+pub mod system;
 pub mod tree_writer;
 pub mod validation;
 

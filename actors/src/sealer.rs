@@ -6,8 +6,9 @@
 //! The sealer keeps nothing in memory between blocks: after a restart it continues from the
 //! committed head. Empty blocks are not sealed.
 
-use crate::block::{build_block, BlockInput, BuiltBlock};
+use crate::block::{build_block_with, BlockInput, BuiltBlock};
 use crate::chain::{unix_now, Chain, SealedBlock};
+use crate::priority::PriorityStore;
 use crate::protocol::{ActorSlot, CoreSlots, PoolMsg};
 pub use crate::protocol::{SealerMsg, SealerRef};
 use crate::state::StateError;
@@ -35,6 +36,8 @@ pub struct SealerState {
     chain: Arc<Chain>,
     pool: ActorSlot<PoolMsg>,
     events: EventBus,
+    /// Forwards [`Event::PriorityOpsAdded`] as [`SealerMsg::Seal`].
+    listener: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// The sealer's child spec: it continues from the committed head; its reference goes into
@@ -48,7 +51,7 @@ pub fn spec(chain: Arc<Chain>, slots: CoreSlots, events: EventBus) -> ChildSpec 
         let (chain, slots, events) = (chain.clone(), slots.clone(), events.clone());
         async move {
             slots.sealer.set(None);
-            let args = SealerState { chain, pool: slots.pool.clone(), events };
+            let args = SealerState { chain, pool: slots.pool.clone(), events, listener: None };
             let (r, _) = Actor::spawn_linked(None, SealerActor, args, supervisor).await?;
             slots.sealer.set(Some(r.clone()));
             Ok(r.get_cell())
@@ -69,10 +72,18 @@ pub struct SealReport {
     pub full: bool,
 }
 
+/// Builds and commits the next block from the pending priority requests (at most `max_txs`)
+/// and `txs`; `None` if there is nothing to include.
 fn build_and_commit(
     chain: &Chain,
     txs: Vec<ValidTx>,
-) -> Result<(BuiltBlock, Vec<B256>), StoreError> {
+    max_txs: usize,
+) -> Result<Option<(BuiltBlock, Vec<B256>)>, StoreError> {
+    let next = chain.store.next_priority()?;
+    let priority = PriorityStore::of(&chain.store).range(next, max_txs)?;
+    if priority.is_empty() && txs.is_empty() {
+        return Ok(None);
+    }
     let (number, parent_hash) = chain.store.head()?.ok_or_else(|| StateError::Corrupt {
         table: "headers",
         detail: "no genesis block".into(),
@@ -81,10 +92,11 @@ fn build_and_commit(
     // Several blocks may share a second; timestamps never go backwards.
     let timestamp = unix_now().max(parent_ts);
     let snap = chain.store.state().snapshot()?;
-    let block = build_block(
+    let block = build_block_with(
         snap,
         &chain.config.spec,
         BlockInput { number: number + 1, timestamp, parent_hash },
+        &priority,
         txs,
     )?;
     #[cfg(feature = "test-utils")]
@@ -92,7 +104,8 @@ fn build_and_commit(
     let removed: Vec<B256> = block
         .transactions
         .iter()
-        .map(|t| t.tx.hash)
+        .filter(|t| t.priority.is_none())
+        .map(|t| t.hash)
         .chain(block.dropped.iter().map(|(h, _)| *h))
         .collect();
     if block.transactions.is_empty() {
@@ -100,7 +113,7 @@ fn build_and_commit(
     } else {
         chain.store.commit_block_and_pool(&block, &removed)?;
     }
-    Ok((block, removed))
+    Ok(Some((block, removed)))
 }
 
 impl SealerActor {
@@ -122,18 +135,17 @@ impl SealerActor {
                 return Ok(SealReport::default());
             }
         };
-        if txs.is_empty() {
-            return Ok(SealReport::default());
-        }
         let full = txs.len() >= max_txs;
         let started = Instant::now();
         let worker = chain.clone();
-        let (block, removed) =
-            tokio::task::spawn_blocking(move || build_and_commit(&worker, txs)).await??;
+        let built =
+            tokio::task::spawn_blocking(move || build_and_commit(&worker, txs, max_txs)).await??;
+        let Some((block, removed)) = built else { return Ok(SealReport::default()) };
         #[cfg(feature = "test-utils")]
         chain.trip(crate::chain::Fault::SealerAfterCommit);
         let elapsed = started.elapsed().as_micros() as u64;
-        let mut senders: Vec<Address> = block.transactions.iter().map(|t| t.tx.sender).collect();
+        let mut senders: Vec<Address> =
+            block.transactions.iter().filter(|t| t.priority.is_none()).map(|t| t.sender).collect();
         senders.sort();
         senders.dedup();
         // If the pool restarted meanwhile it reloads from redb, where these are already gone.
@@ -145,7 +157,9 @@ impl SealerActor {
             block: (!block.transactions.is_empty()).then_some(block.header.number),
             included: block.transactions.len(),
             dropped: block.dropped.len(),
-            full: full || !block.deferred.is_empty(),
+            full: full
+                || !block.deferred.is_empty()
+                || block.transactions.iter().filter(|t| t.priority.is_some()).count() >= max_txs,
         };
         let m = &chain.metrics;
         m.txs_dropped.fetch_add(block.dropped.len() as u64, Ordering::Relaxed);
@@ -167,7 +181,7 @@ impl SealerActor {
             let mut log_index = 0u64;
             for (i, t) in block.transactions.iter().enumerate() {
                 for log in t.receipt.logs() {
-                    logs.push((log.clone(), t.tx.hash, i as u64, log_index));
+                    logs.push((log.clone(), t.hash, i as u64, log_index));
                     log_index += 1;
                 }
             }
@@ -187,8 +201,14 @@ impl Actor for SealerActor {
     async fn pre_start(
         &self,
         myself: ActorRef<SealerMsg>,
-        args: SealerState,
+        mut args: SealerState,
     ) -> Result<SealerState, ActorProcessingErr> {
+        // A request read from L1 is sealed without waiting for a user transaction.
+        let me = myself.clone();
+        args.listener = Some(args.events.wake_on(
+            |e| matches!(e, Event::PriorityOpsAdded { .. }),
+            move || me.send_message(SealerMsg::Seal).is_ok(),
+        ));
         let chain = &args.chain;
         if chain.config.block_time_ms > 0 {
             myself
@@ -198,6 +218,17 @@ impl Actor for SealerActor {
             myself.send_message(SealerMsg::Seal)?;
         }
         Ok(args)
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<SealerMsg>,
+        state: &mut SealerState,
+    ) -> Result<(), ActorProcessingErr> {
+        if let Some(l) = state.listener.take() {
+            l.abort();
+        }
+        Ok(())
     }
 
     async fn handle(

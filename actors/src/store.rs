@@ -32,7 +32,13 @@ const SLOT_HISTORY: TableDefinition<'_, [u8; 60], [u8; 32]> = TableDefinition::n
 /// transaction hash -> admission time (8 bytes, big-endian seconds) ‖ raw transaction: the
 /// persisted pool. Written by the pool actor (admissions) and the sealer (inclusions).
 const POOL: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("pool");
-/// "head" -> number of the last block.
+/// number -> how many priority transactions the block starts with (only blocks that have some).
+const BLOCK_PRIORITY: TableDefinition<'_, u64, u32> = TableDefinition::new("block_priority");
+/// number -> the block's L2->L1 messages (only blocks that have some), 56 bytes each:
+/// `tx index (4) ‖ sender (20) ‖ keccak(message) (32)` ([`crate::system::L2ToL1Message`]).
+const BLOCK_L2_LOGS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("block_l2_logs");
+/// "head" -> number of the last block; "next_priority" -> the first priority serial id no block
+/// has included yet.
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
 
 /// Why the chain store refused or failed.
@@ -264,6 +270,9 @@ impl ChainStore {
         tx.open_table(META)?;
         tx.open_table(POOL)?;
         tx.open_table(SLOT_HISTORY)?;
+        tx.open_table(BLOCK_PRIORITY)?;
+        tx.open_table(BLOCK_L2_LOGS)?;
+        crate::priority::create_tables(&tx)?;
         tx.commit()?;
         let store = Self { db, state };
         store.backfill_history()?;
@@ -350,20 +359,41 @@ impl ChainStore {
             let mut hashes = Vec::with_capacity(block.transactions.len() * 32);
             let mut txs = tx.open_table(TXS)?;
             let mut log_index = 0u32;
+            let mut priority = 0u32;
+            let mut next_priority = None;
+            let mut messages = Vec::new();
             for (i, inc) in block.transactions.iter().enumerate() {
-                hashes.extend_from_slice(inc.tx.hash.as_slice());
+                hashes.extend_from_slice(inc.hash.as_slice());
+                for m in crate::system::messages_in(i as u32, inc.receipt.logs()) {
+                    messages.extend_from_slice(&m.tx_index.to_be_bytes());
+                    messages.extend_from_slice(m.sender.as_slice());
+                    messages.extend_from_slice(m.hash.as_slice());
+                }
+                if let Some(serial) = inc.priority {
+                    priority += 1;
+                    next_priority = Some(serial + 1);
+                }
                 let stored = StoredTx {
                     block: number,
                     index: i as u32,
-                    sender: inc.tx.sender,
+                    sender: inc.sender,
                     gas_used: inc.gas_used,
                     first_log_index: log_index,
                     contract_address: inc.contract_address,
                     receipt: inc.receipt.clone(),
-                    raw: inc.tx.raw.clone(),
+                    raw: inc.raw.clone(),
                 };
                 log_index += inc.receipt.logs().len() as u32;
-                txs.insert(inc.tx.hash.0, stored.encode().as_slice())?;
+                txs.insert(inc.hash.0, stored.encode().as_slice())?;
+            }
+            if priority > 0 {
+                tx.open_table(BLOCK_PRIORITY)?.insert(number, priority)?;
+            }
+            if !messages.is_empty() {
+                tx.open_table(BLOCK_L2_LOGS)?.insert(number, messages.as_slice())?;
+            }
+            if let Some(next) = next_priority {
+                tx.open_table(META)?.insert("next_priority", next)?;
             }
             tx.open_table(BLOCK_TXS)?.insert(number, hashes.as_slice())?;
             let mut writes = Vec::with_capacity(block.writes.len() * SlotWrite::ENCODED_LEN);
@@ -407,6 +437,43 @@ impl ChainStore {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// The first priority serial id no block has included yet.
+    pub fn next_priority(&self) -> Result<u64, StoreError> {
+        let tx = self.db.begin_read()?;
+        Ok(tx.open_table(META)?.get("next_priority")?.map_or(0, |v| v.value()))
+    }
+
+    /// The L2->L1 messages of block `number`, in order.
+    pub fn block_messages(
+        &self,
+        number: u64,
+    ) -> Result<Vec<crate::system::L2ToL1Message>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(BLOCK_L2_LOGS)?;
+        let Some(v) = table.get(number)? else { return Ok(Vec::new()) };
+        let v = v.value();
+        if v.len() % 56 != 0 {
+            return Err(StateError::Corrupt {
+                table: "block_l2_logs",
+                detail: format!("block {number}: {} bytes", v.len()),
+            }
+            .into());
+        }
+        Ok(v.chunks(56)
+            .map(|c| crate::system::L2ToL1Message {
+                tx_index: u32::from_be_bytes([c[0], c[1], c[2], c[3]]),
+                sender: Address::from_slice(&c[4..24]),
+                hash: B256::from_slice(&c[24..56]),
+            })
+            .collect())
+    }
+
+    /// How many priority transactions block `number` starts with.
+    pub fn block_priority_count(&self, number: u64) -> Result<u32, StoreError> {
+        let tx = self.db.begin_read()?;
+        Ok(tx.open_table(BLOCK_PRIORITY)?.get(number)?.map_or(0, |v| v.value()))
     }
 
     /// Every persisted pool entry: (hash, admission time, raw transaction).

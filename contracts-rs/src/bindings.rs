@@ -72,3 +72,20 @@ sol!(
     GettersFacet,
     "artifacts/GettersFacet.json"
 );
+
+sol!(
+    /// The L2 system contract at `0x…8008` (its runtime code is in the L2 genesis).
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    L1Messenger,
+    "artifacts/L1Messenger.json"
+);
+
+sol!(
+    /// The L2 system contract at `0x…800a`: `withdraw(l1Receiver)` (its runtime code is in the
+    /// L2 genesis).
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    L2BaseToken,
+    "artifacts/L2BaseToken.json"
+);

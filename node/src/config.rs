@@ -32,7 +32,20 @@ pub(crate) struct NodeConfig {
     pub(crate) batcher: BatcherSection,
     pub(crate) prover: ProverSection,
     pub(crate) eth_sender: EthSenderSection,
+    pub(crate) eth_watcher: EthWatcherSection,
 }
+
+/// `[eth_watcher]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EthWatcherSection {
+    pub(crate) from_block: u64,
+    pub(crate) poll_ms: u64,
+    pub(crate) max_blocks_per_scan: u64,
+}
+
+/// Longest a batch may stay open: half of the shortest priority deadline L1 allows (1 hour).
+const MAX_BATCH_AGE_MS: u64 = 30 * 60 * 1000;
 
 /// `[batcher]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -392,6 +405,18 @@ impl NodeConfig {
         if e.poll_ms == 0 || e.resend_after_ms == 0 {
             bail!("eth_sender.poll_ms and eth_sender.resend_after_ms must be > 0");
         }
+        let w = &self.eth_watcher;
+        if w.poll_ms == 0 || !(1..=100_000).contains(&w.max_blocks_per_scan) {
+            bail!("eth_watcher.poll_ms must be > 0 and eth_watcher.max_blocks_per_scan within 1..=100000");
+        }
+        // A priority request must be in a committed batch before its deadline (at least an hour
+        // on L1): a batch must never stay open for a large part of it.
+        if b.max_age_ms > MAX_BATCH_AGE_MS {
+            bail!(
+                "batcher.max_age_ms must be at most {MAX_BATCH_AGE_MS} (half of L1's shortest priority deadline), got {}",
+                b.max_age_ms
+            );
+        }
         Ok(())
     }
 
@@ -413,6 +438,7 @@ impl NodeConfig {
             max_restarts: self.supervisor.max_restarts,
             restart_window_secs: self.supervisor.restart_window_secs,
             name: "l2".into(),
+            system_contracts: true,
         }
     }
 
@@ -434,6 +460,7 @@ impl NodeConfig {
             max_restarts: self.supervisor.max_restarts,
             restart_window_secs: self.supervisor.restart_window_secs,
             name: "l1".into(),
+            system_contracts: false,
         }
     }
 
@@ -523,6 +550,10 @@ mod tests {
             (&[], &["rpc.cors_origins=[\"app.example.org\"]"], "rpc.cors_origins"),
             (&[], &["rpc.cors_origins=[\"https://a.org/\"]"], "rpc.cors_origins"),
             (&[], &["rpc.cors_origins=\"*\""], "invalid type"),
+            (&[], &["eth_watcher.poll_ms=0"], "eth_watcher.poll_ms"),
+            (&[], &["eth_watcher.max_blocks_per_scan=0"], "eth_watcher.max_blocks_per_scan"),
+            (&[], &["eth_watcher.from_block=-1"], "invalid"),
+            (&[], &["batcher.max_age_ms=1800001"], "half of L1's shortest priority deadline"),
             (&[], &["l2"], "expected section.key=value"),
             (&[], &["l2.chain_id.x=1"], "not a section"),
         ];

@@ -96,6 +96,20 @@ fn keys_verifier(dir: &std::path::Path) -> anyhow::Result<(alloy::primitives::By
     Ok((init.into(), solidity::vk_hash(&vks)))
 }
 
+/// Keeps every request the Mailbox accepts includable by the L2 the config describes: no
+/// request asks for more gas than an L2 block has, and L1's price floor is the L2 base fee.
+pub(crate) fn align_with_l2(config: &mut DeployConfig, block_gas_limit: u64, base_fee: u64) {
+    if config.priority_tx_max_gas_limit > block_gas_limit {
+        eprintln!(
+            "priority requests limited to {block_gas_limit} gas (l2.block_gas_limit), not {}",
+            config.priority_tx_max_gas_limit
+        );
+        config.priority_tx_max_gas_limit = block_gas_limit;
+    }
+    let floor = &mut config.fee_params.minimal_l2_gas_price;
+    *floor = (*floor).max(base_fee);
+}
+
 /// Re-export of the URL type alloy's HTTP transport takes, for clap parsing.
 mod reqwest_url {
     pub(crate) use alloy::transports::http::reqwest::Url;
@@ -149,10 +163,12 @@ pub(crate) async fn run(args: DeployArgs) -> anyhow::Result<()> {
     };
     let mut l2_chain_id = args.l2_chain_id;
     let mut alloc = Vec::new();
+    let mut l2_limits = None;
     if let Some(path) = &args.config {
         let node = crate::config::NodeConfig::load(Some(path), std::env::vars(), &[])?;
         l2_chain_id = node.l2.chain_id;
         alloc = node.l2.genesis_alloc()?;
+        l2_limits = Some((node.l2.block_gas_limit, node.l2.base_fee));
     }
     // The L2 genesis `rollupd run` starts from: `l2.genesis_alloc` of the config (empty without
     // one: value then arrives by deposits). Its sum is locked in the Diamond.
@@ -179,6 +195,9 @@ pub(crate) async fn run(args: DeployArgs) -> anyhow::Result<()> {
     config.priority_tx_deadline = args.priority_tx_deadline;
     config.execution_delay = args.execution_delay;
     config.priority_tx_max_gas_limit = args.priority_tx_max_gas_limit;
+    if let Some((gas_limit, base_fee)) = l2_limits {
+        align_with_l2(&mut config, gas_limit, base_fee);
+    }
     config.validate()?;
 
     let provider = ProviderBuilder::new()
@@ -217,6 +236,7 @@ pub(crate) async fn run(args: DeployArgs) -> anyhow::Result<()> {
     println!("Diamond proxy  {}", deployment.diamond_proxy);
     println!("verifier       {}", deployment.verifier);
     println!("L1 chain id    {l1_chain_id}");
+    println!("L1 block       {} (eth_watcher.from_block)", deployment.deployed_at_block);
     println!("addresses in   {}", args.out.display());
     Ok(())
 }

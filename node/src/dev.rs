@@ -62,6 +62,7 @@ async fn deploy_or_resume(
         validator,
     );
     deploy.l2_chain_id = config.l2.chain_id;
+    crate::deploy_cmd::align_with_l2(&mut deploy, config.l2.block_gas_limit, config.l2.base_fee);
     // L1 starts from the tree commitment of the L2 genesis state, so the first proof verifies.
     deploy.genesis = crate::settlement::genesis_config(alloc)?;
     let deployment = tokio::time::timeout(
@@ -132,6 +133,8 @@ struct L1Target {
     diamond: Address,
     operator: alloy::signers::local::PrivateKeySigner,
     genesis: rollup_contracts::bindings::IRollupChain::StoredBatchInfo,
+    /// Where the eth watcher starts reading L1.
+    from_block: u64,
 }
 
 /// Opens the L2 with genesis `alloc` and starts it with its settlement actors; the provers join
@@ -150,6 +153,7 @@ async fn start_settling_l2(
         l1.diamond,
         l1.operator,
         l1.genesis,
+        l1.from_block,
     )?;
     let children = settling.children.clone();
     let view = Some(settling.view.clone());
@@ -195,6 +199,7 @@ pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
         diamond: deployment.diamond_proxy,
         operator: dev_signers()?[VALIDATOR_INDEX].clone(),
         genesis: rollup_contracts::deploy::genesis_batch_info(&deployment.genesis),
+        from_block: deployment.deployed_at_block,
     };
     let (l2, settling_metrics) = start_settling_l2(&config, &alloc, l1_target).await?;
     let metrics =
@@ -259,6 +264,7 @@ pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
         diamond,
         operator: operator_key(&config)?,
         genesis,
+        from_block: config.eth_watcher.from_block,
     };
     let (l2, settling_metrics) = start_settling_l2(&config, &alloc, l1_target).await?;
     let metrics = start_metrics(&config, vec![l2.chain.clone()], Some(settling_metrics)).await?;

@@ -21,13 +21,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The canonical diff of an L2 genesis allocation (balances at the base token's slots).
+/// The canonical diff of an L2 genesis: the allocation (balances at the base token's slots) and
+/// the code hashes of the system contracts.
 pub(crate) fn genesis_diff(alloc: &[(Address, U256)]) -> anyhow::Result<StateDiff> {
+    let (code, _) = rollup_actors::system::genesis_writes();
     StateDiff::new(
         alloc
             .iter()
             .filter(|(_, b)| !b.is_zero())
-            .map(|(a, b)| (SlotKey::balance(*a).derived_key(), B256::from(*b))),
+            .map(|(a, b)| (SlotKey::balance(*a).derived_key(), B256::from(*b)))
+            .chain(code.iter().map(|w| (w.key.derived_key(), w.new))),
     )
     .context("genesis allocation")
 }
@@ -193,7 +196,9 @@ pub(crate) struct Settling {
 }
 
 /// Builds the settlement children of the L2 in `open`, sending to the Diamond at `diamond` on
-/// the L1 at `l1_url` with `operator`.
+/// the L1 at `l1_url` with `operator`, and reading its priority requests from L1 block
+/// `from_block` on.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn settlement(
     config: &NodeConfig,
     open: &crate::node::OpenChain,
@@ -202,8 +207,11 @@ pub(crate) fn settlement(
     diamond: Address,
     operator: alloy::signers::local::PrivateKeySigner,
     genesis: StoredBatchInfo,
+    from_block: u64,
 ) -> anyhow::Result<Settling> {
     use alloy::providers::{Provider, ProviderBuilder};
+    let url: alloy::transports::http::reqwest::Url =
+        l1_url.parse().with_context(|| format!("L1 URL `{l1_url}`"))?;
     let batches = BatchStore::open(&open.chain.store).context("batch tables")?;
     let tree = TreeStore::open(&config.data_dir.join("tree.redb")).context("opening tree.redb")?;
     let prover_db = Arc::new(
@@ -245,9 +253,24 @@ pub(crate) fn settlement(
             budget,
         ),
     ];
+    let w = &config.eth_watcher;
+    children.push(rollup_eth::watcher::spec(
+        rollup_eth::watcher::WatcherArgs {
+            config: rollup_eth::watcher::WatcherConfig {
+                diamond,
+                confirmations: config.l1.confirmations,
+                from_block,
+                max_range: w.max_blocks_per_scan,
+                poll: Duration::from_millis(w.poll_ms),
+            },
+            provider: ProviderBuilder::new().connect_http(url.clone()).erased(),
+            chain: open.chain.clone(),
+            events: open.events.clone(),
+        },
+        budget,
+    ));
     if config.eth_sender.enabled {
         let e = &config.eth_sender;
-        let url = l1_url.parse().with_context(|| format!("L1 URL `{l1_url}`"))?;
         let provider = ProviderBuilder::new().connect_http(url).erased();
         let args = rollup_eth::EthSenderArgs {
             config: rollup_eth::EthSenderConfig {

@@ -1,12 +1,15 @@
-//! The eth sender: drives sealed, applied and proven batches through the Diamond's
-//! `commitBatches`, `proveBatches` and `executeBatches`.
+//! The L1 side of the node: the eth sender drives sealed, applied and proven batches through
+//! the Diamond's `commitBatches`, `proveBatches` and `executeBatches`; the eth watcher reads the
+//! Diamond's priority requests.
 //!
 //! - [`store`]: its tables (every L1 transaction recorded before it is sent; per-batch steps).
 //! - [`sender`]: the actor, its reconciliation with L1 at start, replacement of stuck
 //!   transactions, and the building of each call from redb.
+//! - [`watcher`]: the eth watcher actor (confirmation depth, persisted cursor, reorgs).
 
 pub mod sender;
 pub mod store;
+pub mod watcher;
 
 pub use sender::{EthSenderActor, EthSenderArgs, EthSenderConfig, ProofSource, SenderMetrics};
 pub use store::{L1Tx, SenderStore, StepStatus, TxState};

@@ -26,9 +26,7 @@ use alloy::sol_types::SolCall;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rollup_actors::batches::{BatchStore, SealedBatch, TreeResult};
 use rollup_actors::supervision::{ChildSpec, RestartBudget};
-use rollup_contracts::batch::{
-    batch_proof, chunk_diff_hashes, empty_rolling_hash, stored_batch_info,
-};
+use rollup_contracts::batch::{batch_proof, chunk_diff_hashes, stored_batch_info};
 use rollup_contracts::bindings::IRollupChain::{
     self, BatchProof, CommitBatchInfo, StoredBatchInfo,
 };
@@ -160,8 +158,8 @@ pub fn commit_info(b: &SealedBatch, t: &TreeResult) -> CommitBatchInfo {
         timestamp: b.timestamp,
         indexRepeatedStorageChanges: t.next_free,
         newStateCommitment: t.commitment,
-        numberOfLayer1Txs: U256::ZERO,
-        priorityOperationsHash: empty_rolling_hash(),
+        numberOfLayer1Txs: U256::from(b.priority_ops),
+        priorityOperationsHash: b.priority_hash,
         stateDiff: b.state_diff.clone(),
         l2Logs: b.l2_logs.clone(),
         publishedBytecodes: b.bytecodes.clone(),

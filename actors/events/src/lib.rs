@@ -63,6 +63,11 @@ pub enum Event {
         /// The job id (the tree version the chunk leads to).
         job: u64,
     },
+    /// Priority requests read from L1 are stored, up to serial id `next - 1`.
+    PriorityOpsAdded {
+        /// The serial id after the last stored request.
+        next: u64,
+    },
     /// Batches up to `last` are confirmed on L1 for `step`.
     L1Confirmed {
         /// The step.

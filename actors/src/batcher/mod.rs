@@ -137,8 +137,10 @@ impl BatcherState {
             tx_count: content.tx_count,
             chunk_records: self.args.config.chunk_records,
             state_diff: Bytes::from(content.diff.encode()),
-            l2_logs: Bytes::new(),
+            l2_logs: Bytes::from(content.l2_logs),
             bytecodes,
+            priority_ops: content.priority_ops,
+            priority_hash: content.priority_hash,
             sealed_at_ms: now_ms(),
         };
         batches.put_batch(&batch, &published)?;
@@ -147,6 +149,7 @@ impl BatcherState {
             batch = number,
             blocks = %format!("{}..={}", batch.first_block, batch.last_block),
             txs = batch.tx_count,
+            priority = batch.priority_ops,
             writes = batch.records(),
             chunks = batch.chunks(),
             bytecodes = batch.bytecodes.len(),
@@ -185,12 +188,17 @@ impl BatcherState {
                 })
             })?;
             let writes = store.block_writes(next)?;
-            let txs = store.block_tx_hashes(next)?.len() as u32;
+            let hashes = store.block_tx_hashes(next)?;
+            let txs = hashes.len() as u32;
+            let priority = (store.block_priority_count(next)? as usize).min(hashes.len());
+            let messages = store.block_messages(next)?;
             let current = self.open.totals();
-            let with = self.open.totals_with(&writes, 0);
+            let with = self.open.totals_with(&writes, messages.len());
             if let Some(reason) = criteria::seal_before(&limits, &current, &with) {
                 self.seal(reason)?;
             }
+            self.open.add_priority(&hashes[..priority]);
+            self.open.add_messages(&messages);
             self.open.add_block(next, header.timestamp, txs, &writes);
             if let Some(reason) = criteria::seal_now(&limits, &self.open.totals()) {
                 self.seal(reason)?;

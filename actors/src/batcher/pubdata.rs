@@ -26,6 +26,10 @@ pub struct BatchBuilder {
     net: BTreeMap<SlotKey, (B256, B256)>,
     l2_logs: usize,
     opened: Option<Instant>,
+    /// Canonical hashes of the priority transactions, in serial order.
+    priority: Vec<B256>,
+    /// The batch's L2->L1 logs, packed (88 bytes each).
+    logs: Vec<u8>,
 }
 
 /// A closed batch's content, before it gets its number and timestamp.
@@ -43,6 +47,12 @@ pub struct BatchContent {
     pub diff: StateDiff,
     /// Code hashes the batch sets (candidates for publication).
     pub code_hashes: Vec<B256>,
+    /// Priority transactions in the batch.
+    pub priority_ops: u64,
+    /// Rolling hash of their canonical hashes, as `executeBatches` checks it.
+    pub priority_hash: B256,
+    /// The packed L2->L1 logs.
+    pub l2_logs: Vec<u8>,
 }
 
 impl BatchBuilder {
@@ -109,6 +119,30 @@ impl BatchBuilder {
         }
     }
 
+    /// Adds the canonical hashes of the priority transactions a block starts with (call it
+    /// with the block's [`Self::add_block`]).
+    pub fn add_priority(&mut self, hashes: &[B256]) {
+        self.priority.extend_from_slice(hashes);
+    }
+
+    /// Adds the L2->L1 messages of the next block (call it before that block's
+    /// [`Self::add_block`]: a log's `txNumberInBatch` counts the transactions before its block).
+    pub fn add_messages(&mut self, messages: &[crate::system::L2ToL1Message]) {
+        use rollup_contracts::bindings::IRollupChain::L2Log;
+        for m in messages {
+            let log = L2Log {
+                l2ShardId: 0,
+                isService: true,
+                txNumberInBatch: (self.txs + m.tx_index) as u16,
+                sender: crate::system::L1_MESSENGER,
+                key: m.sender.into_word(),
+                value: m.hash,
+            };
+            self.logs.extend_from_slice(&rollup_contracts::batch::pack_log(&log));
+            self.l2_logs += 1;
+        }
+    }
+
     /// Closes the batch: its canonical net diff and the code hashes it sets.
     pub fn finish(self) -> Result<Option<BatchContent>, DiffError> {
         let Some(first_block) = self.first_block else { return Ok(None) };
@@ -132,6 +166,14 @@ impl BatchBuilder {
             tx_count: self.txs,
             diff: StateDiff::new(records)?,
             code_hashes,
+            l2_logs: self.logs,
+            priority_ops: self.priority.len() as u64,
+            priority_hash: self
+                .priority
+                .iter()
+                .fold(rollup_contracts::batch::empty_rolling_hash(), |h, op| {
+                    rollup_contracts::batch::roll_priority_hash(h, *op)
+                }),
         }))
     }
 }

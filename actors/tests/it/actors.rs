@@ -41,6 +41,7 @@ pub(crate) fn config(max_restarts: u32) -> ChainConfig {
         max_restarts,
         restart_window_secs: 60,
         name: "test".into(),
+        system_contracts: true,
     }
 }
 

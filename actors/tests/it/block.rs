@@ -81,7 +81,11 @@ fn block_with_transfers_has_receipts_roots_and_a_deterministic_hash() {
         block.transactions.iter().map(|t| t.receipt.cumulative_gas_used()).collect();
     assert_eq!(cumulative, vec![21_000, 42_000, 63_000]);
     assert_eq!(block.header.gas_used, 63_000);
-    let envelopes: Vec<&TxEnvelope> = block.transactions.iter().map(|t| &t.tx.envelope).collect();
+    let envelopes: Vec<&TxEnvelope> = txs
+        .iter()
+        .filter(|t| block.transactions.iter().any(|i| i.hash == t.hash))
+        .map(|t| &t.envelope)
+        .collect();
     assert_eq!(block.header.transactions_root, calculate_transaction_root(&envelopes));
     assert_eq!(block.header.state_root, writes_hash(&block.writes));
     assert_eq!(block.hash, block.header.hash_slow());
@@ -95,16 +99,16 @@ fn block_with_transfers_has_receipts_roots_and_a_deterministic_hash() {
     assert_eq!(store.header(1).unwrap().unwrap().hash_slow(), block.hash);
     assert_eq!(
         store.block_tx_hashes(1).unwrap(),
-        block.transactions.iter().map(|t| t.tx.hash).collect::<Vec<_>>()
+        block.transactions.iter().map(|t| t.hash).collect::<Vec<_>>()
     );
     assert_eq!(store.block_writes(1).unwrap(), block.writes);
-    let stored = store.transaction(block.transactions[1].tx.hash).unwrap().unwrap();
+    let stored = store.transaction(block.transactions[1].hash).unwrap().unwrap();
     assert_eq!(
         (stored.block, stored.index, stored.sender, stored.gas_used),
         (1, 1, signer().address(), 21_000)
     );
     assert_eq!(stored.receipt, block.transactions[1].receipt);
-    assert_eq!(stored.raw, block.transactions[1].tx.raw);
+    assert_eq!(stored.raw, block.transactions[1].raw);
     assert!(store.transaction(block.dropped[0].0).unwrap().is_none(), "dropped tx not stored");
     let bob = store.state().snapshot().unwrap().slot(&SlotKey::balance(BOB)).unwrap();
     assert_eq!(

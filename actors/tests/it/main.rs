@@ -4,6 +4,7 @@
 mod actors;
 mod block;
 mod pool;
+mod priority;
 mod settlement;
 mod state;
 mod validation;

@@ -333,7 +333,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         };
         let header = ctx.header(stored.block)?;
         let block_hash = header.hash_slow();
-        ctx.with_batch_position(to_json(types::receipt(&stored, &header, block_hash, hash)?)?)
+        ctx.with_batch_position(types::receipt_json(&stored, &header, block_hash, hash)?)
     })?;
     reg(m, "eth_getBlockByNumber", |p, ctx| async move {
         let mut seq = p.sequence();
@@ -378,7 +378,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
             BlockId::Number(tag) => ctx.number(tag)?,
         };
         blocking(move || {
-            let receipts = to_json(types::block_receipts(&ctx.chain.store, n)?)?;
+            let receipts = to_json(types::block_receipts_json(&ctx.chain.store, n)?)?;
             match receipts {
                 Value::Array(list) => Ok(Value::Array(
                     list.into_iter()

@@ -50,12 +50,90 @@ impl RpcCtx {
             return Ok(receipt);
         };
         let (batch, tx_index) = self.batch_position(block, index)?;
+        let l2_to_l1 = l2_to_l1_logs(&receipt, &batch, &tx_index);
         if let Some(obj) = receipt.as_object_mut() {
             obj.insert("l1BatchNumber".into(), batch);
             obj.insert("l1BatchTxIndex".into(), tx_index);
+            obj.insert("l2ToL1Logs".into(), Value::Array(l2_to_l1));
         }
         Ok(receipt)
     }
+}
+
+/// Era's `l2ToL1Logs` of a receipt: one per `L1MessageSent` log of the messenger (`0x…8008`),
+/// the L2->L1 log the batch publishes for it.
+fn l2_to_l1_logs(receipt: &Value, batch: &Value, tx_index: &Value) -> Vec<Value> {
+    use alloy::sol_types::SolEvent;
+    let topic = rollup_actors::l1::bindings::L1Messenger::L1MessageSent::SIGNATURE_HASH;
+    let messenger = rollup_actors::system::L1_MESSENGER;
+    let Some(logs) = receipt["logs"].as_array() else { return Vec::new() };
+    logs.iter()
+        .filter(|l| {
+            let at =
+                l["address"].as_str().and_then(|a| a.parse::<alloy::primitives::Address>().ok());
+            let t = &l["topics"];
+            at == Some(messenger)
+                && t.as_array().map(Vec::len) == Some(3)
+                && t[0].as_str().and_then(|x| x.parse::<B256>().ok()) == Some(topic)
+        })
+        .enumerate()
+        .map(|(i, l)| {
+            json!({
+                "blockNumber": receipt["blockNumber"],
+                "blockHash": receipt["blockHash"],
+                "l1BatchNumber": batch,
+                "transactionIndex": receipt["transactionIndex"],
+                "transactionHash": receipt["transactionHash"],
+                "txIndexInL1Batch": tx_index,
+                "shardId": "0x0",
+                "isService": true,
+                "sender": messenger,
+                "key": l["topics"][1],
+                "value": l["topics"][2],
+                "logIndex": l["logIndex"],
+                "transactionLogIndex": U64::from(i as u64),
+            })
+        })
+        .collect()
+}
+
+/// `zks_getL2ToL1LogProof(txHash, index)`: the proof of the transaction's `index`-th L2->L1 log
+/// in its batch's logs tree, as `finalizeEthWithdrawal` and `proveL2LogInclusion` take it; null
+/// until the transaction's batch is sealed.
+fn log_proof(ctx: &RpcCtx, hash: B256, index: usize) -> RpcResult<Value> {
+    let Some(stored) = ctx.chain.store.transaction(hash).map_err(server_err)? else {
+        return Ok(Value::Null);
+    };
+    let Some(s) = &ctx.settlement else { return Ok(Value::Null) };
+    let Some(n) = s.batches.batch_of_block(stored.block).map_err(server_err)? else {
+        return Ok(Value::Null);
+    };
+    let Some(batch) = s.batches.batch(n).map_err(server_err)? else { return Ok(Value::Null) };
+    let (_, position) = ctx.batch_position(stored.block, stored.index as u64)?;
+    let position =
+        position.as_str().and_then(|p| u64::from_str_radix(p.trim_start_matches("0x"), 16).ok());
+    let size = rollup_actors::l1::batch::L2_TO_L1_LOG_SERIALIZE_SIZE;
+    // Packed log: shard (1) ‖ isService (1) ‖ txNumberInBatch (2, big-endian) ‖ ...
+    let ids: Vec<usize> = batch
+        .l2_logs
+        .chunks(size)
+        .enumerate()
+        .filter(|(_, log)| Some(u16::from_be_bytes([log[2], log[3]]) as u64) == position)
+        .map(|(i, _)| i)
+        .collect();
+    let Some(&id) = ids.get(index) else {
+        return Err(super::rpc_err(
+            -32602,
+            format!(
+                "transaction {hash} has {} L2->L1 log(s); there is no index {index}",
+                ids.len()
+            ),
+        ));
+    };
+    let tree =
+        rollup_actors::l1::batch::L2LogsTree::from_packed(&batch.l2_logs).map_err(server_err)?;
+    let proof = tree.proof(id).ok_or_else(|| server_err("log index past the logs tree"))?;
+    Ok(json!({ "proof": proof, "id": U64::from(id as u64), "root": tree.root() }))
 }
 
 /// The three L1 steps of a batch: (hash, time) or nulls.
@@ -106,15 +184,16 @@ fn tx_status(
     success: bool,
 ) -> RpcResult<(&'static str, [Value; 3], Option<u64>)> {
     let none = [Value::Null, Value::Null, Value::Null];
-    if !success {
-        return Ok(("failed", none, None));
-    }
-    let Some(s) = s else { return Ok(("included", none, None)) };
+    // A failed transaction stays "failed"; its batch's L1 steps are still reported, as Era does.
+    let included = if success { "included" } else { "failed" };
+    let Some(s) = s else { return Ok((included, none, None)) };
     let Some(batch) = s.batches.batch_of_block(block).map_err(server_err)? else {
-        return Ok(("included", none, None));
+        return Ok((included, none, None));
     };
     let st = steps(s, batch)?;
-    let status = if !st[2].0.is_null() {
+    let status = if !success {
+        "failed"
+    } else if !st[2].0.is_null() {
         "finalized"
     } else if !st[1].0.is_null() {
         "verified"
@@ -131,13 +210,20 @@ pub(super) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         let hash: B256 = p.one()?;
         if let Some(stored) = ctx.chain.store.transaction(hash).map_err(server_err)? {
             let header = ctx.header(stored.block)?;
-            let env = TxEnvelope::decode_2718_exact(&stored.raw).map_err(server_err)?;
-            let price = super::types::effective_gas_price(&env, header.base_fee_per_gas);
+            let l1 = rollup_actors::priority::is_priority_raw(&stored.raw);
+            let price = if l1 {
+                rollup_actors::priority::PriorityTx::decode_raw(&stored.raw)
+                    .map_err(server_err)?
+                    .gas_price
+            } else {
+                let env = TxEnvelope::decode_2718_exact(&stored.raw).map_err(server_err)?;
+                super::types::effective_gas_price(&env, header.base_fee_per_gas)
+            };
             let success = alloy::consensus::TxReceipt::status(&stored.receipt);
             let (status, [commit, prove, execute], _) =
                 tx_status(ctx.settlement.as_ref(), stored.block, success)?;
             return Ok(json!({
-                "isL1Originated": false,
+                "isL1Originated": l1,
                 "status": status,
                 "fee": U256::from(price) * U256::from(stored.gas_used),
                 "gasPerPubdata": U64::ZERO,
@@ -176,6 +262,11 @@ pub(super) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
     // ETH is the base token; Era names it by this placeholder address on L1.
     reg(m, "zks_getBaseTokenL1Address", |_, _| async move {
         Ok(json!(alloy::primitives::address!("0x0000000000000000000000000000000000000001")))
+    })?;
+    reg(m, "zks_getL2ToL1LogProof", |p, ctx| async move {
+        let (hash, index): (B256, Option<u64>) = p.parse()?;
+        let index = usize::try_from(index.unwrap_or(0)).unwrap_or(usize::MAX);
+        super::eth::blocking(move || log_proof(&ctx, hash, index)).await
     })?;
     // No token bridges yet: ETH moves through the Diamond's Mailbox.
     reg(m, "zks_getBridgeContracts", |_, _| async move {

@@ -1,6 +1,7 @@
 //! Tests of the `rollupd` binary as a user runs it.
 #![allow(clippy::unwrap_used, clippy::type_complexity)] // test code: panics are failures
 
+mod bridge;
 mod crash;
 mod deploy;
 mod l1_faults;

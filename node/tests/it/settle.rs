@@ -50,6 +50,11 @@ fn start(dir: &std::path::Path) -> DevNode {
     start_with_faults(dir, "")
 }
 
+/// A dev node with one local prover (the dev keys).
+pub(crate) fn start_proving(dir: &std::path::Path) -> DevNode {
+    start(dir)
+}
+
 /// A proving dev node with `ROLLUPD_FAULTS` set (see `rollup_events::fault`).
 fn start_with_faults(dir: &std::path::Path, faults: &str) -> DevNode {
     let sets = proving();
@@ -64,7 +69,7 @@ pub(crate) async fn rpc(url: &str, method: &str, params: Value) -> Value {
     r["result"].clone()
 }
 
-async fn wait_status(node: &DevNode, hash: B256, want: &str, secs: u64) -> Value {
+pub(crate) async fn wait_status(node: &DevNode, hash: B256, want: &str, secs: u64) -> Value {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let d = rpc(&node.l2_url, "zks_getTransactionDetails", json!([hash])).await;
@@ -80,7 +85,7 @@ async fn wait_status(node: &DevNode, hash: B256, want: &str, secs: u64) -> Value
     }
 }
 
-fn diamond(node: &DevNode) -> Address {
+pub(crate) fn diamond(node: &DevNode) -> Address {
     node.stdout
         .lines()
         .find(|l| l.contains("Diamond proxy"))

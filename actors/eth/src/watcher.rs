@@ -1,0 +1,246 @@
+//! The eth watcher: reads the Diamond's `NewPriorityRequest` events from L1, `confirmations`
+//! blocks behind L1's head, into the `priority_ops` table the sealer includes from.
+//!
+//! - Cursor: the next L1 block to scan, and the hashes of the blocks scanned last
+//!   ([`rollup_actors::priority::PriorityStore`]). One scan is one redb transaction, then
+//!   [`Event::PriorityOpsAdded`].
+//! - Idempotent by serial id: an event read twice (a restart, an overlapping range) stores
+//!   nothing new.
+//! - Reorgs: before each scan the hash of the last scanned block is compared with L1's. If L1
+//!   replaced it, the watcher walks back its kept hashes to the newest block L1 still has,
+//!   forgets the requests read after it and scans again. A replaced block whose request the L2
+//!   already included is fatal (the reorg was deeper than `l1.confirmations`).
+//! - L1 outages are retried with backoff; the cursor only moves with what was stored.
+
+use crate::sender::SenderError;
+use alloy::primitives::{Address, B256};
+use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::Filter;
+use alloy::sol_types::SolEvent;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use rollup_actors::chain::Chain;
+use rollup_actors::priority::{PriorityStore, PriorityTx, RewindError};
+use rollup_actors::supervision::{ChildSpec, RestartBudget};
+use rollup_contracts::bindings::IRollupChain::NewPriorityRequest;
+use rollup_events::{Event, EventBus};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Longest wait between retries while L1 is unreachable.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The watcher's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatcherConfig {
+    /// The Diamond proxy whose events are read.
+    pub diamond: Address,
+    /// Blocks behind L1's head that are read (0: up to the head).
+    pub confirmations: u64,
+    /// The first L1 block to scan (the Diamond's deployment block).
+    pub from_block: u64,
+    /// Most L1 blocks per `eth_getLogs`.
+    pub max_range: u64,
+    /// Pause between scans once caught up.
+    pub poll: Duration,
+}
+
+/// What the watcher starts from.
+#[derive(Clone)]
+pub struct WatcherArgs {
+    /// Its configuration.
+    pub config: WatcherConfig,
+    /// The L1.
+    pub provider: DynProvider,
+    /// The L2 chain whose tables it writes.
+    pub chain: Arc<Chain>,
+    /// Where [`Event::PriorityOpsAdded`] goes.
+    pub events: EventBus,
+}
+
+impl std::fmt::Debug for WatcherArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatcherArgs").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// Messages of the watcher.
+#[derive(Debug)]
+pub enum WatcherMsg {
+    /// Scan what L1 has.
+    Poll,
+}
+
+/// The watcher actor.
+#[derive(Debug)]
+pub struct EthWatcherActor;
+
+/// The watcher's state.
+#[derive(Debug)]
+pub struct WatcherState {
+    args: WatcherArgs,
+    store: PriorityStore,
+    backoff: Duration,
+}
+
+/// The watcher's child spec.
+pub fn spec(args: WatcherArgs, budget: RestartBudget) -> ChildSpec {
+    ChildSpec::new("eth_watcher", budget, move |supervisor| {
+        let args = args.clone();
+        async move {
+            let (r, _) = Actor::spawn_linked(None, EthWatcherActor, args, supervisor).await?;
+            Ok(r.get_cell())
+        }
+    })
+}
+
+fn transient(e: impl std::fmt::Display) -> SenderError {
+    SenderError::Transient(e.to_string())
+}
+
+fn fatal(e: impl std::fmt::Display) -> SenderError {
+    SenderError::Fatal(e.to_string())
+}
+
+impl WatcherState {
+    /// The hash L1 has now for block `number`.
+    async fn l1_hash(&self, number: u64) -> Result<Option<B256>, SenderError> {
+        let block =
+            self.args.provider.get_block_by_number(number.into()).await.map_err(transient)?;
+        Ok(block.map(|b| b.header.hash))
+    }
+
+    /// Rewinds to the newest scanned block L1 still has, if the last one was replaced.
+    async fn check_reorg(&self) -> Result<(), SenderError> {
+        let kept = self.store.scanned().map_err(fatal)?;
+        let Some(&(last, hash)) = kept.first() else { return Ok(()) };
+        if self.l1_hash(last).await? == Some(hash) {
+            return Ok(());
+        }
+        let mut keep = self.args.config.from_block.saturating_sub(1);
+        for &(n, h) in &kept[1..] {
+            if self.l1_hash(n).await? == Some(h) {
+                keep = n;
+                break;
+            }
+        }
+        let next_included = self.args.chain.store.next_priority().map_err(fatal)?;
+        match self.store.rewind(keep, next_included) {
+            Ok(removed) => {
+                tracing::warn!(target: "rollup::eth_watcher", replaced = last, rescan_from = keep + 1, forgotten = removed, "L1 reorganised blocks the watcher had read; scanning them again");
+                Ok(())
+            }
+            Err(e @ RewindError::Included { .. }) => Err(fatal(e)),
+            Err(RewindError::Store(e)) => Err(fatal(e)),
+        }
+    }
+
+    /// One scan; returns whether L1 has more to read right away.
+    async fn scan(&mut self) -> Result<bool, SenderError> {
+        self.check_reorg().await?;
+        let cfg = &self.args.config;
+        let head = self.args.provider.get_block_number().await.map_err(transient)?;
+        let safe = head.saturating_sub(cfg.confirmations);
+        let from = self.store.next_block().map_err(fatal)?.unwrap_or(cfg.from_block);
+        if from > safe {
+            return Ok(false);
+        }
+        let to = safe.min(from.saturating_add(cfg.max_range.max(1) - 1));
+        let Some(to_hash) = self.l1_hash(to).await? else {
+            return Err(transient(format!("L1 has no block {to} below its head {head}")));
+        };
+        let filter = Filter::new()
+            .address(cfg.diamond)
+            .event_signature(NewPriorityRequest::SIGNATURE_HASH)
+            .from_block(from)
+            .to_block(to);
+        let logs = self.args.provider.get_logs(&filter).await.map_err(transient)?;
+        let mut ops = Vec::with_capacity(logs.len());
+        for log in &logs {
+            let number = log.block_number.unwrap_or_default();
+            if number == to && log.block_hash != Some(to_hash) {
+                return Err(transient(format!("L1 block {to} changed during the scan")));
+            }
+            let event = log.log_decode::<NewPriorityRequest>().map_err(|e| {
+                fatal(format!("the Diamond {} emitted an undecodable NewPriorityRequest in L1 block {number}: {e}", cfg.diamond))
+            })?;
+            let e = &event.inner.data;
+            let op = PriorityTx::from_event(
+                e.txId,
+                e.txHash,
+                e.expirationTimestamp,
+                &e.transaction,
+                number,
+            )
+            .map_err(|err| {
+                fatal(format!(
+                    "the Diamond {} emitted a bad request in L1 block {number}: {err}",
+                    cfg.diamond
+                ))
+            })?;
+            ops.push(op);
+        }
+        ops.sort_by_key(|o| o.serial);
+        ops.dedup_by_key(|o| o.serial);
+        let expected = self.store.next_serial().map_err(fatal)?;
+        if let Some(first_new) = ops.iter().find(|o| o.serial >= expected) {
+            if first_new.serial != expected {
+                return Err(fatal(format!(
+                    "request {expected} was never seen before request {} (L1 block {}); is l1.from_block after the Diamond's deployment?",
+                    first_new.serial, first_new.l1_block
+                )));
+            }
+        }
+        let added = self.store.record_scan(&ops, (to, to_hash), to + 1).map_err(fatal)?;
+        if added > 0 {
+            let next = self.store.next_serial().map_err(fatal)?;
+            tracing::info!(target: "rollup::eth_watcher", l1_blocks = %format!("{from}..={to}"), added, next, "priority requests read from L1");
+            self.args.events.publish(Event::PriorityOpsAdded { next });
+        }
+        Ok(to < safe)
+    }
+}
+
+impl Actor for EthWatcherActor {
+    type Msg = WatcherMsg;
+    type State = WatcherState;
+    type Arguments = WatcherArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<WatcherMsg>,
+        args: WatcherArgs,
+    ) -> Result<WatcherState, ActorProcessingErr> {
+        let store = PriorityStore::of(&args.chain.store);
+        myself.send_message(WatcherMsg::Poll)?;
+        Ok(WatcherState { args, store, backoff: Duration::ZERO })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<WatcherMsg>,
+        msg: WatcherMsg,
+        state: &mut WatcherState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            WatcherMsg::Poll => {
+                rollup_events::fault::point("eth_watcher");
+                let poll = state.args.config.poll;
+                let wait = match state.scan().await {
+                    Ok(true) => Duration::ZERO,
+                    Ok(false) => {
+                        state.backoff = Duration::ZERO;
+                        poll
+                    }
+                    Err(SenderError::Transient(e)) => {
+                        state.backoff = (state.backoff * 2).clamp(poll, MAX_BACKOFF);
+                        tracing::warn!(target: "rollup::eth_watcher", error = %e, retry_in_ms = state.backoff.as_millis() as u64, "reading L1 failed");
+                        state.backoff
+                    }
+                    Err(SenderError::Fatal(e)) => return Err(e.into()),
+                };
+                myself.send_after(wait, || WatcherMsg::Poll);
+            }
+        }
+        Ok(())
+    }
+}

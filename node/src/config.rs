@@ -311,6 +311,10 @@ impl NodeConfig {
         if l2.max_block_txs == 0 || l2.max_block_bytes < 1024 {
             bail!("l2.max_block_txs must be > 0 and l2.max_block_bytes >= 1024");
         }
+        // L1 numbers a batch's transactions with 16 bits; a block is never split across batches.
+        if l2.max_block_txs > 65_536 {
+            bail!("l2.max_block_txs must be at most 65536 (a batch's transactions are numbered with 16 bits on L1), got {}", l2.max_block_txs);
+        }
         l2.genesis_alloc()?;
         if self.pool.max_per_account == 0 || self.pool.max_total < self.pool.max_per_account {
             bail!("pool.max_per_account must be > 0 and <= pool.max_total");
@@ -551,6 +555,7 @@ mod tests {
             (&[], &["rpc.cors_origins=[\"https://a.org/\"]"], "rpc.cors_origins"),
             (&[], &["rpc.cors_origins=\"*\""], "invalid type"),
             (&[], &["eth_watcher.poll_ms=0"], "eth_watcher.poll_ms"),
+            (&[], &["l2.max_block_txs=65537"], "numbered with 16 bits"),
             (&[], &["eth_watcher.max_blocks_per_scan=0"], "eth_watcher.max_blocks_per_scan"),
             (&[], &["eth_watcher.from_block=-1"], "invalid"),
             (&[], &["batcher.max_age_ms=1800001"], "half of L1's shortest priority deadline"),

@@ -88,11 +88,13 @@ impl BatchBuilder {
             blocks: self.blocks,
             age: self.opened.map_or(Duration::ZERO, |t| t.elapsed()),
             bytecodes: codes.len(),
+            txs: self.txs as usize,
         }
     }
 
-    /// An upper bound of the size with a block of `writes` added (net writes can only shrink).
-    pub fn totals_with(&self, writes: &[SlotWrite], l2_logs: usize) -> Totals {
+    /// An upper bound of the size with a block of `txs` transactions, `writes` and `l2_logs`
+    /// added (net writes can only shrink).
+    pub fn totals_with(&self, txs: usize, writes: &[SlotWrite], l2_logs: usize) -> Totals {
         let t = self.totals();
         Totals {
             writes: t.writes + writes.len(),
@@ -101,6 +103,7 @@ impl BatchBuilder {
             blocks: t.blocks + 1,
             age: t.age,
             bytecodes: t.bytecodes + writes.iter().filter(|w| is_code(&w.key, &w.new)).count(),
+            txs: t.txs + txs,
         }
     }
 
@@ -233,7 +236,7 @@ mod tests {
         // Two contracts with the same code publish it once.
         b.add_block(1, 10, 2, &[code(1, 0xc0), code(2, 0xc0), w(1, 0, 1)]);
         assert_eq!(b.totals().bytecodes, 1);
-        assert_eq!(b.totals_with(&[code(3, 0xc1)], 0).bytecodes, 2);
+        assert_eq!(b.totals_with(1, &[code(3, 0xc1)], 0).bytecodes, 2);
     }
 
     #[test]

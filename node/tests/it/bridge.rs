@@ -1,5 +1,6 @@
 //! Bridging on `rollupd dev`, done the way docs/bridge.md shows it with plain cast: a deposit, an
-//! L1->L2 call with calldata and a failing one, each checked on L2 to the wei.
+//! L1->L2 call with calldata and a failing one, each checked on L2 to the wei; then a withdrawal
+//! finalized on L1 with the node's log proof, paid exactly once.
 
 use crate::settle::{diamond, rpc, start_proving, wait_status};
 use crate::support::{tmp_dir, DevNode};
@@ -26,6 +27,15 @@ pub(crate) fn cast(args: &[&str]) -> String {
         .expect("run cast (npm ci --prefix tools installs it)");
     assert!(out.status.success(), "cast {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Runs the pinned cast expecting it to fail; returns its stderr.
+fn cast_fails(args: &[&str]) -> String {
+    let bin =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/.bin/cast");
+    let out = std::process::Command::new(bin).args(args).output().unwrap();
+    assert!(!out.status.success(), "cast {args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).to_string()
 }
 
 /// `l2TransactionBaseCost` at our L1 gas price, read with cast.
@@ -111,7 +121,7 @@ fn quantity(v: &Value) -> U256 {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn deposits_and_l1_to_l2_calls_sent_with_cast_run_on_l2_and_finalize() {
+async fn a_deposit_l1_to_l2_calls_and_a_withdrawal_sent_with_cast_settle_to_the_wei() {
     let dir = tmp_dir("bridge");
     let node = start_proving(&dir);
     let diamond = diamond(&node);
@@ -226,4 +236,77 @@ async fn deposits_and_l1_to_l2_calls_sent_with_cast_run_on_l2_and_finalize() {
     let chain = rollup_contracts::bindings::IRollupChain::new(diamond, node.l1(0));
     assert_eq!(chain.getTotalPriorityTxs().call().await.unwrap(), U256::from(3));
     assert_eq!(chain.getFirstUnprocessedPriorityTx().call().await.unwrap(), U256::from(3));
+
+    // 4. A withdrawal: sent with cast on L2, finalized on L1 with the node's proof; the
+    // receiver gets exactly the amount, once.
+    let receiver = address!("0x00000000000000000000000000000000000e1e1e");
+    let amount = U256::from(10u64).pow(U256::from(17));
+    let before = l2.get_balance(DEPOSITOR).await.unwrap();
+    let sent: Value = serde_json::from_str(&cast(&[
+        "send",
+        "--json",
+        "--rpc-url",
+        &node.l2_url,
+        "--private-key",
+        KEY1,
+        "0x000000000000000000000000000000000000800a",
+        "withdraw(address)",
+        &receiver.to_string(),
+        "--value",
+        &amount.to_string(),
+    ]))
+    .unwrap();
+    assert_eq!(sent["status"], "0x1", "{sent}");
+    let hash: B256 = sent["transactionHash"].as_str().unwrap().parse().unwrap();
+    let r = wait_receipt(&node, hash, 60).await;
+    let fee = quantity(&r["gasUsed"]) * quantity(&r["effectiveGasPrice"]);
+    assert_eq!(l2.get_balance(DEPOSITOR).await.unwrap(), before - amount - fee);
+    let base_token = address!("0x000000000000000000000000000000000000800a");
+    assert_eq!(l2.get_balance(base_token).await.unwrap(), U256::ZERO, "withdrawn ETH is burned");
+    wait_status(&node, hash, "finalized", 600).await;
+    let r = rpc(&node.l2_url, "eth_getTransactionReceipt", json!([hash])).await;
+    let logs = r["l2ToL1Logs"].as_array().unwrap_or_else(|| panic!("l2ToL1Logs in {r}"));
+    assert_eq!(logs.len(), 1, "{r}");
+    let proof: Value = serde_json::from_str(&cast(&[
+        "rpc",
+        "--rpc-url",
+        &node.l2_url,
+        "zks_getL2ToL1LogProof",
+        &hash.to_string(),
+        "0",
+    ]))
+    .unwrap();
+    let path: Vec<String> =
+        proof["proof"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().into()).collect();
+    assert_eq!(path.len(), 14, "{proof}");
+    let batch = quantity(&r["l1BatchNumber"]).to_string();
+    let id = quantity(&proof["id"]).to_string();
+    let tx_index = quantity(&r["l1BatchTxIndex"]).to_string();
+    let message = format!("0x6c0960f9{}{:064x}", hex_addr(receiver), amount);
+    let path = format!("[{}]", path.join(","));
+    let finalize = [
+        "send",
+        "--json",
+        "--rpc-url",
+        &node.l1_url,
+        "--private-key",
+        KEY1,
+        &diamond.to_string(),
+        "finalizeEthWithdrawal(uint256,uint256,uint16,bytes,bytes32[])",
+        &batch,
+        &id,
+        &tx_index,
+        &message,
+        &path,
+    ];
+    let done: Value = serde_json::from_str(&cast(&finalize)).unwrap();
+    assert_eq!(done["status"], "0x1", "{done}");
+    assert_eq!(node.l1(0).get_balance(receiver).await.unwrap(), amount, "exactly the amount");
+    let again = cast_fails(&finalize);
+    assert!(again.contains("revert"), "a second finalize reverts: {again}");
+    assert_eq!(node.l1(0).get_balance(receiver).await.unwrap(), amount, "paid once");
+}
+
+fn hex_addr(a: Address) -> String {
+    alloy::primitives::hex::encode(a.as_slice())
 }

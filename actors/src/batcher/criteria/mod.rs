@@ -11,6 +11,7 @@ mod blocks;
 mod bytecodes;
 mod l2_logs;
 mod pubdata;
+mod txs;
 mod writes;
 
 use std::time::Duration;
@@ -48,6 +49,8 @@ pub struct Totals {
     pub age: Duration,
     /// Distinct code hashes the batch sets (an upper bound of the bytecodes it publishes).
     pub bytecodes: usize,
+    /// Transactions.
+    pub txs: usize,
 }
 
 /// One seal rule.
@@ -67,7 +70,8 @@ pub(crate) trait SealCriterion {
     }
 }
 
-const CRITERIA: [&dyn SealCriterion; 6] = [
+const CRITERIA: [&dyn SealCriterion; 7] = [
+    &txs::Txs,
     &writes::Writes,
     &pubdata::Pubdata,
     &l2_logs::L2Logs,

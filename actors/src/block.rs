@@ -22,6 +22,11 @@ use revm::context::{BlockEnv, CfgEnv, TxEnv};
 use revm::context_interface::result::{ExecutionResult, Output};
 use revm::primitives::hardfork::SpecId;
 
+/// Most L2->L1 messages one block may send: each is an 88-byte log in the commit calldata, and
+/// a block is never split across batches. A user transaction that alone sends more is dropped; a
+/// priority transaction that does is included as failed.
+pub const MAX_BLOCK_MESSAGES: usize = 256;
+
 /// Chain parameters block building needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainSpec {
@@ -164,19 +169,18 @@ fn move_balance<R: StateReader>(
     Ok(moved)
 }
 
-/// What reaches the base token contract (`withdraw`) leaves L2 circulation: if `writes` (one
-/// transaction's, sorted by slot) credit it, its balance is set back to zero.
+/// ETH withdrawn to L1 leaves L2 circulation: the base token contract's balance is reduced by
+/// the amount of each `Withdrawal` it logged (only code at its address can emit those). Any
+/// other ETH sent to it stays there, in the supply.
 fn burn_withdrawn<R: StateReader>(
     overlay: &mut Overlay<R>,
-    writes: &[SlotWrite],
+    logs: &[alloy::primitives::Log],
 ) -> Result<(), StateError> {
-    let key = SlotKey::balance(crate::system::BASE_TOKEN_CONTRACT);
-    if let Ok(i) = writes.binary_search_by_key(&key, |w| w.key) {
-        let w = writes[i];
-        if !w.new.is_zero() {
-            overlay.apply(&[SlotWrite { key, old: w.new, new: B256::ZERO }], &[]);
-        }
+    let withdrawn = crate::system::withdrawn(logs);
+    if withdrawn.is_zero() {
+        return Ok(());
     }
+    move_balance(overlay, crate::system::BASE_TOKEN_CONTRACT, withdrawn, false)?;
     Ok(())
 }
 
@@ -200,6 +204,7 @@ fn execute_priority<R: StateReader>(
     cfg: &CfgEnv,
     env: &BlockEnv,
     op: &PriorityTx,
+    messages_left: usize,
 ) -> Result<PriorityOutcome, StateError> {
     move_balance(overlay, op.from, op.to_mint, true)?;
     let mut cfg = cfg.clone();
@@ -237,10 +242,12 @@ fn execute_priority<R: StateReader>(
                     SlotWrite { new: B256::from(n), ..*w }
                 })
                 .collect();
-            let success = outcome.result.is_success();
+            // A call that sends more L2->L1 messages than the block has room for fails.
+            let sent = crate::system::messages_in(0, outcome.result.logs()).count();
+            let success = outcome.result.is_success() && sent <= messages_left;
             if success {
                 overlay.apply(&writes, &outcome.bytecodes);
-                burn_withdrawn(overlay, &writes)?;
+                burn_withdrawn(overlay, outcome.result.logs())?;
             }
             let logs = if success { outcome.result.logs().to_vec() } else { Vec::new() };
             (success, outcome.result.tx_gas_used(), logs)
@@ -291,12 +298,14 @@ pub fn build_block_with<R: StateReader>(
     let mut deferred = Vec::new();
     let mut gas_used = 0u64;
     let mut bloom = Bloom::default();
+    let mut messages = 0usize;
     for op in priority {
         let fits = op.gas_limit <= spec.gas_limit - gas_used || op.gas_limit > spec.gas_limit;
         if !fits && !included.is_empty() {
             break;
         }
-        let out = execute_priority(&mut overlay, &cfg, &env, op)?;
+        let out = execute_priority(&mut overlay, &cfg, &env, op, MAX_BLOCK_MESSAGES - messages)?;
+        messages += crate::system::messages_in(0, &out.logs).count();
         gas_used += out.gas_used;
         let receipt = receipt_for(TxType::Eip1559, out.success, gas_used, out.logs);
         bloom.accrue_bloom(&receipt.bloom());
@@ -323,8 +332,21 @@ pub fn build_block_with<R: StateReader>(
                 continue;
             }
         };
+        let sent = crate::system::messages_in(0, outcome.result.logs()).count();
+        if sent > MAX_BLOCK_MESSAGES {
+            dropped.push((
+                tx.hash,
+                format!("sends {sent} L2->L1 messages; a block allows {MAX_BLOCK_MESSAGES}"),
+            ));
+            continue;
+        }
+        if messages + sent > MAX_BLOCK_MESSAGES {
+            deferred.push(tx);
+            continue;
+        }
+        messages += sent;
         overlay.apply(&outcome.writes, &outcome.bytecodes);
-        burn_withdrawn(&mut overlay, &outcome.writes)?;
+        burn_withdrawn(&mut overlay, outcome.result.logs())?;
         let used = outcome.result.tx_gas_used();
         gas_used += used;
         let contract_address = match &outcome.result {

@@ -214,6 +214,18 @@ pub(crate) fn create_tables(tx: &redb::WriteTransaction) -> Result<(), redb::Tab
     Ok(())
 }
 
+/// The canonical hash of request `serial` as stored now, read inside the block's own write
+/// transaction: the chain store checks each included request against it, so a request the
+/// watcher forgot (a reorg) after the sealer read it is never committed.
+pub(crate) fn stored_hash(
+    tx: &redb::WriteTransaction,
+    serial: u64,
+) -> Result<Option<B256>, StoreError> {
+    let table = tx.open_table(PRIORITY_OPS)?;
+    let row = table.get(serial)?;
+    Ok(row.and_then(|r| r.value().get(17..).map(keccak256)))
+}
+
 impl PriorityStore {
     /// The priority tables of the chain's database.
     pub fn of(chain: &ChainStore) -> Self {

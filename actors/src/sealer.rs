@@ -72,15 +72,42 @@ pub struct SealReport {
     pub full: bool,
 }
 
-/// Builds and commits the next block from the pending priority requests (at most `max_txs`)
-/// and `txs`; `None` if there is nothing to include.
+/// Builds and commits the next block from the pending priority requests and `txs`, within
+/// `max_txs` and `max_bytes` for both kinds together (priority requests first; user
+/// transactions left out stay in the pool). `None` if there is nothing to include; else the
+/// block, the pool removals and whether something was left out.
 fn build_and_commit(
     chain: &Chain,
     txs: Vec<ValidTx>,
     max_txs: usize,
-) -> Result<Option<(BuiltBlock, Vec<B256>)>, StoreError> {
+    max_bytes: usize,
+) -> Result<Option<(BuiltBlock, Vec<B256>, bool)>, StoreError> {
     let next = chain.store.next_priority()?;
-    let priority = PriorityStore::of(&chain.store).range(next, max_txs)?;
+    let mut priority = PriorityStore::of(&chain.store).range(next, max_txs)?;
+    let mut bytes = 0usize;
+    let fit = priority
+        .iter()
+        .take_while(|op| {
+            let ok = bytes == 0 || bytes + op.raw.len() <= max_bytes;
+            bytes += op.raw.len();
+            ok
+        })
+        .count();
+    let mut left_out = fit < priority.len();
+    priority.truncate(fit);
+    let bytes: usize = priority.iter().map(|op| op.raw.len()).sum();
+    let room = max_txs.saturating_sub(priority.len());
+    let mut user_bytes = bytes;
+    let before = txs.len();
+    let txs: Vec<ValidTx> = txs
+        .into_iter()
+        .take(room)
+        .take_while(|t| {
+            user_bytes += t.raw.len();
+            user_bytes <= max_bytes
+        })
+        .collect();
+    left_out |= txs.len() < before;
     if priority.is_empty() && txs.is_empty() {
         return Ok(None);
     }
@@ -113,7 +140,7 @@ fn build_and_commit(
     } else {
         chain.store.commit_block_and_pool(&block, &removed)?;
     }
-    Ok(Some((block, removed)))
+    Ok(Some((block, removed, left_out)))
 }
 
 impl SealerActor {
@@ -139,8 +166,9 @@ impl SealerActor {
         let started = Instant::now();
         let worker = chain.clone();
         let built =
-            tokio::task::spawn_blocking(move || build_and_commit(&worker, txs, max_txs)).await??;
-        let Some((block, removed)) = built else { return Ok(SealReport::default()) };
+            tokio::task::spawn_blocking(move || build_and_commit(&worker, txs, max_txs, max_bytes))
+                .await??;
+        let Some((block, removed, left_out)) = built else { return Ok(SealReport::default()) };
         #[cfg(feature = "test-utils")]
         chain.trip(crate::chain::Fault::SealerAfterCommit);
         let elapsed = started.elapsed().as_micros() as u64;
@@ -158,6 +186,7 @@ impl SealerActor {
             included: block.transactions.len(),
             dropped: block.dropped.len(),
             full: full
+                || left_out
                 || !block.deferred.is_empty()
                 || block.transactions.iter().filter(|t| t.priority.is_some()).count() >= max_txs,
         };

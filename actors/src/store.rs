@@ -47,6 +47,15 @@ pub enum StoreError {
     /// Storage failed.
     #[error(transparent)]
     State(#[from] StateError),
+    /// A priority request the block includes is no longer the one stored (the eth watcher
+    /// forgot or replaced it after a reorg, after the sealer read it); the block is refused.
+    #[error("priority request {serial} changed while block {number} was built; rebuilding")]
+    PriorityChanged {
+        /// The request.
+        serial: u64,
+        /// The refused block.
+        number: u64,
+    },
     /// The block does not extend the head.
     #[error("block {number} does not extend the head (head {head:?}, parent {parent})")]
     NotNext {
@@ -370,6 +379,15 @@ impl ChainStore {
                     messages.extend_from_slice(m.hash.as_slice());
                 }
                 if let Some(serial) = inc.priority {
+                    let expected = match next_priority {
+                        Some(n) => n,
+                        None => tx.open_table(META)?.get("next_priority")?.map_or(0, |v| v.value()),
+                    };
+                    if serial != expected
+                        || crate::priority::stored_hash(&tx, serial)? != Some(inc.hash)
+                    {
+                        return Err(StoreError::PriorityChanged { serial, number });
+                    }
                     priority += 1;
                     next_priority = Some(serial + 1);
                 }

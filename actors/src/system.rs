@@ -2,8 +2,8 @@
 //! - `0x…8008` L1 messenger: `sendToL1(bytes)`; each `L1MessageSent` log it emits becomes an
 //!   L2->L1 log of the batch. Only code at that address can emit such a log.
 //! - `0x…800a` base token: `withdraw(address)` payable sends the message `finalizeEthWithdrawal`
-//!   expects. What reaches `0x…800a` leaves L2 circulation: the block builder burns its balance
-//!   after every transaction.
+//!   expects. The amount of each `Withdrawal` it logs leaves L2 circulation: the block builder
+//!   takes it from the contract's balance after the transaction ([`withdrawn`]).
 //!
 //! Their runtime code (from `rollup-contracts`' artifacts) is part of the L2 genesis.
 
@@ -62,4 +62,17 @@ pub fn messages_in(tx_index: u32, logs: &[Log]) -> impl Iterator<Item = L2ToL1Me
         }
         Some(L2ToL1Message { tx_index, sender: Address::from_word(topics[1]), hash: topics[2] })
     })
+}
+
+/// The ETH a transaction withdrew to L1: the sum of the base token contract's `Withdrawal` logs.
+pub fn withdrawn(logs: &[Log]) -> alloy::primitives::U256 {
+    logs.iter()
+        .filter(|l| {
+            l.address == BASE_TOKEN_CONTRACT
+                && l.topics().first() == Some(&L2BaseToken::Withdrawal::SIGNATURE_HASH)
+                && l.data.data.len() == 32
+        })
+        .fold(alloy::primitives::U256::ZERO, |acc, l| {
+            acc.saturating_add(alloy::primitives::U256::from_be_slice(&l.data.data))
+        })
 }

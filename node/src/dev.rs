@@ -241,6 +241,9 @@ pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
     if provider.get_code_at(diamond).await?.is_empty() {
         bail!("l1.diamond {diamond} has no code on the L1 (chain {chain_id})");
     }
+    if config.l1.confirmations == 0 {
+        tracing::warn!(target: "rollup::node", "l1.confirmations = 0: deposits are read at L1's head; a reorg of a block whose deposit the L2 already included stops the node (use 12 or more on a public L1)");
+    }
     // A non-dev genesis holds `l2.genesis_alloc` (empty by default: value arrives by deposits).
     let alloc = config.l2.genesis_alloc()?;
     let genesis = crate::settlement::genesis_info(&alloc)?;

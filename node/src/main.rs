@@ -1,9 +1,11 @@
 //! `rollupd`: the rollupd node binary.
 //!
 //! Subcommands: `dev` (embedded L1, Diamond and L2 sequencer in one process), `run` (the sequencer
-//! against an external L1), `deploy` (deploys the L1 contract suite through the Rust bindings) and
-//! `prover` (key setup, verifier generation, remote prover worker).
+//! against an external L1), `deploy` (deploys the L1 contract suite through the Rust bindings),
+//! `prover` (key setup, verifier generation, remote prover worker) and `bridge` (deposits and
+//! withdrawals of ETH).
 
+mod bridge_cmd;
 mod config;
 mod deploy_cmd;
 mod dev;
@@ -35,6 +37,10 @@ enum Command {
     /// The proof system: key setup, Solidity verifier, remote prover worker.
     #[command(subcommand)]
     Prover(prover_cmd::ProverCommand),
+    /// Move ETH between L1 and the L2: deposit, withdraw, finalize, status (key from
+    /// ROLLUPD_BRIDGE_KEY).
+    #[command(subcommand)]
+    Bridge(bridge_cmd::BridgeCommand),
 }
 
 /// Configuration flags shared by `dev` and `run`.
@@ -87,6 +93,7 @@ fn main() -> ExitCode {
         }
         Command::Deploy(args) => runtime().and_then(|rt| rt.block_on(deploy_cmd::run(*args))),
         Command::Prover(cmd) => prover_cmd::run(cmd),
+        Command::Bridge(cmd) => runtime().and_then(|rt| rt.block_on(bridge_cmd::run(cmd))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -102,23 +102,26 @@ fn fatal(e: impl std::fmt::Display) -> SenderError {
 }
 
 impl WatcherState {
-    /// The hash L1 has now for block `number`.
-    async fn l1_hash(&self, number: u64) -> Result<Option<B256>, SenderError> {
+    /// The hash L1 has now for block `number`. A block L1 does not return is a transient error
+    /// (a lagging backend behind a load balancer), never a reorg.
+    async fn l1_hash(&self, number: u64) -> Result<B256, SenderError> {
         let block =
             self.args.provider.get_block_by_number(number.into()).await.map_err(transient)?;
-        Ok(block.map(|b| b.header.hash))
+        block
+            .map(|b| b.header.hash)
+            .ok_or_else(|| transient(format!("L1 returned no block {number}")))
     }
 
     /// Rewinds to the newest scanned block L1 still has, if the last one was replaced.
     async fn check_reorg(&self) -> Result<(), SenderError> {
         let kept = self.store.scanned().map_err(fatal)?;
         let Some(&(last, hash)) = kept.first() else { return Ok(()) };
-        if self.l1_hash(last).await? == Some(hash) {
+        if self.l1_hash(last).await? == hash {
             return Ok(());
         }
         let mut keep = self.args.config.from_block.saturating_sub(1);
         for &(n, h) in &kept[1..] {
-            if self.l1_hash(n).await? == Some(h) {
+            if self.l1_hash(n).await? == h {
                 keep = n;
                 break;
             }
@@ -145,9 +148,7 @@ impl WatcherState {
             return Ok(false);
         }
         let to = safe.min(from.saturating_add(cfg.max_range.max(1) - 1));
-        let Some(to_hash) = self.l1_hash(to).await? else {
-            return Err(transient(format!("L1 has no block {to} below its head {head}")));
-        };
+        let to_hash = self.l1_hash(to).await?;
         let filter = Filter::new()
             .address(cfg.diamond)
             .event_signature(NewPriorityRequest::SIGNATURE_HASH)
@@ -185,7 +186,7 @@ impl WatcherState {
         if let Some(first_new) = ops.iter().find(|o| o.serial >= expected) {
             if first_new.serial != expected {
                 return Err(fatal(format!(
-                    "request {expected} was never seen before request {} (L1 block {}); is l1.from_block after the Diamond's deployment?",
+                    "request {expected} was never seen before request {} (L1 block {}); is eth_watcher.from_block after the Diamond's deployment?",
                     first_new.serial, first_new.l1_block
                 )));
             }

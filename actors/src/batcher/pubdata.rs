@@ -9,6 +9,9 @@ use rollup_tree::{DiffError, StateDiff, RECORD_BYTES};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+/// Bytes of one published L2->L1 log.
+const LOG_BYTES: usize = rollup_contracts::batch::L2_TO_L1_LOG_SERIALIZE_SIZE;
+
 /// Whether a write sets an account's code hash (a bytecode to publish).
 fn is_code(key: &SlotKey, value: &B256) -> bool {
     key.address == ACCOUNT_CODE_STORAGE && !value.is_zero()
@@ -83,7 +86,7 @@ impl BatchBuilder {
         codes.dedup();
         Totals {
             writes,
-            pubdata_bytes: writes * RECORD_BYTES,
+            pubdata_bytes: writes * RECORD_BYTES + self.l2_logs * LOG_BYTES,
             l2_logs: self.l2_logs,
             blocks: self.blocks,
             age: self.opened.map_or(Duration::ZERO, |t| t.elapsed()),
@@ -98,7 +101,7 @@ impl BatchBuilder {
         let t = self.totals();
         Totals {
             writes: t.writes + writes.len(),
-            pubdata_bytes: t.pubdata_bytes + writes.len() * RECORD_BYTES,
+            pubdata_bytes: t.pubdata_bytes + writes.len() * RECORD_BYTES + l2_logs * LOG_BYTES,
             l2_logs: t.l2_logs + l2_logs,
             blocks: t.blocks + 1,
             age: t.age,

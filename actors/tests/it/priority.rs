@@ -183,6 +183,13 @@ fn priority_transactions_come_first_and_the_store_records_how_far_the_l2_got() {
     let serials: Vec<Option<u64>> = block.transactions.iter().map(|t| t.priority).collect();
     assert_eq!(serials, vec![Some(0), Some(1), Some(2)]);
     assert_eq!(store.next_priority().unwrap(), 0);
+    // Only requests the watcher stored can be committed, and only in serial order.
+    assert!(matches!(
+        store.commit_block(&block),
+        Err(rollup_actors::store::StoreError::PriorityChanged { serial: 0, number: 1 })
+    ));
+    let p = rollup_actors::priority::PriorityStore::of(&store);
+    p.record_scan(&ops, (7, B256::repeat_byte(7)), 8).unwrap();
     store.commit_block(&block).unwrap();
     assert_eq!(store.next_priority().unwrap(), 3);
     assert_eq!(store.block_priority_count(1).unwrap(), 3);
@@ -225,6 +232,10 @@ fn a_withdrawal_leaves_l2_circulation_and_sends_the_message_finalize_expects() {
     assert_eq!(balance(&store, &block, REFUND) + balance(&store, &block, COINBASE), refunded + fee);
     assert_eq!(balance(&store, &block, FROM), U256::ZERO);
 
+    let w = op(&tx);
+    rollup_actors::priority::PriorityStore::of(&store)
+        .record_scan(&[w], (7, B256::ZERO), 8)
+        .unwrap();
     store.commit_block(&block).unwrap();
     let messages = store.block_messages(1).unwrap();
     assert_eq!(messages.len(), 1);
@@ -237,4 +248,38 @@ fn a_withdrawal_leaves_l2_circulation_and_sends_the_message_finalize_expects() {
     // Only the messenger's own logs count: the base token's `Withdrawal` log is not a message.
     assert!(t.receipt.logs().iter().any(|l| l.address == L1_MESSENGER));
     assert_eq!(t.receipt.logs().len(), 2);
+}
+
+#[test]
+fn the_watcher_tables_are_idempotent_by_serial_and_a_rewind_forgets_only_unincluded_requests() {
+    use rollup_actors::priority::{PriorityStore, RewindError};
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_code(&dir);
+    let p = PriorityStore::of(&store);
+    let mint = U256::from(10u64).pow(U256::from(18));
+    let at = |serial: u64, l1_block: u64| {
+        let mut o = op(&canonical(serial, TO, 30_000, GWEI, U256::ZERO, mint));
+        o.l1_block = l1_block;
+        o
+    };
+    assert_eq!((p.next_serial().unwrap(), p.next_block().unwrap()), (0, None));
+    assert_eq!(p.record_scan(&[at(0, 10), at(1, 11)], (11, B256::repeat_byte(11)), 12).unwrap(), 2);
+    // The same events read again (a restart, an overlapping range) add nothing.
+    assert_eq!(p.record_scan(&[at(1, 11)], (11, B256::repeat_byte(11)), 12).unwrap(), 0);
+    assert_eq!(p.record_scan(&[at(2, 13)], (13, B256::repeat_byte(13)), 14).unwrap(), 1);
+    assert_eq!(p.range(0, 10).unwrap().iter().map(|o| o.serial).collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert_eq!(p.scanned_hash(11).unwrap(), Some(B256::repeat_byte(11)));
+    assert_eq!(p.scanned().unwrap()[0], (13, B256::repeat_byte(13)), "newest first");
+
+    // Block 13 was replaced: request 2 (not included) is forgotten, blocks after 11 rescanned.
+    assert_eq!(p.rewind(11, 2).unwrap(), 1);
+    assert_eq!((p.next_serial().unwrap(), p.next_block().unwrap()), (2, Some(12)));
+    assert_eq!(p.scanned_hash(13).unwrap(), None);
+    // Block 11 replaced after the L2 included request 1 from it: refused, nothing forgotten.
+    let err = p.rewind(10, 2).unwrap_err();
+    assert!(matches!(err, RewindError::Included { serial: 1, l1_block: 11 }), "{err}");
+    assert_eq!(p.next_serial().unwrap(), 2);
+    // A gap stops the range where the L2 must wait.
+    p.record_scan(&[at(4, 20)], (20, B256::repeat_byte(20)), 21).unwrap();
+    assert_eq!(p.range(0, 10).unwrap().len(), 2);
 }

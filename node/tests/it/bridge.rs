@@ -4,7 +4,7 @@
 
 use crate::settle::{diamond, rpc, start_proving, wait_status};
 use crate::support::{tmp_dir, DevNode};
-use alloy::primitives::{address, Address, B256, U256};
+use alloy::primitives::{address, Address, Bytes, B256, U256};
 use alloy::providers::Provider;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -305,8 +305,403 @@ async fn a_deposit_l1_to_l2_calls_and_a_withdrawal_sent_with_cast_settle_to_the_
     let again = cast_fails(&finalize);
     assert!(again.contains("revert"), "a second finalize reverts: {again}");
     assert_eq!(node.l1(0).get_balance(receiver).await.unwrap(), amount, "paid once");
+
+    // 5. The same flows with `rollupd bridge`, key from the environment.
+    let who = address!("0x00000000000000000000000000000000000d3906");
+    let out = bridge(&node, &["deposit", "--amount", "0.3ether", "--to", &who.to_string()], true);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tenth = U256::from(10u64).pow(U256::from(17));
+    assert_eq!(l2.get_balance(who).await.unwrap(), tenth * U256::from(3), "exactly 0.3 ether");
+    let receiver = address!("0x00000000000000000000000000000000000e1e1f");
+    let out =
+        bridge(&node, &["withdraw", "--amount", "1000gwei", "--to", &receiver.to_string()], true);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let hash: B256 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("L2 transaction "))
+        .unwrap_or_else(|| panic!("no hash in {stdout}"))
+        .trim()
+        .parse()
+        .unwrap();
+    let early = bridge(&node, &["finalize", "--tx", &hash.to_string()], true);
+    assert!(!early.status.success(), "finalize before the batch is executed is refused");
+    wait_status(&node, hash, "finalized", 600).await;
+    let st = bridge(&node, &["status", "--tx", &hash.to_string()], false);
+    let text = String::from_utf8_lossy(&st.stdout).to_string();
+    assert!(text.contains("finalized") && text.contains("released on L1 false"), "{text}");
+    let out = bridge(&node, &["finalize", "--tx", &hash.to_string()], true);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let gwei = U256::from(1_000_000_000u64);
+    assert_eq!(node.l1(0).get_balance(receiver).await.unwrap(), gwei * U256::from(1000));
+    let again = bridge(&node, &["finalize", "--tx", &hash.to_string()], true);
+    let err = String::from_utf8_lossy(&again.stderr).to_string();
+    assert!(!again.status.success() && err.contains("already finalized"), "{err}");
+    let st = bridge(&node, &["status", "--tx", &hash.to_string()], false);
+    assert!(String::from_utf8_lossy(&st.stdout).contains("released on L1 true"));
+
+    // Bad input: one clear line, exit 2 for flags, 1 for a missing key.
+    let bad = bridge(&node, &["deposit", "--amount", "abc"], true);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not an amount"));
+    let bad = bridge(&node, &["deposit", "--amount", "0"], true);
+    assert_eq!(bad.status.code(), Some(2));
+    let bad = bridge(&node, &["withdraw", "--amount", "1"], false);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("ROLLUPD_BRIDGE_KEY"));
+}
+
+/// Runs `rollupd bridge ARGS` against the dev node, with dev key 1 if `keyed`.
+fn bridge(node: &DevNode, args: &[&str], keyed: bool) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"));
+    cmd.arg("bridge").args(args);
+    cmd.args(["--l2-rpc", &node.l2_url, "--l1-rpc", &node.l1_url]);
+    cmd.env_remove("ROLLUPD_BRIDGE_KEY");
+    if keyed {
+        cmd.env("ROLLUPD_BRIDGE_KEY", KEY1);
+    }
+    cmd.output().unwrap()
 }
 
 fn hex_addr(a: Address) -> String {
     alloy::primitives::hex::encode(a.as_slice())
+}
+
+/// Signs a deposit of `amount` to `to` from dev account 1 (legacy, pinned gas price).
+async fn signed_deposit(
+    l1: &alloy::providers::DynProvider,
+    diamond: Address,
+    to: Address,
+    amount: U256,
+    nonce: u64,
+) -> Bytes {
+    use alloy::network::{EthereumWallet, TransactionBuilder};
+    use alloy::sol_types::SolCall;
+    let chain = rollup_contracts::bindings::IRollupChain::new(diamond, l1);
+    let price = 2_000_000_000u128;
+    let gas = 300_000u64;
+    let cost = chain
+        .l2TransactionBaseCost(U256::from(price), U256::from(gas), U256::from(800))
+        .call()
+        .await
+        .unwrap();
+    let call = rollup_contracts::bindings::IRollupChain::requestL2TransactionCall {
+        contractL2: to,
+        l2Value: amount,
+        l2Calldata: Bytes::new(),
+        l2GasLimit: U256::from(gas),
+        l2GasPerPubdataByteLimit: U256::from(800),
+        factoryDeps: vec![],
+        refundRecipient: Address::ZERO,
+    };
+    let tx = alloy::rpc::types::TransactionRequest::default()
+        .with_to(diamond)
+        .with_value(cost + amount)
+        .with_input(call.abi_encode())
+        .with_nonce(nonce)
+        .with_gas_limit(500_000)
+        .with_gas_price(price)
+        .with_chain_id(9);
+    let wallet =
+        EthereumWallet::from(KEY1.parse::<alloy::signers::local::PrivateKeySigner>().unwrap());
+    let envelope =
+        alloy::network::NetworkTransactionBuilder::<alloy::network::Ethereum>::build(tx, &wallet)
+            .await
+            .unwrap();
+    Bytes::from(alloy::eips::eip2718::Encodable2718::encoded_2718(&envelope))
+}
+
+async fn l1_call(url: &str, method: &str, params: Value) -> Value {
+    rpc(url, method, params).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_anvil_reorged_deposits_are_credited_once_across_a_kill_9_and_rollupd_run_bridges_both_ways(
+) {
+    let Some(anvil) = crate::deploy::anvil() else { return };
+    let l1_url = anvil.endpoint();
+    let dir = tmp_dir("bridge-anvil");
+    let config = dir.join("node.toml");
+    let keys = crate::settle::dev_keys();
+    let text = format!(
+        "data_dir = {:?}\n[l2]\nchain_id = 270\n[rpc]\naddr = \"127.0.0.1:0\"\n[metrics]\naddr = \"\"\n[prover]\nkeys_dir = {:?}\nlocal_workers = 1\n",
+        dir.join("data").to_str().unwrap(),
+        keys.to_str().unwrap()
+    );
+    std::fs::write(&config, &text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
+        .args(["deploy", "--dev", "--l1-rpc", &l1_url, "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(dir.join("deployment.json"))
+        .env("ROLLUPD_DEPLOYER_KEY", KEY0)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let field = |name: &str| -> String {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap()
+            .split_whitespace()
+            .nth(2)
+            .unwrap()
+            .into()
+    };
+    let diamond: Address = field("Diamond proxy").parse().unwrap();
+    let from_block = field("L1 block");
+    // Three confirmations: the reorgs below (depth 1 and 2) never reach what the watcher read.
+    std::fs::write(
+        &config,
+        text + &format!(
+            "[l1]\nrpc_url = \"{l1_url}\"\nchain_id = 9\ndiamond = \"{diamond}\"\nconfirmations = 3\n[eth_watcher]\npoll_ms = 100\nfrom_block = {from_block}\n"
+        ),
+    )
+    .unwrap();
+    let (mut node, _) = crate::settle::spawn_run(&config, KEY0, &dir.join("run.log"));
+    let l1 = crate::support::provider(&l1_url, 0);
+    let ether = U256::from(10u64).pow(U256::from(18));
+    let r1 = address!("0x00000000000000000000000000000000000a0001");
+    let r2 = address!("0x00000000000000000000000000000000000a0002");
+    // Blocks between the deployment and the deposits, so no reorg below reaches the Diamond.
+    l1_call(&l1_url, "anvil_mine", json!([5])).await;
+    let mut nonce = l1.get_transaction_count(DEPOSITOR).await.unwrap();
+
+    // A deposit mined, then its block reorganised away and the same transaction mined again in
+    // the new chain (depth 2).
+    let a = signed_deposit(&l1, diamond, r1, ether, nonce).await;
+    nonce += 1;
+    l1_call(&l1_url, "eth_sendRawTransaction", json!([a])).await;
+    l1_call(&l1_url, "anvil_reorg", json!([2, [[a, 0]]])).await;
+    // A second deposit reorganised away for good (depth 1, not mined again).
+    let b = signed_deposit(&l1, diamond, r2, ether * U256::from(2), nonce).await;
+    l1_call(&l1_url, "eth_sendRawTransaction", json!([b])).await;
+    l1_call(&l1_url, "anvil_reorg", json!([1, []])).await;
+
+    // From here on anvil mines a block every 200 ms, so confirmations pass.
+    let miner_url = l1_url.clone();
+    let miner = tokio::spawn(async move {
+        loop {
+            let _ = crate::support::raw_call(
+                &miner_url,
+                json!({"jsonrpc":"2.0","id":1,"method":"evm_mine","params":[]}),
+            )
+            .await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+
+    // Kill -9 while the watcher works through them, then start again on the same data.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let _ = node.kill();
+    let _ = node.wait();
+    let (mut node, l2_url) = crate::settle::spawn_run(&config, KEY0, &dir.join("run2.log"));
+    let l2 = crate::support::provider(&l2_url, 0);
+
+    // A third deposit, to dev account 1 itself: once it is credited every earlier serial id is.
+    // Pending: if anvil put B back in its pool, C comes after it.
+    let nonce = l1.get_transaction_count(DEPOSITOR).pending().await.unwrap();
+    let c = signed_deposit(&l1, diamond, DEPOSITOR, ether * U256::from(3), nonce).await;
+    l1_call(&l1_url, "eth_sendRawTransaction", json!([c])).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while l2.get_balance(DEPOSITOR).await.unwrap() < ether * U256::from(3) {
+        assert!(
+            Instant::now() < deadline,
+            "deposit C never credited: {}",
+            std::fs::read_to_string(dir.join("run2.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(l2.get_balance(r1).await.unwrap(), ether, "A credited exactly once");
+    let b_on_l1 =
+        l1.get_transaction_receipt(alloy::primitives::keccak256(&b)).await.unwrap().is_some();
+    eprintln!("REORG: the reorganised-away deposit is on L1 again: {b_on_l1}");
+    let want_b = if b_on_l1 { ether * U256::from(2) } else { U256::ZERO };
+    assert_eq!(
+        l2.get_balance(r2).await.unwrap(),
+        want_b,
+        "B credited iff L1 has it (on L1: {b_on_l1})"
+    );
+    let chain = rollup_contracts::bindings::IRollupChain::new(diamond, &l1);
+    let total = chain.getTotalPriorityTxs().call().await.unwrap();
+    assert_eq!(total, U256::from(if b_on_l1 { 3 } else { 2 }), "L1's queue");
+
+    // Withdraw with `rollupd bridge` through `rollupd run` on anvil, and finalize on anvil.
+    let receiver = address!("0x00000000000000000000000000000000000a0003");
+    let bridge = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
+            .arg("bridge")
+            .args(args)
+            .args(["--l2-rpc", &l2_url, "--l1-rpc", &l1_url])
+            .env("ROLLUPD_BRIDGE_KEY", KEY1)
+            .output()
+            .unwrap()
+    };
+    let out = bridge(&["withdraw", "--amount", "1ether", "--to", &receiver.to_string()]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let hash: B256 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("L2 transaction "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let d = rpc(&l2_url, "zks_getTransactionDetails", json!([hash])).await;
+        if d["status"] == "finalized" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "withdrawal never finalized: {d}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let out = bridge(&["finalize", "--tx", &hash.to_string()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(l1.get_balance(receiver).await.unwrap(), ether, "exactly the withdrawal");
+    miner.abort();
+    let _ = node.kill();
+}
+
+/// A tiny deterministic generator (the seed is printed, so a failure can be replayed).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_random_mix_and_a_kill_9_the_diamond_backs_l2_supply_and_pending_withdrawals() {
+    use alloy::network::TransactionBuilder;
+    use alloy::sol_types::SolCall;
+    let dir = tmp_dir("supply");
+    let mut node = DevNode::start(&dir, &[]);
+    let diamond = diamond(&node);
+    let seed =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+            as u64;
+    eprintln!("SUPPLY MIX seed {seed}");
+    let mut rng = Lcg(seed);
+    let recipients: Vec<Address> = (1..=4u8).map(|i| Address::with_last_byte(0xa0 + i)).collect();
+    // Every dev account holds genesis ETH (and account 9 collects fees): all ten count.
+    let dev: Vec<Address> = (0..10u32)
+        .map(|i| {
+            alloy::signers::local::MnemonicBuilder::<alloy::signers::local::coins_bip39::English>::default()
+                .phrase("test test test test test test test test test test test junk")
+                .index(i)
+                .unwrap()
+                .build()
+                .unwrap()
+                .address()
+        })
+        .collect();
+    let gwei = U256::from(1_000_000_000u64);
+    let mut deposits = Vec::new();
+    let mut withdrawn = U256::ZERO;
+    for step in 0..24 {
+        if step == 12 {
+            node.kill9();
+            node = DevNode::start(&dir, &[]);
+        }
+        let i = rng.next(3) as usize; // the signers the test helpers hold
+        let amount = gwei * U256::from(1 + rng.next(1_000_000));
+        let to = if rng.next(2) == 0 {
+            recipients[rng.next(4) as usize]
+        } else {
+            dev[rng.next(10) as usize]
+        };
+        match rng.next(3) {
+            0 => {
+                let chain = rollup_contracts::bindings::IRollupChain::new(diamond, node.l1(i));
+                let price = 2_000_000_000u128;
+                let cost = chain
+                    .l2TransactionBaseCost(U256::from(price), U256::from(300_000), U256::from(800))
+                    .call()
+                    .await
+                    .unwrap();
+                let r = chain
+                    .requestL2Transaction(
+                        to,
+                        amount,
+                        Bytes::new(),
+                        U256::from(300_000),
+                        U256::from(800),
+                        vec![],
+                        Address::ZERO,
+                    )
+                    .value(cost + amount)
+                    .gas_price(price)
+                    .send()
+                    .await
+                    .unwrap()
+                    .get_receipt()
+                    .await
+                    .unwrap();
+                assert!(r.status());
+                let hash = r
+                    .inner
+                    .logs()
+                    .iter()
+                    .find_map(|l| {
+                        l.log_decode::<rollup_contracts::bindings::IRollupChain::NewPriorityRequest>()
+                            .ok()
+                    })
+                    .unwrap()
+                    .inner
+                    .data
+                    .txHash;
+                deposits.push(hash);
+            }
+            1 => {
+                let tx =
+                    alloy::rpc::types::TransactionRequest::default().with_to(to).with_value(amount);
+                let r = node.l2(i).send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
+                assert!(r.status());
+            }
+            _ => {
+                let call = rollup_contracts::bindings::L2BaseToken::withdrawCall { l1Receiver: to };
+                let tx = alloy::rpc::types::TransactionRequest::default()
+                    .with_to(address!("0x000000000000000000000000000000000000800a"))
+                    .with_value(amount)
+                    .with_input(call.abi_encode());
+                let r = node.l2(i).send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
+                assert!(r.status());
+                withdrawn += amount;
+            }
+        }
+    }
+    for h in &deposits {
+        let r = wait_receipt(&node, *h, 60).await;
+        assert_eq!(r["status"], "0x1", "{r}");
+    }
+    let l2 = node.l2(0);
+    let mut supply = U256::ZERO;
+    let base_token = address!("0x000000000000000000000000000000000000800a");
+    for a in dev.iter().chain(&recipients).chain(std::iter::once(&base_token)) {
+        supply += l2.get_balance(*a).await.unwrap();
+    }
+    // User transactions burn their base fee; priority transactions pay the operator in full.
+    let head = l2.get_block_number().await.unwrap();
+    let mut burned = U256::ZERO;
+    for n in 1..=head {
+        let block =
+            rpc(&node.l2_url, "eth_getBlockByNumber", json!([format!("{n:#x}"), false])).await;
+        let base_fee = quantity(&block["baseFeePerGas"]);
+        let receipts = rpc(&node.l2_url, "eth_getBlockReceipts", json!([format!("{n:#x}")])).await;
+        for r in receipts.as_array().unwrap() {
+            if r["type"] != "0xff" {
+                burned += quantity(&r["gasUsed"]) * base_fee;
+            }
+        }
+    }
+    let held = node.l1(0).get_balance(diamond).await.unwrap();
+    eprintln!(
+        "SUPPLY MIX: {} deposits, withdrawn {withdrawn}, burned {burned}, L2 supply {supply}, Diamond {held}",
+        deposits.len()
+    );
+    assert_eq!(supply + burned + withdrawn, held, "L2 supply + burned fees + pending withdrawals");
 }

@@ -27,6 +27,11 @@ use revm::primitives::hardfork::SpecId;
 /// priority transaction that does is included as failed.
 pub const MAX_BLOCK_MESSAGES: usize = 256;
 
+/// Most priority transactions one block includes: `executeBatches` pops each on L1 (about 10k
+/// gas), a block is never split across batches, and the batcher bounds them per batch
+/// (`batcher.max_priority_ops`, at least this).
+pub const MAX_BLOCK_PRIORITY_TXS: usize = 256;
+
 /// Chain parameters block building needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainSpec {
@@ -192,21 +197,31 @@ struct PriorityOutcome {
 }
 
 /// Executes one priority transaction on `overlay` by the rules of docs/bridge.md:
-/// - `to_mint` is minted to `from`; the call runs with `gas_limit` and pays `gas_price` per gas,
-///   whatever the block's base fee (L1 priced it); `from`'s nonce does not change.
-/// - success: `from` pays `gas_limit × gas_price`; the operator (coinbase) gets
-///   `gas_used × gas_price`, the refund recipient the unused gas.
+/// - `to_mint` is minted to `from`, and `gas_limit × gas_price` is taken from it before the call
+///   (L1 priced the gas, whatever the block's base fee); `from`'s nonce does not change.
+/// - success: the operator (coinbase) gets `gas_used × gas_price`, the refund recipient the
+///   unused gas; `from` keeps `to_mint - value - gas_limit × gas_price`.
 /// - failure (revert, halt, or a call the L2 cannot run at all, which uses no gas): the call's
 ///   effects are undone, the operator gets `gas_used × gas_price` and the refund recipient the
 ///   rest of `to_mint`; `from` ends where it started.
+///
+/// Returns `None`, changing nothing, if the call succeeds but sends more L2->L1 messages than
+/// `messages_left` and `must_include` is false (the block is not empty: it goes in the next one).
+/// Everything happens on a scratch overlay applied at the end, so a refused or failed call
+/// leaves no trace but its fee and refund.
 fn execute_priority<R: StateReader>(
     overlay: &mut Overlay<R>,
     cfg: &CfgEnv,
     env: &BlockEnv,
     op: &PriorityTx,
     messages_left: usize,
-) -> Result<PriorityOutcome, StateError> {
-    move_balance(overlay, op.from, op.to_mint, true)?;
+    must_include: bool,
+) -> Result<Option<PriorityOutcome>, StateError> {
+    let mut scratch = Overlay::new(&*overlay);
+    let price = U256::from(op.gas_price);
+    move_balance(&mut scratch, op.from, op.to_mint, true)?;
+    let prepaid =
+        move_balance(&mut scratch, op.from, U256::from(op.gas_limit).saturating_mul(price), false)?;
     let mut cfg = cfg.clone();
     cfg.disable_nonce_check = true;
     cfg.disable_base_fee = true;
@@ -225,29 +240,33 @@ fn execute_priority<R: StateReader>(
     let result = if op.gas_limit > env.gas_limit {
         Err(ExecutionError::InvalidTransaction("gas limit above the block gas limit".into()))
     } else {
-        execute_tx(&*overlay, &cfg, env, tx)
+        execute_tx(&scratch, &cfg, env, tx)
     };
     let (success, gas_used, logs) = match result {
         Ok(outcome) => {
-            // revm counts the call in the caller's nonce; a priority transaction does not.
-            let nonce = SlotKey::nonce(op.from);
-            let writes: Vec<SlotWrite> = outcome
-                .writes
-                .iter()
-                .map(|w| {
-                    if w.key != nonce {
-                        return *w;
-                    }
-                    let n = U256::from_be_bytes(w.new.0).saturating_sub(U256::from(1));
-                    SlotWrite { new: B256::from(n), ..*w }
-                })
-                .collect();
-            // A call that sends more L2->L1 messages than the block has room for fails.
             let sent = crate::system::messages_in(0, outcome.result.logs()).count();
-            let success = outcome.result.is_success() && sent <= messages_left;
+            let success = outcome.result.is_success();
+            if success && sent > messages_left && !must_include {
+                return Ok(None);
+            }
+            // A call that alone sends more L2->L1 messages than a block allows fails.
+            let success = success && sent <= messages_left;
             if success {
-                overlay.apply(&writes, &outcome.bytecodes);
-                burn_withdrawn(overlay, outcome.result.logs())?;
+                // revm counts the call in the caller's nonce; a priority transaction does not.
+                let nonce = SlotKey::nonce(op.from);
+                let writes: Vec<SlotWrite> = outcome
+                    .writes
+                    .iter()
+                    .map(|w| {
+                        if w.key != nonce {
+                            return *w;
+                        }
+                        let n = U256::from_be_bytes(w.new.0).saturating_sub(U256::from(1));
+                        SlotWrite { new: B256::from(n), ..*w }
+                    })
+                    .collect();
+                scratch.apply(&writes, &outcome.bytecodes);
+                burn_withdrawn(&mut scratch, outcome.result.logs())?;
             }
             let logs = if success { outcome.result.logs().to_vec() } else { Vec::new() };
             (success, outcome.result.tx_gas_used(), logs)
@@ -258,17 +277,18 @@ fn execute_priority<R: StateReader>(
             (false, 0, Vec::new())
         }
     };
-    let price = U256::from(op.gas_price);
-    let fee = U256::from(gas_used).saturating_mul(price);
-    let paid = if success {
-        move_balance(overlay, op.from, U256::from(op.gas_limit).saturating_mul(price), false)?
-    } else {
-        move_balance(overlay, op.from, op.to_mint, false)?
-    };
-    let fee = fee.min(paid);
-    move_balance(overlay, env.beneficiary, fee, true)?;
-    move_balance(overlay, op.refund_recipient, paid - fee, true)?;
-    Ok(PriorityOutcome { success, gas_used, logs })
+    let fee = U256::from(gas_used).saturating_mul(price).min(prepaid);
+    move_balance(&mut scratch, env.beneficiary, fee, true)?;
+    move_balance(&mut scratch, op.refund_recipient, prepaid - fee, true)?;
+    if !success {
+        // The rest of the mint goes to the refund recipient: `from` ends where it started.
+        let rest = move_balance(&mut scratch, op.from, op.to_mint.saturating_sub(prepaid), false)?;
+        move_balance(&mut scratch, op.refund_recipient, rest, true)?;
+    }
+    let writes = scratch.block_writes();
+    let bytecodes = scratch.new_bytecodes()?;
+    overlay.apply(&writes, &bytecodes);
+    Ok(Some(PriorityOutcome { success, gas_used, logs }))
 }
 
 /// [`build_block`] with priority transactions: they come first, in the order given (by serial
@@ -304,7 +324,12 @@ pub fn build_block_with<R: StateReader>(
         if !fits && !included.is_empty() {
             break;
         }
-        let out = execute_priority(&mut overlay, &cfg, &env, op, MAX_BLOCK_MESSAGES - messages)?;
+        let left = MAX_BLOCK_MESSAGES - messages;
+        let first = included.is_empty();
+        let Some(out) = execute_priority(&mut overlay, &cfg, &env, op, left, first)? else {
+            // Its messages do not fit what the block has left: it opens the next block.
+            break;
+        };
         messages += crate::system::messages_in(0, &out.logs).count();
         gas_used += out.gas_used;
         let receipt = receipt_for(TxType::Eip1559, out.success, gas_used, out.logs);

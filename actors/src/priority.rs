@@ -241,14 +241,32 @@ impl PriorityStore {
 
     /// Up to `limit` requests from serial id `from` on, in order, stopping at the first gap.
     pub fn range(&self, from: u64, limit: usize) -> Result<Vec<PriorityTx>, StoreError> {
+        self.range_within(from, limit, usize::MAX)
+    }
+
+    /// [`Self::range`] that also stops before the raw transactions pass `max_bytes` (the first
+    /// always comes): what one block can hold, decoded without reading further.
+    pub fn range_within(
+        &self,
+        from: u64,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<PriorityTx>, StoreError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(PRIORITY_OPS)?;
         let mut out = Vec::new();
+        let mut bytes = 0usize;
         for row in table.range(from..)? {
             let (k, v) = row?;
             if out.len() >= limit || k.value() != from + out.len() as u64 {
                 break;
             }
+            // The row is `l1 block ‖ expiration ‖ raw`.
+            let raw_len = v.value().len().saturating_sub(16);
+            if !out.is_empty() && bytes + raw_len > max_bytes {
+                break;
+            }
+            bytes += raw_len;
             out.push(PriorityTx::decode_row(v.value())?);
         }
         Ok(out)
@@ -315,12 +333,14 @@ impl PriorityStore {
 
     /// After a reorg: forgets every request read from an L1 block after `keep`, and every kept
     /// hash after it, so those blocks are scanned again from `keep + 1`. Refused if the L2
-    /// already included a request from a forgotten block (`next_included` is the first serial id
-    /// the L2 has not included).
-    pub fn rewind(&self, keep: u64, next_included: u64) -> Result<usize, RewindError> {
+    /// already included a request from a forgotten block.
+    pub fn rewind(&self, keep: u64) -> Result<usize, RewindError> {
         let tx = self.db.begin_write().map_err(StoreError::from)?;
         let mut removed = 0;
         {
+            // Read in the same transaction as the deletions: a block committed meanwhile
+            // cannot slip between the check and the rewind.
+            let next_included = crate::store::next_priority_in(&tx)?;
             let mut table = tx.open_table(PRIORITY_OPS).map_err(StoreError::from)?;
             let mut gone = Vec::new();
             for row in table.iter().map_err(StoreError::from)? {

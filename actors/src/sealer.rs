@@ -83,18 +83,11 @@ fn build_and_commit(
     max_bytes: usize,
 ) -> Result<Option<(BuiltBlock, Vec<B256>, bool)>, StoreError> {
     let next = chain.store.next_priority()?;
-    let mut priority = PriorityStore::of(&chain.store).range(next, max_txs)?;
-    let mut bytes = 0usize;
-    let fit = priority
-        .iter()
-        .take_while(|op| {
-            let ok = bytes == 0 || bytes + op.raw.len() <= max_bytes;
-            bytes += op.raw.len();
-            ok
-        })
-        .count();
-    let mut left_out = fit < priority.len();
-    priority.truncate(fit);
+    let cap = max_txs.min(crate::block::MAX_BLOCK_PRIORITY_TXS);
+    // One more than the block takes tells whether some are left for the next one.
+    let mut priority = PriorityStore::of(&chain.store).range_within(next, cap + 1, max_bytes)?;
+    let mut left_out = priority.len() > cap;
+    priority.truncate(cap);
     let bytes: usize = priority.iter().map(|op| op.raw.len()).sum();
     let room = max_txs.saturating_sub(priority.len());
     let mut user_bytes = bytes;
@@ -126,6 +119,8 @@ fn build_and_commit(
         &priority,
         txs,
     )?;
+    // Requests the gas limit or the message budget kept out wait for the next block.
+    left_out |= block.transactions.iter().filter(|t| t.priority.is_some()).count() < priority.len();
     #[cfg(feature = "test-utils")]
     chain.trip(crate::chain::Fault::SealerBeforeCommit);
     let removed: Vec<B256> = block
@@ -167,7 +162,15 @@ impl SealerActor {
         let worker = chain.clone();
         let built =
             tokio::task::spawn_blocking(move || build_and_commit(&worker, txs, max_txs, max_bytes))
-                .await??;
+                .await?;
+        let built = match built {
+            Err(StoreError::PriorityChanged { serial, number }) => {
+                // The watcher forgot a request after a reorg: build the block again at once.
+                tracing::warn!(target: "rollup::sealer", chain = %cfg.name, serial, block = number, "a priority request changed while the block was built; rebuilding");
+                return Ok(SealReport { full: true, ..SealReport::default() });
+            }
+            other => other?,
+        };
         let Some((block, removed, left_out)) = built else { return Ok(SealReport::default()) };
         #[cfg(feature = "test-utils")]
         chain.trip(crate::chain::Fault::SealerAfterCommit);

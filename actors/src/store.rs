@@ -158,6 +158,11 @@ impl StoredTx {
     }
 }
 
+/// The first priority serial id no block has included, read inside `tx`.
+pub(crate) fn next_priority_in(tx: &redb::WriteTransaction) -> Result<u64, StoreError> {
+    Ok(tx.open_table(META)?.get("next_priority")?.map_or(0, |v| v.value()))
+}
+
 /// How many blocks back state can be read (as a full geth node keeps 128 recent states).
 pub const STATE_HISTORY: u64 = 128;
 

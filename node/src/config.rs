@@ -57,6 +57,7 @@ pub(crate) struct BatcherSection {
     pub(crate) max_blocks: usize,
     pub(crate) max_age_ms: u64,
     pub(crate) max_bytecodes: usize,
+    pub(crate) max_priority_ops: usize,
     pub(crate) chunk_records: u64,
 }
 
@@ -391,6 +392,13 @@ impl NodeConfig {
         if b.chunk_records == 0 {
             bail!("batcher.chunk_records must be > 0");
         }
+        let per_block = rollup_actors::block::MAX_BLOCK_PRIORITY_TXS;
+        if b.max_priority_ops < per_block {
+            bail!(
+                "batcher.max_priority_ops must be at least {per_block} (one block's priority transactions), got {}",
+                b.max_priority_ops
+            );
+        }
         if !self.prover.gateway_addr.is_empty() {
             self.prover.gateway_addr.parse::<SocketAddr>().with_context(|| {
                 format!("prover.gateway_addr `{}` is not host:port", self.prover.gateway_addr)
@@ -555,6 +563,7 @@ mod tests {
             (&[], &["rpc.cors_origins=[\"https://a.org/\"]"], "rpc.cors_origins"),
             (&[], &["rpc.cors_origins=\"*\""], "invalid type"),
             (&[], &["eth_watcher.poll_ms=0"], "eth_watcher.poll_ms"),
+            (&[], &["batcher.max_priority_ops=255"], "batcher.max_priority_ops"),
             (&[], &["l2.max_block_txs=65537"], "numbered with 16 bits"),
             (&[], &["eth_watcher.max_blocks_per_scan=0"], "eth_watcher.max_blocks_per_scan"),
             (&[], &["eth_watcher.from_block=-1"], "invalid"),

@@ -231,6 +231,7 @@ pub(crate) fn settlement(
             max_blocks: b.max_blocks,
             max_age: Duration::from_millis(b.max_age_ms),
             max_bytecodes: b.max_bytecodes,
+            max_priority_ops: b.max_priority_ops,
         },
         chunk_records: b.chunk_records,
     };

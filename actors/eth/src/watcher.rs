@@ -13,7 +13,7 @@
 //! - L1 outages are retried with backoff; the cursor only moves with what was stored.
 
 use crate::sender::SenderError;
-use alloy::primitives::{Address, B256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
@@ -21,7 +21,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rollup_actors::chain::Chain;
 use rollup_actors::priority::{PriorityStore, PriorityTx, RewindError};
 use rollup_actors::supervision::{ChildSpec, RestartBudget};
-use rollup_contracts::bindings::IRollupChain::NewPriorityRequest;
+use rollup_contracts::bindings::IRollupChain::{self, NewPriorityRequest};
 use rollup_events::{Event, EventBus};
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,6 +80,9 @@ pub struct WatcherState {
     args: WatcherArgs,
     store: PriorityStore,
     backoff: Duration,
+    /// Blocks per `eth_getLogs` now: halved after a failed one (providers cap ranges and
+    /// response sizes), doubled back after a good one, up to the configured most.
+    range: u64,
 }
 
 /// The watcher's child spec.
@@ -126,8 +129,7 @@ impl WatcherState {
                 break;
             }
         }
-        let next_included = self.args.chain.store.next_priority().map_err(fatal)?;
-        match self.store.rewind(keep, next_included) {
+        match self.store.rewind(keep) {
             Ok(removed) => {
                 tracing::warn!(target: "rollup::eth_watcher", replaced = last, rescan_from = keep + 1, forgotten = removed, "L1 reorganised blocks the watcher had read; scanning them again");
                 Ok(())
@@ -147,19 +149,47 @@ impl WatcherState {
         if from > safe {
             return Ok(false);
         }
-        let to = safe.min(from.saturating_add(cfg.max_range.max(1) - 1));
+        let to = safe.min(from.saturating_add(self.range - 1));
         let to_hash = self.l1_hash(to).await?;
         let filter = Filter::new()
             .address(cfg.diamond)
             .event_signature(NewPriorityRequest::SIGNATURE_HASH)
             .from_block(from)
             .to_block(to);
-        let logs = self.args.provider.get_logs(&filter).await.map_err(transient)?;
+        let logs = match self.args.provider.get_logs(&filter).await {
+            Ok(logs) => {
+                self.range = (self.range * 2).min(cfg.max_range.max(1));
+                logs
+            }
+            Err(e) => {
+                self.range = (self.range / 2).max(1);
+                return Err(transient(format!("eth_getLogs {from}..={to}: {e}")));
+            }
+        };
+        // Only logs of canonical blocks count: a node may still return logs of a block a reorg
+        // replaced (anvil does), and such a log can carry a serial id the new chain reused.
+        let mut canonical = std::collections::BTreeMap::new();
+        canonical.insert(to, to_hash);
         let mut ops = Vec::with_capacity(logs.len());
         for log in &logs {
             let number = log.block_number.unwrap_or_default();
-            if number == to && log.block_hash != Some(to_hash) {
-                return Err(transient(format!("L1 block {to} changed during the scan")));
+            if log.removed {
+                continue;
+            }
+            let hash = match canonical.get(&number) {
+                Some(h) => *h,
+                None => {
+                    let h = self.l1_hash(number).await?;
+                    canonical.insert(number, h);
+                    h
+                }
+            };
+            if log.block_hash != Some(hash) {
+                if number == to {
+                    return Err(transient(format!("L1 block {to} changed during the scan")));
+                }
+                tracing::debug!(target: "rollup::eth_watcher", block = number, "skipping a log of a replaced block");
+                continue;
             }
             let event = log.log_decode::<NewPriorityRequest>().map_err(|e| {
                 fatal(format!("the Diamond {} emitted an undecodable NewPriorityRequest in L1 block {number}: {e}", cfg.diamond))
@@ -180,16 +210,45 @@ impl WatcherState {
             })?;
             ops.push(op);
         }
-        ops.sort_by_key(|o| o.serial);
-        ops.dedup_by_key(|o| o.serial);
+        // The logs must be complete and canonical: the new serial ids follow on from what is
+        // stored without a gap, end where L1's queue stood at block `to`, and each request is the
+        // one L1's queue holds under its serial id. A lagging L1 node can answer with part of a
+        // range, and a node can still return a log of a replaced block whose serial id the new
+        // chain reused (anvil does); the cursor then stays where it is.
         let expected = self.store.next_serial().map_err(fatal)?;
-        if let Some(first_new) = ops.iter().find(|o| o.serial >= expected) {
-            if first_new.serial != expected {
-                return Err(fatal(format!(
-                    "request {expected} was never seen before request {} (L1 block {}); is eth_watcher.from_block after the Diamond's deployment?",
-                    first_new.serial, first_new.l1_block
+        let chain = IRollupChain::new(cfg.diamond, &self.args.provider);
+        let mut by_serial: std::collections::BTreeMap<u64, Vec<PriorityTx>> = Default::default();
+        for op in ops.into_iter().filter(|o| o.serial >= expected) {
+            by_serial.entry(op.serial).or_default().push(op);
+        }
+        let mut ops = Vec::with_capacity(by_serial.len());
+        for (serial, candidates) in by_serial {
+            if serial != expected + ops.len() as u64 {
+                return Err(transient(format!(
+                    "L1's logs skip from request {} to {serial}: a lagging L1 node, or eth_watcher.from_block after the Diamond's first request; reading again",
+                    expected + ops.len() as u64
                 )));
             }
+            let held = chain
+                .getPriorityOperation(U256::from(serial))
+                .block(to.into())
+                .call()
+                .await
+                .map_err(transient)?
+                .canonicalTxHash;
+            let Some(op) = candidates.into_iter().find(|c| c.hash == held) else {
+                return Err(transient(format!(
+                    "request {serial} in L1's logs is not the one its queue holds at block {to} ({held}); reading again"
+                )));
+            };
+            ops.push(op);
+        }
+        let next = expected + ops.len() as u64;
+        let total = chain.getTotalPriorityTxs().block(to.into()).call().await.map_err(transient)?;
+        if U256::from(next) != total {
+            return Err(transient(format!(
+                "L1 reports {total} requests up to block {to}, its logs give {next}: a lagging L1 node, or eth_watcher.from_block after the Diamond's first request; reading again"
+            )));
         }
         let added = self.store.record_scan(&ops, (to, to_hash), to + 1).map_err(fatal)?;
         if added > 0 {
@@ -213,7 +272,8 @@ impl Actor for EthWatcherActor {
     ) -> Result<WatcherState, ActorProcessingErr> {
         let store = PriorityStore::of(&args.chain.store);
         myself.send_message(WatcherMsg::Poll)?;
-        Ok(WatcherState { args, store, backoff: Duration::ZERO })
+        let range = args.config.max_range.max(1);
+        Ok(WatcherState { args, store, backoff: Duration::ZERO, range })
     }
 
     async fn handle(

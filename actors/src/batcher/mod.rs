@@ -193,7 +193,7 @@ impl BatcherState {
             let priority = (store.block_priority_count(next)? as usize).min(hashes.len());
             let messages = store.block_messages(next)?;
             let current = self.open.totals();
-            let with = self.open.totals_with(txs as usize, &writes, messages.len());
+            let with = self.open.totals_with(txs as usize, priority, &writes, messages.len());
             if let Some(reason) = criteria::seal_before(&limits, &current, &with) {
                 self.seal(reason)?;
             }

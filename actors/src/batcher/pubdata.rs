@@ -92,12 +92,19 @@ impl BatchBuilder {
             age: self.opened.map_or(Duration::ZERO, |t| t.elapsed()),
             bytecodes: codes.len(),
             txs: self.txs as usize,
+            priority_ops: self.priority.len(),
         }
     }
 
     /// An upper bound of the size with a block of `txs` transactions, `writes` and `l2_logs`
     /// added (net writes can only shrink).
-    pub fn totals_with(&self, txs: usize, writes: &[SlotWrite], l2_logs: usize) -> Totals {
+    pub fn totals_with(
+        &self,
+        txs: usize,
+        priority: usize,
+        writes: &[SlotWrite],
+        l2_logs: usize,
+    ) -> Totals {
         let t = self.totals();
         Totals {
             writes: t.writes + writes.len(),
@@ -107,6 +114,7 @@ impl BatchBuilder {
             age: t.age,
             bytecodes: t.bytecodes + writes.iter().filter(|w| is_code(&w.key, &w.new)).count(),
             txs: t.txs + txs,
+            priority_ops: t.priority_ops + priority,
         }
     }
 
@@ -239,7 +247,7 @@ mod tests {
         // Two contracts with the same code publish it once.
         b.add_block(1, 10, 2, &[code(1, 0xc0), code(2, 0xc0), w(1, 0, 1)]);
         assert_eq!(b.totals().bytecodes, 1);
-        assert_eq!(b.totals_with(1, &[code(3, 0xc1)], 0).bytecodes, 2);
+        assert_eq!(b.totals_with(1, 0, &[code(3, 0xc1)], 0).bytecodes, 2);
     }
 
     #[test]

@@ -18,6 +18,9 @@ const COINBASE: Address = address!("0x00000000000000000000000000000000000c0ffe")
 const REVERTER: Address = address!("0x00000000000000000000000000000000000000e1");
 /// Runtime code that emits `LOG1(0, 0, 0xab..ab)` and stops.
 const LOGGER: Address = address!("0x00000000000000000000000000000000000000e2");
+/// Runtime code that calls the messenger's `sendToL1("")` as many times as its first calldata
+/// word says.
+const SPAMMER: Address = address!("0x00000000000000000000000000000000000000e3");
 
 fn spec() -> ChainSpec {
     ChainSpec { chain_id: 270, gas_limit: 30_000_000, base_fee: GWEI, coinbase: COINBASE }
@@ -61,7 +64,14 @@ fn store_with_code(dir: &tempfile::TempDir) -> ChainStore {
     let mut logger = vec![0x7f];
     logger.extend_from_slice(&[0xab; 32]);
     logger.extend_from_slice(&[0x60, 0x00, 0x60, 0x00, 0xa1, 0x00]);
-    for (at, code) in [(REVERTER, vec![0x60, 0x00, 0x80, 0xfd]), (LOGGER, logger)] {
+    let spammer = alloy::primitives::hex!(
+        "6362f84b2460e01b60005260206004526000355b80156100325760006000604460006000"
+        "6180085af1506001900361001356" "5b00"
+    )
+    .to_vec();
+    for (at, code) in
+        [(REVERTER, vec![0x60, 0x00, 0x80, 0xfd]), (LOGGER, logger), (SPAMMER, spammer)]
+    {
         let hash = keccak256(&code);
         writes.push(SlotWrite { key: SlotKey::code_hash(at), old: B256::ZERO, new: hash });
         codes.push((hash, Bytes::from(code)));
@@ -271,15 +281,46 @@ fn the_watcher_tables_are_idempotent_by_serial_and_a_rewind_forgets_only_uninclu
     assert_eq!(p.scanned_hash(11).unwrap(), Some(B256::repeat_byte(11)));
     assert_eq!(p.scanned().unwrap()[0], (13, B256::repeat_byte(13)), "newest first");
 
+    // The L2 includes requests 0 and 1.
+    let stored = p.range(0, 2).unwrap();
+    store.commit_block(&build(&store, &stored)).unwrap();
+    assert_eq!(store.next_priority().unwrap(), 2);
     // Block 13 was replaced: request 2 (not included) is forgotten, blocks after 11 rescanned.
-    assert_eq!(p.rewind(11, 2).unwrap(), 1);
+    assert_eq!(p.rewind(11).unwrap(), 1);
     assert_eq!((p.next_serial().unwrap(), p.next_block().unwrap()), (2, Some(12)));
     assert_eq!(p.scanned_hash(13).unwrap(), None);
     // Block 11 replaced after the L2 included request 1 from it: refused, nothing forgotten.
-    let err = p.rewind(10, 2).unwrap_err();
+    let err = p.rewind(10).unwrap_err();
     assert!(matches!(err, RewindError::Included { serial: 1, l1_block: 11 }), "{err}");
     assert_eq!(p.next_serial().unwrap(), 2);
     // A gap stops the range where the L2 must wait.
     p.record_scan(&[at(4, 20)], (20, B256::repeat_byte(20)), 21).unwrap();
     assert_eq!(p.range(0, 10).unwrap().len(), 2);
+}
+
+#[test]
+fn a_request_whose_messages_do_not_fit_waits_for_the_next_block_and_one_that_never_fits_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_code(&dir);
+    let mint = U256::from(10u64).pow(U256::from(18));
+    let spam = |serial: u64, n: u64| {
+        let mut tx = canonical(serial, SPAMMER, 3_000_000, GWEI, U256::ZERO, mint);
+        tx.data = B256::from(U256::from(n)).to_vec().into();
+        op(&tx)
+    };
+    let max = rollup_actors::block::MAX_BLOCK_MESSAGES as u64;
+    // 200 + 100 messages do not fit one block: the second request opens the next one.
+    let block = build(&store, &[spam(0, 200), spam(1, 100)]);
+    assert_eq!(block.transactions.len(), 1);
+    assert!(block.transactions[0].receipt.status());
+    assert_eq!(block.transactions[0].receipt.logs().len(), 200);
+    let next = build(&store, &[spam(1, 100)]);
+    assert!(next.transactions[0].receipt.status(), "alone it fits");
+    // More than a block allows, even alone: included as failed, refunded, no messages.
+    let block = build(&store, &[spam(0, max + 1)]);
+    let t = &block.transactions[0];
+    assert!(!t.receipt.status());
+    assert!(t.receipt.logs().is_empty());
+    let fee = U256::from(t.gas_used) * U256::from(GWEI);
+    assert_eq!(balance(&store, &block, REFUND), mint - fee);
 }

@@ -23,6 +23,7 @@ fn batcher_config() -> BatcherConfig {
             max_blocks: 100,
             max_age: Duration::from_millis(300),
             max_bytecodes: 32,
+            max_priority_ops: 1024,
         },
         chunk_records: 2,
     }

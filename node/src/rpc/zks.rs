@@ -300,7 +300,10 @@ pub(super) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         details.insert("number".into(), json!(n));
         details.insert("l1BatchNumber".into(), batch);
         details.insert("timestamp".into(), json!(header.timestamp));
-        details.insert("l2TxCount".into(), json!(txs));
+        // Era counts L1-originated (priority) transactions apart from L2 ones.
+        let l1_txs = ctx.chain.store.block_priority_count(n).map_err(server_err)? as usize;
+        details.insert("l1TxCount".into(), json!(l1_txs));
+        details.insert("l2TxCount".into(), json!(txs.saturating_sub(l1_txs)));
         details.insert("rootHash".into(), json!(header.hash_slow()));
         details.insert("operatorAddress".into(), json!(ctx.chain.config.spec.coinbase));
         details.insert("protocolVersion".into(), Value::Null);
@@ -328,7 +331,11 @@ pub(super) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         let mut details = details_base(&ctx, steps(s, n)?);
         details.insert("number".into(), json!(n));
         details.insert("timestamp".into(), json!(b.timestamp));
-        details.insert("l2TxCount".into(), json!(b.tx_count));
+        details.insert("l1TxCount".into(), json!(b.priority_ops));
+        details.insert(
+            "l2TxCount".into(),
+            json!(u64::from(b.tx_count).saturating_sub(b.priority_ops)),
+        );
         details.insert("rootHash".into(), tree.map(|t| json!(t.commitment)).unwrap_or(Value::Null));
         Ok(Value::Object(details))
     })?;

@@ -156,6 +156,8 @@ async fn a_deposit_l1_to_l2_calls_and_a_withdrawal_sent_with_cast_settle_to_the_
     assert_eq!(quantity(&tx["value"]), amount);
     let d = rpc(&node.l2_url, "zks_getTransactionDetails", json!([deposit])).await;
     assert_eq!(d["isL1Originated"], true, "{d}");
+    let b = rpc(&node.l2_url, "zks_getBlockDetails", json!([r["blockNumber"]])).await;
+    assert_eq!(b["l1TxCount"], 1, "Era counts L1 transactions apart: {b}");
 
     // 2. An L1->L2 call with calldata: a contract deployed on L2 stores the word it is sent.
     // Runtime `PUSH1 4 CALLDATALOAD PUSH1 0 SSTORE STOP`, behind a 12-byte constructor.
@@ -514,8 +516,17 @@ async fn on_anvil_reorged_deposits_are_credited_once_across_a_kill_9_and_rollupd
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(l2.get_balance(r1).await.unwrap(), ether, "A credited exactly once");
-    let b_on_l1 =
-        l1.get_transaction_receipt(alloy::primitives::keccak256(&b)).await.unwrap().is_some();
+    // anvil keeps the receipt of a reorganised-away transaction: B is on L1 only if its block
+    // is the canonical one at that height.
+    let b_on_l1 = match l1.get_transaction_receipt(alloy::primitives::keccak256(&b)).await.unwrap()
+    {
+        Some(r) => {
+            let n = r.block_number.unwrap();
+            let canonical = l1.get_block_by_number(n.into()).await.unwrap().unwrap().header.hash;
+            r.block_hash == Some(canonical)
+        }
+        None => false,
+    };
     eprintln!("REORG: the reorganised-away deposit is on L1 again: {b_on_l1}");
     let want_b = if b_on_l1 { ether * U256::from(2) } else { U256::ZERO };
     assert_eq!(
@@ -562,6 +573,62 @@ async fn on_anvil_reorged_deposits_are_credited_once_across_a_kill_9_and_rollupd
     assert_eq!(l1.get_balance(receiver).await.unwrap(), ether, "exactly the withdrawal");
     miner.abort();
     let _ = node.kill();
+}
+
+/// A deposit of `amount` to `to` from dev account `i` through alloy; returns its L2 hash.
+pub(crate) async fn deposit(
+    node: &DevNode,
+    diamond: Address,
+    i: usize,
+    to: Address,
+    amount: U256,
+) -> B256 {
+    deposit_via(node.l1(i), diamond, to, amount).await
+}
+
+/// A deposit of `amount` to `to` sent through `l1` (a signing provider); returns its L2 hash.
+pub(crate) async fn deposit_via(
+    l1: alloy::providers::DynProvider,
+    diamond: Address,
+    to: Address,
+    amount: U256,
+) -> B256 {
+    let chain = rollup_contracts::bindings::IRollupChain::new(diamond, l1);
+    let price = 2_000_000_000u128;
+    let cost = chain
+        .l2TransactionBaseCost(U256::from(price), U256::from(300_000), U256::from(800))
+        .call()
+        .await
+        .unwrap();
+    let r = chain
+        .requestL2Transaction(
+            to,
+            amount,
+            Bytes::new(),
+            U256::from(300_000),
+            U256::from(800),
+            vec![],
+            Address::ZERO,
+        )
+        .value(cost + amount)
+        .gas_price(price)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(r.status());
+    r.inner
+        .logs()
+        .iter()
+        .find_map(|l| {
+            l.log_decode::<rollup_contracts::bindings::IRollupChain::NewPriorityRequest>().ok()
+        })
+        .unwrap()
+        .inner
+        .data
+        .txHash
 }
 
 /// A tiny deterministic generator (the seed is printed, so a failure can be replayed).
@@ -615,47 +682,7 @@ async fn after_a_random_mix_and_a_kill_9_the_diamond_backs_l2_supply_and_pending
             dev[rng.next(10) as usize]
         };
         match rng.next(3) {
-            0 => {
-                let chain = rollup_contracts::bindings::IRollupChain::new(diamond, node.l1(i));
-                let price = 2_000_000_000u128;
-                let cost = chain
-                    .l2TransactionBaseCost(U256::from(price), U256::from(300_000), U256::from(800))
-                    .call()
-                    .await
-                    .unwrap();
-                let r = chain
-                    .requestL2Transaction(
-                        to,
-                        amount,
-                        Bytes::new(),
-                        U256::from(300_000),
-                        U256::from(800),
-                        vec![],
-                        Address::ZERO,
-                    )
-                    .value(cost + amount)
-                    .gas_price(price)
-                    .send()
-                    .await
-                    .unwrap()
-                    .get_receipt()
-                    .await
-                    .unwrap();
-                assert!(r.status());
-                let hash = r
-                    .inner
-                    .logs()
-                    .iter()
-                    .find_map(|l| {
-                        l.log_decode::<rollup_contracts::bindings::IRollupChain::NewPriorityRequest>()
-                            .ok()
-                    })
-                    .unwrap()
-                    .inner
-                    .data
-                    .txHash;
-                deposits.push(hash);
-            }
+            0 => deposits.push(deposit(&node, diamond, i, to, amount).await),
             1 => {
                 let tx =
                     alloy::rpc::types::TransactionRequest::default().with_to(to).with_value(amount);

@@ -1,6 +1,7 @@
 //! L1 trouble against real anvil, with `rollupd run` settling through a TCP proxy the test can cut:
 //! the L1 unreachable for a while, a transaction dropped from the mempool, a base-fee spike.
-//! Settlement resumes each time, every validator transaction succeeds and nonces have no gap.
+//! Settlement resumes each time, every validator transaction succeeds and nonces have no gap; a
+//! deposit made while the node cannot reach L1 is read once it can.
 
 use crate::settle::{dev_keys, rpc, zero_fee_transfer, KEY0};
 use alloy::primitives::{Address, B256};
@@ -107,16 +108,26 @@ async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_s
         async move { rpc(&endpoint, method, params).await }
     };
 
-    // 1. L1 unreachable: the L2 keeps sealing, the sender retries, then catches up.
+    // 1. L1 unreachable: the L2 keeps sealing, the sender retries, then catches up; a deposit
+    // made meanwhile (straight to anvil) is read once L1 is back.
     down.store(true, Ordering::SeqCst);
     let h1 = zero_fee_transfer(&url).await;
     wait_log(&log, "L1 step failed; retrying", 60);
     let still = zero_fee_transfer(&url).await;
     assert!(!still.is_zero(), "the L2 kept including while L1 was down");
+    let recipient = alloy::primitives::address!("0x000000000000000000000000000000000000d3d4");
+    let amount = alloy::primitives::U256::from(12_345u64);
+    let l1_direct = crate::support::provider(&anvil.endpoint(), 2);
+    let deposit =
+        crate::bridge::deposit_via(l1_direct, diamond.parse().unwrap(), recipient, amount).await;
+    wait_log(&log, "reading L1 failed", 60);
     tokio::time::sleep(Duration::from_secs(3)).await;
     down.store(false, Ordering::SeqCst);
     wait_finalized(&url, h1, &log, "after the outage").await;
     wait_finalized(&url, still, &log, "after the outage").await;
+    wait_finalized(&url, deposit, &log, "a deposit made during the outage").await;
+    let l2 = crate::support::provider(&url, 0);
+    assert_eq!(l2.get_balance(recipient).await.unwrap(), amount, "credited once");
 
     // 2. A dropped transaction: L1 stops mining, loses its mempool, mines again.
     anvil_rpc("evm_setAutomine", json!([false])).await;

@@ -288,7 +288,8 @@ async fn a_cast_transfer_is_finalized_on_the_dev_l1_and_a_big_factory_batch_sett
 }
 
 /// kill -9 of the node at each settlement step (paused there by a fault point, so the test
-/// knows the exact state it kills), then a panic in the eth sender and in the prover exchange.
+/// knows the exact state it kills), then a panic in the eth sender, the prover exchange and the
+/// eth watcher.
 /// After the restarts every transfer is finalized, every validator transaction on L1
 /// succeeded (no step twice, none reverted) and no acknowledged transaction is lost.
 #[tokio::test(flavor = "multi_thread")]
@@ -304,13 +305,16 @@ async fn kill_9_at_each_settlement_step_and_actor_panics_lose_nothing() {
         wait_log(&node, &format!("fault point {point} reached"), 300).await;
         node.kill9();
     }
-    let node = start_with_faults(&dir, "eth_sender=panic,exchange=panic");
+    let node = start_with_faults(&dir, "eth_sender=panic,exchange=panic,eth_watcher=panic");
     sent.push(transfer(&node, 99).await);
+    // A deposit read by the restarted watcher settles with the rest.
+    let to = address!("0x000000000000000000000000000000000000d3d3");
+    sent.push(crate::bridge::deposit(&node, diamond(&node), 1, to, U256::from(7u64)).await);
     for h in &sent {
         wait_status(&node, *h, "finalized", 600).await;
     }
     let log = node.log();
-    for point in ["eth_sender", "exchange"] {
+    for point in ["eth_sender", "exchange", "eth_watcher"] {
         assert!(log.contains(&format!("fault point {point} reached: panic")), "{log}");
     }
     let l1_txs = validator_never_failed(&node).await;

@@ -10,6 +10,7 @@ mod age;
 mod blocks;
 mod bytecodes;
 mod l2_logs;
+mod priority_ops;
 mod pubdata;
 mod txs;
 mod writes;
@@ -32,6 +33,8 @@ pub struct Limits {
     pub max_age: Duration,
     /// Most bytecodes a batch publishes, unless one block alone has more.
     pub max_bytecodes: usize,
+    /// Most priority operations (L1->L2 requests) per batch.
+    pub max_priority_ops: usize,
 }
 
 /// The size of an open batch (or of one with the next block added).
@@ -51,6 +54,8 @@ pub struct Totals {
     pub bytecodes: usize,
     /// Transactions.
     pub txs: usize,
+    /// Priority operations.
+    pub priority_ops: usize,
 }
 
 /// One seal rule.
@@ -70,8 +75,9 @@ pub(crate) trait SealCriterion {
     }
 }
 
-const CRITERIA: [&dyn SealCriterion; 7] = [
+const CRITERIA: [&dyn SealCriterion; 8] = [
     &txs::Txs,
+    &priority_ops::PriorityOps,
     &writes::Writes,
     &pubdata::Pubdata,
     &l2_logs::L2Logs,
@@ -105,6 +111,7 @@ pub(crate) fn limits() -> Limits {
         max_blocks: 5,
         max_age: Duration::from_secs(1),
         max_bytecodes: 32,
+        max_priority_ops: 8,
     }
 }
 

@@ -182,11 +182,12 @@ pub(crate) fn block(store: &ChainStore, number: u64, full: bool) -> RpcResult<Op
     Ok(Some(v))
 }
 
-/// Receipts of block `number`, in order, as JSON.
-pub(crate) fn block_receipts_json(
+/// `f` over the receipts of block `number`, in order (`None` if there is no such block).
+fn map_receipts<T>(
     store: &ChainStore,
     number: u64,
-) -> RpcResult<Option<Vec<Value>>> {
+    f: impl Fn(&StoredTx, &Header, B256, B256) -> RpcResult<T>,
+) -> RpcResult<Option<Vec<T>>> {
     let Some(header) = store.header(number).map_err(server_err)? else { return Ok(None) };
     let hash = header.hash_slow();
     let mut out = Vec::new();
@@ -195,9 +196,17 @@ pub(crate) fn block_receipts_json(
             .transaction(h)
             .map_err(server_err)?
             .ok_or_else(|| server_err(format!("block {number} lists missing tx {h}")))?;
-        out.push(receipt_json(&stored, &header, hash, h)?);
+        out.push(f(&stored, &header, hash, h)?);
     }
     Ok(Some(out))
+}
+
+/// Receipts of block `number`, in order, as JSON.
+pub(crate) fn block_receipts_json(
+    store: &ChainStore,
+    number: u64,
+) -> RpcResult<Option<Vec<Value>>> {
+    map_receipts(store, number, receipt_json)
 }
 
 /// Receipts of block `number`, in order.
@@ -205,15 +214,5 @@ pub(crate) fn block_receipts(
     store: &ChainStore,
     number: u64,
 ) -> RpcResult<Option<Vec<TransactionReceipt>>> {
-    let Some(header) = store.header(number).map_err(server_err)? else { return Ok(None) };
-    let hash = header.hash_slow();
-    let mut out = Vec::new();
-    for h in store.block_tx_hashes(number).map_err(server_err)? {
-        let stored = store
-            .transaction(h)
-            .map_err(server_err)?
-            .ok_or_else(|| server_err(format!("block {number} lists missing tx {h}")))?;
-        out.push(receipt(&stored, &header, hash, h)?);
-    }
-    Ok(Some(out))
+    map_receipts(store, number, receipt)
 }

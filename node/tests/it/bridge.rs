@@ -369,6 +369,20 @@ fn hex_addr(a: Address) -> String {
     alloy::primitives::hex::encode(a.as_slice())
 }
 
+/// `l2TransactionBaseCost` at L1 gas price `price` for `gas` L2 gas.
+async fn request_cost(
+    l1: &alloy::providers::DynProvider,
+    diamond: Address,
+    price: u128,
+    gas: u64,
+) -> U256 {
+    rollup_contracts::bindings::IRollupChain::new(diamond, l1)
+        .l2TransactionBaseCost(U256::from(price), U256::from(gas), U256::from(800))
+        .call()
+        .await
+        .unwrap()
+}
+
 /// Signs a deposit of `amount` to `to` from dev account 1 (legacy, pinned gas price).
 async fn signed_deposit(
     l1: &alloy::providers::DynProvider,
@@ -379,14 +393,8 @@ async fn signed_deposit(
 ) -> Bytes {
     use alloy::network::{EthereumWallet, TransactionBuilder};
     use alloy::sol_types::SolCall;
-    let chain = rollup_contracts::bindings::IRollupChain::new(diamond, l1);
-    let price = 2_000_000_000u128;
-    let gas = 300_000u64;
-    let cost = chain
-        .l2TransactionBaseCost(U256::from(price), U256::from(gas), U256::from(800))
-        .call()
-        .await
-        .unwrap();
+    let (price, gas) = (2_000_000_000u128, 300_000u64);
+    let cost = request_cost(l1, diamond, price, gas).await;
     let call = rollup_contracts::bindings::IRollupChain::requestL2TransactionCall {
         contractL2: to,
         l2Value: amount,
@@ -593,13 +601,9 @@ pub(crate) async fn deposit_via(
     to: Address,
     amount: U256,
 ) -> B256 {
-    let chain = rollup_contracts::bindings::IRollupChain::new(diamond, l1);
     let price = 2_000_000_000u128;
-    let cost = chain
-        .l2TransactionBaseCost(U256::from(price), U256::from(300_000), U256::from(800))
-        .call()
-        .await
-        .unwrap();
+    let cost = request_cost(&l1, diamond, price, 300_000).await;
+    let chain = rollup_contracts::bindings::IRollupChain::new(diamond, l1);
     let r = chain
         .requestL2Transaction(
             to,
@@ -731,4 +735,63 @@ async fn after_a_random_mix_and_a_kill_9_the_diamond_backs_l2_supply_and_pending
         deposits.len()
     );
     assert_eq!(supply + burned + withdrawn, held, "L2 supply + burned fees + pending withdrawals");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_anvil_the_watcher_reads_again_a_block_a_reorg_replaced_after_it_read_it() {
+    let Some(anvil) = crate::deploy::anvil() else { return };
+    let l1_url = anvil.endpoint();
+    let dir = tmp_dir("bridge-rewind");
+    let config = dir.join("node.toml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
+        .args(["deploy", "--dev", "--l1-rpc", &l1_url, "--out"])
+        .arg(dir.join("deployment.json"))
+        .env("ROLLUPD_DEPLOYER_KEY", KEY0)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let diamond: Address = stdout
+        .lines()
+        .find(|l| l.starts_with("Diamond proxy"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Confirmations 0: the watcher reads L1's head, so a depth-1 reorg replaces a block it read.
+    // Settlement is off: this test is about reading L1.
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\n[rpc]\naddr = \"127.0.0.1:0\"\n[metrics]\naddr = \"\"\n[eth_sender]\nenabled = false\n[l1]\nrpc_url = \"{l1_url}\"\nchain_id = 9\ndiamond = \"{diamond}\"\nconfirmations = 0\n[eth_watcher]\npoll_ms = 100\n",
+            dir.join("data").to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let log = dir.join("run.log");
+    let (mut node, l2_url) = crate::settle::spawn_run(&config, KEY0, &log);
+    let l1 = crate::support::provider(&l1_url, 0);
+    l1_call(&l1_url, "anvil_mine", json!([5])).await;
+    // Let the watcher read up to the head, then replace the head with a block holding a deposit.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let to = address!("0x00000000000000000000000000000000000a0009");
+    let nonce = l1.get_transaction_count(DEPOSITOR).await.unwrap();
+    let ether = U256::from(10u64).pow(U256::from(18));
+    let d = signed_deposit(&l1, diamond, to, ether, nonce).await;
+    l1_call(&l1_url, "anvil_reorg", json!([1, [[d, 0]]])).await;
+    let l2 = crate::support::provider(&l2_url, 0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while l2.get_balance(to).await.unwrap() < ether {
+        assert!(
+            Instant::now() < deadline,
+            "the deposit in the replacing block was never read: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(l2.get_balance(to).await.unwrap(), ether, "credited once");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("L1 reorganised blocks the watcher had read"), "{text}");
+    let _ = node.kill();
 }

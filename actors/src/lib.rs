@@ -13,10 +13,13 @@
 //! - [`chain`]: the shared handle of a running chain (config, store, block notifications,
 //!   metrics, supervisor status) and genesis.
 //! - [`batches`]: sealed L1 batches and their tree results, in the chain database.
+//! - [`priority`]: L1->L2 requests (type `0xff`) as the L2 executes them; [`priority_store`]:
+//!   the eth watcher's tables of them, its cursor and the L1 hashes it kept.
+//! - [`system`]: the L2 system contracts (`0x…8008`, `0x…800a`) and L2->L1 messages.
 //! - [`supervision`]: the root supervisor built from child specs.
 //! - [`protocol`]: the pool's and sealer's messages, and the slots actors find each other by.
 //! - [`pool_actor`], [`sealer`], [`batcher`], [`tree_writer`]: the supervised actors (the eth
-//!   sender is in `rollup-eth`, the prover exchange in `rollup-prover`). They do not import each
+//!   sender and the eth watcher are in `rollup-eth`, the prover exchange in `rollup-prover`). They do not import each
 //!   other: they wake each other with [`events`] and read the data from redb.
 //!
 //! The L1 side they drive is `rollup-contracts`, re-exported as [`l1`].
@@ -28,6 +31,8 @@ pub mod chain;
 pub mod pool;
 pub mod pool_actor;
 pub mod priority;
+pub mod priority_store;
+mod priority_tables;
 pub mod protocol;
 pub mod sealer;
 pub mod state;

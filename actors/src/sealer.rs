@@ -8,7 +8,7 @@
 
 use crate::block::{build_block_with, BlockInput, BuiltBlock};
 use crate::chain::{unix_now, Chain, SealedBlock};
-use crate::priority::PriorityStore;
+use crate::priority_store::PriorityStore;
 use crate::protocol::{ActorSlot, CoreSlots, PoolMsg};
 pub use crate::protocol::{SealerMsg, SealerRef};
 use crate::state::StateError;

@@ -286,7 +286,7 @@ impl ChainStore {
         tx.open_table(SLOT_HISTORY)?;
         tx.open_table(BLOCK_PRIORITY)?;
         tx.open_table(BLOCK_L2_LOGS)?;
-        crate::priority::create_tables(&tx)?;
+        crate::priority_tables::create_tables(&tx)?;
         tx.commit()?;
         let store = Self { db, state };
         store.backfill_history()?;
@@ -389,7 +389,9 @@ impl ChainStore {
                         None => tx.open_table(META)?.get("next_priority")?.map_or(0, |v| v.value()),
                     };
                     if serial != expected
-                        || crate::priority::stored_hash(&tx, serial)? != Some(inc.hash)
+                        || crate::priority_tables::stored_hash(&tx, serial)
+                            .map_err(StateError::from)?
+                            != Some(inc.hash)
                     {
                         return Err(StoreError::PriorityChanged { serial, number });
                     }

@@ -2,7 +2,7 @@
 //! blocks behind L1's head, into the `priority_ops` table the sealer includes from.
 //!
 //! - Cursor: the next L1 block to scan, and the hashes of the blocks scanned last
-//!   ([`rollup_actors::priority::PriorityStore`]). One scan is one redb transaction, then
+//!   ([`rollup_actors::priority_store::PriorityStore`]). One scan is one redb transaction, then
 //!   [`Event::PriorityOpsAdded`].
 //! - Idempotent by serial id: an event read twice (a restart, an overlapping range) stores
 //!   nothing new.
@@ -19,7 +19,8 @@ use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rollup_actors::chain::Chain;
-use rollup_actors::priority::{PriorityStore, PriorityTx, RewindError};
+use rollup_actors::priority::PriorityTx;
+use rollup_actors::priority_store::{PriorityStore, RewindError};
 use rollup_actors::supervision::{ChildSpec, RestartBudget};
 use rollup_contracts::bindings::IRollupChain::{self, NewPriorityRequest};
 use rollup_events::{Event, EventBus};

@@ -198,7 +198,7 @@ fn priority_transactions_come_first_and_the_store_records_how_far_the_l2_got() {
         store.commit_block(&block),
         Err(rollup_actors::store::StoreError::PriorityChanged { serial: 0, number: 1 })
     ));
-    let p = rollup_actors::priority::PriorityStore::of(&store);
+    let p = rollup_actors::priority_store::PriorityStore::of(&store);
     p.record_scan(&ops, (7, B256::repeat_byte(7)), 8).unwrap();
     store.commit_block(&block).unwrap();
     assert_eq!(store.next_priority().unwrap(), 3);
@@ -243,7 +243,7 @@ fn a_withdrawal_leaves_l2_circulation_and_sends_the_message_finalize_expects() {
     assert_eq!(balance(&store, &block, FROM), U256::ZERO);
 
     let w = op(&tx);
-    rollup_actors::priority::PriorityStore::of(&store)
+    rollup_actors::priority_store::PriorityStore::of(&store)
         .record_scan(&[w], (7, B256::ZERO), 8)
         .unwrap();
     store.commit_block(&block).unwrap();
@@ -262,7 +262,7 @@ fn a_withdrawal_leaves_l2_circulation_and_sends_the_message_finalize_expects() {
 
 #[test]
 fn the_watcher_tables_are_idempotent_by_serial_and_a_rewind_forgets_only_unincluded_requests() {
-    use rollup_actors::priority::{PriorityStore, RewindError};
+    use rollup_actors::priority_store::{PriorityStore, RewindError};
     let dir = tempfile::tempdir().unwrap();
     let store = store_with_code(&dir);
     let p = PriorityStore::of(&store);

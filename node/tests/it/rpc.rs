@@ -831,8 +831,12 @@ async fn timed_out_calls_stop_executing() {
     assert!(started.elapsed() < std::time::Duration::from_secs(1), "the node answers at once");
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     let used = node.cpu_time() - before;
+    eprintln!("DEADLINE: {used:?} of node CPU in the second after 16 timed-out calls");
+    // Calls that keep running use both cores: about 2 s of CPU in that second (measured before
+    // the fix). An idle dev node still settles and its eth watcher polls the embedded L1 (a debug
+    // build); 410 ms was seen once on a loaded CI run, so the bar sits well between the two.
     assert!(
-        used < std::time::Duration::from_millis(400),
+        used < std::time::Duration::from_millis(800),
         "timed-out calls kept running: {used:?} of CPU in the second after"
     );
 }

@@ -469,7 +469,8 @@ async fn on_anvil_reorged_deposits_are_credited_once_across_a_kill_9_and_rollupd
         ),
     )
     .unwrap();
-    let (mut node, _) = crate::settle::spawn_run(&config, KEY0, &dir.join("run.log"));
+    let (node, _) = crate::settle::spawn_run(&config, KEY0, &dir.join("run.log"));
+    let mut node = crate::support::KillOnDrop(node);
     let l1 = crate::support::provider(&l1_url, 0);
     let ether = U256::from(10u64).pow(U256::from(18));
     let r1 = address!("0x00000000000000000000000000000000000a0001");
@@ -504,9 +505,9 @@ async fn on_anvil_reorged_deposits_are_credited_once_across_a_kill_9_and_rollupd
 
     // Kill -9 while the watcher works through them, then start again on the same data.
     tokio::time::sleep(Duration::from_millis(700)).await;
-    let _ = node.kill();
-    let _ = node.wait();
-    let (mut node, l2_url) = crate::settle::spawn_run(&config, KEY0, &dir.join("run2.log"));
+    node.kill9();
+    let (node, l2_url) = crate::settle::spawn_run(&config, KEY0, &dir.join("run2.log"));
+    let _node = crate::support::KillOnDrop(node);
     let l2 = crate::support::provider(&l2_url, 0);
 
     // A third deposit, to dev account 1 itself: once it is credited every earlier serial id is.
@@ -580,7 +581,6 @@ async fn on_anvil_reorged_deposits_are_credited_once_across_a_kill_9_and_rollupd
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(l1.get_balance(receiver).await.unwrap(), ether, "exactly the withdrawal");
     miner.abort();
-    let _ = node.kill();
 }
 
 /// A deposit of `amount` to `to` from dev account `i` through alloy; returns its L2 hash.
@@ -769,7 +769,8 @@ async fn on_anvil_the_watcher_reads_again_a_block_a_reorg_replaced_after_it_read
     )
     .unwrap();
     let log = dir.join("run.log");
-    let (mut node, l2_url) = crate::settle::spawn_run(&config, KEY0, &log);
+    let (node, l2_url) = crate::settle::spawn_run(&config, KEY0, &log);
+    let _node = crate::support::KillOnDrop(node);
     let l1 = crate::support::provider(&l1_url, 0);
     l1_call(&l1_url, "anvil_mine", json!([5])).await;
     // Let the watcher read up to the head, then replace the head with a block holding a deposit.
@@ -793,5 +794,4 @@ async fn on_anvil_the_watcher_reads_again_a_block_a_reorg_replaced_after_it_read
     assert_eq!(l2.get_balance(to).await.unwrap(), ether, "credited once");
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("L1 reorganised blocks the watcher had read"), "{text}");
-    let _ = node.kill();
 }

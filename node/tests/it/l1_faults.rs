@@ -102,7 +102,8 @@ async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_s
     .unwrap();
     let log = dir.join("run.log");
     // The validator has its own key: its nonces are the sender's alone.
-    let (mut child, url) = crate::settle::spawn_run(&config, crate::support::KEYS[1], &log);
+    let (child, url) = crate::settle::spawn_run(&config, crate::support::KEYS[1], &log);
+    let _child = crate::support::KillOnDrop(child);
     let anvil_rpc = |method: &'static str, params: serde_json::Value| {
         let endpoint = anvil.endpoint();
         async move { rpc(&endpoint, method, params).await }
@@ -181,6 +182,4 @@ async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_s
         text.matches("L1 step failed; retrying").count(),
         text.matches("replacing a stuck transaction").count()
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
 }

@@ -397,7 +397,8 @@ async fn deploy_run_and_settle(
             "[l1]\nrpc_url = \"{l1_url}\"\nchain_id = {l1_chain_id}\ndiamond = \"{diamond}\"\n"
         );
     std::fs::write(&config, text).unwrap();
-    let (mut child, url) = spawn_run(&config, KEY0, &dir.join("run.log"));
+    let (child, url) = spawn_run(&config, KEY0, &dir.join("run.log"));
+    let mut child = crate::support::KillOnDrop(child);
     if alloc {
         // L1 backs the L2's genesis allocation, wei for wei.
         let l1 = crate::support::provider(l1_url, 0);
@@ -416,7 +417,7 @@ async fn deploy_run_and_settle(
             break d;
         }
         if Instant::now() > deadline {
-            let _ = child.kill();
+            child.kill9();
             panic!(
                 "{name}: never finalized ({d}): {}",
                 std::fs::read_to_string(dir.join("run.log")).unwrap_or_default()
@@ -435,8 +436,7 @@ async fn deploy_run_and_settle(
         assert!(r.status(), "{name}: {key} succeeded on the L1");
         assert_eq!(r.to, Some(diamond.parse().unwrap()));
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill9();
 }
 
 #[tokio::test(flavor = "multi_thread")]

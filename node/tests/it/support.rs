@@ -235,3 +235,21 @@ pub(crate) fn compile(name: &str) -> (JsonAbi, Bytes) {
         format!("0x{}", contract["evm"]["bytecode"]["object"].as_str().unwrap()).parse().unwrap();
     (abi, code)
 }
+
+/// A child process killed (SIGKILL) and reaped when dropped, so a failing test leaves no node
+/// running behind it.
+pub(crate) struct KillOnDrop(pub(crate) std::process::Child);
+
+impl KillOnDrop {
+    /// kill -9 now, and wait for it.
+    pub(crate) fn kill9(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}

@@ -17,23 +17,26 @@ const DEPOSITOR: Address = address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 const L1_GAS_PRICE: &str = "2000000000";
 const REQUEST: &str = "requestL2Transaction(address,uint256,bytes,uint256,uint256,bytes[],address)";
 
-/// Runs the pinned cast; returns its stdout.
-pub(crate) fn cast(args: &[&str]) -> String {
+/// Runs the pinned cast (installed by `npm ci --prefix tools`).
+pub(crate) fn run_cast(args: &[&str]) -> std::process::Output {
     let bin =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/.bin/cast");
-    let out = std::process::Command::new(bin)
+    std::process::Command::new(bin)
         .args(args)
         .output()
-        .expect("run cast (npm ci --prefix tools installs it)");
+        .expect("run cast (npm ci --prefix tools installs it)")
+}
+
+/// Runs the pinned cast; returns its stdout.
+pub(crate) fn cast(args: &[&str]) -> String {
+    let out = run_cast(args);
     assert!(out.status.success(), "cast {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 /// Runs the pinned cast expecting it to fail; returns its stderr.
 fn cast_fails(args: &[&str]) -> String {
-    let bin =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/.bin/cast");
-    let out = std::process::Command::new(bin).args(args).output().unwrap();
+    let out = run_cast(args);
     assert!(!out.status.success(), "cast {args:?} succeeded");
     String::from_utf8_lossy(&out.stderr).to_string()
 }

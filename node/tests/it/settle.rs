@@ -127,13 +127,18 @@ async fn validator_never_failed(node: &DevNode) -> usize {
 /// A transfer sent the way the README shows it: `cast send` (the pinned Foundry cast) with dev
 /// key 0; returns its hash once cast reports the receipt.
 fn cast_transfer(node: &DevNode, value: u64) -> B256 {
-    let cast =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/.bin/cast");
-    let out = std::process::Command::new(cast)
-        .args(["send", "--json", "--rpc-url", &node.l2_url, "--private-key", KEY0])
-        .args(["0x000000000000000000000000000000000000dEaD", "--value", &value.to_string()])
-        .output()
-        .expect("run cast (npm ci --prefix tools installs it)");
+    let value = value.to_string();
+    let out = crate::bridge::run_cast(&[
+        "send",
+        "--json",
+        "--rpc-url",
+        &node.l2_url,
+        "--private-key",
+        KEY0,
+        "0x000000000000000000000000000000000000dEaD",
+        "--value",
+        &value,
+    ]);
     assert!(out.status.success(), "cast send: {}", String::from_utf8_lossy(&out.stderr));
     let receipt: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(receipt["status"], "0x1", "{receipt}");

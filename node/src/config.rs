@@ -166,6 +166,7 @@ pub(crate) struct RpcConfig {
     pub(crate) max_response_body_bytes: u32,
     pub(crate) max_batch_requests: u32,
     pub(crate) max_connections: u32,
+    pub(crate) max_connections_per_ip: u32,
     pub(crate) call_timeout_ms: u64,
     pub(crate) eth_call_gas_cap: u64,
     pub(crate) max_logs_block_range: u64,
@@ -339,6 +340,9 @@ impl NodeConfig {
         }
         if rpc.eth_call_gas_cap < 21_000 || rpc.max_logs_block_range == 0 || rpc.max_logs == 0 {
             bail!("rpc.eth_call_gas_cap must be >= 21000; rpc.max_logs_block_range and rpc.max_logs > 0");
+        }
+        if rpc.max_connections_per_ip == 0 {
+            bail!("rpc.max_connections_per_ip must be > 0");
         }
         if rpc.read_timeout_ms == 0 || rpc.read_timeout_ms > 600_000 {
             bail!("rpc.read_timeout_ms must be within 1..=600000, got {}", rpc.read_timeout_ms);
@@ -559,6 +563,8 @@ mod tests {
             (&[], &["metrics.addr=nowhere"], "metrics.addr"),
             (&[], &["dev_l1.chain_id=270"], "differ from l2.chain_id"),
             (&[], &["pool.max_per_account=0"], "pool.max_per_account"),
+            (&[], &["rpc.max_connections_per_ip=0"], "rpc.max_connections_per_ip"),
+            (&[], &["rpc.max_connections_per_ip=-1"], "invalid value"),
             (&[], &["rpc.cors_origins=[\"app.example.org\"]"], "rpc.cors_origins"),
             (&[], &["rpc.cors_origins=[\"https://a.org/\"]"], "rpc.cors_origins"),
             (&[], &["rpc.cors_origins=\"*\""], "invalid type"),

@@ -183,6 +183,9 @@ pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
     l1_alloc[GOVERNOR_INDEX].1 += crate::config::alloc_sum(&alloc)?;
     let mut l1_rpc = config.rpc.clone();
     l1_rpc.addr = config.dev_l1.addr;
+    // The node's own clients (deployer, eth sender, watcher) reach the embedded L1 from loopback
+    // with as many connections as they need; the per-address share is the L2's protection.
+    l1_rpc.max_connections_per_ip = l1_rpc.max_connections.max(l1_rpc.max_connections_per_ip);
     let l1_open = open_chain(config.dev_l1_chain(), &config.data_dir.join("l1.redb"), &l1_alloc)?;
     let l1 = start_chain(&l1_open, vec![], l1_rpc, true, None).await?;
     let l1_url = format!("http://{}", l1.rpc.addr);

@@ -8,6 +8,7 @@ mod compat;
 mod eth;
 mod exec;
 mod filters;
+mod serve;
 mod types;
 mod zks;
 
@@ -17,6 +18,7 @@ use jsonrpsee::core::RegisterMethodError;
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
 use jsonrpsee::types::Params;
+use jsonrpsee::Methods;
 use jsonrpsee::RpcModule;
 use rollup_actors::chain::Chain;
 use rollup_actors::protocol::{ActorSlot, PoolMsg};
@@ -212,7 +214,7 @@ pub(crate) async fn start(
         .set_batch_request_config(BatchRequestConfig::Limit(cfg.max_batch_requests))
         .set_id_provider(HexIdProvider::default())
         .build();
-    let server = Server::builder()
+    let builder = Server::builder()
         .set_config(server_cfg)
         .set_http_middleware(
             tower::ServiceBuilder::new()
@@ -221,10 +223,15 @@ pub(crate) async fn start(
                 )))
                 .option_layer(cors(&cfg.cors_origins)),
         )
-        .build(cfg.addr)
+        .to_service_builder();
+    let listener = tokio::net::TcpListener::bind(cfg.addr)
         .await
         .with_context(|| format!("binding the JSON-RPC server to {}", cfg.addr))?;
-    let addr = server.local_addr().context("reading the bound address")?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let limits = serve::Limits {
+        header_timeout: Duration::from_millis(cfg.read_timeout_ms),
+        per_ip: cfg.max_connections_per_ip,
+    };
     let filters = filters::Filters::new(Duration::from_secs(cfg.filter_timeout_secs));
     let ctx = RpcCtx {
         chain,
@@ -240,6 +247,12 @@ pub(crate) async fn start(
     compat::register(&mut module).context("registering RPC methods")?;
     filters::register(&mut module).context("registering filter methods")?;
     zks::register(&mut module).context("registering zks_ methods")?;
-    let handle = server.start(module);
+    let methods: Methods = module.into();
+    let (stop, handle) = jsonrpsee::server::stop_channel();
+    let make = {
+        let stop = stop.clone();
+        move || builder.clone().build(methods.clone(), stop.clone())
+    };
+    tokio::spawn(serve::accept_loop(listener, make, stop, limits));
     Ok(RpcServer { addr, handle })
 }

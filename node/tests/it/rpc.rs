@@ -980,6 +980,128 @@ async fn stalled_request_bodies_time_out_and_free_their_connections() {
     drop(stalled);
 }
 
+/// A TCP connection to `addr` from the loopback address `from` (127.0.0.2 plays another host).
+async fn connect_from(from: &str, addr: &str) -> tokio::net::TcpStream {
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    sock.connect(addr.parse().unwrap()).await.unwrap()
+}
+
+/// What the server sends on `s` within `wait` (empty if nothing, or if it closed).
+async fn read_some(s: &mut tokio::net::TcpStream, wait: std::time::Duration) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 4096];
+    match tokio::time::timeout(wait, s.read(&mut buf)).await {
+        Ok(Ok(n)) => String::from_utf8_lossy(&buf[..n]).into_owned(),
+        _ => String::new(),
+    }
+}
+
+/// Slow clients from one address cannot lock others out, and trickled headers time out:
+/// - one address holds at most `rpc.max_connections_per_ip` sockets (more get 429), so a client
+///   from another address is served while it stalls request bodies on all it may hold;
+/// - a WebSocket keeps its socket counted after the upgrade;
+/// - a keep-alive connection that trickles its next request's headers is closed after
+///   `rpc.read_timeout_ms` (it was served forever before).
+#[tokio::test(flavor = "multi_thread")]
+async fn one_address_cannot_take_every_slot_and_trickled_headers_time_out() {
+    use tokio::io::AsyncWriteExt;
+    let node = DevNode::start(
+        &tmp_dir("rpc-slowloris"),
+        &["rpc.max_connections=6", "rpc.max_connections_per_ip=3", "rpc.read_timeout_ms=1500"],
+    );
+    let addr = node.l2_url.trim_start_matches("http://").to_string();
+    let one = json!({"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]});
+    let client = alloy::transports::http::reqwest::Client::new();
+    let stall = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{{"
+    );
+
+    // 127.0.0.2 stalls bodies on six connections: three are held, three refused with 429.
+    let mut held = Vec::new();
+    let mut refused = 0;
+    for _ in 0..6 {
+        let mut s = connect_from("127.0.0.2", &addr).await;
+        s.write_all(stall.as_bytes()).await.unwrap();
+        let answer = read_some(&mut s, std::time::Duration::from_millis(300)).await;
+        if answer.starts_with("HTTP/1.1 429") {
+            refused += 1;
+        } else {
+            assert!(answer.is_empty(), "a held connection gets no answer yet: {answer}");
+            held.push(s);
+        }
+    }
+    assert_eq!((held.len(), refused), (3, 3), "three held, three refused");
+    // Meanwhile another address is served at once.
+    let started = std::time::Instant::now();
+    let resp = client.post(&node.l2_url).json(&one).send().await.unwrap();
+    assert!(resp.status().is_success(), "another client is served: {:?}", resp.status());
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    drop(held);
+
+    // A WebSocket holds its socket's count: three upgrades from 127.0.0.2 fill its share.
+    let upgrade = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut sockets = Vec::new();
+    while sockets.len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "the stalled sockets were never released");
+        let mut ws = connect_from("127.0.0.2", &addr).await;
+        ws.write_all(upgrade.as_bytes()).await.unwrap();
+        let answer = read_some(&mut ws, std::time::Duration::from_secs(1)).await;
+        if answer.starts_with("HTTP/1.1 101") {
+            sockets.push(ws);
+        } else {
+            // The server has not yet seen the stalled sockets close.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut extra = connect_from("127.0.0.2", &addr).await;
+    extra.write_all(stall.as_bytes()).await.unwrap();
+    let answer = read_some(&mut extra, std::time::Duration::from_secs(1)).await;
+    assert!(answer.starts_with("HTTP/1.1 429"), "upgraded sockets still count: {answer}");
+    drop((sockets, extra));
+
+    // A keep-alive connection (from 127.0.0.1) that trickles its second request's headers, a
+    // line every 200 ms, is closed by the server within the read timeout.
+    let body = one.to_string();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let first = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(first.as_bytes()).await.unwrap();
+    let answer = read_some(&mut s, std::time::Duration::from_secs(2)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "the first request is served: {answer}");
+    s.write_all(b"POST / HTTP/1.1\r\n").await.unwrap();
+    let started = std::time::Instant::now();
+    let closed_after = loop {
+        if started.elapsed() > std::time::Duration::from_secs(6) {
+            panic!("a connection trickling its headers was still open after 6 s");
+        }
+        let line = s.write_all(b"X-Slow: 1\r\n").await;
+        let got = read_some(&mut s, std::time::Duration::from_millis(200)).await;
+        if line.is_err() || !got.is_empty() || {
+            // read_some maps EOF to "": tell EOF from "nothing yet" by peeking.
+            let mut b = [0u8; 1];
+            matches!(
+                tokio::time::timeout(std::time::Duration::from_millis(1), s.peek(&mut b)).await,
+                Ok(Ok(0)) | Ok(Err(_))
+            )
+        } {
+            break started.elapsed();
+        }
+    };
+    assert!(
+        closed_after >= std::time::Duration::from_millis(1000),
+        "closed only once the header time had passed: {closed_after:?}"
+    );
+    eprintln!("trickled headers: connection closed after {closed_after:?}");
+}
+
 /// Reads at past blocks come from the change sets (`slot_history`): each block's balance and
 /// nonce are what they were then, and a database written before the change sets existed is
 /// indexed at start and answers the same.

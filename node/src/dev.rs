@@ -184,8 +184,9 @@ pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
     let mut l1_rpc = config.rpc.clone();
     l1_rpc.addr = config.dev_l1.addr;
     // The node's own clients (deployer, eth sender, watcher) reach the embedded L1 from loopback
-    // with as many connections as they need; the per-address share is the L2's protection.
-    l1_rpc.max_connections_per_ip = l1_rpc.max_connections.max(l1_rpc.max_connections_per_ip);
+    // with as many sockets as they need: the connection caps protect the L2's endpoint.
+    l1_rpc.max_connections = l1_rpc.max_connections.max(1_000);
+    l1_rpc.max_connections_per_ip = l1_rpc.max_connections;
     let l1_open = open_chain(config.dev_l1_chain(), &config.data_dir.join("l1.redb"), &l1_alloc)?;
     let l1 = start_chain(&l1_open, vec![], l1_rpc, true, None).await?;
     let l1_url = format!("http://{}", l1.rpc.addr);

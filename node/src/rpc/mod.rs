@@ -218,9 +218,10 @@ pub(crate) async fn start(
         .set_config(server_cfg)
         .set_http_middleware(
             tower::ServiceBuilder::new()
-                .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(Duration::from_millis(
-                    cfg.read_timeout_ms,
-                )))
+                .layer(serve::ReadBodyLayer {
+                    timeout: Duration::from_millis(cfg.read_timeout_ms),
+                    max: cfg.max_request_body_bytes as usize,
+                })
                 .option_layer(cors(&cfg.cors_origins)),
         )
         .to_service_builder();
@@ -231,6 +232,7 @@ pub(crate) async fn start(
     let limits = serve::Limits {
         header_timeout: Duration::from_millis(cfg.read_timeout_ms),
         per_ip: cfg.max_connections_per_ip,
+        total: cfg.max_connections,
     };
     let filters = filters::Filters::new(Duration::from_secs(cfg.filter_timeout_secs));
     let ctx = RpcCtx {

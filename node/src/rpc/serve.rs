@@ -5,10 +5,13 @@
 //!   `rpc.read_timeout_ms`, counted from when the server starts waiting for them, so it also
 //!   closes a silent or idle keep-alive connection (geth: `ReadHeaderTimeout`, 30 s). The body has
 //!   its own timeout in the HTTP middleware (408).
-//! - **Per-IP connections.** One address holds at most `rpc.max_connections_per_ip` sockets; more
-//!   get `429` and are closed. Clients that trickle headers or bodies from one address therefore
-//!   cannot take every slot, and room stays for others. A WebSocket keeps its socket's count for
-//!   its whole life.
+//! - **Connections.** The server holds at most `rpc.max_connections` sockets, and one address at
+//!   most `rpc.max_connections_per_ip`; more get `429` and are closed. Clients that trickle
+//!   headers or bodies from one address therefore cannot take every slot, and room stays for
+//!   others. A WebSocket keeps its socket's count for its whole life.
+//! - **Whole bodies.** [`ReadBodyLayer`] reads each request body completely, within
+//!   `rpc.read_timeout_ms` (else `408`) and `rpc.max_request_body_bytes` (else `413`, chunked
+//!   bodies too), before jsonrpsee sees the request, so a slow body never holds a call slot.
 //!
 //! HTTP/2 without TLS (h2c) is not served, as geth does not serve it either.
 
@@ -33,12 +36,20 @@ pub(super) struct Limits {
     pub(super) header_timeout: Duration,
     /// Sockets one IP address may hold open.
     pub(super) per_ip: u32,
+    /// Sockets open in all (`rpc.max_connections`).
+    pub(super) total: u32,
 }
 
-/// Open sockets per remote address.
+/// Open sockets per remote address, and in all.
 #[derive(Debug, Default)]
 struct PerIp {
-    open: Mutex<HashMap<IpAddr, u32>>,
+    open: Mutex<Open>,
+}
+
+#[derive(Debug, Default)]
+struct Open {
+    by_ip: HashMap<IpAddr, u32>,
+    total: u32,
 }
 
 /// One counted socket; uncounted when dropped.
@@ -49,25 +60,30 @@ struct Slot {
 }
 
 impl PerIp {
-    /// A slot for `ip`, or `None` if it already holds `max`.
-    fn acquire(self: &Arc<Self>, ip: IpAddr, max: u32) -> Option<Slot> {
+    /// A slot for `ip`, or why there is none: the address or the server is at its limit.
+    fn acquire(self: &Arc<Self>, ip: IpAddr, limits: &Limits) -> Result<Slot, &'static str> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        let n = open.entry(ip).or_insert(0);
-        if *n >= max {
-            return None;
+        if open.total >= limits.total {
+            return Err("rpc.max_connections");
+        }
+        let n = open.by_ip.entry(ip).or_insert(0);
+        if *n >= limits.per_ip {
+            return Err("rpc.max_connections_per_ip");
         }
         *n += 1;
-        Some(Slot { table: Arc::clone(self), ip })
+        open.total += 1;
+        Ok(Slot { table: Arc::clone(self), ip })
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
         let mut open = self.table.open.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = open.get_mut(&self.ip) {
+        open.total = open.total.saturating_sub(1);
+        if let Some(n) = open.by_ip.get_mut(&self.ip) {
             *n -= 1;
             if *n == 0 {
-                open.remove(&self.ip);
+                open.by_ip.remove(&self.ip);
             }
         }
     }
@@ -120,9 +136,9 @@ impl AsyncWrite for Counted {
     }
 }
 
-/// The answer to an address over its limit (jsonrpsee's own wording for a full server).
+/// The answer to a connection over a limit.
 const TOO_MANY: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\ncontent-type: text/plain\r\n\
-connection: close\r\ncontent-length: 58\r\n\r\nToo many connections from this address. Try again later.\r\n";
+connection: close\r\ncontent-length: 37\r\n\r\nToo many connections. Try again later.";
 
 /// Answers 429 and closes, reading what the client already sent so the close is not a reset
 /// that could hide the answer. Bounded to a second in all.
@@ -175,10 +191,13 @@ pub(super) async fn accept_loop<M, S, B>(
             },
         };
         let ip = remote.ip().to_canonical();
-        let Some(slot) = per_ip.acquire(ip, limits.per_ip) else {
-            tracing::debug!(%ip, limit = limits.per_ip, "rpc connection refused: per-IP limit");
-            tokio::spawn(refuse(stream));
-            continue;
+        let slot = match per_ip.acquire(ip, &limits) {
+            Ok(slot) => slot,
+            Err(limit) => {
+                tracing::debug!(%ip, limit, "rpc connection refused");
+                tokio::spawn(refuse(stream));
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
         let service = hyper_util::service::TowerToHyperService::new(make());
@@ -201,5 +220,105 @@ pub(super) async fn accept_loop<M, S, B>(
                 tracing::debug!(error = %e, %remote, "rpc connection ended");
             }
         });
+    }
+}
+
+/// Reads a request's whole body before the inner service sees it: within `timeout` of its
+/// headers (else `408 Request Timeout`) and at most `max` bytes (else `413 Payload Too Large`,
+/// whether announced by `Content-Length` or found while reading a chunked body). Both answers
+/// close the connection.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ReadBodyLayer {
+    pub(super) timeout: Duration,
+    pub(super) max: usize,
+}
+
+impl<S> tower::Layer<S> for ReadBodyLayer {
+    type Service = ReadBody<S>;
+
+    fn layer(&self, inner: S) -> ReadBody<S> {
+        ReadBody { inner, limits: *self }
+    }
+}
+
+/// The service of [`ReadBodyLayer`].
+#[derive(Debug, Clone)]
+pub(super) struct ReadBody<S> {
+    inner: S,
+    limits: ReadBodyLayer,
+}
+
+fn refusal(status: http::StatusCode, text: String) -> jsonrpsee::server::HttpResponse {
+    let mut resp = http::Response::new(jsonrpsee::server::HttpBody::from(text));
+    *resp.status_mut() = status;
+    let headers = resp.headers_mut();
+    headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain"));
+    headers.insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+    resp
+}
+
+impl<S, B> tower::Service<http::Request<B>> for ReadBody<S>
+where
+    S: tower::Service<
+            http::Request<jsonrpsee::server::HttpBody>,
+            Response = jsonrpsee::server::HttpResponse,
+            Error = BoxError,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = jsonrpsee::server::HttpResponse;
+    type Error = BoxError;
+    type Future =
+        Pin<Box<dyn std::future::Future<Output = Result<Self::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        use http_body_util::BodyExt;
+        // The clone is the ready one (tower's usual swap).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let ReadBodyLayer { timeout, max } = self.limits;
+        Box::pin(async move {
+            let (parts, body) = req.into_parts();
+            let too_large = || {
+                refusal(
+                    http::StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("request body over rpc.max_request_body_bytes ({max} bytes)"),
+                )
+            };
+            let announced = parts
+                .headers
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+            if announced.is_some_and(|n| n > max as u64) {
+                return Ok(too_large());
+            }
+            let limited = http_body_util::Limited::new(body, max);
+            let bytes = match tokio::time::timeout(timeout, limited.collect()).await {
+                Err(_) => {
+                    return Ok(refusal(
+                        http::StatusCode::REQUEST_TIMEOUT,
+                        format!("request body not received within {} ms", timeout.as_millis()),
+                    ))
+                }
+                Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return Ok(too_large()),
+                Ok(Err(e)) => {
+                    return Ok(refusal(
+                        http::StatusCode::BAD_REQUEST,
+                        format!("reading the request body failed: {e}"),
+                    ))
+                }
+                Ok(Ok(collected)) => collected.to_bytes(),
+            };
+            let body = jsonrpsee::server::HttpBody::new(http_body_util::Full::new(bytes));
+            inner.call(http::Request::from_parts(parts, body)).await
+        })
     }
 }

@@ -944,14 +944,16 @@ async fn future_nonces_never_lock_out_the_executable_transaction() {
     }
 }
 
-/// Clients that send headers and then trickle (or stall) their bodies cannot hold every
-/// connection slot: past `rpc.read_timeout_ms` their request is refused and the slot freed.
+/// Clients that send headers and then stall their bodies hold no call slot: bodies are read
+/// whole before a request takes one, so other clients are served meanwhile; past
+/// `rpc.read_timeout_ms` a stalled body gets 408 and its connection is closed. A chunked body
+/// over `rpc.max_request_body_bytes` gets 413, as an announced one does.
 #[tokio::test(flavor = "multi_thread")]
-async fn stalled_request_bodies_time_out_and_free_their_connections() {
+async fn stalled_and_oversized_request_bodies_are_refused_without_holding_slots() {
     use tokio::io::AsyncWriteExt;
     let node = DevNode::start(
         &tmp_dir("rpc-slow-body"),
-        &["rpc.max_connections=6", "rpc.read_timeout_ms=1000"],
+        &["rpc.max_connections=8", "rpc.read_timeout_ms=1000", "rpc.max_request_body_bytes=200000"],
     );
     let addr = node.l2_url.trim_start_matches("http://").to_string();
     let mut stalled = Vec::new();
@@ -964,20 +966,44 @@ async fn stalled_request_bodies_time_out_and_free_their_connections() {
         stalled.push(s);
     }
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Six stalled bodies and a jsonrpsee call limit of eight: two clients at once are served.
     let one = json!({"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]});
     let client = alloy::transports::http::reqwest::Client::new();
-    let busy = client.post(&node.l2_url).json(&one).send().await;
-    assert!(
-        busy.as_ref().map_or(true, |r| !r.status().is_success()),
-        "every slot is held by a stalled body: {busy:?}"
+    let (a, b) = tokio::join!(
+        client.post(&node.l2_url).json(&one).send(),
+        client.post(&node.l2_url).json(&one).send()
     );
-    // After the read timeout the slots are free again, while the stalled clients still hold
-    // their sockets open.
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let resp = client.post(&node.l2_url).json(&one).send().await.unwrap();
-    assert!(resp.status().is_success(), "{:?}", resp.status());
-    assert!(resp.json::<Value>().await.unwrap()["result"].is_string());
-    drop(stalled);
+    assert!(a.unwrap().status().is_success() && b.unwrap().status().is_success());
+    // Past the read timeout each stalled client has its 408, and the connection is closed.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    for s in &mut stalled {
+        let answer = read_some(s, std::time::Duration::from_secs(2)).await;
+        assert!(answer.starts_with("HTTP/1.1 408"), "a stalled body gets 408: {answer}");
+        assert!(answer.contains("request body not received within 1000 ms"), "{answer}");
+    }
+    // A chunked body that grows past the limit: 413, though no length was announced.
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let chunk = format!("8000\r\n{}\r\n", " ".repeat(0x8000));
+    for _ in 0..8 {
+        if s.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let answer = read_some(&mut s, std::time::Duration::from_secs(2)).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "an oversized chunked body gets 413: {answer}");
+    // An announced one too, before any body is sent.
+    let resp = client
+        .post(&node.l2_url)
+        .header("content-type", "application/json")
+        .body(" ".repeat(250_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 413);
 }
 
 /// A TCP connection to `addr` from the loopback address `from` (127.0.0.2 plays another host).

@@ -37,6 +37,9 @@ const BLOCK_PRIORITY: TableDefinition<'_, u64, u32> = TableDefinition::new("bloc
 /// number -> the block's L2->L1 messages (only blocks that have some), 56 bytes each:
 /// `tx index (4) ‖ sender (20) ‖ keccak(message) (32)` ([`crate::system::L2ToL1Message`]).
 const BLOCK_L2_LOGS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("block_l2_logs");
+/// number -> the block's RLP size in bytes (header, transactions, no ommers), as `size` reports
+/// it. Blocks sealed before this table existed have no row; their size is computed on demand.
+const BLOCK_SIZES: TableDefinition<'_, u64, u64> = TableDefinition::new("block_sizes");
 /// "head" -> number of the last block; "next_priority" -> the first priority serial id no block
 /// has included yet.
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
@@ -176,7 +179,7 @@ pub enum HistoryError {
     #[error("header not found")]
     NotFound(u64),
     /// Older than the kept history.
-    #[error("missing trie node: state of block {number} is not available (head {head}, this node keeps the last 128 blocks)")]
+    #[error("missing trie node: state of block {number} is not available (head {head}, this node keeps the state of the last 128 blocks)")]
     Pruned {
         /// The requested block.
         number: u64,
@@ -286,6 +289,7 @@ impl ChainStore {
         tx.open_table(SLOT_HISTORY)?;
         tx.open_table(BLOCK_PRIORITY)?;
         tx.open_table(BLOCK_L2_LOGS)?;
+        tx.open_table(BLOCK_SIZES)?;
         crate::priority_tables::create_tables(&tx)?;
         tx.commit()?;
         let store = Self { db, state };
@@ -421,6 +425,9 @@ impl ChainStore {
                 tx.open_table(META)?.insert("next_priority", next)?;
             }
             tx.open_table(BLOCK_TXS)?.insert(number, hashes.as_slice())?;
+            let size =
+                block_rlp_size(header.len(), block.transactions.iter().map(|t| t.raw.as_ref()));
+            tx.open_table(BLOCK_SIZES)?.insert(number, size)?;
             let mut writes = Vec::with_capacity(block.writes.len() * SlotWrite::ENCODED_LEN);
             for w in &block.writes {
                 w.encode_into(&mut writes);
@@ -495,6 +502,12 @@ impl ChainStore {
             .collect())
     }
 
+    /// Block `number`'s RLP size, if it was recorded when sealed.
+    pub fn block_size(&self, number: u64) -> Result<Option<u64>, StoreError> {
+        let tx = self.db.begin_read()?;
+        Ok(tx.open_table(BLOCK_SIZES)?.get(number)?.map(|v| v.value()))
+    }
+
     /// How many priority transactions block `number` starts with.
     pub fn block_priority_count(&self, number: u64) -> Result<u32, StoreError> {
         let tx = self.db.begin_read()?;
@@ -535,7 +548,8 @@ impl ChainStore {
         if number > head {
             return Err(HistoryError::NotFound(number));
         }
-        if head - number > STATE_HISTORY {
+        // The head and the 127 blocks before it: 128 states, as geth keeps.
+        if head - number >= STATE_HISTORY {
             return Err(HistoryError::Pruned { number, head });
         }
         let history = tx.open_table(SLOT_HISTORY)?;
@@ -597,4 +611,26 @@ impl ChainStore {
             ),
         })?)
     }
+}
+
+/// The RLP size of a block `[header, [transactions], []]` whose header encodes to `header_len`
+/// bytes, from its transactions' EIP-2718 encodings: a legacy transaction is its own RLP list,
+/// a typed one (priority `0xff` ones too) is wrapped in an RLP string.
+pub fn block_rlp_size<'a>(header_len: usize, raws: impl Iterator<Item = &'a [u8]>) -> u64 {
+    fn with_head(payload: usize, single_byte: bool) -> usize {
+        let head = if single_byte || payload < 56 {
+            usize::from(!single_byte)
+        } else {
+            1 + (usize::BITS - payload.leading_zeros()).div_ceil(8) as usize
+        };
+        head + payload
+    }
+    let txs: usize = raws
+        .map(|raw| match raw.first() {
+            Some(&b) if b >= 0xc0 => raw.len(),
+            _ => with_head(raw.len(), raw.len() == 1 && raw[0] < 0x80),
+        })
+        .sum();
+    let body = header_len + with_head(txs, false) + 1;
+    with_head(body, false) as u64
 }

@@ -3,6 +3,7 @@
 
 mod actors;
 mod block;
+mod history;
 mod pool;
 mod priority;
 mod settlement;

@@ -171,25 +171,46 @@ pub(super) fn logs_in_range(ctx: &RpcCtx, filter: &Filter) -> RpcResult<Vec<Log>
     let to = to.min(head);
     let mut out = Vec::new();
     for n in from..=to {
-        let Some(header) = store.header(n).map_err(server_err)? else { break };
-        if !filter.matches_bloom(header.logs_bloom) {
-            continue;
-        }
-        for r in types::block_receipts(store, n)?.unwrap_or_default() {
-            for log in r.inner.logs() {
-                if filter.matches(&log.inner) {
-                    out.push(log.clone());
-                    if out.len() > ctx.cfg.max_logs {
-                        return Err(rpc_err(
-                            -32005,
-                            format!("query exceeds max results {}", ctx.cfg.max_logs),
-                        ));
-                    }
-                }
-            }
+        let Some(logs) = block_logs(ctx, filter, n)? else { break };
+        out.extend(logs);
+        if out.len() > ctx.cfg.max_logs {
+            return Err(rpc_err(-32005, format!("query exceeds max results {}", ctx.cfg.max_logs)));
         }
     }
     Ok(out)
+}
+
+/// The logs of block `n` that `filter` matches (its block range aside); `None` past the head.
+fn block_logs(ctx: &RpcCtx, filter: &Filter, n: u64) -> RpcResult<Option<Vec<Log>>> {
+    let store = &ctx.chain.store;
+    let Some(header) = store.header(n).map_err(server_err)? else { return Ok(None) };
+    let mut out = Vec::new();
+    if filter.matches_bloom(header.logs_bloom) {
+        for r in types::block_receipts(store, n)?.unwrap_or_default() {
+            out.extend(r.inner.logs().iter().filter(|l| filter.matches(&l.inner)).cloned());
+        }
+    }
+    Ok(Some(out))
+}
+
+/// A polling filter's logs in blocks `from..=to`, whole blocks only, stopping before the block
+/// that would take the answer past `rpc.max_logs` (a first block is returned whatever its
+/// size), so the filter always moves on. Returns the logs and the last block they cover.
+pub(super) fn logs_for_poll(
+    ctx: &RpcCtx,
+    filter: &Filter,
+    from: u64,
+    to: u64,
+) -> RpcResult<(Vec<Log>, u64)> {
+    let mut out = Vec::new();
+    for n in from..=to {
+        let Some(logs) = block_logs(ctx, filter, n)? else { return Ok((out, n - 1)) };
+        if !out.is_empty() && out.len() + logs.len() > ctx.cfg.max_logs {
+            return Ok((out, n - 1));
+        }
+        out.extend(logs);
+    }
+    Ok((out, to))
 }
 
 fn submit_error(e: rollup_actors::pool_actor::SubmitError) -> jsonrpsee::types::ErrorObjectOwned {

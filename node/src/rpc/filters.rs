@@ -90,7 +90,12 @@ fn next_range(ctx: &RpcCtx, filter: &Filter, cursor: u64) -> RpcResult<Option<(u
     let head = ctx.head()?;
     let (from, to) = match filter.block_option {
         FilterBlockOption::Range { from_block, to_block } => {
-            let from = from_block.map(|b| ctx.number(b)).transpose()?.unwrap_or(0);
+            // A tag (`latest`, ...) is not a lower bound: as geth, a filter reports every
+            // block after the last poll. Resolving it at each poll skipped all but the head.
+            let from = match from_block {
+                Some(BlockNumberOrTag::Number(n)) => n,
+                _ => 0,
+            };
             let to = match to_block {
                 None | Some(BlockNumberOrTag::Latest | BlockNumberOrTag::Pending) => head,
                 Some(b) => ctx.number(b)?,
@@ -162,9 +167,8 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
                 let Some((from, to)) = next_range(&ctx2, &filter, cursor)? else {
                     return Ok((json!([]), cursor));
                 };
-                let ranged = (*filter).clone().from_block(from).to_block(to);
-                let logs = super::eth::logs_in_range(&ctx2, &ranged)?;
-                Ok((serde_json::to_value(logs).map_err(server_err)?, to))
+                let (logs, last) = super::eth::logs_for_poll(&ctx2, &filter, from, to)?;
+                Ok((serde_json::to_value(logs).map_err(server_err)?, last))
             }
             None => {
                 let head = ctx2.head()?;

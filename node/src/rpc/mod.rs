@@ -216,6 +216,10 @@ pub(crate) async fn start(
         .build();
     let builder = Server::builder()
         .set_config(server_cfg)
+        .set_rpc_middleware(
+            jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
+                .layer_fn(serve::NoSubscribeOverHttp),
+        )
         .set_http_middleware(
             tower::ServiceBuilder::new()
                 .layer(serve::ReadBodyLayer {

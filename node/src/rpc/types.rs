@@ -77,12 +77,15 @@ fn included_user_tx(stored: &StoredTx, header: &Header, hash: B256) -> RpcResult
 
 /// A pooled (pending) transaction.
 pub(crate) fn pending_tx(env: TxEnvelope, sender: Address) -> Transaction {
+    use alloy::consensus::Transaction as _;
+    // As geth: a pending transaction's `gasPrice` is its fee cap.
+    let price = env.max_fee_per_gas();
     Transaction {
         inner: Recovered::new_unchecked(env, sender),
         block_hash: None,
         block_number: None,
         transaction_index: None,
-        effective_gas_price: None,
+        effective_gas_price: Some(price),
         block_timestamp: None,
     }
 }
@@ -162,8 +165,23 @@ pub(crate) fn block(store: &ChainStore, number: u64, full: bool) -> RpcResult<Op
             txs.push(included_tx(&stored, &header, hash)?);
         }
     }
+    let size = match store.block_size(number).map_err(server_err)? {
+        Some(size) => size,
+        // Sealed before sizes were recorded: from the transactions themselves.
+        None => {
+            let mut raws = Vec::with_capacity(hashes.len());
+            for h in &hashes {
+                if let Some(t) = store.transaction(*h).map_err(server_err)? {
+                    raws.push(t.raw);
+                }
+            }
+            rollup_actors::store::block_rlp_size(
+                alloy::rlp::Encodable::length(&header),
+                raws.iter().map(|r| r.as_ref()),
+            )
+        }
+    };
     let transactions = BlockTransactions::<Transaction>::Hashes(hashes);
-    let size = alloy::rlp::Encodable::length(&header) as u64;
     let block = Block {
         header: RpcHeader {
             hash,

@@ -123,6 +123,23 @@ async fn transfers_nonces_receipts_and_blocks() {
     assert_eq!(by_hash.transactions.hashes().next(), Some(receipt.transaction_hash));
     let parent = p.get_block_by_number((n - 1).into()).await.unwrap().unwrap();
     assert_eq!(block.header.parent_hash, parent.header.hash);
+    // `size` is the whole block's RLP, as geth reports it (it was the header's alone).
+    let whole = alloy::consensus::Block::<TxEnvelope> {
+        header: block.header.inner.clone(),
+        body: alloy::consensus::BlockBody {
+            transactions: block
+                .transactions
+                .txns()
+                .map(|t| TxEnvelope::from(t.inner.inner().clone()))
+                .collect(),
+            ommers: vec![],
+            withdrawals: None,
+        },
+    };
+    let size = alloy::rlp::Encodable::length(&whole);
+    assert!(size > alloy::rlp::Encodable::length(&whole.header) + 100, "a transfer is in it");
+    assert_eq!(block.header.size, Some(U256::from(size)), "block size");
+    assert_eq!(by_hash.header.size, Some(U256::from(size)), "block size without transactions");
     let tx = p.get_transaction_by_hash(receipt.transaction_hash).await.unwrap().unwrap();
     assert_eq!(tx.block_number, Some(n));
     assert_eq!(tx.inner.signer(), me);
@@ -422,7 +439,20 @@ async fn every_admission_rule_is_refused_with_geths_error() {
         json!({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}),
     )
     .await;
-    assert!(resp["error"].is_object(), "subscriptions need a WebSocket: {resp}");
+    assert_eq!(resp["error"]["code"], -32601, "subscriptions need a WebSocket: {resp}");
+    assert_eq!(resp["error"]["message"], "notifications not supported", "as geth: {resp}");
+    // Inside a batch too, and the batch's other calls are answered.
+    let resp = raw_call(
+        &url,
+        json!([
+            {"jsonrpc":"2.0","id":7,"method":"eth_unsubscribe","params":["0x1"]},
+            {"jsonrpc":"2.0","id":8,"method":"eth_chainId","params":[]}
+        ]),
+    )
+    .await;
+    assert_eq!(resp[0]["id"], 7, "{resp}");
+    assert_eq!(resp[0]["error"]["message"], "notifications not supported", "{resp}");
+    assert_eq!(resp[1]["result"], "0x10e", "{resp}");
     let resp = raw_call(&url, json!({"jsonrpc":"2.0","id":1,"method":"eth_feeHistory","params":["0x2", "latest", [90.0, 10.0]]})).await;
     assert_eq!(resp["error"]["code"], -32602, "{resp}");
     // geth's fee-history rules: at most 100 percentiles, strictly ascending, newest <= head.
@@ -716,7 +746,8 @@ async fn cors_lets_configured_origins_in() {
 async fn polling_filters_and_pending_transaction_subscriptions() {
     use jsonrpsee::core::client::SubscriptionClientT;
     use jsonrpsee::rpc_params;
-    let node = DevNode::start(&tmp_dir("rpc-filters"), &["rpc.filter_timeout_secs=2"]);
+    let node =
+        DevNode::start(&tmp_dir("rpc-filters"), &["rpc.filter_timeout_secs=2", "rpc.max_logs=2"]);
     let url = node.l2_url.clone();
     let call = |method: &'static str, params: Value| call(&url, method, params);
     let p = node.l2(0);
@@ -767,6 +798,26 @@ async fn polling_filters_and_pending_transaction_subscriptions() {
         .unwrap()
         .unwrap();
     assert_eq!(seen, tx, "the subscription names the admitted transaction");
+
+    // `fromBlock: "latest"` reports every block since the last poll, not only the head's; and a
+    // poll over rpc.max_logs (2 here) returns whole blocks up to it, then the rest next time.
+    let latest_id = result(
+        call("eth_newFilter", json!([{"address": token_addr, "fromBlock": "latest"}])).await,
+    );
+    let mut sent = Vec::new();
+    for _ in 0..3 {
+        let r =
+            token.transfer(BOB, U256::from(1)).send().await.unwrap().get_receipt().await.unwrap();
+        sent.push((r.block_number.unwrap(), json!(r.transaction_hash)));
+    }
+    assert!(sent[0].0 < sent[1].0 && sent[1].0 < sent[2].0, "three blocks: {sent:?}");
+    let first = result(call("eth_getFilterChanges", json!([latest_id])).await);
+    let second = result(call("eth_getFilterChanges", json!([latest_id])).await);
+    let hashes = |v: &Value| -> Vec<Value> {
+        v.as_array().unwrap().iter().map(|l| l["transactionHash"].clone()).collect()
+    };
+    assert_eq!(hashes(&first), vec![sent[0].1.clone(), sent[1].1.clone()], "{first}");
+    assert_eq!(hashes(&second), vec![sent[2].1.clone()], "{second}");
 
     // Uninstalled once; then unknown.
     assert_eq!(result(call("eth_uninstallFilter", json!([blocks_id])).await), true);
@@ -931,6 +982,16 @@ async fn future_nonces_never_lock_out_the_executable_transaction() {
         let r = send_raw(&node.l2_url, &sign(eip1559(nonce))).await;
         assert!(r.get("error").is_none(), "future nonce {nonce}: {r}");
     }
+    // A pending EIP-1559 transaction reports its fee cap as `gasPrice`, as geth does.
+    let queued = keccak256(sign(eip1559(1)));
+    let pending = raw_call(
+        &node.l2_url,
+        json!({"jsonrpc":"2.0","id":1,"method":"eth_getTransactionByHash","params":[queued]}),
+    )
+    .await;
+    assert!(pending["result"]["blockNumber"].is_null(), "{pending}");
+    assert_eq!(pending["result"]["gasPrice"], pending["result"]["maxFeePerGas"], "{pending}");
+    assert!(pending["result"]["gasPrice"].is_string(), "{pending}");
     // The sender's 64 queued slots are full, but the executable nonce goes in at a normal fee,
     // and with it the whole run becomes executable.
     let r = send_raw(&node.l2_url, &sign(eip1559(0))).await;

@@ -112,6 +112,13 @@ async fn with_call(
     let req: TransactionRequest = seq.next()?;
     let id: Option<BlockId> = seq.optional_next()?;
     let overrides: Option<StateOverride> = seq.optional_next()?;
+    // Block overrides (the 4th parameter) are not applied, so they are refused rather than
+    // silently ignored; null or {} is fine.
+    let block_overrides: Option<Value> = seq.optional_next()?;
+    if block_overrides.is_some_and(|v| !v.is_null() && v != json!({})) {
+        return Err(invalid_params("block overrides are not supported"));
+    }
+    super::exec::check_request(&req, overrides.as_ref())?;
     blocking(move || {
         let state = ctx.state(id)?;
         let block = ctx.call_block(state.number())?;

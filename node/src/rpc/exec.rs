@@ -6,7 +6,7 @@ use super::{rpc_err, RpcResult};
 use alloy::primitives::{keccak256, Address, Bytes, TxKind, B256, U256};
 use alloy::rpc::types::state::StateOverride;
 use alloy::rpc::types::TransactionRequest;
-use alloy::sol_types::{Revert, SolError};
+use alloy::sol_types::{Panic, Revert, SolError};
 use jsonrpsee::types::ErrorObjectOwned;
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
 use revm::context_interface::result::{ExecutionResult, HaltReason, OutOfGasError};
@@ -139,7 +139,10 @@ pub(crate) fn failure(result: &ExecutionResult) -> Option<ErrorObjectOwned> {
     match result {
         ExecutionResult::Success { .. } => None,
         ExecutionResult::Revert { output, .. } => {
-            let reason = Revert::abi_decode(output).ok().map(|r| r.reason);
+            let reason = Revert::abi_decode(output)
+                .map(|r| r.reason)
+                .or_else(|_| Panic::abi_decode(output).map(|p| panic_message(p.code)))
+                .ok();
             let msg = match reason {
                 Some(r) => format!("execution reverted: {r}"),
                 None => "execution reverted".to_string(),
@@ -165,9 +168,75 @@ fn halt_message(reason: &HaltReason) -> String {
         HaltReason::CreateContractSizeLimit => "max code size exceeded".into(),
         HaltReason::CreateInitCodeSizeLimit => "max initcode size exceeded".into(),
         HaltReason::InvalidJump => "invalid jump destination".into(),
-        HaltReason::StateChangeDuringStaticCall => "write protection".into(),
-        other => format!("execution halted: {other:?}"),
+        HaltReason::StateChangeDuringStaticCall | HaltReason::CallNotAllowedInsideStatic => {
+            "write protection".into()
+        }
+        HaltReason::OutOfFunds | HaltReason::OverflowPayment => {
+            "insufficient balance for transfer".into()
+        }
+        HaltReason::CreateCollision => "contract address collision".into(),
+        HaltReason::CreateContractStartingWithEF => "invalid code: must not begin with 0xef".into(),
+        HaltReason::NonceOverflow => "nonce uint64 overflow".into(),
+        HaltReason::OutOfOffset => "return data out of bounds".into(),
+        HaltReason::PrecompileError | HaltReason::PrecompileErrorWithContext(_) => {
+            "precompile failed".into()
+        }
+        HaltReason::NotActivated => "invalid opcode".into(),
+        // Never a debug string: a future halt reason reads as geth's generic failure.
+        #[allow(unreachable_patterns)]
+        _ => "execution halted".into(),
     }
+}
+
+/// geth's words for a Solidity `Panic(uint256)` code.
+fn panic_message(code: U256) -> String {
+    let known = match u64::try_from(code) {
+        Ok(0x00) => "generic panic",
+        Ok(0x01) => "assert(false)",
+        Ok(0x11) => "arithmetic underflow or overflow",
+        Ok(0x12) => "division or modulo by zero",
+        Ok(0x21) => "enum overflow",
+        Ok(0x22) => "invalid encoded storage byte array accessed",
+        Ok(0x31) => "out-of-bounds array access; popping on an empty array",
+        Ok(0x32) => "out-of-bounds access of an array or bytesN",
+        Ok(0x41) => "out of memory",
+        Ok(0x51) => "uninitialized function",
+        _ => return format!("unknown panic code: {code:#x}"),
+    };
+    known.to_string()
+}
+
+/// Refuses what geth refuses in a call request before running it: `input` and `data` that
+/// differ, `gasPrice` beside EIP-1559 fees, and an override with both `state` and `stateDiff`.
+pub(crate) fn check_request(
+    req: &TransactionRequest,
+    overrides: Option<&StateOverride>,
+) -> RpcResult<()> {
+    if let (Some(input), Some(data)) = (&req.input.input, &req.input.data) {
+        if input != data {
+            return Err(rpc_err(
+                -32000,
+                "both \"data\" and \"input\" are set and not equal. Please use \"input\" to pass transaction call data",
+            ));
+        }
+    }
+    if req.gas_price.is_some()
+        && (req.max_fee_per_gas.is_some() || req.max_priority_fee_per_gas.is_some())
+    {
+        return Err(rpc_err(
+            -32000,
+            "both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified",
+        ));
+    }
+    for (address, o) in overrides.into_iter().flatten() {
+        if o.state.is_some() && o.state_diff.is_some() {
+            return Err(rpc_err(
+                -32000,
+                format!("account {address} has both 'state' and 'stateDiff'"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn exec_error(e: ExecutionError) -> ErrorObjectOwned {

@@ -455,6 +455,54 @@ async fn every_admission_rule_is_refused_with_geths_error() {
     assert_eq!(resp[1]["result"], "0x10e", "{resp}");
     let resp = raw_call(&url, json!({"jsonrpc":"2.0","id":1,"method":"eth_feeHistory","params":["0x2", "latest", [90.0, 10.0]]})).await;
     assert_eq!(resp["error"]["code"], -32602, "{resp}");
+    // eth_call as geth: Panic(uint256) decoded, halts named without debug strings, and
+    // contradictory requests refused.
+    let panicker = address!("0x00000000000000000000000000000000000a11ce");
+    let panic_code = "0x634e487b7160e01b600052601160045260246000fd";
+    let creator = address!("0x000000000000000000000000000000000000c0de");
+    let cases = [
+        (
+            json!([{"to": panicker}, "latest", {panicker.to_string(): {"code": panic_code}}]),
+            3,
+            "execution reverted: arithmetic underflow or overflow".to_string(),
+        ),
+        (
+            json!([{"from": creator, "input": "0x00"}, "latest",
+                   {creator.create(0).to_string(): {"code": "0x00"}}]),
+            -32000,
+            "contract address collision".to_string(),
+        ),
+        (
+            json!([{"to": panicker, "input": "0x01", "data": "0x02"}]),
+            -32000,
+            "both \"data\" and \"input\" are set and not equal. Please use \"input\" to pass transaction call data".to_string(),
+        ),
+        (
+            json!([{"to": panicker, "gasPrice": "0x1", "maxFeePerGas": "0x2"}]),
+            -32000,
+            "both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified".to_string(),
+        ),
+        (
+            json!([{"to": panicker}, "latest",
+                   {panicker.to_string(): {"state": {}, "stateDiff": {}}}]),
+            -32000,
+            format!("account {panicker} has both 'state' and 'stateDiff'"),
+        ),
+        (
+            json!([{"to": panicker}, "latest", {}, {"number": "0x99"}]),
+            -32602,
+            "block overrides are not supported".to_string(),
+        ),
+    ];
+    for (params, code, message) in cases {
+        let resp = raw_call(
+            &url,
+            json!({"jsonrpc":"2.0","id":1,"method":"eth_call","params":params.clone()}),
+        )
+        .await;
+        assert_eq!(resp["error"]["code"], code, "{params}: {resp}");
+        assert_eq!(resp["error"]["message"], message.as_str(), "{params}: {resp}");
+    }
     // geth's fee-history rules: at most 100 percentiles, strictly ascending, newest <= head.
     let many: Vec<f64> = (0..101).map(|i| f64::from(i) * 0.5).collect();
     for (params, want) in [

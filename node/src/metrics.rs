@@ -161,6 +161,9 @@ pub(crate) fn render(chains: &[Arc<Chain>]) -> String {
 }
 
 /// Serves the metrics on `addr` until the process ends. Returns the bound address.
+/// Scrapes served at once; more connections are closed unanswered (a scraper needs one).
+const MAX_CONNECTIONS: usize = 64;
+
 pub(crate) async fn serve(
     addr: SocketAddr,
     chains: Vec<Arc<Chain>>,
@@ -171,12 +174,24 @@ pub(crate) async fn serve(
         .await
         .with_context(|| format!("binding the metrics endpoint to {addr}"))?;
     let bound = listener.local_addr()?;
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     tokio::spawn(async move {
         loop {
-            let Ok((mut sock, _)) = listener.accept().await else { continue };
+            let mut sock = match listener.accept().await {
+                Ok((sock, _)) => sock,
+                Err(e) => {
+                    // Out of file descriptors, say: wait a little rather than spin.
+                    tracing::debug!(error = %e, "metrics accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            // Over the limit the connection is closed at once.
+            let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
             let chains = chains.clone();
             let settlement = settlement.clone();
             tokio::spawn(async move {
+                let _slot = slot;
                 let mut buf = [0u8; 1024];
                 // One small request per connection; the body is ignored.
                 let _ =
@@ -191,7 +206,11 @@ pub(crate) async fn serve(
                     "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
                 );
-                let _ = sock.write_all(resp.as_bytes()).await;
+                let _ = tokio::time::timeout(
+                    std::time::Duration::from_secs(5),
+                    sock.write_all(resp.as_bytes()),
+                )
+                .await;
             });
         }
     });

@@ -200,5 +200,31 @@ async fn sigterm_stops_cleanly_and_restart_resumes() {
         .unwrap();
     assert!(metrics.contains("rollupd_head_block{chain=\"l2\"} 1"), "{metrics}");
     assert!(metrics.contains("rollupd_pool_size{chain=\"l2\"}"));
+    // The metrics endpoint serves 64 connections at once: past that one is closed unanswered,
+    // and once they are gone it answers again.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host =
+            node.metrics_url.trim_start_matches("http://").split('/').next().unwrap().to_string();
+        let mut idle = Vec::new();
+        for _ in 0..64 {
+            idle.push(tokio::net::TcpStream::connect(&host).await.unwrap());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let mut extra = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let _ = extra.write_all(b"GET /metrics HTTP/1.1\r\nHost: m\r\n\r\n").await;
+        let mut answer = Vec::new();
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(3), extra.read_to_end(&mut answer))
+                .await;
+        assert!(read.is_ok(), "the connection over the limit is closed at once");
+        assert!(answer.is_empty(), "and gets no answer: {}", String::from_utf8_lossy(&answer));
+        drop(idle);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let again = alloy::transports::http::reqwest::get(format!("{}/metrics", node.metrics_url))
+            .await
+            .unwrap();
+        assert!(again.status().is_success());
+    }
     let _ = node.data_dir.clone();
 }

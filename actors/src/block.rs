@@ -21,6 +21,7 @@ use alloy::primitives::{keccak256, Address, Bloom, Bytes, TxKind, B256, U256};
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
 use revm::context_interface::result::{ExecutionResult, Output};
 use revm::primitives::hardfork::SpecId;
+use std::collections::HashSet;
 
 /// Most L2->L1 messages one block may send: each is an 88-byte log in the commit calldata, and
 /// a block is never split across batches. A user transaction that alone sends more is dropped; a
@@ -86,7 +87,8 @@ pub struct BuiltBlock {
     pub transactions: Vec<IncludedTx>,
     /// Transactions that cannot execute, with the reason (they leave the pool).
     pub dropped: Vec<(B256, String)>,
-    /// Transactions that did not fit in the remaining block gas (they stay in the pool).
+    /// Transactions that did not fit in the remaining block gas or message budget, and the later
+    /// nonces of their senders (they stay in the pool for the next block).
     pub deferred: Vec<ValidTx>,
     /// Net slot writes of the block, sorted by slot.
     pub writes: Vec<SlotWrite>,
@@ -143,7 +145,8 @@ fn receipt_for(
 
 /// Executes `txs` in order on `base` and builds the block. A transaction that cannot execute
 /// (nonce, funds, ...) is dropped with its reason; one that does not fit the remaining gas is
-/// deferred. Reverted transactions are included with a failed receipt, as on Ethereum.
+/// deferred, and so is every later transaction of its sender (they need it first). Reverted
+/// transactions are included with a failed receipt, as on Ethereum.
 pub fn build_block<R: StateReader>(
     base: R,
     spec: &ChainSpec,
@@ -344,8 +347,14 @@ pub fn build_block_with<R: StateReader>(
             contract_address: None,
         });
     }
+    // Senders with a deferred transaction: their later nonces cannot execute before it, and
+    // would be dropped as "nonce too high" (and leave the pool) if tried.
+    let mut waiting: HashSet<Address> = HashSet::new();
     for tx in txs {
-        if tx.envelope.gas_limit() > spec.gas_limit.saturating_sub(gas_used) {
+        if (!waiting.is_empty() && waiting.contains(&tx.sender))
+            || tx.envelope.gas_limit() > spec.gas_limit.saturating_sub(gas_used)
+        {
+            waiting.insert(tx.sender);
             deferred.push(tx);
             continue;
         }
@@ -366,6 +375,7 @@ pub fn build_block_with<R: StateReader>(
             continue;
         }
         if messages + sent > MAX_BLOCK_MESSAGES {
+            waiting.insert(tx.sender);
             deferred.push(tx);
             continue;
         }

@@ -115,6 +115,9 @@ pub enum Fault {
     SealerAfterCommit,
     /// The pool panics while it holds admitted but not yet persisted transactions.
     PoolBeforeFlush,
+    /// The pool panics after persisting admitted transactions, before answering them and
+    /// waking the sealer.
+    PoolAfterFlush,
     /// The batcher panics when woken.
     Batcher,
     /// The tree writer panics before applying a batch.

@@ -10,11 +10,13 @@
 //! - at most [`PoolConfig::max_total`] in all; when full, only a sender's *highest* nonce is ever
 //!   evicted, so eviction never leaves an account with a gap it cannot fill;
 //! - a transaction older than [`PoolConfig::lifetime_secs`] expires together with every later nonce
-//!   of its sender (they could not execute without it).
+//!   of its sender (they could not execute without it);
+//! - the pool keeps, per sender, the total of its pooled transactions' worst-case cost
+//!   ([`tx_cost`]), so admission can check it against the balance in constant time, as geth does.
 
-use crate::validation::ValidTx;
+use crate::validation::{tx_cost, ValidTx};
 use alloy::consensus::Transaction;
-use alloy::primitives::{Address, B256};
+use alloy::primitives::{Address, B256, U256};
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 /// Pool limits.
@@ -103,12 +105,25 @@ fn tip(tx: &ValidTx) -> u128 {
     tx.envelope.max_priority_fee_per_gas().unwrap_or_else(|| tx.envelope.max_fee_per_gas())
 }
 
+/// What [`Pool::best_within`] hands out for a block.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Executable transactions, in the order to run them.
+    pub txs: Vec<ValidTx>,
+    /// Whether executable transactions were left out by the count or byte limit (they wait for
+    /// the next block, which should follow at once).
+    pub left_out: bool,
+}
+
 /// Pooled transactions by sender and nonce.
 #[derive(Debug, Default)]
 pub struct Pool {
     config: PoolConfig,
     by_sender: HashMap<Address, BTreeMap<u64, Entry>>,
     by_hash: HashMap<B256, (Address, u64)>,
+    /// Per sender, the sum of [`tx_cost`] over its pooled transactions (kept with every insert
+    /// and removal, so admission never walks a sender's queue).
+    costs: HashMap<Address, U256>,
 }
 
 impl Pool {
@@ -168,7 +183,7 @@ impl Pool {
                 return Err(PoolError::ReplacementUnderpriced);
             }
             let old_hash = old.tx.hash;
-            self.by_hash.remove(&old_hash);
+            self.remove(&old_hash);
             self.insert(tx, now);
             return Ok(Added::Replaced(old_hash));
         }
@@ -214,7 +229,38 @@ impl Pool {
     fn insert(&mut self, tx: ValidTx, now: u64) {
         let (sender, nonce) = (tx.sender, tx.envelope.nonce());
         self.by_hash.insert(tx.hash, (sender, nonce));
+        let cost = self.costs.entry(sender).or_default();
+        *cost = cost.saturating_add(tx_cost(&tx));
         self.by_sender.entry(sender).or_default().insert(nonce, Entry { tx, received_at: now });
+    }
+
+    /// Takes `gone` (removed transactions of `sender`) out of its running cost.
+    fn uncount<'a>(&mut self, sender: Address, gone: impl IntoIterator<Item = &'a ValidTx>) {
+        if !self.by_sender.contains_key(&sender) {
+            self.costs.remove(&sender);
+            return;
+        }
+        if let Some(cost) = self.costs.get_mut(&sender) {
+            for tx in gone {
+                *cost = cost.saturating_sub(tx_cost(tx));
+            }
+        }
+    }
+
+    /// What `tx`'s sender already has pooled against its balance: the cost of its pooled
+    /// transactions from `account_nonce` on, without the one `tx` would replace (geth's "queued
+    /// cost"). Transactions below the account nonce are already paid for (included in a block
+    /// the pool has not heard of yet).
+    pub fn queued_cost(&self, tx: &ValidTx, account_nonce: u64) -> U256 {
+        let Some(txs) = self.by_sender.get(&tx.sender) else { return U256::ZERO };
+        let mut cost = self.costs.get(&tx.sender).copied().unwrap_or_default();
+        for (_, e) in txs.range(..account_nonce) {
+            cost = cost.saturating_sub(tx_cost(&e.tx));
+        }
+        if let Some(old) = txs.get(&tx.envelope.nonce()) {
+            cost = cost.saturating_sub(tx_cost(&old.tx));
+        }
+        cost
     }
 
     /// Senders with pooled transactions.
@@ -230,18 +276,21 @@ impl Pool {
         if txs.is_empty() {
             self.by_sender.remove(&sender);
         }
-        entry.map(|e| e.tx)
+        let tx = entry.map(|e| e.tx);
+        self.uncount(sender, tx.as_ref());
+        tx
     }
 
     /// Forgets `sender`'s transactions below its new account nonce (included or superseded).
     pub fn remove_below(&mut self, sender: Address, account_nonce: u64) -> Vec<B256> {
         let Some(txs) = self.by_sender.get_mut(&sender) else { return vec![] };
         let keep = txs.split_off(&account_nonce);
-        let gone: Vec<B256> =
-            std::mem::replace(txs, keep).into_values().map(|e| e.tx.hash).collect();
+        let gone: Vec<ValidTx> = std::mem::replace(txs, keep).into_values().map(|e| e.tx).collect();
         if txs.is_empty() {
             self.by_sender.remove(&sender);
         }
+        self.uncount(sender, &gone);
+        let gone: Vec<B256> = gone.into_iter().map(|t| t.hash).collect();
         for h in &gone {
             self.by_hash.remove(h);
         }
@@ -274,6 +323,18 @@ impl Pool {
     /// Up to `limit` executable transactions, best tip first, each sender's in nonce order starting
     /// at its account nonce (`account_nonce(sender)`); a sender with a gap contributes up to it.
     pub fn best(&self, limit: usize, account_nonce: impl Fn(Address) -> u64) -> Vec<ValidTx> {
+        self.best_within(limit, usize::MAX, account_nonce).txs
+    }
+
+    /// [`Self::best`] within `max_bytes` of raw transactions too. A transaction that does not fit
+    /// the bytes left is skipped with the rest of its sender's (a later nonce never goes without
+    /// an earlier one), and smaller ones of other senders still fill the block.
+    pub fn best_within(
+        &self,
+        limit: usize,
+        max_bytes: usize,
+        account_nonce: impl Fn(Address) -> u64,
+    ) -> Selection {
         // Heap of each sender's next executable transaction, by (tip, earlier arrival first).
         let mut heap = BinaryHeap::new();
         let mut cursors = HashMap::new();
@@ -285,18 +346,27 @@ impl Pool {
             }
         }
         let mut out = Vec::new();
+        let mut bytes_left = max_bytes;
+        let mut left_out = false;
         while let Some((_, _, sender)) = heap.pop() {
             if out.len() >= limit {
+                left_out = true;
                 break;
             }
             let nonce = cursors[&sender];
             let txs = &self.by_sender[&sender];
-            out.push(txs[&nonce].tx.clone());
+            let tx = &txs[&nonce].tx;
+            if tx.raw.len() > bytes_left {
+                left_out = true;
+                continue;
+            }
+            bytes_left -= tx.raw.len();
+            out.push(tx.clone());
             if let Some(e) = txs.get(&(nonce + 1)) {
                 cursors.insert(sender, nonce + 1);
                 heap.push((tip(&e.tx), std::cmp::Reverse(e.received_at), sender));
             }
         }
-        out
+        Selection { txs: out, left_out }
     }
 }

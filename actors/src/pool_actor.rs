@@ -6,14 +6,22 @@
 //! already queued, and the flush answers all of them.
 //!
 //! After a restart the actor reloads the table, re-checks every entry against the state and
-//! deletes the ones that no longer apply (included meanwhile, or now invalid).
+//! deletes the ones that no longer apply (included meanwhile, or now invalid). In L1 mode
+//! (`block_time_ms = 0`) the restarted pool then wakes the sealer, since nothing else would
+//! before the next submission.
+//!
+//! Admission refuses what could never be included: a transaction larger than a whole block, or
+//! one whose cost, with the sender's pooled transactions', exceeds its balance.
 
 use crate::chain::{unix_now, Chain};
 use crate::pool::{Added, Pool};
 use crate::protocol::{ActorSlot, SealerMsg};
 use crate::store::StoreError;
 use crate::supervision::{ChildSpec, RestartBudget};
-use crate::validation::{validate_against_account, validate_stateless, AccountView, ValidTx};
+use crate::validation::{
+    validate_against_account, validate_block_size, validate_queued_cost, validate_stateless,
+    AccountView, ValidTx,
+};
 use alloy::consensus::Transaction;
 use alloy::primitives::{Address, Bytes, B256};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -44,9 +52,11 @@ impl PoolState {
 
     fn admit(&mut self, tx: ValidTx, now: u64) -> Result<Added, SubmitError> {
         let cfg = &self.chain.config.validation;
+        validate_block_size(&tx, self.chain.config.max_block_bytes)?;
         // Balance and the nonce window are checked against committed state, as geth does.
         let account = self.account(tx.sender)?;
         validate_against_account(&tx, &account, cfg)?;
+        validate_queued_cost(&tx, account.balance, self.pool.queued_cost(&tx, account.nonce))?;
         Ok(self.pool.add(tx, account.nonce, now)?)
     }
 
@@ -63,6 +73,8 @@ impl PoolState {
         self.unflushed_deletes.clear();
         match result {
             Ok(()) => {
+                #[cfg(feature = "test-utils")]
+                self.chain.trip(crate::chain::Fault::PoolAfterFlush);
                 for (tx, _, reply) in pending {
                     self.chain.announce_admitted(tx.hash);
                     let _ = reply.send(Ok(tx.hash));
@@ -93,12 +105,21 @@ pub fn spec(chain: Arc<Chain>, slots: crate::protocol::CoreSlots) -> ChildSpec {
     };
     ChildSpec::new("pool", budget, move |supervisor| {
         let (chain, slots) = (chain.clone(), slots.clone());
+        let on_demand = chain.config.block_time_ms == 0;
         async move {
             slots.pool.set(None);
             let (r, _) =
                 Actor::spawn_linked(None, PoolActor, (chain, slots.sealer.clone()), supervisor)
                     .await?;
             slots.pool.set(Some(r.clone()));
+            // In L1 mode only a submission wakes the sealer: what a restarted pool restored from
+            // redb is sealed now, not when the next transaction arrives. (From `pre_start` the
+            // wake-up could reach the sealer before this slot is set, and be lost.)
+            if on_demand {
+                if let Some(sealer) = slots.sealer.get() {
+                    let _ = sealer.send_message(SealerMsg::Seal);
+                }
+            }
             Ok(r.get_cell())
         }
     })
@@ -208,16 +229,8 @@ impl Actor for PoolActor {
                 let senders: Vec<Address> = state.pool.senders().collect();
                 let nonces: HashMap<Address, u64> =
                     senders.iter().copied().zip(state.chain.nonces(&senders)?).collect();
-                let best = state.pool.best(max_txs, |a| nonces.get(&a).copied().unwrap_or(0));
-                let mut bytes = 0usize;
-                let out: Vec<ValidTx> = best
-                    .into_iter()
-                    .take_while(|t| {
-                        bytes += t.raw.len();
-                        bytes <= max_bytes
-                    })
-                    .collect();
-                let _ = reply.send(out);
+                let account_nonce = |a| nonces.get(&a).copied().unwrap_or(0);
+                let _ = reply.send(state.pool.best_within(max_txs, max_bytes, account_nonce));
             }
             PoolMsg::Sealed { removed, senders } => {
                 for h in &removed {

@@ -6,7 +6,7 @@
 //! actor is respawned with a new reference: the supervisor's child spec writes the new one into
 //! its [`ActorSlot`], and a caller looks it up on each use.
 
-use crate::pool::PoolError;
+use crate::pool::{PoolError, Selection};
 use crate::store::StoreError;
 use crate::validation::{TxError, ValidTx};
 use alloy::primitives::{Address, B256};
@@ -88,14 +88,16 @@ pub enum PoolMsg {
     Submit(Box<ValidTx>, SubmitReply),
     /// Persist what was admitted since the last flush and answer those submissions.
     Flush,
-    /// Executable transactions for the next block: at most `max_txs` and `max_bytes` of raw data.
+    /// Executable transactions for the next block: at most `max_txs` and `max_bytes` of raw data
+    /// (one that does not fit is skipped, with its sender's later nonces), and whether some were
+    /// left out, so the sealer follows a full block at once with the next.
     Take {
         /// Most transactions.
         max_txs: usize,
         /// Most raw bytes.
         max_bytes: usize,
         /// Where to answer.
-        reply: RpcReplyPort<Vec<ValidTx>>,
+        reply: RpcReplyPort<Selection>,
     },
     /// A block was committed: forget these (included or dropped) transactions and everything
     /// below the senders' new nonces.

@@ -4,7 +4,9 @@
 //! receipts readable and the block announced (persist, then announce).
 //!
 //! The sealer keeps nothing in memory between blocks: after a restart it continues from the
-//! committed head. Empty blocks are not sealed.
+//! committed head. Empty blocks are not sealed. A block that left transactions out (by count,
+//! bytes, gas or messages) is followed at once by the next; in L1 mode a pool that cannot be
+//! reached (being restarted) is asked again shortly, since no tick would.
 
 use crate::block::{build_block_with, BlockInput, BuiltBlock};
 use crate::chain::{unix_now, Chain, SealedBlock};
@@ -19,12 +21,16 @@ use alloy::primitives::{Address, B256};
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rollup_events::{Event, EventBus};
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long the sealer waits for the pool to hand out transactions.
 const TAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// In L1 mode, how soon the sealer asks again a pool it could not reach.
+const POOL_RETRY: Duration = Duration::from_millis(50);
 
 /// The sealer actor.
 #[derive(Debug)]
@@ -70,6 +76,8 @@ pub struct SealReport {
     pub dropped: usize,
     /// Whether the block was full (more transactions may be waiting).
     pub full: bool,
+    /// Whether the pool could not be reached (being restarted, or it did not answer).
+    pub pool_unavailable: bool,
 }
 
 /// Builds and commits the next block from the pending priority requests and `txs`, within
@@ -90,17 +98,8 @@ fn build_and_commit(
     priority.truncate(cap);
     let bytes: usize = priority.iter().map(|op| op.raw.len()).sum();
     let room = max_txs.saturating_sub(priority.len());
-    let mut user_bytes = bytes;
-    let before = txs.len();
-    let txs: Vec<ValidTx> = txs
-        .into_iter()
-        .take(room)
-        .take_while(|t| {
-            user_bytes += t.raw.len();
-            user_bytes <= max_bytes
-        })
-        .collect();
-    left_out |= txs.len() < before;
+    let (txs, cut) = fit(txs, room, max_bytes.saturating_sub(bytes));
+    left_out |= cut;
     if priority.is_empty() && txs.is_empty() {
         return Ok(None);
     }
@@ -138,26 +137,49 @@ fn build_and_commit(
     Ok(Some((block, removed, left_out)))
 }
 
+/// The user transactions (in the pool's order) that fit `room` transactions and `bytes_left`
+/// raw bytes once the priority requests are in, and whether some did not. One that does not fit
+/// is skipped with its sender's later ones (they cannot run without it); smaller ones of other
+/// senders still go in.
+fn fit(txs: Vec<ValidTx>, room: usize, mut bytes_left: usize) -> (Vec<ValidTx>, bool) {
+    let mut out = Vec::with_capacity(txs.len().min(room));
+    let mut skipped: HashSet<Address> = HashSet::new();
+    let mut cut = false;
+    for t in txs {
+        if out.len() >= room {
+            return (out, true);
+        }
+        if t.raw.len() > bytes_left || (!skipped.is_empty() && skipped.contains(&t.sender)) {
+            skipped.insert(t.sender);
+            cut = true;
+            continue;
+        }
+        bytes_left -= t.raw.len();
+        out.push(t);
+    }
+    (out, cut)
+}
+
 impl SealerActor {
     async fn seal(&self, state: &SealerState) -> Result<SealReport, ActorProcessingErr> {
         let chain = &state.chain;
+        let unavailable = SealReport { pool_unavailable: true, ..SealReport::default() };
         let Some(pool) = state.pool.get() else {
-            // The pool is being restarted; the next tick tries again.
-            return Ok(SealReport::default());
+            // The pool is being restarted; the next tick (or, in L1 mode, a retry) tries again.
+            return Ok(unavailable);
         };
         let cfg = &chain.config;
         let (max_txs, max_bytes) = (cfg.max_block_txs, cfg.max_block_bytes);
         let taken = pool
             .call(|reply| PoolMsg::Take { max_txs, max_bytes, reply }, Some(TAKE_TIMEOUT))
             .await;
-        let txs = match taken {
-            Ok(CallResult::Success(txs)) => txs,
+        let (txs, full) = match taken {
+            Ok(CallResult::Success(taken)) => (taken.txs, taken.left_out),
             other => {
-                tracing::warn!(target: "rollup::sealer", chain = %cfg.name, ?other, "pool did not answer; retrying next tick");
-                return Ok(SealReport::default());
+                tracing::warn!(target: "rollup::sealer", chain = %cfg.name, ?other, "pool did not answer; retrying");
+                return Ok(unavailable);
             }
         };
-        let full = txs.len() >= max_txs;
         let started = Instant::now();
         let worker = chain.clone();
         let built =
@@ -192,6 +214,7 @@ impl SealerActor {
                 || left_out
                 || !block.deferred.is_empty()
                 || block.transactions.iter().filter(|t| t.priority.is_some()).count() >= max_txs,
+            pool_unavailable: false,
         };
         let m = &chain.metrics;
         m.txs_dropped.fetch_add(block.dropped.len() as u64, Ordering::Relaxed);
@@ -286,6 +309,10 @@ impl Actor for SealerActor {
             SealerMsg::Seal => {
                 if report.full {
                     myself.send_message(SealerMsg::Seal)?;
+                } else if report.pool_unavailable && block_time == 0 {
+                    // No tick follows in L1 mode: what the pool holds would wait for the next
+                    // submission.
+                    myself.send_after(POOL_RETRY, || SealerMsg::Seal);
                 }
             }
         }

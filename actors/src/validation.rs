@@ -2,7 +2,9 @@
 //!
 //! [`validate_stateless`] runs the cheap checks first (size, envelope, type, chain id, fees, gas,
 //! initcode) and recovers the sender last, since recovery costs far more than everything else.
-//! [`validate_against_account`] then checks the sender's nonce, funds and that it is not a contract.
+//! [`validate_against_account`] then checks the sender's nonce, funds and that it is not a contract;
+//! [`validate_queued_cost`] that the balance also covers what the sender already has pooled, and
+//! [`validate_block_size`] that the transaction fits in a block at all.
 
 use alloy::consensus::transaction::SignerRecoverable;
 use alloy::consensus::{Transaction, TxEnvelope};
@@ -196,6 +198,27 @@ pub enum TxError {
         /// The difference.
         overshot: U256,
     },
+    /// Balance below the cost of the sender's pooled transactions plus this one (geth's check
+    /// against the sender's whole queue, so the pool never holds what the sealer would drop).
+    /// The overshot is computed for the message, not stored, to keep the error small.
+    #[error("insufficient funds for gas * price + value: balance {balance}, queued cost {queued}, tx cost {cost}, overshot {}", overshot(.balance, .queued, .cost))]
+    InsufficientFundsQueued {
+        /// The sender's balance.
+        balance: U256,
+        /// What its pooled transactions may cost (without the one this replaces).
+        queued: U256,
+        /// What this transaction may cost.
+        cost: U256,
+    },
+    /// Larger than a whole block may hold (the chain's `max_block_bytes`): it could never be
+    /// included.
+    #[error("oversized data: transaction size {size}, block size limit {limit}")]
+    ExceedsBlockSize {
+        /// Raw size.
+        size: usize,
+        /// The chain's most raw transaction bytes per block.
+        limit: usize,
+    },
     /// The sender has code (EIP-3607).
     #[error("sender not an eoa: address {0}")]
     SenderNotEoa(Address),
@@ -302,14 +325,43 @@ pub fn validate_against_account(
     if nonce - account.nonce > cfg.nonce_window {
         return Err(TxError::NonceTooHigh { next: account.nonce, tx: nonce });
     }
-    let cost = U256::from(tx.envelope.gas_limit()) * U256::from(tx.envelope.max_fee_per_gas())
-        + tx.envelope.value();
+    let cost = tx_cost(tx);
     if account.balance < cost {
         return Err(TxError::InsufficientFunds {
             balance: account.balance,
             cost,
             overshot: cost - account.balance,
         });
+    }
+    Ok(())
+}
+
+/// The most `tx` can take from its sender: `gasLimit * maxFeePerGas + value` (saturating: a
+/// value near 2^256 must not wrap around to a small cost).
+pub fn tx_cost(tx: &ValidTx) -> U256 {
+    U256::from(tx.envelope.gas_limit())
+        .saturating_mul(U256::from(tx.envelope.max_fee_per_gas()))
+        .saturating_add(tx.envelope.value())
+}
+
+/// Checks that `balance` covers `queued` (what the sender's pooled transactions may cost, without
+/// the one `tx` replaces: [`crate::pool::Pool::queued_cost`]) plus `tx`'s own cost, as geth does.
+pub fn validate_queued_cost(tx: &ValidTx, balance: U256, queued: U256) -> Result<(), TxError> {
+    let cost = tx_cost(tx);
+    if balance < queued.saturating_add(cost) {
+        return Err(TxError::InsufficientFundsQueued { balance, queued, cost });
+    }
+    Ok(())
+}
+
+fn overshot(balance: &U256, queued: &U256, cost: &U256) -> U256 {
+    queued.saturating_add(*cost).saturating_sub(*balance)
+}
+
+/// Checks that `tx` fits in a block of `max_block_bytes` raw transaction bytes.
+pub fn validate_block_size(tx: &ValidTx, max_block_bytes: usize) -> Result<(), TxError> {
+    if tx.raw.len() > max_block_bytes {
+        return Err(TxError::ExceedsBlockSize { size: tx.raw.len(), limit: max_block_bytes });
     }
     Ok(())
 }

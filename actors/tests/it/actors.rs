@@ -64,6 +64,46 @@ impl TestChain {
     }
 }
 
+pub(crate) type Sup = (ractor::ActorRef<SupervisorMsg>, tokio::task::JoinHandle<()>);
+
+/// One ether, in wei.
+pub(crate) fn ether() -> U256 {
+    U256::from(10u64).pow(U256::from(18u64))
+}
+
+/// Opens the chain in `dir` with `cfg` and `alloc` at genesis, and starts the children
+/// `children` builds (from the chain, its slots and its event bus) under a supervisor.
+pub(crate) async fn start_custom(
+    dir: &tempfile::TempDir,
+    cfg: ChainConfig,
+    alloc: &[(Address, U256)],
+    children: impl FnOnce(
+        &Arc<Chain>,
+        &CoreSlots,
+        &rollup_actors::events::EventBus,
+    ) -> Vec<rollup_actors::supervision::ChildSpec>,
+) -> (TestChain, rollup_actors::events::EventBus, Sup) {
+    let store = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
+    let chain = Chain::new(cfg, store);
+    chain.init_genesis(alloc, unix_now()).unwrap();
+    let slots = CoreSlots::default();
+    let events = rollup_actors::events::EventBus::new();
+    let children = children(&chain, &slots, &events);
+    let chain = TestChain { chain, slots };
+    let sup = supervise(&chain, children).await;
+    (chain, events, sup)
+}
+
+/// Starts more children of `chain` under a supervisor of their own (e.g. a sealer that joins a
+/// running pool).
+pub(crate) async fn supervise(
+    chain: &TestChain,
+    children: Vec<rollup_actors::supervision::ChildSpec>,
+) -> Sup {
+    let args = SupervisorArgs { name: "test".into(), children, status: chain.status.clone() };
+    Supervisor::start(args).await.unwrap()
+}
+
 /// Opens the chain in `dir` and starts pool, sealer and `extra` children under a supervisor.
 pub(crate) async fn start_with(
     dir: &tempfile::TempDir,
@@ -73,20 +113,18 @@ pub(crate) async fn start_with(
         &rollup_actors::events::EventBus,
     ) -> Vec<rollup_actors::supervision::ChildSpec>,
 ) -> (TestChain, ractor::ActorRef<SupervisorMsg>, tokio::task::JoinHandle<()>) {
-    let store = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
-    let chain = Chain::new(config(max_restarts), store);
-    let ether = U256::from(10u64).pow(U256::from(18u64));
-    chain.init_genesis(&[(key().address(), ether)], unix_now()).unwrap();
-    let slots = CoreSlots::default();
-    let events = rollup_actors::events::EventBus::new();
-    let mut children = vec![
-        rollup_actors::pool_actor::spec(chain.clone(), slots.clone()),
-        rollup_actors::sealer::spec(chain.clone(), slots.clone(), events.clone()),
-    ];
-    children.extend(extra(&chain, &events));
-    let args = SupervisorArgs { name: "test".into(), children, status: chain.status.clone() };
-    let (sup, handle) = Supervisor::start(args).await.unwrap();
-    (TestChain { chain, slots }, sup, handle)
+    let alloc = [(key().address(), ether())];
+    let (chain, _, (sup, handle)) =
+        start_custom(dir, config(max_restarts), &alloc, |chain, slots, events| {
+            let mut children = vec![
+                rollup_actors::pool_actor::spec(chain.clone(), slots.clone()),
+                rollup_actors::sealer::spec(chain.clone(), slots.clone(), events.clone()),
+            ];
+            children.extend(extra(chain, events));
+            children
+        })
+        .await;
+    (chain, sup, handle)
 }
 
 async fn start(
@@ -113,6 +151,14 @@ pub(crate) fn tx(nonce: u64) -> rollup_actors::validation::ValidTx {
 }
 
 pub(crate) async fn submit(chain: &TestChain, nonce: u64) -> Result<B256, String> {
+    submit_tx(chain, tx(nonce)).await
+}
+
+/// Submits `tx` to the running pool (waiting for one to run); its hash, or the error's text.
+pub(crate) async fn submit_tx(
+    chain: &TestChain,
+    tx: rollup_actors::validation::ValidTx,
+) -> Result<B256, String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let pool = loop {
         if let Some(p) = chain.pool() {
@@ -121,8 +167,7 @@ pub(crate) async fn submit(chain: &TestChain, nonce: u64) -> Result<B256, String
         assert!(Instant::now() < deadline, "pool never came back");
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
-    match pool.call(|r| PoolMsg::Submit(Box::new(tx(nonce)), r), Some(Duration::from_secs(5))).await
-    {
+    match pool.call(|r| PoolMsg::Submit(Box::new(tx), r), Some(Duration::from_secs(5))).await {
         Ok(CallResult::Success(Ok(h))) => Ok(h),
         Ok(CallResult::Success(Err(e))) => Err(e.to_string()),
         other => Err(format!("no answer: {other:?}")),
@@ -255,4 +300,59 @@ async fn graceful_shutdown_answers_and_persists() {
     let (chain2, _s, _h) = start(&dir, 5).await;
     assert_eq!(chain2.store.head().unwrap().unwrap().0, 1);
     assert_eq!(chain2.store.transaction(h).unwrap().unwrap().block, 1);
+}
+
+/// L1 mode: only a submission wakes the sealer. A transaction the pool persisted but never
+/// announced (it panicked in between) is restored by the restarted pool and must be sealed
+/// without another submission.
+#[tokio::test(flavor = "multi_thread")]
+async fn l1_mode_seals_what_a_restarted_pool_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = ChainConfig { block_time_ms: 0, ..config(5) };
+    let alloc = [(key().address(), ether())];
+    let (chain, _, _sup) = start_custom(&dir, cfg, &alloc, |chain, slots, events| {
+        vec![
+            rollup_actors::pool_actor::spec(chain.clone(), slots.clone()),
+            rollup_actors::sealer::spec(chain.clone(), slots.clone(), events.clone()),
+        ]
+    })
+    .await;
+    let first = submit(&chain, 0).await.unwrap();
+    assert_eq!(wait_included(&chain, first).await, 1);
+    chain.arm(Fault::PoolAfterFlush);
+    let lost = submit(&chain, 1).await;
+    assert!(lost.is_err(), "the pool panicked before answering: {lost:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while chain.status.restarts.load(Ordering::Relaxed) == 0 {
+        assert!(Instant::now() < deadline, "pool was not restarted");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Durable before the panic, so restored and sealed: nobody submits anything else.
+    assert_eq!(wait_included(&chain, tx(1).hash).await, 2);
+    assert!(chain.store.pool_entries().unwrap().is_empty());
+}
+
+/// L1 mode: a sealer that finds no pool (it is being restarted) asks again, rather than leaving
+/// what the pool holds until the next submission. Here the pool's own wake-up is lost (it has
+/// no sealer to wake), so only the sealer's retry can seal the transaction.
+#[tokio::test(flavor = "multi_thread")]
+async fn l1_mode_sealer_asks_again_when_the_pool_is_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = ChainConfig { block_time_ms: 0, ..config(5) };
+    let alloc = [(key().address(), ether())];
+    // The sealer starts first: its first seal finds no pool.
+    let (chain, _, _sup) = start_custom(&dir, cfg, &alloc, |chain, slots, events| {
+        vec![rollup_actors::sealer::spec(chain.clone(), slots.clone(), events.clone())]
+    })
+    .await;
+    // A transaction the pool persisted before it went away.
+    let pending = tx(0);
+    chain.store.pool_update(&[(pending.hash, unix_now(), pending.raw.clone())], &[]).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(chain.store.transaction(pending.hash).unwrap().is_none());
+    // The pool comes back (restoring the transaction) but cannot reach this sealer.
+    let deaf = CoreSlots { pool: chain.slots.pool.clone(), sealer: Default::default() };
+    let _pool =
+        supervise(&chain, vec![rollup_actors::pool_actor::spec(chain.chain.clone(), deaf)]).await;
+    assert_eq!(wait_included(&chain, pending.hash).await, 1);
 }

@@ -129,6 +129,34 @@ fn gas_limit_defers_what_does_not_fit() {
     assert!(block.dropped.is_empty());
 }
 
+/// A deferred transaction keeps its sender's later nonces in the pool: they would fail as "nonce
+/// too high" if tried, and a dropped transaction leaves the pool for good.
+#[test]
+fn a_deferred_transaction_defers_its_senders_later_nonces() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = funded_store(&dir);
+    // Gas limit 70,000: nonce 0 (21,000) fits; nonce 1 asks for 60,000 of the 49,000 left;
+    // nonce 2 (21,000) would fit the gas, but cannot run before nonce 1.
+    let txs = vec![
+        signed(0, TxKind::Call(BOB), vec![], 21_000),
+        signed(1, TxKind::Call(BOB), vec![], 60_000),
+        signed(2, TxKind::Call(BOB), vec![], 21_000),
+    ];
+    let snap = store.state().snapshot().unwrap();
+    let block = build_block(&snap, &spec(70_000), input(1, B256::ZERO), txs.clone()).unwrap();
+    assert_eq!(block.transactions.len(), 1);
+    assert_eq!(block.transactions[0].hash, txs[0].hash);
+    assert!(block.dropped.is_empty(), "nothing dropped: {:?}", block.dropped);
+    assert_eq!(block.deferred, vec![txs[1].clone(), txs[2].clone()]);
+
+    // Next block: both go in, in nonce order.
+    store.commit_block(&block).unwrap();
+    let snap = store.state().snapshot().unwrap();
+    let next = build_block(&snap, &spec(100_000), input(2, block.hash), block.deferred).unwrap();
+    let hashes: Vec<B256> = next.transactions.iter().map(|t| t.hash).collect();
+    assert_eq!(hashes, vec![txs[1].hash, txs[2].hash]);
+}
+
 #[test]
 fn commits_must_extend_the_head_and_repeats_are_harmless() {
     let dir = tempfile::tempdir().unwrap();

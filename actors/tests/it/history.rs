@@ -103,7 +103,7 @@ fn the_state_of_the_last_128_blocks_is_kept_and_older_is_refused() {
     let expected = U256::from(oldest * (oldest + 1) / 2);
     let balance = U256::from_be_bytes(state.slot(&SlotKey::balance(BOB)).unwrap().0);
     assert_eq!(balance, expected, "block {oldest}");
-    let too_old = store.state_at(oldest - 1).err().expect("refused");
+    let too_old = store.state_at(oldest - 1).err().unwrap();
     assert!(matches!(too_old, HistoryError::Pruned { .. }), "{too_old}");
     assert!(too_old.to_string().contains("keeps the state of the last 128 blocks"), "{too_old}");
 }

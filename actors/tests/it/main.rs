@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // test code: panics are failures
 
 mod actors;
+mod admission;
 mod block;
 mod history;
 mod pool;

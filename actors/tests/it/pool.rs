@@ -162,3 +162,78 @@ fn included_and_expired_transactions_leave() {
     assert_eq!(pool.remove(&b0.hash).map(|t| t.hash), Some(b0.hash));
     assert!(pool.is_empty());
 }
+
+fn sized(signer: u8, nonce: u64, tip: u128, data: usize) -> ValidTx {
+    let t = TxEip1559 {
+        chain_id: 270,
+        nonce,
+        gas_limit: 21_000 + 40 * data as u64,
+        max_fee_per_gas: 100 * GWEI,
+        max_priority_fee_per_gas: tip * GWEI,
+        to: TxKind::Call(address!("0x0000000000000000000000000000000000000b0b")),
+        value: U256::from(1),
+        access_list: Default::default(),
+        input: Bytes::from(vec![1u8; data]),
+    };
+    let sig = key(signer).sign_hash_sync(&t.signature_hash()).unwrap();
+    let raw = TxEnvelope::from(t.into_signed(sig)).encoded_2718();
+    validate_stateless(&raw, &ValidationConfig::default()).unwrap()
+}
+
+#[test]
+fn best_within_skips_what_does_not_fit_but_never_an_earlier_nonce() {
+    let mut pool = Pool::new(PoolConfig::default());
+    let a0 = sized(0, 0, 5, 0);
+    let b0 = sized(1, 0, 4, 800);
+    let b1 = sized(1, 1, 9, 0); // the best tip, behind b0
+    let c0 = sized(2, 0, 3, 0);
+    for t in [&a0, &b0, &b1, &c0] {
+        pool.add(t.clone(), 0, 0).unwrap();
+    }
+    let hashes = |s: &rollup_actors::pool::Selection| -> Vec<B256> {
+        s.txs.iter().map(|t| t.hash).collect()
+    };
+    let budget = a0.raw.len() + b0.raw.len() - 1;
+    let picked = pool.best_within(10, budget, |_| 0);
+    assert_eq!(hashes(&picked), vec![a0.hash, c0.hash]);
+    assert!(picked.left_out);
+    // Everything fits: nothing left out.
+    let all = pool.best_within(10, usize::MAX, |_| 0);
+    assert_eq!(hashes(&all), vec![a0.hash, b0.hash, b1.hash, c0.hash]);
+    assert!(!all.left_out);
+    // The count limit leaves some out too; an exact fit does not.
+    assert!(pool.best_within(3, usize::MAX, |_| 0).left_out);
+    assert!(!pool.best_within(4, usize::MAX, |_| 0).left_out);
+    assert_eq!(pool.best(10, |_| 0), all.txs);
+}
+
+#[test]
+fn queued_cost_follows_adds_replacements_and_removals() {
+    let mut pool = Pool::new(PoolConfig { lifetime_secs: 100, ..Default::default() });
+    let cost = |t: &ValidTx| rollup_actors::validation::tx_cost(t);
+    let a: Vec<ValidTx> = (0..3).map(|n| tx(0, n, 10, 1)).collect();
+    for t in &a {
+        pool.add(t.clone(), 0, 0).unwrap();
+    }
+    let all = cost(&a[0]) + cost(&a[1]) + cost(&a[2]);
+    let next = tx(0, 3, 10, 1);
+    assert_eq!(pool.queued_cost(&next, 0), all);
+    // A replacement counts instead of the one it replaces.
+    let better = tx(0, 1, 20, 2);
+    assert_eq!(pool.queued_cost(&better, 0), all - cost(&a[1]));
+    pool.add(better.clone(), 0, 0).unwrap();
+    let all = all - cost(&a[1]) + cost(&better);
+    assert_eq!(pool.queued_cost(&next, 0), all);
+    // Included but not yet removed (below the account nonce): already paid.
+    assert_eq!(pool.queued_cost(&next, 1), all - cost(&a[0]));
+    pool.remove_below(addr(0), 1);
+    assert_eq!(pool.queued_cost(&next, 1), all - cost(&a[0]));
+    pool.remove(&a[2].hash);
+    assert_eq!(pool.queued_cost(&next, 1), cost(&better));
+    pool.expire(1_000);
+    assert!(pool.is_empty());
+    assert_eq!(pool.queued_cost(&next, 0), U256::ZERO);
+    // Other senders count apart.
+    pool.add(tx(1, 0, 10, 1), 0, 0).unwrap();
+    assert_eq!(pool.queued_cost(&next, 0), U256::ZERO);
+}

@@ -256,6 +256,16 @@ fn account_rules() {
         matches!(err, TxError::InsufficientFunds { overshot, .. } if overshot == U256::from(1))
     );
 
+    // A value near 2^256 does not wrap the cost around to something the balance covers.
+    let mut huge = eip1559();
+    huge.nonce = 5;
+    huge.value = U256::MAX - U256::from(1);
+    let huge = check(&sign(huge)).unwrap();
+    assert!(matches!(
+        validate_against_account(&huge, &rich, &cfg),
+        Err(TxError::InsufficientFunds { cost, .. }) if cost == U256::MAX
+    ));
+
     let contract = AccountView { has_code: true, ..rich };
     assert_eq!(
         validate_against_account(&valid, &contract, &cfg),

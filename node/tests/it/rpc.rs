@@ -1132,6 +1132,16 @@ async fn read_some(s: &mut tokio::net::TcpStream, wait: std::time::Duration) -> 
     }
 }
 
+/// The bytes the server sends on `s` within `wait`.
+async fn read_some_bytes(s: &mut tokio::net::TcpStream, wait: std::time::Duration) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 256];
+    match tokio::time::timeout(wait, s.read(&mut buf)).await {
+        Ok(Ok(n)) => buf[..n].to_vec(),
+        _ => Vec::new(),
+    }
+}
+
 /// Slow clients from one address cannot lock others out, and trickled headers time out:
 /// - one address holds at most `rpc.max_connections_per_ip` sockets (more get 429), so a client
 ///   from another address is served while it stalls request bodies on all it may hold;
@@ -1198,6 +1208,11 @@ async fn one_address_cannot_take_every_slot_and_trickled_headers_time_out() {
     extra.write_all(stall.as_bytes()).await.unwrap();
     let answer = read_some(&mut extra, std::time::Duration::from_secs(1)).await;
     assert!(answer.starts_with("HTTP/1.1 429"), "upgraded sockets still count: {answer}");
+    // The WebSocket server answers a close frame with a close frame (RFC 6455 5.5.1).
+    let ws = &mut sockets[0];
+    ws.write_all(&[0x88, 0x80, 0, 0, 0, 0]).await.unwrap(); // FIN + close, masked, empty
+    let answer = read_some_bytes(ws, std::time::Duration::from_secs(2)).await;
+    assert_eq!(answer.first(), Some(&0x88), "a close frame back: {answer:?}");
     drop((sockets, extra));
 
     // A keep-alive connection (from 127.0.0.1) that trickles its second request's headers, a

@@ -8,6 +8,7 @@ mod compat;
 mod eth;
 mod exec;
 mod filters;
+mod precheck;
 mod serve;
 mod types;
 mod zks;
@@ -218,7 +219,7 @@ pub(crate) async fn start(
         .set_config(server_cfg)
         .set_rpc_middleware(
             jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
-                .layer_fn(serve::NoSubscribeOverHttp),
+                .layer_fn(precheck::Precheck),
         )
         .set_http_middleware(
             tower::ServiceBuilder::new()

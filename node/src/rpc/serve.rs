@@ -323,90 +323,10 @@ where
                 .get(http::header::UPGRADE)
                 .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
             if !upgrade {
-                parts.extensions.insert(PlainHttp);
+                parts.extensions.insert(super::precheck::PlainHttp);
             }
             let body = jsonrpsee::server::HttpBody::new(http_body_util::Full::new(bytes));
             inner.call(http::Request::from_parts(parts, body)).await
         })
-    }
-}
-
-/// Marks calls that came over plain HTTP (not a WebSocket), for [`NoSubscribeOverHttp`].
-#[derive(Debug, Clone, Copy)]
-struct PlainHttp;
-
-/// The methods that need a connection that can carry notifications.
-const SUBSCRIPTION_METHODS: [&str; 2] = ["eth_subscribe", "eth_unsubscribe"];
-
-fn notifications_refused(ext: &http::Extensions, method: &str) -> bool {
-    ext.get::<PlainHttp>().is_some() && SUBSCRIPTION_METHODS.contains(&method)
-}
-
-fn notifications_not_supported() -> jsonrpsee::types::ErrorObjectOwned {
-    super::rpc_err(-32601, "notifications not supported")
-}
-
-/// Answers `eth_subscribe`/`eth_unsubscribe` over plain HTTP as geth does, `-32601
-/// notifications not supported`, alone or inside a batch (jsonrpsee itself says `-32603`).
-#[derive(Debug, Clone)]
-pub(super) struct NoSubscribeOverHttp<S>(pub(super) S);
-
-impl<S> jsonrpsee::server::middleware::rpc::RpcServiceT for NoSubscribeOverHttp<S>
-where
-    S: jsonrpsee::server::middleware::rpc::RpcServiceT<
-            MethodResponse = jsonrpsee::MethodResponse,
-            BatchResponse = jsonrpsee::MethodResponse,
-            NotificationResponse = jsonrpsee::MethodResponse,
-        > + Clone
-        + Send
-        + Sync
-        + 'static,
-{
-    type MethodResponse = jsonrpsee::MethodResponse;
-    type NotificationResponse = jsonrpsee::MethodResponse;
-    type BatchResponse = jsonrpsee::MethodResponse;
-
-    fn call<'a>(
-        &self,
-        req: jsonrpsee::types::Request<'a>,
-    ) -> impl std::future::Future<Output = Self::MethodResponse> + Send + 'a {
-        let refuse = notifications_refused(req.extensions(), req.method_name());
-        let inner = self.0.clone();
-        async move {
-            if refuse {
-                jsonrpsee::MethodResponse::error(req.id, notifications_not_supported())
-            } else {
-                inner.call(req).await
-            }
-        }
-    }
-
-    fn batch<'a>(
-        &self,
-        mut batch: jsonrpsee::core::middleware::Batch<'a>,
-    ) -> impl std::future::Future<Output = Self::BatchResponse> + Send + 'a {
-        use jsonrpsee::core::middleware::{BatchEntry, BatchEntryErr};
-        for entry in batch.iter_mut() {
-            let refused = match entry {
-                Ok(BatchEntry::Call(req)) => {
-                    notifications_refused(req.extensions(), req.method_name())
-                        .then(|| req.id.clone())
-                }
-                _ => None,
-            };
-            if let Some(id) = refused {
-                *entry = Err(BatchEntryErr::new(id, notifications_not_supported()));
-            }
-        }
-        let inner = self.0.clone();
-        async move { inner.batch(batch).await }
-    }
-
-    fn notification<'a>(
-        &self,
-        n: jsonrpsee::core::middleware::Notification<'a>,
-    ) -> impl std::future::Future<Output = Self::NotificationResponse> + Send + 'a {
-        let inner = self.0.clone();
-        async move { inner.notification(n).await }
     }
 }

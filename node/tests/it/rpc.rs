@@ -455,6 +455,52 @@ async fn every_admission_rule_is_refused_with_geths_error() {
     assert_eq!(resp[1]["result"], "0x10e", "{resp}");
     let resp = raw_call(&url, json!({"jsonrpc":"2.0","id":1,"method":"eth_feeHistory","params":["0x2", "latest", [90.0, 10.0]]})).await;
     assert_eq!(resp["error"]["code"], -32602, "{resp}");
+    // Block parameters as strictly as geth's hexutil, in a batch too.
+    for (params, want) in [
+        (
+            json!(["0x0000000000000000000000000000000000000b0b", "LATEST"]),
+            "invalid argument 1: hex string without 0x prefix",
+        ),
+        (
+            json!(["0x0000000000000000000000000000000000000b0b", "0x01"]),
+            "invalid argument 1: hex number with leading zero digits",
+        ),
+        (
+            json!(["0x0000000000000000000000000000000000000b0b", "0x+1"]),
+            "invalid argument 1: invalid hex string",
+        ),
+        (
+            json!(["0x0000000000000000000000000000000000000b0b", "1"]),
+            "invalid argument 1: hex string without 0x prefix",
+        ),
+        (
+            json!(["0x0000000000000000000000000000000000000b0b", {"blockNumber": "0x00"}]),
+            "invalid argument 1: hex number with leading zero digits",
+        ),
+    ] {
+        let resp = raw_call(
+            &url,
+            json!({"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":params.clone()}),
+        )
+        .await;
+        assert_eq!(resp["error"]["code"], -32602, "{params}: {resp}");
+        assert_eq!(resp["error"]["message"], want, "{params}: {resp}");
+    }
+    let resp = raw_call(
+        &url,
+        json!([
+            {"jsonrpc":"2.0","id":1,"method":"eth_getLogs","params":[{"fromBlock":"Latest"}]},
+            {"jsonrpc":"2.0","id":2,"method":"eth_getBlockByNumber","params":["0x0", false]},
+            {"jsonrpc":"2.0","id":3,"method":"eth_getBalance","params":["0x0000000000000000000000000000000000000b0b", "finalized"]}
+        ]),
+    )
+    .await;
+    assert_eq!(
+        resp[0]["error"]["message"], "invalid argument 0: hex string without 0x prefix",
+        "{resp}"
+    );
+    assert!(resp[1]["result"]["hash"].is_string(), "{resp}");
+    assert!(resp[2]["result"].is_string(), "{resp}");
     // eth_call as geth: Panic(uint256) decoded, halts named without debug strings, and
     // contradictory requests refused.
     let panicker = address!("0x00000000000000000000000000000000000a11ce");

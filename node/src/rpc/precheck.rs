@@ -1,0 +1,205 @@
+//! Checks every call before its handler runs, as geth would refuse it, inside batches too:
+//!
+//! - `eth_subscribe`/`eth_unsubscribe` over plain HTTP: `-32601 notifications not supported`
+//!   (jsonrpsee itself says `-32603`);
+//! - block parameters (`latest`, `0x1b`, `{"blockNumber": …}`) parsed as strictly as geth's
+//!   `hexutil`: tags in lower case only, `0x` required, no leading zeros, no sign, at most 64
+//!   bits; alloy's parser, which the handlers use, lets `LATEST`, `0x0001` and `0x+1` through.
+
+use jsonrpsee::core::middleware::{Batch, BatchEntry, BatchEntryErr, Notification};
+use jsonrpsee::server::middleware::rpc::RpcServiceT;
+use jsonrpsee::types::{ErrorObjectOwned, Request};
+use jsonrpsee::MethodResponse;
+use serde_json::Value;
+use std::future::Future;
+
+/// Marks calls that came over plain HTTP (not a WebSocket); set by the body reader.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PlainHttp;
+
+/// The methods that need a connection that can carry notifications.
+const SUBSCRIPTION_METHODS: [&str; 2] = ["eth_subscribe", "eth_unsubscribe"];
+
+/// Where a method takes a block: a parameter position, or block fields of a filter object.
+enum BlockParam {
+    At(usize),
+    Filter,
+}
+
+fn block_param(method: &str) -> Option<BlockParam> {
+    use BlockParam::{At, Filter};
+    Some(match method {
+        "eth_getBlockByNumber"
+        | "eth_getBlockTransactionCountByNumber"
+        | "eth_getTransactionByBlockNumberAndIndex"
+        | "eth_getBlockReceipts"
+        | "eth_getUncleCountByBlockNumber"
+        | "eth_getUncleByBlockNumberAndIndex" => At(0),
+        "eth_getBalance"
+        | "eth_getCode"
+        | "eth_getTransactionCount"
+        | "eth_call"
+        | "eth_estimateGas"
+        | "eth_createAccessList"
+        | "eth_feeHistory" => At(1),
+        "eth_getStorageAt" => At(2),
+        "eth_getLogs" | "eth_newFilter" => Filter,
+        _ => return None,
+    })
+}
+
+/// geth's `hexutil` rules for a 64-bit quantity.
+fn strict_u64(s: &str) -> Result<(), &'static str> {
+    let Some(digits) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) else {
+        return Err("hex string without 0x prefix");
+    };
+    if digits.is_empty() {
+        return Err("hex string \"0x\"");
+    }
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("invalid hex string");
+    }
+    if digits.len() > 1 && digits.starts_with('0') {
+        return Err("hex number with leading zero digits");
+    }
+    if digits.len() > 16 {
+        return Err("hex number > 64 bits");
+    }
+    Ok(())
+}
+
+const TAGS: [&str; 5] = ["latest", "earliest", "pending", "safe", "finalized"];
+
+/// A block number or tag, as geth's `BlockNumber` takes it.
+fn strict_block_number(v: &Value) -> Result<(), &'static str> {
+    match v {
+        Value::String(s) if TAGS.contains(&s.as_str()) => Ok(()),
+        Value::String(s) => strict_u64(s),
+        // geth reads an unquoted number as a hex string without its prefix.
+        _ => Err("hex string without 0x prefix"),
+    }
+}
+
+/// A block parameter: a number or tag, or EIP-1898's `{blockNumber}` / `{blockHash}` object.
+fn strict_block(v: &Value) -> Result<(), &'static str> {
+    match v {
+        Value::Object(o) => match o.get("blockNumber") {
+            Some(n) => strict_block_number(n),
+            None => Ok(()),
+        },
+        // Absent optional parameters; the handler decides.
+        Value::Null => Ok(()),
+        other => strict_block_number(other),
+    }
+}
+
+/// Why geth would refuse `req`'s parameters, if it would.
+fn strict_params(req: &Request<'_>) -> Option<ErrorObjectOwned> {
+    let which = block_param(req.method_name())?;
+    let params: Vec<Value> = serde_json::from_str(req.params.as_ref()?.get()).ok()?;
+    let bad =
+        |i: usize, why: &str| Some(super::invalid_params(format!("invalid argument {i}: {why}")));
+    match which {
+        BlockParam::At(i) => match params.get(i).map(strict_block) {
+            Some(Err(why)) => bad(i, why),
+            _ => None,
+        },
+        BlockParam::Filter => {
+            let filter = params.first()?.as_object()?;
+            for key in ["fromBlock", "toBlock"] {
+                if let Some(Err(why)) = filter.get(key).map(strict_block) {
+                    return bad(0, why);
+                }
+            }
+            None
+        }
+    }
+}
+
+/// Why `req` is refused before its handler runs, if it is.
+fn refusal(req: &Request<'_>) -> Option<ErrorObjectOwned> {
+    let method = req.method_name();
+    if req.extensions().get::<PlainHttp>().is_some() && SUBSCRIPTION_METHODS.contains(&method) {
+        return Some(super::rpc_err(-32601, "notifications not supported"));
+    }
+    strict_params(req)
+}
+
+/// The RPC middleware that applies [`refusal`] to single calls and to each call of a batch.
+#[derive(Debug, Clone)]
+pub(super) struct Precheck<S>(pub(super) S);
+
+impl<S> RpcServiceT for Precheck<S>
+where
+    S: RpcServiceT<
+            MethodResponse = MethodResponse,
+            BatchResponse = MethodResponse,
+            NotificationResponse = MethodResponse,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    type MethodResponse = MethodResponse;
+    type NotificationResponse = MethodResponse;
+    type BatchResponse = MethodResponse;
+
+    fn call<'a>(&self, req: Request<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
+        let refused = refusal(&req);
+        let inner = self.0.clone();
+        async move {
+            match refused {
+                Some(e) => MethodResponse::error(req.id, e),
+                None => inner.call(req).await,
+            }
+        }
+    }
+
+    fn batch<'a>(&self, mut batch: Batch<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
+        for entry in batch.iter_mut() {
+            let refused = match entry {
+                Ok(BatchEntry::Call(req)) => refusal(req).map(|e| (req.id.clone(), e)),
+                _ => None,
+            };
+            if let Some((id, e)) = refused {
+                *entry = Err(BatchEntryErr::new(id, e));
+            }
+        }
+        let inner = self.0.clone();
+        async move { inner.batch(batch).await }
+    }
+
+    fn notification<'a>(
+        &self,
+        n: Notification<'a>,
+    ) -> impl Future<Output = MethodResponse> + Send + 'a {
+        let inner = self.0.clone();
+        async move { inner.notification(n).await }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_follow_geths_hexutil() {
+        for ok in ["0x0", "0x1b", "0xffffffffffffffff", "0XaB"] {
+            assert_eq!(strict_u64(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("1b", "hex string without 0x prefix"),
+            ("0x", "hex string \"0x\""),
+            ("0x+1", "invalid hex string"),
+            ("0x0001", "hex number with leading zero digits"),
+            ("0x10000000000000000", "hex number > 64 bits"),
+        ] {
+            assert_eq!(strict_u64(bad), Err(why), "{bad}");
+        }
+        assert!(strict_block(&serde_json::json!("latest")).is_ok());
+        assert!(strict_block(&serde_json::json!("LATEST")).is_err());
+        assert!(strict_block(&serde_json::json!({"blockNumber": "0x01"})).is_err());
+        assert!(strict_block(&serde_json::json!({"blockHash": "0x12"})).is_ok());
+        assert!(strict_block(&serde_json::json!(5)).is_err());
+    }
+}

@@ -8,6 +8,7 @@ mod compat;
 mod eth;
 mod exec;
 mod filters;
+mod ids;
 mod precheck;
 mod serve;
 mod types;

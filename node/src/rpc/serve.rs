@@ -322,11 +322,30 @@ where
                 .headers
                 .get(http::header::UPGRADE)
                 .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+            let mut bytes = bytes;
+            let mut swapped = super::ids::Swapped::default();
             if !upgrade {
                 parts.extensions.insert(super::precheck::PlainHttp);
+                if super::ids::may_have_odd_id(&bytes) {
+                    let (new, ids) = super::ids::swap_out(&bytes);
+                    if let Some(new) = new {
+                        bytes = new.into();
+                        swapped = ids;
+                    }
+                }
             }
             let body = jsonrpsee::server::HttpBody::new(http_body_util::Full::new(bytes));
-            inner.call(http::Request::from_parts(parts, body)).await
+            let resp = inner.call(http::Request::from_parts(parts, body)).await?;
+            if swapped.is_empty() {
+                return Ok(resp);
+            }
+            // Put the client's own ids back into the answer.
+            let (mut parts, body) = resp.into_parts();
+            let answer = body.collect().await?.to_bytes();
+            let answer =
+                super::ids::swap_back(&answer, &swapped).unwrap_or_else(|| answer.to_vec());
+            parts.headers.remove(http::header::CONTENT_LENGTH);
+            Ok(http::Response::from_parts(parts, jsonrpsee::server::HttpBody::from(answer)))
         })
     }
 }

@@ -455,6 +455,27 @@ async fn every_admission_rule_is_refused_with_geths_error() {
     assert_eq!(resp[1]["result"], "0x10e", "{resp}");
     let resp = raw_call(&url, json!({"jsonrpc":"2.0","id":1,"method":"eth_feeHistory","params":["0x2", "latest", [90.0, 10.0]]})).await;
     assert_eq!(resp["error"]["code"], -32602, "{resp}");
+    // Any id that is not an object or array comes back as sent, as geth echoes it.
+    for id in [json!(-1), json!(1.5), json!(true), json!(1e3), json!("x"), json!(7)] {
+        let resp =
+            raw_call(&url, json!({"jsonrpc":"2.0","id":id,"method":"eth_chainId","params":[]}))
+                .await;
+        assert_eq!(resp["id"], id, "{resp}");
+        assert_eq!(resp["result"], "0x10e", "{resp}");
+    }
+    let resp = raw_call(
+        &url,
+        json!([
+            {"jsonrpc":"2.0","id":false,"method":"eth_chainId","params":[]},
+            {"jsonrpc":"2.0","id":2,"method":"eth_nope","params":[]}
+        ]),
+    )
+    .await;
+    assert_eq!((resp[0]["id"].clone(), resp[0]["result"].clone()), (json!(false), json!("0x10e")));
+    assert_eq!(
+        (resp[1]["id"].clone(), resp[1]["error"]["code"].clone()),
+        (json!(2), json!(-32601))
+    );
     // Block parameters as strictly as geth's hexutil, in a batch too.
     for (params, want) in [
         (

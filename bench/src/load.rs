@@ -1,0 +1,396 @@
+//! The measured window: senders, the inclusion poller and their shared book.
+//!
+//! Each account's sender walks its pre-signed list in nonce order, keeping at most `--window`
+//! transactions unconfirmed and sending up to `--batch` of them per request. A transaction is
+//! entered in the book *before* its request leaves, so a block can never carry a transaction
+//! the poller does not know. The poller follows new blocks and marks a transaction included when
+//! a block carrying it appears (its receipt is readable from then on); the latency is from the
+//! moment its request left to that moment, with the poll period as resolution.
+//!
+//! A rejected transaction counts as an error and leaves a nonce gap behind it, so its sender
+//! resynchronises with the node's pending nonce and re-sends from there. A re-send answered
+//! "already known" is not counted again.
+
+use crate::cli::Kind;
+use crate::rpc::{Rpc, RpcError};
+use crate::sign::Plan;
+use alloy::primitives::B256;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+/// Distinct error messages kept with their counts; later ones are counted as "other".
+const MAX_ERROR_REASONS: usize = 20;
+
+/// How the window runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LoadConfig {
+    /// Length of the sending window.
+    pub(crate) duration: Duration,
+    /// Most unconfirmed transactions per account.
+    pub(crate) window: u64,
+    /// Most transactions per request.
+    pub(crate) batch: usize,
+}
+
+/// A transaction sent and not yet seen in a block.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    account: usize,
+    kind: Kind,
+    at: Instant,
+}
+
+/// A transaction seen in a block.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Inclusion {
+    /// When the poller saw it, in ms since the window opened.
+    pub(crate) at_ms: u32,
+    /// From its request to that moment, in microseconds.
+    pub(crate) latency_us: u32,
+    /// Its kind.
+    pub(crate) kind: Kind,
+}
+
+/// Counters of one kind.
+#[derive(Debug, Default)]
+pub(crate) struct KindCounters {
+    /// Transactions the node accepted.
+    pub(crate) sent: AtomicU64,
+    /// Of those, seen in a block.
+    pub(crate) included: AtomicU64,
+    /// Error answers (a transaction re-sent after one can be both an error and sent).
+    pub(crate) errors: AtomicU64,
+}
+
+/// What senders and poller share; the progress line and the report read it.
+#[derive(Debug)]
+pub(crate) struct Book {
+    /// When the window opened.
+    pub(crate) started: Instant,
+    pending: Mutex<HashMap<B256, Pending>>,
+    in_flight: Vec<AtomicU64>,
+    /// Wakes a sender whose window was full when one of its transactions is included.
+    wake: Vec<Notify>,
+    /// Per kind, in [`Kind::ALL`] order.
+    pub(crate) kinds: [KindCounters; 3],
+    /// Every inclusion, in the order the poller saw them.
+    pub(crate) inclusions: Mutex<Vec<Inclusion>>,
+    /// When each accepted transaction was sent, in ms since the window opened.
+    pub(crate) sends_ms: Mutex<Vec<u32>>,
+    /// When each error answer came, in ms since the window opened.
+    pub(crate) errors_ms: Mutex<Vec<u32>>,
+    /// Error messages and their counts.
+    pub(crate) reasons: Mutex<HashMap<String, u64>>,
+    /// Accounts that sent their whole list before the window closed, and when the first did.
+    pub(crate) ran_out: Mutex<(u64, Option<Duration>)>,
+    /// When sending stopped (the window closed or was interrupted), since the window opened.
+    pub(crate) sending_ended: Mutex<Option<Duration>>,
+    /// The last inclusion, since the window opened.
+    pub(crate) last_inclusion: Mutex<Option<Duration>>,
+    /// Accepted transactions left behind a rejected nonce when their sender stopped: they can
+    /// never be included, so the drain does not wait for them.
+    pub(crate) stranded: AtomicU64,
+    /// Set by Ctrl-C ([`Book::interrupt`]).
+    pub(crate) interrupted: AtomicBool,
+}
+
+/// Locks `m`; a poisoned lock (a panicked holder) still holds consistent counters.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Book {
+    /// An empty book for `accounts` senders, the window opening now.
+    pub(crate) fn new(accounts: usize) -> Self {
+        Self {
+            started: Instant::now(),
+            pending: Mutex::default(),
+            in_flight: (0..accounts).map(|_| AtomicU64::new(0)).collect(),
+            wake: (0..accounts).map(|_| Notify::new()).collect(),
+            kinds: Default::default(),
+            inclusions: Mutex::default(),
+            sends_ms: Mutex::default(),
+            errors_ms: Mutex::default(),
+            reasons: Mutex::default(),
+            ran_out: Mutex::default(),
+            sending_ended: Mutex::default(),
+            last_inclusion: Mutex::default(),
+            stranded: AtomicU64::new(0),
+            interrupted: AtomicBool::new(false),
+        }
+    }
+
+    fn ms_since_start(&self, at: Instant) -> u32 {
+        at.saturating_duration_since(self.started).as_millis().min(u32::MAX as u128) as u32
+    }
+
+    /// Totals over every kind: (sent, included, errors).
+    pub(crate) fn totals(&self) -> (u64, u64, u64) {
+        self.kinds.iter().fold((0, 0, 0), |(s, i, e), k| {
+            (
+                s + k.sent.load(Ordering::Relaxed),
+                i + k.included.load(Ordering::Relaxed),
+                e + k.errors.load(Ordering::Relaxed),
+            )
+        })
+    }
+
+    /// Stops the senders (Ctrl-C); the run is reported as it stands.
+    pub(crate) fn interrupt(&self) {
+        self.interrupted.store(true, Ordering::Relaxed);
+        for w in &self.wake {
+            w.notify_one();
+        }
+    }
+
+    /// Transactions sent and not yet included.
+    pub(crate) fn pending(&self) -> usize {
+        lock(&self.pending).len()
+    }
+
+    fn record_error(&self, kind: Kind, e: &RpcError) {
+        self.kinds[kind.index()].errors.fetch_add(1, Ordering::Relaxed);
+        lock(&self.errors_ms).push(self.ms_since_start(Instant::now()));
+        let mut reasons = lock(&self.reasons);
+        let text = e.to_string();
+        if reasons.contains_key(&text) || reasons.len() < MAX_ERROR_REASONS {
+            *reasons.entry(text).or_default() += 1;
+        } else {
+            *reasons.entry("other".into()).or_default() += 1;
+        }
+    }
+}
+
+/// The block poller, running until [`Poller::stop`].
+#[derive(Debug)]
+pub(crate) struct Poller {
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Poller {
+    /// Follows blocks from `start_block` every `period`, booking inclusions.
+    pub(crate) fn spawn(rpc: &Rpc, book: Arc<Book>, start_block: u64, period: Duration) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn(poll_blocks(rpc.clone(), book, start_block, period, stop.clone()));
+        Self { stop, task }
+    }
+
+    /// Stops after the current poll.
+    pub(crate) async fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.task.await;
+    }
+}
+
+/// Sends: one sender per plan, until the window closes, every plan is sent or the run is
+/// interrupted. Records when sending ended.
+pub(crate) async fn send(rpc: &Rpc, plans: Vec<Plan>, cfg: LoadConfig, book: &Arc<Book>) {
+    let end = book.started + cfg.duration;
+    let senders: Vec<_> = plans
+        .into_iter()
+        .enumerate()
+        .map(|(idx, plan)| tokio::spawn(send_plan(idx, plan, rpc.clone(), book.clone(), cfg, end)))
+        .collect();
+    for s in senders {
+        // A sender that panicked has left its counters as they were; the run goes on.
+        let _ = s.await;
+    }
+    *lock(&book.sending_ended) = Some(book.started.elapsed());
+}
+
+/// Waits up to `drain` for every sent transaction to be included.
+pub(crate) async fn drain(book: &Book, drain: Duration) {
+    let drain_end = Instant::now() + drain;
+    while book.pending() > 0
+        && Instant::now() < drain_end
+        && !book.interrupted.load(Ordering::Relaxed)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// One account's sender.
+async fn send_plan(
+    idx: usize,
+    plan: Plan,
+    rpc: Rpc,
+    book: Arc<Book>,
+    cfg: LoadConfig,
+    end: Instant,
+) {
+    let mut accepted = vec![false; plan.txs.len()];
+    send_until_done(idx, &plan, &rpc, &book, cfg, end, &mut accepted).await;
+    // Accepted transactions after the first one never accepted wait behind a nonce gap that
+    // nothing will fill any more.
+    let Some(gap) = accepted.iter().position(|a| !a) else { return };
+    let mut pending = lock(&book.pending);
+    for (tx, _) in plan.txs.iter().zip(&accepted).skip(gap + 1).filter(|(_, a)| **a) {
+        if pending.remove(&tx.hash).is_some() {
+            book.in_flight[idx].fetch_sub(1, Ordering::Relaxed);
+            book.stranded.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Sends `plan` until the window closes, the run is interrupted or the plan is all sent.
+async fn send_until_done(
+    idx: usize,
+    plan: &Plan,
+    rpc: &Rpc,
+    book: &Book,
+    cfg: LoadConfig,
+    end: Instant,
+    accepted: &mut [bool],
+) {
+    let txs = &plan.txs;
+    let mut next = 0usize;
+    loop {
+        if Instant::now() >= end || book.interrupted.load(Ordering::Relaxed) {
+            return;
+        }
+        if next >= txs.len() {
+            let mut ran_out = lock(&book.ran_out);
+            ran_out.0 += 1;
+            ran_out.1.get_or_insert(book.started.elapsed());
+            return;
+        }
+        let free = cfg.window.saturating_sub(book.in_flight[idx].load(Ordering::Relaxed)) as usize;
+        if free == 0 {
+            // A permit stored by an inclusion since the last wait wakes this at once.
+            tokio::select! {
+                _ = book.wake[idx].notified() => {}
+                _ = tokio::time::sleep_until(end.into()) => {}
+            }
+            continue;
+        }
+        let range = next..(next + cfg.batch.min(free)).min(txs.len());
+        let now = Instant::now();
+        {
+            let mut pending = lock(&book.pending);
+            for i in range.clone().filter(|&i| !accepted[i]) {
+                pending.insert(txs[i].hash, Pending { account: idx, kind: txs[i].kind, at: now });
+                book.in_flight[idx].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let ids: Vec<u64> = range.clone().map(|i| i as u64).collect();
+        let body = if cfg.batch == 1 {
+            txs[range.start].request.to_string()
+        } else {
+            let mut b =
+                String::with_capacity(range.len() * (txs[range.start].request.len() + 1) + 2);
+            b.push('[');
+            for (n, i) in range.clone().enumerate() {
+                if n > 0 {
+                    b.push(',');
+                }
+                b.push_str(&txs[i].request);
+            }
+            b.push(']');
+            b
+        };
+        let results = match rpc.send_prepared(body, &ids).await {
+            Ok(r) => r,
+            Err(e) => ids.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let mut first_failed = None;
+        for (i, result) in range.clone().zip(results) {
+            if accepted[i] {
+                continue; // re-sent after a resync: its first answer was counted
+            }
+            let kind = txs[i].kind;
+            match result {
+                Err(e) if !e.is_already_known() => {
+                    if lock(&book.pending).remove(&txs[i].hash).is_some() {
+                        book.in_flight[idx].fetch_sub(1, Ordering::Relaxed);
+                    }
+                    book.record_error(kind, &e);
+                    first_failed.get_or_insert(i);
+                }
+                _ => {
+                    accepted[i] = true;
+                    book.kinds[kind.index()].sent.fetch_add(1, Ordering::Relaxed);
+                    lock(&book.sends_ms).push(book.ms_since_start(now));
+                }
+            }
+        }
+        next = range.end;
+        if let Some(failed) = first_failed {
+            // Later nonces wait behind the gap: go back to where the node's pending nonce is.
+            next = match rpc
+                .quantity("eth_getTransactionCount", json!([plan.key.address, "pending"]))
+                .await
+            {
+                Ok(n) => (n as u64).saturating_sub(plan.first_nonce).min(txs.len() as u64) as usize,
+                Err(_) => failed,
+            };
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// Follows new blocks from `next` and books the inclusions.
+async fn poll_blocks(
+    rpc: Rpc,
+    book: Arc<Book>,
+    mut next: u64,
+    period: Duration,
+    stop: Arc<AtomicBool>,
+) {
+    while !stop.load(Ordering::Relaxed) {
+        let head = match rpc.quantity("eth_blockNumber", json!([])).await {
+            Ok(h) => h as u64,
+            Err(_) => {
+                tokio::time::sleep(period).await;
+                continue;
+            }
+        };
+        while next <= head {
+            let Ok(block) =
+                rpc.call("eth_getBlockByNumber", json!([format!("0x{next:x}"), false])).await
+            else {
+                break;
+            };
+            if block.is_null() {
+                break; // a node whose head moved ahead of its block index
+            }
+            let seen = Instant::now();
+            let hashes: Vec<B256> = block
+                .get("transactions")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|h| h.as_str()?.parse().ok()).collect())
+                .unwrap_or_default();
+            let at_ms = book.ms_since_start(seen);
+            let mut found = Vec::new();
+            {
+                let mut pending = lock(&book.pending);
+                for h in hashes {
+                    if let Some(p) = pending.remove(&h) {
+                        found.push(p);
+                    }
+                }
+            }
+            if !found.is_empty() {
+                let mut inclusions = lock(&book.inclusions);
+                for p in found {
+                    book.in_flight[p.account].fetch_sub(1, Ordering::Relaxed);
+                    book.wake[p.account].notify_one();
+                    book.kinds[p.kind.index()].included.fetch_add(1, Ordering::Relaxed);
+                    let latency = seen.saturating_duration_since(p.at);
+                    inclusions.push(Inclusion {
+                        at_ms,
+                        latency_us: latency.as_micros().min(u32::MAX as u128) as u32,
+                        kind: p.kind,
+                    });
+                }
+                *lock(&book.last_inclusion) = Some(seen - book.started);
+            }
+            next += 1;
+        }
+        tokio::time::sleep(period).await;
+    }
+}

@@ -1,0 +1,191 @@
+//! Building and signing transactions, and the pre-signing phase.
+//!
+//! Every load transaction is signed before the measured window opens, so during the window the
+//! bench only sends bytes it already holds: its own CPU stays out of the node's way. Each
+//! account gets a fixed list of consecutive-nonce transactions; each is kept as its hash, its
+//! kind and the finished JSON-RPC request object (`eth_sendRawTransaction` with the raw bytes
+//! in hex), whose `id` is the transaction's position in the list.
+//!
+//! Signatures come from libsecp256k1 (alloy's `secp256k1` backend), on every core (rayon).
+
+use crate::cli::{Kind, Scenario};
+use alloy::consensus::crypto::secp256k1::sign_message;
+use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy::eips::eip2718::Encodable2718;
+use alloy::primitives::{Address, Bytes, TxKind, B256, U256};
+use anyhow::Context;
+use rayon::prelude::*;
+use std::time::{Duration, Instant};
+
+/// Fee and chain parameters shared by every transaction of a run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fees {
+    /// The endpoint's chain id.
+    pub(crate) chain_id: u64,
+    /// `maxFeePerGas`: fixed for the whole run, so it leaves room for the base fee to rise.
+    pub(crate) max_fee: u128,
+    /// `maxPriorityFeePerGas`.
+    pub(crate) tip: u128,
+}
+
+/// A key the bench signs with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Key {
+    /// The secret scalar.
+    pub(crate) secret: B256,
+    /// Its address.
+    pub(crate) address: Address,
+}
+
+/// The call a transaction makes, without nonce, fees or signature.
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    /// Recipient, or contract creation.
+    pub(crate) to: TxKind,
+    /// Wei sent along.
+    pub(crate) value: U256,
+    /// Calldata or initcode.
+    pub(crate) input: Bytes,
+    /// Gas limit.
+    pub(crate) gas: u64,
+}
+
+/// A signed transaction: its hash and its EIP-2718 encoding.
+#[derive(Debug, Clone)]
+pub(crate) struct Signed {
+    /// Transaction hash.
+    pub(crate) hash: B256,
+    /// EIP-2718 bytes, as `eth_sendRawTransaction` takes them.
+    pub(crate) raw: Bytes,
+}
+
+/// Signs `call` from `key` at `nonce` as an EIP-1559 transaction.
+pub(crate) fn sign(key: &Key, fees: Fees, nonce: u64, call: &Call) -> anyhow::Result<Signed> {
+    let tx = TxEip1559 {
+        chain_id: fees.chain_id,
+        nonce,
+        gas_limit: call.gas,
+        max_fee_per_gas: fees.max_fee,
+        max_priority_fee_per_gas: fees.tip,
+        to: call.to,
+        value: call.value,
+        input: call.input.clone(),
+        access_list: Default::default(),
+    };
+    let sig = sign_message(key.secret, tx.signature_hash()).context("signing")?;
+    let env = TxEnvelope::from(tx.into_signed(sig));
+    Ok(Signed { hash: *env.tx_hash(), raw: env.encoded_2718().into() })
+}
+
+/// One pre-signed load transaction.
+#[derive(Debug)]
+pub(crate) struct Presigned {
+    /// Transaction hash, to recognise it in a block.
+    pub(crate) hash: B256,
+    /// What it does.
+    pub(crate) kind: Kind,
+    /// The whole `eth_sendRawTransaction` request object; its id is the position in the plan.
+    pub(crate) request: Box<str>,
+}
+
+/// One account's pre-signed transactions, nonces `first_nonce..`.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// The signing account.
+    pub(crate) key: Key,
+    /// Nonce of `txs[0]`.
+    pub(crate) first_nonce: u64,
+    /// Consecutive nonces.
+    pub(crate) txs: Vec<Presigned>,
+}
+
+/// What the signing phase did.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SignStats {
+    /// Transactions signed.
+    pub(crate) count: u64,
+    /// Wall time of the phase.
+    pub(crate) elapsed: Duration,
+    /// Threads that signed.
+    pub(crate) threads: usize,
+}
+
+/// Signs `per_account` transactions for each of `keys` (nonces from each account's `nonce`),
+/// choosing each one's kind from `scenario` and its call from `call_of`.
+pub(crate) fn presign(
+    keys: &[(Key, u64)],
+    per_account: usize,
+    scenario: &Scenario,
+    fees: Fees,
+    call_of: impl Fn(Kind) -> Call + Sync,
+) -> anyhow::Result<(Vec<Plan>, SignStats)> {
+    let started = Instant::now();
+    // Indexed by `Kind::index`; a kind the scenario does not use is never looked up.
+    let calls: Vec<Call> = Kind::ALL.iter().map(|&k| call_of(k)).collect();
+    let total = keys.len() * per_account;
+    // One flat index space, so a run with fewer accounts than cores still uses every core.
+    let flat: Vec<Presigned> = (0..total)
+        .into_par_iter()
+        .map(|g| {
+            let (account, i) = (g / per_account, g % per_account);
+            let (key, first_nonce) = &keys[account];
+            let kind = scenario.kind_at(account, i);
+            let call = &calls[kind.index()];
+            let signed = sign(key, fees, first_nonce + i as u64, call)?;
+            let request = format!(
+                r#"{{"jsonrpc":"2.0","id":{i},"method":"eth_sendRawTransaction","params":["{}"]}}"#,
+                signed.raw
+            );
+            Ok(Presigned { hash: signed.hash, kind, request: request.into_boxed_str() })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut flat = flat.into_iter();
+    let plans = keys
+        .iter()
+        .map(|(key, first_nonce)| Plan {
+            key: *key,
+            first_nonce: *first_nonce,
+            txs: flat.by_ref().take(per_account).collect(),
+        })
+        .collect();
+    let stats = SignStats {
+        count: total as u64,
+        elapsed: started.elapsed(),
+        threads: rayon::current_num_threads(),
+    };
+    Ok((plans, stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::consensus::transaction::SignerRecoverable;
+    use alloy::eips::eip2718::Decodable2718;
+
+    #[test]
+    fn presigned_transactions_recover_to_their_account() {
+        let secret = B256::repeat_byte(0x11);
+        let signer = alloy::signers::local::PrivateKeySigner::from_bytes(&secret).unwrap();
+        let key = Key { secret, address: signer.address() };
+        let fees = Fees { chain_id: 270, max_fee: 300, tip: 1 };
+        let call = |_| Call {
+            to: TxKind::Call(Address::repeat_byte(0x42)),
+            value: U256::from(1),
+            input: Bytes::new(),
+            gas: 21_000,
+        };
+        let (plans, stats) = presign(&[(key, 5)], 3, &"eth".parse().unwrap(), fees, call).unwrap();
+        assert_eq!(stats.count, 3);
+        let txs = &plans[0].txs;
+        assert_eq!(txs.len(), 3);
+        for (i, p) in txs.iter().enumerate() {
+            let req: serde_json::Value = serde_json::from_str(&p.request).unwrap();
+            assert_eq!(req["id"], i);
+            let raw: Bytes = req["params"][0].as_str().unwrap().parse().unwrap();
+            let env = TxEnvelope::decode_2718_exact(&raw).unwrap();
+            assert_eq!(env.recover_signer().unwrap(), key.address);
+            assert_eq!(alloy::consensus::Transaction::nonce(&env), 5 + i as u64);
+            assert_eq!(*env.tx_hash(), p.hash);
+        }
+    }
+}

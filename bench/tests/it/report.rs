@@ -1,0 +1,87 @@
+//! `--report DIR`: report.json with every figure, and three well-formed SVG plots.
+
+use crate::support::{assert_clean_run, run_bench, Node, QUICK};
+use serde_json::Value;
+
+/// Parses an SVG plot; returns how many elements of each drawn kind it has.
+fn svg_elements(path: &std::path::Path, kind: &str) -> usize {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.trim_start().starts_with("<svg"), "{} does not start with <svg", path.display());
+    let doc = roxmltree::Document::parse(&text)
+        .unwrap_or_else(|e| panic!("{} is not well-formed XML: {e}", path.display()));
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    doc.descendants().filter(|n| n.tag_name().name() == kind).count()
+}
+
+fn keys(v: &Value, keys: &[&str], what: &str) {
+    for k in keys {
+        assert!(v.get(*k).is_some_and(|x| !x.is_null()), "{what} has no `{k}`: {v}");
+    }
+}
+
+#[test]
+fn report_dir_has_every_figure_and_three_plots() {
+    let node = Node::rollupd_dev("report");
+    let dir =
+        std::env::temp_dir().join(format!("rollup-bench-it-{}-report-out", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut args = vec!["--rpc", node.url.as_str(), "--report", dir.to_str().unwrap()];
+    args.extend(QUICK);
+    let out = run_bench(&args);
+    let summary = assert_clean_run(&out);
+
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    keys(
+        &report,
+        &[
+            "config",
+            "setup",
+            "signing",
+            "window",
+            "totals",
+            "by_kind",
+            "latency",
+            "histogram",
+            "series",
+            "bench_cpu",
+            "settlement",
+            "summary",
+        ],
+        "report.json",
+    );
+    keys(
+        &report["config"],
+        &["rpc", "chain_id", "scenario", "accounts", "batch", "window"],
+        "config",
+    );
+    keys(&report["signing"], &["s", "count", "threads"], "signing");
+    keys(&report["latency"], &["p10_ms", "p50_ms", "p90_ms", "p99_ms", "max_ms"], "latency");
+    keys(&report["bench_cpu"], &["s", "pct_of_one_core"], "bench_cpu");
+    keys(&report["by_kind"]["eth"], &["sent", "included", "errors", "latency"], "by_kind.eth");
+    assert_eq!(report["totals"]["included"], summary["included"]);
+    assert_eq!(report["summary"], summary);
+    let series = report["series"].as_array().unwrap();
+    assert!(series.len() >= 3, "one point per second: {series:?}");
+    keys(
+        &series[1],
+        &["t", "sent", "included", "tps", "p10_ms", "p50_ms", "p90_ms", "p99_ms"],
+        "series",
+    );
+    // rollupd speaks zks_: the settlement part is there, with a backlog point per second.
+    let settlement = &report["settlement"];
+    keys(settlement, &["first_batch", "batches", "steps", "backlog"], "settlement");
+    assert!(settlement["backlog"].as_array().unwrap().len() >= 3, "{settlement}");
+    keys(
+        &settlement["backlog"][0],
+        &["sealed_not_committed", "committed_not_proven", "proven_not_executed"],
+        "backlog",
+    );
+
+    assert!(svg_elements(&dir.join("tps.svg"), "polyline") >= 3, "tps.svg has no lines");
+    assert!(svg_elements(&dir.join("latency.svg"), "polyline") >= 4, "latency.svg has no lines");
+    let hist = dir.join("histogram.svg");
+    assert!(svg_elements(&hist, "rect") >= 5, "histogram.svg has no bars");
+    assert!(svg_elements(&hist, "polyline") >= 2, "histogram.svg has no p50/p99 markers");
+    let _ = std::fs::remove_dir_all(&dir);
+}

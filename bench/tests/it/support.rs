@@ -1,0 +1,209 @@
+//! Real processes for the tests: `rollupd dev` and anvil on OS-chosen ports, each killed when
+//! dropped, and `rollup-bench` runs with a deadline.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The bench binary under test.
+pub fn bench_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_rollup-bench"))
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `target/<profile>/rollupd`, next to this test binary's `deps/` directory.
+fn rollupd_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).expect("test binary in target/<profile>/deps");
+    let bin = dir.join("rollupd");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p rollupd` (cargo test --workspace does)",
+        bin.display()
+    );
+    bin
+}
+
+/// A child process killed and reaped when dropped, so a failing test leaves nothing running.
+pub struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A running node under test.
+pub struct Node {
+    _child: KillOnDrop,
+    /// Its JSON-RPC URL.
+    pub url: String,
+    _dir: Option<TempDir>,
+}
+
+/// A directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Reads `child`'s stdout until a line satisfies `ready`; returns the lines read. The rest is
+/// drained in the background so the child never blocks on a full pipe.
+fn wait_for_line(
+    child: &mut Child,
+    what: &str,
+    ready: impl Fn(&str) -> bool + Send + 'static,
+) -> String {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            text.push_str(&line);
+            text.push('\n');
+            if ready(&line) {
+                let _ = tx.send(text.clone());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("{what} did not become ready within 60 s"))
+}
+
+impl Node {
+    /// `rollupd dev` on a fresh data directory and OS-chosen ports, with settlement on and no
+    /// local prover (generating proving keys takes a minute); returns once its banner is out.
+    pub fn rollupd_dev(name: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("rollup-bench-it-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = std::fs::File::create(dir.join("stderr.log")).unwrap();
+        let mut cmd = Command::new(rollupd_bin());
+        cmd.arg("dev").arg("--data-dir").arg(&dir);
+        for s in [
+            "rpc.addr=127.0.0.1:0",
+            "dev_l1.addr=127.0.0.1:0",
+            "metrics.addr=\"\"",
+            "prover.local_workers=0",
+            "prover.dev_keys=false",
+        ] {
+            cmd.arg("--set").arg(s);
+        }
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::from(log)).spawn().unwrap();
+        // The banner ends with dev account (9).
+        let banner = wait_for_line(&mut child, "rollupd dev", |l| l.contains("(9)"));
+        let url = banner
+            .lines()
+            .find(|l| l.starts_with("L2"))
+            .and_then(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
+            .unwrap_or_else(|| panic!("no L2 URL in the banner:\n{banner}"))
+            .to_string();
+        Self { _child: KillOnDrop(child), url, _dir: Some(TempDir(dir)) }
+    }
+
+    /// The pinned anvil (`ANVIL_BIN`, else `tools/node_modules/.bin/anvil`) with one-second
+    /// blocks.
+    pub fn anvil() -> Self {
+        let bin = std::env::var_os("ANVIL_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join("tools/node_modules/.bin/anvil"));
+        assert!(bin.exists(), "{} is missing: run `npm ci --prefix tools`", bin.display());
+        let port = free_port();
+        let mut child = Command::new(bin)
+            .args(["--port", &port.to_string(), "--block-time", "1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_line(&mut child, "anvil", |l| l.contains("Listening on"));
+        Self { _child: KillOnDrop(child), url: format!("http://127.0.0.1:{port}"), _dir: None }
+    }
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Short-run flags every load test uses: small, quick, and tolerant of a busy machine.
+pub const QUICK: [&str; 8] =
+    ["--duration", "3", "--accounts", "8", "--max-tps", "3000", "--drain", "20"];
+
+/// Runs rollup-bench with `args` (stdout and stderr captured), killing it after 90 s.
+pub fn run_bench(args: &[&str]) -> Output {
+    let mut child = Command::new(bench_bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        stdout.read_to_end(&mut b).unwrap();
+        b
+    });
+    let err = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        stderr.read_to_end(&mut b).unwrap();
+        b
+    });
+    let status = wait_with_deadline(&mut child, Duration::from_secs(90));
+    Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
+}
+
+/// Waits for `child`, killing it (and failing) past `limit`.
+pub fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("rollup-bench did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The JSON object on the last line of stdout; fails with both streams shown otherwise.
+pub fn summary(out: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "rollup-bench failed ({}):\n{stdout}\n{stderr}", out.status);
+    let last = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| {
+        panic!("last line is not JSON ({e}): {last}\nstdout:\n{stdout}\nstderr:\n{stderr}")
+    })
+}
+
+/// Asserts a run included transactions and had no error; returns its summary.
+pub fn assert_clean_run(out: &Output) -> Value {
+    let s = summary(out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(s["included"].as_u64().unwrap() > 0, "nothing included:\n{stdout}");
+    assert_eq!(s["errors"], 0, "errors:\n{stdout}");
+    assert_eq!(s["included"], s["sent"], "not everything sent was included:\n{stdout}");
+    for key in ["tps", "p10_ms", "p50_ms", "p90_ms", "p99_ms", "max_ms", "sign_s", "bench_cpu_pct"]
+    {
+        assert!(s[key].is_number(), "{key} missing in {s}");
+    }
+    s
+}

@@ -350,7 +350,13 @@ pub fn build_block_with<R: StateReader>(
     // Senders with a deferred transaction: their later nonces cannot execute before it, and
     // would be dropped as "nonce too high" (and leave the pool) if tried.
     let mut waiting: HashSet<Address> = HashSet::new();
+    // Senders with a dropped transaction: their later nonces now follow a gap. They stay in the
+    // pool (queued, as geth keeps them) rather than be dropped too; the block does not try them.
+    let mut gapped: HashSet<Address> = HashSet::new();
     for tx in txs {
+        if !gapped.is_empty() && gapped.contains(&tx.sender) {
+            continue;
+        }
         if (!waiting.is_empty() && waiting.contains(&tx.sender))
             || tx.envelope.gas_limit() > spec.gas_limit.saturating_sub(gas_used)
         {
@@ -362,12 +368,19 @@ pub fn build_block_with<R: StateReader>(
             Ok(o) => o,
             Err(ExecutionError::State(e)) => return Err(e),
             Err(other) => {
+                // A nonce already used leaves no gap; any other failure does.
+                let stale = matches!(&other, ExecutionError::InvalidTransaction(m)
+                    if m.starts_with("nonce ") && m.contains(" too low"));
+                if !stale {
+                    gapped.insert(tx.sender);
+                }
                 dropped.push((tx.hash, other.to_string()));
                 continue;
             }
         };
         let sent = crate::system::messages_in(0, outcome.result.logs()).count();
         if sent > MAX_BLOCK_MESSAGES {
+            gapped.insert(tx.sender);
             dropped.push((
                 tx.hash,
                 format!("sends {sent} L2->L1 messages; a block allows {MAX_BLOCK_MESSAGES}"),

@@ -164,6 +164,32 @@ async fn start_settling_l2(
 }
 
 /// Proofs inside the node run on low-priority threads, behind sequencing.
+/// Raises the soft limit of open files to the hard one (as geth does at start), since every RPC
+/// connection holds one; warns if it still leaves less than the RPC's connection cap plus room
+/// for the node's own files and L1 connections.
+fn raise_open_files(rpc_connections: u32) {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit/setrlimit only read and write the struct passed by pointer.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+                return;
+            }
+            if lim.rlim_cur < lim.rlim_max {
+                let raised = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                    lim = raised;
+                }
+            }
+        }
+        let needed = u64::from(rpc_connections) + 256;
+        if (lim.rlim_cur as u64) < needed {
+            tracing::warn!(target: "rollup::node", open_files = lim.rlim_cur as u64, needed, "the open-files limit is below rpc.max_connections plus room for the node's own files; raise it (ulimit -n) or lower rpc.max_connections");
+        }
+    }
+}
+
 fn lower_proving_priority() {
     if let Err(e) = rollup_prover::actor::lower_proving_priority() {
         tracing::warn!(target: "rollup::prover", error = %e, "could not lower the provers' priority");
@@ -173,6 +199,7 @@ fn lower_proving_priority() {
 /// `rollupd dev`.
 pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
     lower_proving_priority();
+    raise_open_files(config.rpc.max_connections.saturating_mul(2));
     prepare_data_dir(&config.data_dir)?;
     let signers = dev_signers()?;
     let alloc: Vec<(Address, U256)> =
@@ -216,6 +243,7 @@ pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
 /// `rollupd run --config FILE`.
 pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
     lower_proving_priority();
+    raise_open_files(config.rpc.max_connections);
     prepare_data_dir(&config.data_dir)?;
     if config.l1.diamond.is_empty() {
         bail!("l1.diamond is not set: deploy the suite with `rollupd deploy` and put the Diamond proxy's address in the config");

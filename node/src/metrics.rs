@@ -160,10 +160,10 @@ pub(crate) fn render(chains: &[Arc<Chain>]) -> String {
     out
 }
 
-/// Serves the metrics on `addr` until the process ends. Returns the bound address.
 /// Scrapes served at once; more connections are closed unanswered (a scraper needs one).
 const MAX_CONNECTIONS: usize = 64;
 
+/// Serves the metrics on `addr` until the process ends. Returns the bound address.
 pub(crate) async fn serve(
     addr: SocketAddr,
     chains: Vec<Arc<Chain>>,
@@ -181,7 +181,7 @@ pub(crate) async fn serve(
                 Ok((sock, _)) => sock,
                 Err(e) => {
                     // Out of file descriptors, say: wait a little rather than spin.
-                    tracing::debug!(error = %e, "metrics accept failed");
+                    tracing::debug!(target: "rollup::metrics", error = %e, "metrics accept failed");
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     continue;
                 }

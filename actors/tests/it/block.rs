@@ -68,12 +68,12 @@ fn block_with_transfers_has_receipts_roots_and_a_deterministic_hash() {
     let txs = vec![
         signed(0, TxKind::Call(BOB), vec![], 21_000),
         signed(1, TxKind::Call(BOB), vec![], 21_000),
-        signed(5, TxKind::Call(BOB), vec![], 21_000), // nonce gap: cannot execute
+        signed(1, TxKind::Call(BOB), vec![], 22_000), // nonce 1 again: too low, cannot execute
         signed(2, TxKind::Call(BOB), vec![], 21_000),
     ];
     let snap = store.state().snapshot().unwrap();
     let block = build_block(&snap, &spec(30_000_000), input(1, B256::ZERO), txs.clone()).unwrap();
-    assert_eq!(block.transactions.len(), 3);
+    assert_eq!(block.transactions.len(), 3, "a used nonce leaves no gap: {:?}", block.dropped);
     assert_eq!(block.dropped.len(), 1);
     assert_eq!(block.dropped[0].0, txs[2].hash);
     assert!(block.dropped[0].1.to_lowercase().contains("nonce"), "{}", block.dropped[0].1);
@@ -155,6 +155,39 @@ fn a_deferred_transaction_defers_its_senders_later_nonces() {
     let next = build_block(&snap, &spec(100_000), input(2, block.hash), block.deferred).unwrap();
     let hashes: Vec<B256> = next.transactions.iter().map(|t| t.hash).collect();
     assert_eq!(hashes, vec![txs[1].hash, txs[2].hash]);
+}
+
+#[test]
+fn a_dropped_transaction_leaves_its_senders_later_nonces_in_the_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = funded_store(&dir);
+    // Nonce 1 sends more than the sender holds: it cannot run and is dropped. Nonce 2 now
+    // follows a gap; it was dropped as "nonce too high" too, and left the pool for good.
+    let mut broke = TxEip1559 {
+        chain_id: 270,
+        nonce: 1,
+        gas_limit: 21_000,
+        max_fee_per_gas: 2 * GWEI,
+        max_priority_fee_per_gas: GWEI,
+        to: TxKind::Call(BOB),
+        value: U256::from(10u64).pow(U256::from(21)),
+        access_list: Default::default(),
+        input: Bytes::new(),
+    };
+    let sig = signer().sign_hash_sync(&broke.signature_hash()).unwrap();
+    let raw = TxEnvelope::from(std::mem::take(&mut broke).into_signed(sig)).encoded_2718();
+    let broke = validate_stateless(&raw, &ValidationConfig::default()).unwrap();
+    let txs = vec![
+        signed(0, TxKind::Call(BOB), vec![], 21_000),
+        broke.clone(),
+        signed(2, TxKind::Call(BOB), vec![], 21_000),
+    ];
+    let snap = store.state().snapshot().unwrap();
+    let block = build_block(&snap, &spec(30_000_000), input(1, B256::ZERO), txs.clone()).unwrap();
+    assert_eq!(block.transactions.len(), 1);
+    let dropped: Vec<B256> = block.dropped.iter().map(|(h, _)| *h).collect();
+    assert_eq!(dropped, vec![broke.hash], "only the one that cannot run: {:?}", block.dropped);
+    assert!(block.deferred.is_empty(), "not deferred either (the block is not full)");
 }
 
 #[test]

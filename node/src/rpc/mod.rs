@@ -215,6 +215,14 @@ pub(crate) async fn start(
         .max_connections(cfg.max_connections)
         .set_batch_request_config(BatchRequestConfig::Limit(cfg.max_batch_requests))
         .set_id_provider(HexIdProvider::default())
+        // A WebSocket peer that stops answering pings (gone behind a NAT, powered off) is
+        // closed, so it does not keep its connection slot forever.
+        .enable_ws_ping(
+            jsonrpsee::server::PingConfig::new()
+                .ping_interval(Duration::from_secs(30))
+                .inactive_limit(Duration::from_secs(60))
+                .max_failures(2),
+        )
         .build();
     let builder = Server::builder()
         .set_config(server_cfg)
@@ -223,12 +231,13 @@ pub(crate) async fn start(
                 .layer_fn(precheck::Precheck),
         )
         .set_http_middleware(
-            tower::ServiceBuilder::new()
-                .layer(serve::ReadBodyLayer {
+            // CORS outermost, so the body reader's refusals (408, 413) carry its headers too.
+            tower::ServiceBuilder::new().option_layer(cors(&cfg.cors_origins)).layer(
+                serve::ReadBodyLayer {
                     timeout: Duration::from_millis(cfg.read_timeout_ms),
                     max: cfg.max_request_body_bytes as usize,
-                })
-                .option_layer(cors(&cfg.cors_origins)),
+                },
+            ),
         )
         .to_service_builder();
     let listener = tokio::net::TcpListener::bind(cfg.addr)

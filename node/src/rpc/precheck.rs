@@ -20,29 +20,31 @@ pub(super) struct PlainHttp;
 /// The methods that need a connection that can carry notifications.
 const SUBSCRIPTION_METHODS: [&str; 2] = ["eth_subscribe", "eth_unsubscribe"];
 
-/// Where a method takes a block: a parameter position, or block fields of a filter object.
+/// Where a method takes a block: a number or tag at a position, a number, tag or block hash
+/// (EIP-1898) at a position, or the block fields of a filter object.
 enum BlockParam {
-    At(usize),
+    Number(usize),
+    NumberOrHash(usize),
     Filter,
 }
 
 fn block_param(method: &str) -> Option<BlockParam> {
-    use BlockParam::{At, Filter};
+    use BlockParam::{Filter, Number, NumberOrHash};
     Some(match method {
         "eth_getBlockByNumber"
         | "eth_getBlockTransactionCountByNumber"
         | "eth_getTransactionByBlockNumberAndIndex"
-        | "eth_getBlockReceipts"
         | "eth_getUncleCountByBlockNumber"
-        | "eth_getUncleByBlockNumberAndIndex" => At(0),
+        | "eth_getUncleByBlockNumberAndIndex" => Number(0),
+        "eth_feeHistory" => Number(1),
+        "eth_getBlockReceipts" => NumberOrHash(0),
         "eth_getBalance"
         | "eth_getCode"
         | "eth_getTransactionCount"
         | "eth_call"
         | "eth_estimateGas"
-        | "eth_createAccessList"
-        | "eth_feeHistory" => At(1),
-        "eth_getStorageAt" => At(2),
+        | "eth_createAccessList" => NumberOrHash(1),
+        "eth_getStorageAt" | "eth_getProof" => NumberOrHash(2),
         "eth_getLogs" | "eth_newFilter" => Filter,
         _ => return None,
     })
@@ -80,6 +82,20 @@ fn strict_block_number(v: &Value) -> Result<(), &'static str> {
     }
 }
 
+/// Whether `s` is a 32-byte hash in hex (`0x` and 64 digits), which geth reads as a block hash
+/// where a block number or hash is taken.
+fn is_hash(s: &str) -> bool {
+    s.len() == 66 && s.starts_with("0x") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A block parameter that may also be a block hash, bare or as EIP-1898's `{blockHash}`.
+fn strict_block_or_hash(v: &Value) -> Result<(), &'static str> {
+    match v {
+        Value::String(s) if is_hash(s) => Ok(()),
+        other => strict_block(other),
+    }
+}
+
 /// A block parameter: a number or tag, or EIP-1898's `{blockNumber}` / `{blockHash}` object.
 fn strict_block(v: &Value) -> Result<(), &'static str> {
     match v {
@@ -100,7 +116,11 @@ fn strict_params(req: &Request<'_>) -> Option<ErrorObjectOwned> {
     let bad =
         |i: usize, why: &str| Some(super::invalid_params(format!("invalid argument {i}: {why}")));
     match which {
-        BlockParam::At(i) => match params.get(i).map(strict_block) {
+        BlockParam::Number(i) => match params.get(i).map(strict_block) {
+            Some(Err(why)) => bad(i, why),
+            _ => None,
+        },
+        BlockParam::NumberOrHash(i) => match params.get(i).map(strict_block_or_hash) {
             Some(Err(why)) => bad(i, why),
             _ => None,
         },
@@ -201,5 +221,8 @@ mod tests {
         assert!(strict_block(&serde_json::json!({"blockNumber": "0x01"})).is_err());
         assert!(strict_block(&serde_json::json!({"blockHash": "0x12"})).is_ok());
         assert!(strict_block(&serde_json::json!(5)).is_err());
+        let hash = format!("0x{}", "ab".repeat(32));
+        assert!(strict_block_or_hash(&serde_json::json!(hash)).is_ok(), "a block hash");
+        assert!(strict_block(&serde_json::json!(hash)).is_err(), "not where only numbers go");
     }
 }

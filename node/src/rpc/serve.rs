@@ -52,6 +52,18 @@ struct Open {
     total: u32,
 }
 
+/// The address a socket counts against: IPv4 as it is, IPv6 by its /64 (one host usually holds
+/// a whole /64, so per-address counting would be no limit there).
+fn share_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(prefix))
+        }
+        v4 => v4,
+    }
+}
+
 /// One counted socket; uncounted when dropped.
 #[derive(Debug)]
 struct Slot {
@@ -94,6 +106,39 @@ impl Drop for Slot {
 struct Counted {
     stream: TcpStream,
     _slot: Slot,
+    /// How long a write may make no progress (the client stopped reading) before it fails.
+    stall_limit: Duration,
+    /// Running while a write waits; reset on progress.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Counted {
+    /// `poll` of a write, failing with `TimedOut` once it has waited `stall_limit` without
+    /// progress, so a client that sends requests but never reads their answers cannot hold its
+    /// socket, the buffered answers and a graceful shutdown forever.
+    fn with_stall_limit<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: impl FnOnce(Pin<&mut TcpStream>, &mut Context<'_>) -> Poll<std::io::Result<T>>,
+    ) -> Poll<std::io::Result<T>> {
+        match poll(Pin::new(&mut self.stream), cx) {
+            Poll::Ready(r) => {
+                self.stalled = None;
+                Poll::Ready(r)
+            }
+            Poll::Pending => {
+                let limit = self.stall_limit;
+                let timer = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                match std::future::Future::poll(timer.as_mut(), cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the client read nothing for the write timeout",
+                    ))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
 }
 
 impl AsyncRead for Counted {
@@ -112,11 +157,11 @@ impl AsyncWrite for Counted {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        self.with_stall_limit(cx, |s, cx| s.poll_write(cx, buf))
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+        self.with_stall_limit(cx, |s, cx| s.poll_flush(cx))
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -128,7 +173,7 @@ impl AsyncWrite for Counted {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        self.with_stall_limit(cx, |s, cx| s.poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -137,15 +182,26 @@ impl AsyncWrite for Counted {
 }
 
 /// The answer to a connection over a limit.
-const TOO_MANY: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\ncontent-type: text/plain\r\n\
-connection: close\r\ncontent-length: 37\r\n\r\nToo many connections. Try again later.";
+const TOO_MANY_BODY: &str = "Too many connections. Try again later.";
+
+/// The whole 429 answer, its length taken from the body.
+fn too_many() -> String {
+    format!(
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: text/plain\r\nconnection: close\r\n\
+         content-length: {}\r\n\r\n{TOO_MANY_BODY}",
+        TOO_MANY_BODY.len()
+    )
+}
+
+/// Refused connections answered at once; more are closed without an answer.
+const MAX_REFUSING: usize = 256;
 
 /// Answers 429 and closes, reading what the client already sent so the close is not a reset
 /// that could hide the answer. Bounded to a second in all.
 async fn refuse(mut stream: TcpStream) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        stream.write_all(TOO_MANY).await?;
+        stream.write_all(too_many().as_bytes()).await?;
         stream.shutdown().await?;
         let mut sink = [0u8; 1024];
         while stream.read(&mut sink).await? > 0 {}
@@ -174,6 +230,9 @@ pub(super) async fn accept_loop<M, S, B>(
     B::Error: Into<BoxError>,
 {
     let per_ip = Arc::new(PerIp::default());
+    // Refused sockets linger up to a second to carry their 429; past this many at once (a
+    // connection flood) they are closed at once, so refusals cannot use up file descriptors.
+    let refusals = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSING));
     let stopped = stop.clone().shutdown();
     tokio::pin!(stopped);
     loop {
@@ -184,18 +243,23 @@ pub(super) async fn accept_loop<M, S, B>(
                 Err(e) => {
                     // Out of file descriptors or a connection reset before accept: wait a
                     // little rather than spin, then go on.
-                    tracing::debug!(error = %e, "rpc accept failed");
+                    tracing::debug!(target: "rollup::rpc", error = %e, "rpc accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
         };
-        let ip = remote.ip().to_canonical();
+        let ip = share_key(remote.ip());
         let slot = match per_ip.acquire(ip, &limits) {
             Ok(slot) => slot,
             Err(limit) => {
-                tracing::debug!(%ip, limit, "rpc connection refused");
-                tokio::spawn(refuse(stream));
+                tracing::debug!(target: "rollup::rpc", %ip, limit, "rpc connection refused");
+                if let Ok(turn) = refusals.clone().try_acquire_owned() {
+                    tokio::spawn(async move {
+                        refuse(stream).await;
+                        drop(turn);
+                    });
+                }
                 continue;
             }
         };
@@ -203,7 +267,9 @@ pub(super) async fn accept_loop<M, S, B>(
         let service = hyper_util::service::TowerToHyperService::new(make());
         let stop = stop.clone();
         tokio::spawn(async move {
-            let io = TokioIo::new(Counted { stream, _slot: slot });
+            let counted =
+                Counted { stream, _slot: slot, stall_limit: limits.header_timeout, stalled: None };
+            let io = TokioIo::new(counted);
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
             let conn = builder.serve_connection(io, service).with_upgrades();
@@ -217,7 +283,7 @@ pub(super) async fn accept_loop<M, S, B>(
                 }
             };
             if let Err(e) = served {
-                tracing::debug!(error = %e, %remote, "rpc connection ended");
+                tracing::debug!(target: "rollup::rpc", error = %e, %remote, "rpc connection ended");
             }
         });
     }
@@ -286,6 +352,8 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let ReadBodyLayer { timeout, max } = self.limits;
         Box::pin(async move {
+            // As jsonrpsee tells a WebSocket handshake (`Connection: upgrade` too).
+            let upgrade = jsonrpsee::server::ws::is_upgrade_request(&req);
             let (parts, body) = req.into_parts();
             let too_large = || {
                 refusal(
@@ -318,10 +386,6 @@ where
                 Ok(Ok(collected)) => collected.to_bytes(),
             };
             let mut parts = parts;
-            let upgrade = parts
-                .headers
-                .get(http::header::UPGRADE)
-                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
             let mut bytes = bytes;
             let mut swapped = super::ids::Swapped::default();
             if !upgrade {

@@ -184,8 +184,10 @@ fn raise_open_files(rpc_connections: u32) {
             }
         }
         let needed = u64::from(rpc_connections) + 256;
-        if (lim.rlim_cur as u64) < needed {
-            tracing::warn!(target: "rollup::node", open_files = lim.rlim_cur as u64, needed, "the open-files limit is below rpc.max_connections plus room for the node's own files; raise it (ulimit -n) or lower rpc.max_connections");
+        #[allow(clippy::unnecessary_cast)] // rlim_t is u64 on Linux, not everywhere
+        let open_files = lim.rlim_cur as u64;
+        if open_files < needed {
+            tracing::warn!(target: "rollup::node", open_files, needed, "the open-files limit is below rpc.max_connections plus room for the node's own files; raise it (ulimit -n) or lower rpc.max_connections");
         }
     }
 }

@@ -48,6 +48,10 @@ pub(crate) struct Args {
     /// transactions in one batch request (a JSON array). 1 sends plain requests.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub(crate) batch: u64,
+    /// Most HTTP requests in flight at once, hence most connections: senders beyond it wait
+    /// their turn. Nodes limit connections per client address (rollupd: 500, more get 429).
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub(crate) connections: u64,
     /// Ceiling on the offered rate: `max-tps x duration` transactions are signed before the run,
     /// split across the accounts. An account that has sent all of its own stops.
     #[arg(long, default_value_t = 40_000, value_parser = clap::value_parser!(u64).range(1..))]

@@ -80,7 +80,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
     args.validate()?;
     let funder = setup::funder_key(&args.private_key)?;
     let progress = Progress::for_stderr(Duration::from_secs(args.progress_secs));
-    let rpc = Rpc::new(&args.rpc, REQUEST_TIMEOUT)?;
+    let rpc = Rpc::new(&args.rpc, REQUEST_TIMEOUT, args.connections as usize)?;
 
     let endpoint = setup::probe(&rpc, args.chain_id).await?;
     progress.status(&format!(

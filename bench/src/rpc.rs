@@ -55,17 +55,21 @@ impl RpcError {
 pub(crate) struct Rpc {
     http: reqwest::Client,
     url: Arc<str>,
+    /// One permit per request in flight: bounds the connections the pool opens.
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl Rpc {
-    /// A client for `url`; every request times out after `timeout`.
-    pub(crate) fn new(url: &str, timeout: Duration) -> anyhow::Result<Self> {
+    /// A client for `url` with at most `connections` requests in flight; every request times
+    /// out after `timeout` (the wait for a turn not counted).
+    pub(crate) fn new(url: &str, timeout: Duration, connections: usize) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(1024)
+            .pool_max_idle_per_host(connections)
             .tcp_nodelay(true)
             .timeout(timeout)
             .build()?;
-        Ok(Self { http, url: url.into() })
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(connections));
+        Ok(Self { http, url: url.into(), in_flight })
     }
 
     /// The endpoint.
@@ -125,6 +129,8 @@ impl Rpc {
             url: self.url.to_string(),
             reason: if e.is_timeout() { "timed out".into() } else { root_cause(&e) },
         };
+        // The semaphore is never closed.
+        let _turn = self.in_flight.acquire().await.ok();
         let resp = self
             .http
             .post(&*self.url)
@@ -246,7 +252,7 @@ mod tests {
 
     #[test]
     fn batch_answers_match_by_id() {
-        let rpc = Rpc::new("http://x", Duration::from_secs(1)).unwrap();
+        let rpc = Rpc::new("http://x", Duration::from_secs(1), 4).unwrap();
         let resp = json!([
             {"jsonrpc": "2.0", "id": 7, "error": {"code": -32000, "message": "nonce too low"}},
             {"jsonrpc": "2.0", "id": 5, "result": "0xaa"},

@@ -1285,7 +1285,7 @@ async fn one_address_cannot_take_every_slot_and_trickled_headers_time_out() {
     // The WebSocket server answers a close frame with a close frame (RFC 6455 5.5.1).
     let ws = &mut sockets[0];
     ws.write_all(&[0x88, 0x80, 0, 0, 0, 0]).await.unwrap(); // FIN + close, masked, empty
-    // Frames from the server (unmasked, short): skip pings, find the close.
+                                                            // Frames from the server (unmasked, short): skip pings, find the close.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
     let mut frames = Vec::new();
     let closed = loop {

@@ -11,8 +11,9 @@
 //!   evicted, so eviction never leaves an account with a gap it cannot fill;
 //! - a transaction older than [`PoolConfig::lifetime_secs`] expires together with every later nonce
 //!   of its sender (they could not execute without it);
-//! - the pool keeps, per sender, the total of its pooled transactions' worst-case cost
-//!   ([`tx_cost`]), so admission can check it against the balance in constant time, as geth does.
+//! - admission counts, as geth does, the worst-case cost ([`tx_cost`]) of the sender's
+//!   *executable* pooled transactions against its balance; future ones (after a gap) are not
+//!   counted, so they cannot keep the next executable transaction out.
 
 use crate::validation::{tx_cost, ValidTx};
 use alloy::consensus::Transaction;
@@ -121,9 +122,6 @@ pub struct Pool {
     config: PoolConfig,
     by_sender: HashMap<Address, BTreeMap<u64, Entry>>,
     by_hash: HashMap<B256, (Address, u64)>,
-    /// Per sender, the sum of [`tx_cost`] over its pooled transactions (kept with every insert
-    /// and removal, so admission never walks a sender's queue).
-    costs: HashMap<Address, U256>,
 }
 
 impl Pool {
@@ -229,36 +227,28 @@ impl Pool {
     fn insert(&mut self, tx: ValidTx, now: u64) {
         let (sender, nonce) = (tx.sender, tx.envelope.nonce());
         self.by_hash.insert(tx.hash, (sender, nonce));
-        let cost = self.costs.entry(sender).or_default();
-        *cost = cost.saturating_add(tx_cost(&tx));
         self.by_sender.entry(sender).or_default().insert(nonce, Entry { tx, received_at: now });
     }
 
-    /// Takes `gone` (removed transactions of `sender`) out of its running cost.
-    fn uncount<'a>(&mut self, sender: Address, gone: impl IntoIterator<Item = &'a ValidTx>) {
-        if !self.by_sender.contains_key(&sender) {
-            self.costs.remove(&sender);
-            return;
-        }
-        if let Some(cost) = self.costs.get_mut(&sender) {
-            for tx in gone {
-                *cost = cost.saturating_sub(tx_cost(tx));
-            }
-        }
-    }
-
-    /// What `tx`'s sender already has pooled against its balance: the cost of its pooled
-    /// transactions from `account_nonce` on, without the one `tx` would replace (geth's "queued
-    /// cost"). Transactions below the account nonce are already paid for (included in a block
-    /// the pool has not heard of yet).
+    /// What `tx`'s sender already has pooled against its balance (geth's "queued cost"): the
+    /// cost of its executable pooled transactions, the run of nonces from `account_nonce`,
+    /// without the one `tx` would replace. Transactions below the account nonce are already
+    /// paid for (included in a block the pool has not heard of yet); future ones, after a gap,
+    /// are not counted, as geth counts only its pending ones. At most
+    /// [`PoolConfig::max_per_account`] entries are read.
     pub fn queued_cost(&self, tx: &ValidTx, account_nonce: u64) -> U256 {
         let Some(txs) = self.by_sender.get(&tx.sender) else { return U256::ZERO };
-        let mut cost = self.costs.get(&tx.sender).copied().unwrap_or_default();
-        for (_, e) in txs.range(..account_nonce) {
-            cost = cost.saturating_sub(tx_cost(&e.tx));
-        }
-        if let Some(old) = txs.get(&tx.envelope.nonce()) {
-            cost = cost.saturating_sub(tx_cost(&old.tx));
+        let replaced = tx.envelope.nonce();
+        let mut cost = U256::ZERO;
+        let mut expected = account_nonce;
+        for (&nonce, e) in txs.range(account_nonce..) {
+            if nonce != expected {
+                break;
+            }
+            if nonce != replaced {
+                cost = cost.saturating_add(tx_cost(&e.tx));
+            }
+            expected += 1;
         }
         cost
     }
@@ -276,9 +266,7 @@ impl Pool {
         if txs.is_empty() {
             self.by_sender.remove(&sender);
         }
-        let tx = entry.map(|e| e.tx);
-        self.uncount(sender, tx.as_ref());
-        tx
+        entry.map(|e| e.tx)
     }
 
     /// Forgets `sender`'s transactions below its new account nonce (included or superseded).
@@ -289,7 +277,6 @@ impl Pool {
         if txs.is_empty() {
             self.by_sender.remove(&sender);
         }
-        self.uncount(sender, &gone);
         let gone: Vec<B256> = gone.into_iter().map(|t| t.hash).collect();
         for h in &gone {
             self.by_hash.remove(h);

@@ -236,4 +236,10 @@ fn queued_cost_follows_adds_replacements_and_removals() {
     // Other senders count apart.
     pool.add(tx(1, 0, 10, 1), 0, 0).unwrap();
     assert_eq!(pool.queued_cost(&next, 0), U256::ZERO);
+    // Future transactions (after a gap) are not counted, as geth counts only pending ones: a
+    // dear one queued at nonce 5 does not keep nonce 1 out.
+    let dear = tx(1, 5, 40_000, 1);
+    pool.add(dear, 0, 0).unwrap();
+    let second = tx(1, 1, 10, 1);
+    assert_eq!(pool.queued_cost(&second, 0), cost(&tx(1, 0, 10, 1)));
 }

@@ -240,15 +240,13 @@ impl Pool {
         let Some(txs) = self.by_sender.get(&tx.sender) else { return U256::ZERO };
         let replaced = tx.envelope.nonce();
         let mut cost = U256::ZERO;
-        let mut expected = account_nonce;
-        for (&nonce, e) in txs.range(account_nonce..) {
+        for (expected, (&nonce, e)) in (account_nonce..).zip(txs.range(account_nonce..)) {
             if nonce != expected {
                 break;
             }
             if nonce != replaced {
                 cost = cost.saturating_add(tx_cost(&e.tx));
             }
-            expected += 1;
         }
         cost
     }

@@ -3,8 +3,12 @@
 
 use crate::stats::{Histogram, Latency, Second, PERCENTILES};
 use anyhow::anyhow;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::path::Path;
+
+/// The coordinates of every plot: seconds or milliseconds against a count, both from 0.
+type Xy = Cartesian2d<RangedCoordf64, RangedCoordf64>;
 
 /// Size of every plot, pixels.
 const SIZE: (u32, u32) = (960, 540);
@@ -76,22 +80,7 @@ fn lines(
     let x_max = all.clone().map(|p| p.0).fold(sending_s.max(1.0), f64::max).ceil();
     let y_max = all.map(|p| p.1).fold(1.0, f64::max) * 1.1;
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..x_max, 0.0..y_max)
-        .map_err(|e| anyhow!("{e}"))?;
-    chart
-        .configure_mesh()
-        .x_desc(X_DESC)
-        .y_desc(y_desc)
-        .x_label_formatter(&|x| tick(*x))
-        .y_label_formatter(&|y| tick(*y))
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
+    let mut chart = chart(&root, title, (x_max, y_max), (X_DESC, y_desc))?;
     for (line, colour) in lines.iter().zip(COLOURS) {
         chart
             .draw_series(LineSeries::new(line.points.iter().copied(), colour.stroke_width(2)))
@@ -101,21 +90,9 @@ fn lines(
                 PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
             });
     }
-    let grey = RGBColor(120, 120, 120);
-    chart
-        .draw_series(LineSeries::new([(sending_s, 0.0), (sending_s, y_max)], grey.stroke_width(1)))
-        .map_err(|e| anyhow!("{e}"))?
-        .label("sending stopped")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], grey.stroke_width(1)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
-    root.present().map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
-    Ok(())
+    let grey = RGBColor(120, 120, 120).stroke_width(1);
+    marker(&mut chart, sending_s, y_max, "sending stopped".into(), grey)?;
+    finish(chart, &root, path)
 }
 
 /// `histogram.svg`: inclusions per latency bin, with the p50 and p99 marked.
@@ -123,22 +100,9 @@ pub(crate) fn histogram(path: &Path, h: &Histogram, lat: &Latency) -> anyhow::Re
     let x_max = (h.counts.len() as f64 * h.bin_ms).max(1.0);
     let y_max = h.counts.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.1;
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Submit -> inclusion latency", ("sans-serif", 22))
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..x_max, 0.0..y_max)
-        .map_err(|e| anyhow!("{e}"))?;
-    chart
-        .configure_mesh()
-        .x_desc(format!("ms ({} ms bins)", h.bin_ms))
-        .y_desc("transactions")
-        .x_label_formatter(&|x| tick(*x))
-        .y_label_formatter(&|y| tick(*y))
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
+    let x_desc = format!("ms ({} ms bins)", h.bin_ms);
+    let title = "Submit -> inclusion latency";
+    let mut chart = chart(&root, title, (x_max, y_max), (&x_desc, "transactions"))?;
     chart
         .draw_series(h.counts.iter().enumerate().map(|(i, c)| {
             let x0 = i as f64 * h.bin_ms;
@@ -146,14 +110,59 @@ pub(crate) fn histogram(path: &Path, h: &Histogram, lat: &Latency) -> anyhow::Re
         }))
         .map_err(|e| anyhow!("{e}"))?;
     for (name, v, colour) in [("p50", lat.p50(), COLOURS[1]), ("p99", lat.p99(), COLOURS[3])] {
-        chart
-            .draw_series(LineSeries::new([(v, 0.0), (v, y_max)], colour.stroke_width(2)))
-            .map_err(|e| anyhow!("{e}"))?
-            .label(format!("{name} {v:.1} ms"))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-            });
+        marker(&mut chart, v, y_max, format!("{name} {v:.1} ms"), colour.stroke_width(2))?;
     }
+    finish(chart, &root, path)
+}
+
+/// A plot's chart: white background, caption, axes from 0 to the maxima with their labels.
+fn chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    title: &str,
+    (x_max, y_max): (f64, f64),
+    (x_desc, y_desc): (&str, &str),
+) -> anyhow::Result<ChartContext<'a, SVGBackend<'b>, Xy>> {
+    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+        .map_err(|e| anyhow!("{e}"))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&|x| tick(*x))
+        .y_label_formatter(&|y| tick(*y))
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(chart)
+}
+
+/// Draws a vertical line at `x` with its legend entry.
+fn marker(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Xy>,
+    x: f64,
+    y_max: f64,
+    label: String,
+    style: ShapeStyle,
+) -> anyhow::Result<()> {
+    chart
+        .draw_series(LineSeries::new([(x, 0.0), (x, y_max)], style))
+        .map_err(|e| anyhow!("{e}"))?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+    Ok(())
+}
+
+/// Draws the legend and writes the file.
+fn finish<'a, 'b>(
+    mut chart: ChartContext<'a, SVGBackend<'b>, Xy>,
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    path: &Path,
+) -> anyhow::Result<()> {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)

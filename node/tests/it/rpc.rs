@@ -1340,6 +1340,85 @@ async fn one_address_cannot_take_every_slot_and_trickled_headers_time_out() {
     eprintln!("trickled headers: connection closed after {closed_after:?}");
 }
 
+/// Old-state reads do not starve the server: 50 clients reading balances at the oldest kept
+/// block as fast as they can, while `eth_blockNumber` answers within 1 s every time and a transfer
+/// sent meanwhile is included.
+#[tokio::test(flavor = "multi_thread")]
+async fn history_reads_under_load_leave_the_server_responsive() {
+    let node = DevNode::start(&tmp_dir("rpc-history-load"), &[]);
+    // Plain accounts (low addresses are precompiles).
+    let recipient = |i: u8| {
+        let mut a = [0x55u8; 20];
+        a[19] = i;
+        Address::from(a)
+    };
+    let p = node.l2(0);
+    // Twenty blocks, each changing a few slots.
+    let mut first = None;
+    for i in 1..=20u64 {
+        let tx =
+            TransactionRequest::default().with_to(recipient(i as u8)).with_value(U256::from(i));
+        let r = p.send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
+        first.get_or_insert(r.block_number.unwrap());
+    }
+    let old = format!("{:#x}", first.unwrap());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reads = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut readers = Vec::new();
+    for c in 0..50u8 {
+        let (url, stop, reads, old) =
+            (node.l2_url.clone(), stop.clone(), reads.clone(), old.clone());
+        readers.push(tokio::spawn(async move {
+            let client = alloy::transports::http::reqwest::Client::new();
+            let body = json!({"jsonrpc":"2.0","id":1,"method":"eth_getBalance",
+                              "params":[recipient(c % 20 + 1), old]});
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let r = client.post(&url).json(&body).send().await;
+                if r.is_ok_and(|r| r.status().is_success()) {
+                    reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let sent = p
+        .send_transaction(TransactionRequest::default().with_to(BOB).with_value(U256::from(7)))
+        .await
+        .unwrap();
+    let mut slowest = std::time::Duration::ZERO;
+    let probe = alloy::transports::http::reqwest::Client::new();
+    let one = json!({"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]});
+    for _ in 0..30 {
+        let t = std::time::Instant::now();
+        let r = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            probe.post(&node.l2_url).json(&one).send(),
+        )
+        .await;
+        assert!(
+            r.is_ok_and(|r| r.is_ok_and(|r| r.status().is_success())),
+            "eth_blockNumber answers"
+        );
+        slowest = slowest.max(t.elapsed());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let receipt = tokio::time::timeout(std::time::Duration::from_secs(10), sent.get_receipt())
+        .await
+        .expect("the transfer is included while the readers run")
+        .unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for r in readers {
+        r.await.unwrap();
+    }
+    let reads = reads.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!(
+        "history reads: {reads} in ~3.5 s by 50 clients; slowest eth_blockNumber {slowest:?}"
+    );
+    assert!(receipt.status());
+    assert!(reads > 500, "the readers were busy: {reads}");
+    assert!(slowest < std::time::Duration::from_secs(1), "eth_blockNumber took {slowest:?}");
+}
+
 /// Reads at past blocks come from the change sets (`slot_history`): each block's balance and
 /// nonce are what they were then, and a database written before the change sets existed is
 /// indexed at start and answers the same.

@@ -2,9 +2,11 @@
 //!
 //! - `eth_subscribe`/`eth_unsubscribe` over plain HTTP: `-32601 notifications not supported`
 //!   (jsonrpsee itself says `-32603`);
-//! - block parameters (`latest`, `0x1b`, `{"blockNumber": …}`) parsed as strictly as geth's
-//!   `hexutil`: tags in lower case only, `0x` required, no leading zeros, no sign, at most 64
-//!   bits; alloy's parser, which the handlers use, lets `LATEST`, `0x0001` and `0x+1` through.
+//! - block parameters (`latest`, `0x1b`, `{"blockNumber": …}`), transaction indexes and the
+//!   quantity fields of call requests (`gas`, `value`, fees, `nonce`, `chainId`) parsed as
+//!   strictly as geth's `hexutil`: tags in lower case only, `0x` required, no leading zeros, no
+//!   sign, at most 64 (or 256) bits; alloy's parser, which the handlers use, lets `LATEST`,
+//!   `0x0001` and `0x+1` through.
 
 use jsonrpsee::core::middleware::{Batch, BatchEntry, BatchEntryErr, Notification};
 use jsonrpsee::server::middleware::rpc::RpcServiceT;
@@ -52,6 +54,33 @@ fn block_param(method: &str) -> Option<BlockParam> {
 
 /// geth's `hexutil` rules for a 64-bit quantity.
 fn strict_u64(s: &str) -> Result<(), &'static str> {
+    strict_hex(s, 16, "hex number > 64 bits")
+}
+
+/// A quantity field or parameter (`null` where optional): a string under geth's `hexutil` rules,
+/// at most `digits` hex digits.
+fn strict_quantity(v: &Value, digits: usize) -> Result<(), &'static str> {
+    match v {
+        Value::Null => Ok(()),
+        Value::String(s) if digits > 16 => strict_hex(s, digits, "hex number > 256 bits"),
+        Value::String(s) => strict_hex(s, digits, "hex number > 64 bits"),
+        _ => Err("non-string quantity"),
+    }
+}
+
+/// The quantity fields of a call request (geth's `TransactionArgs`), with their widths.
+const CALL_QUANTITIES: [(&str, usize); 7] = [
+    ("gas", 16),
+    ("nonce", 16),
+    ("gasPrice", 64),
+    ("maxFeePerGas", 64),
+    ("maxPriorityFeePerGas", 64),
+    ("value", 64),
+    ("chainId", 64),
+];
+
+/// geth's `hexutil` rules for a quantity of at most `max_digits` hex digits.
+fn strict_hex(s: &str, max_digits: usize, too_big: &'static str) -> Result<(), &'static str> {
     let Some(digits) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) else {
         return Err("hex string without 0x prefix");
     };
@@ -64,8 +93,8 @@ fn strict_u64(s: &str) -> Result<(), &'static str> {
     if digits.len() > 1 && digits.starts_with('0') {
         return Err("hex number with leading zero digits");
     }
-    if digits.len() > 16 {
-        return Err("hex number > 64 bits");
+    if digits.len() > max_digits {
+        return Err(too_big);
     }
     Ok(())
 }
@@ -111,11 +140,37 @@ fn strict_block(v: &Value) -> Result<(), &'static str> {
 
 /// Why geth would refuse `req`'s parameters, if it would.
 fn strict_params(req: &Request<'_>) -> Option<ErrorObjectOwned> {
-    let which = block_param(req.method_name())?;
+    let method = req.method_name();
+    let which = block_param(method);
+    let index_at = match method {
+        "eth_getTransactionByBlockNumberAndIndex"
+        | "eth_getTransactionByBlockHashAndIndex"
+        | "eth_getUncleByBlockNumberAndIndex"
+        | "eth_getUncleByBlockHashAndIndex" => Some(1),
+        _ => None,
+    };
+    let call = matches!(method, "eth_call" | "eth_estimateGas" | "eth_createAccessList");
+    if which.is_none() && index_at.is_none() {
+        return None;
+    }
     let params: Vec<Value> = serde_json::from_str(req.params.as_ref()?.get()).ok()?;
     let bad =
         |i: usize, why: &str| Some(super::invalid_params(format!("invalid argument {i}: {why}")));
-    match which {
+    if let Some(Err(why)) = index_at.and_then(|i| params.get(i)).map(|v| strict_quantity(v, 16)) {
+        return bad(index_at.unwrap_or_default(), why);
+    }
+    if call {
+        if let Some(request) = params.first().and_then(Value::as_object) {
+            for (key, digits) in CALL_QUANTITIES {
+                if let Some(Err(why)) = request.get(key).map(|v| strict_quantity(v, digits)) {
+                    return Some(super::invalid_params(format!(
+                        "invalid argument 0: {key}: {why}"
+                    )));
+                }
+            }
+        }
+    }
+    match which? {
         BlockParam::Number(i) => match params.get(i).map(strict_block) {
             Some(Err(why)) => bad(i, why),
             _ => None,
@@ -221,6 +276,13 @@ mod tests {
         assert!(strict_block(&serde_json::json!({"blockNumber": "0x01"})).is_err());
         assert!(strict_block(&serde_json::json!({"blockHash": "0x12"})).is_ok());
         assert!(strict_block(&serde_json::json!(5)).is_err());
+        assert_eq!(
+            strict_quantity(&serde_json::json!("0x01"), 64),
+            Err("hex number with leading zero digits")
+        );
+        assert_eq!(strict_quantity(&serde_json::json!(1), 16), Err("non-string quantity"));
+        assert!(strict_quantity(&serde_json::json!(format!("0x1{}", "0".repeat(64))), 64).is_err());
+        assert!(strict_quantity(&serde_json::json!(null), 64).is_ok());
         let hash = format!("0x{}", "ab".repeat(32));
         assert!(strict_block_or_hash(&serde_json::json!(hash)).is_ok(), "a block hash");
         assert!(strict_block(&serde_json::json!(hash)).is_err(), "not where only numbers go");

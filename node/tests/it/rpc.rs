@@ -529,6 +529,29 @@ async fn every_admission_rule_is_refused_with_geths_error() {
     );
     assert!(resp[1]["result"]["hash"].is_string(), "{resp}");
     assert!(resp[2]["result"].is_string(), "{resp}");
+    // Quantities too: call request fields and transaction indexes.
+    for (method, params, want) in [
+        (
+            "eth_call",
+            json!([{"to": BOB, "value": "0x01"}]),
+            "invalid argument 0: value: hex number with leading zero digits",
+        ),
+        (
+            "eth_estimateGas",
+            json!([{"to": BOB, "gas": 21000}]),
+            "invalid argument 0: gas: non-string quantity",
+        ),
+        (
+            "eth_getTransactionByBlockNumberAndIndex",
+            json!(["0x1", "0x00"]),
+            "invalid argument 1: hex number with leading zero digits",
+        ),
+    ] {
+        let resp =
+            raw_call(&url, json!({"jsonrpc":"2.0","id":1,"method":method,"params":params})).await;
+        assert_eq!(resp["error"]["code"], -32602, "{method}: {resp}");
+        assert_eq!(resp["error"]["message"], want, "{method}: {resp}");
+    }
     // eth_call as geth: Panic(uint256) decoded, halts named without debug strings, and
     // contradictory requests refused.
     let panicker = address!("0x00000000000000000000000000000000000a11ce");

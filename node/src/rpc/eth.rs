@@ -115,7 +115,8 @@ async fn with_call(
     // Block overrides (the 4th parameter) are not applied, so they are refused rather than
     // silently ignored; null or {} is fine.
     let block_overrides: Option<Value> = seq.optional_next()?;
-    if block_overrides.is_some_and(|v| !v.is_null() && v != json!({})) {
+    if block_overrides.is_some_and(|v| !v.is_null() && !v.as_object().is_some_and(|o| o.is_empty()))
+    {
         return Err(invalid_params("block overrides are not supported"));
     }
     super::exec::check_request(&req, overrides.as_ref())?;

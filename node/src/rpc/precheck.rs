@@ -12,7 +12,9 @@ use jsonrpsee::core::middleware::{Batch, BatchEntry, BatchEntryErr, Notification
 use jsonrpsee::server::middleware::rpc::RpcServiceT;
 use jsonrpsee::types::{ErrorObjectOwned, Request};
 use jsonrpsee::MethodResponse;
+use serde_json::value::RawValue;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::future::Future;
 
 /// Marks calls that came over plain HTTP (not a WebSocket); set by the body reader.
@@ -153,34 +155,40 @@ fn strict_params(req: &Request<'_>) -> Option<ErrorObjectOwned> {
     if which.is_none() && index_at.is_none() {
         return None;
     }
-    let params: Vec<Value> = serde_json::from_str(req.params.as_ref()?.get()).ok()?;
+    // Split the parameters without decoding them: only the positions checked are parsed, so
+    // an `eth_call`'s calldata is not decoded twice.
+    let raw: Vec<&RawValue> = serde_json::from_str(req.params.as_ref()?.get()).ok()?;
+    let param = |i: usize| -> Option<Value> { serde_json::from_str(raw.get(i)?.get()).ok() };
     let bad =
         |i: usize, why: &str| Some(super::invalid_params(format!("invalid argument {i}: {why}")));
-    if let Some(Err(why)) = index_at.and_then(|i| params.get(i)).map(|v| strict_quantity(v, 16)) {
-        return bad(index_at.unwrap_or_default(), why);
+    if let Some(i) = index_at {
+        if let Some(Err(why)) = param(i).map(|v| strict_quantity(&v, 16)) {
+            return bad(i, why);
+        }
     }
     if call {
-        if let Some(request) = params.first().and_then(Value::as_object) {
-            for (key, digits) in CALL_QUANTITIES {
-                if let Some(Err(why)) = request.get(key).map(|v| strict_quantity(v, digits)) {
-                    return Some(super::invalid_params(format!(
-                        "invalid argument 0: {key}: {why}"
-                    )));
-                }
+        let fields: Option<HashMap<&str, &RawValue>> =
+            raw.first().and_then(|r| serde_json::from_str(r.get()).ok());
+        for (key, digits) in CALL_QUANTITIES {
+            let value = fields.as_ref().and_then(|f| f.get(key));
+            let value = value.and_then(|v| serde_json::from_str::<Value>(v.get()).ok());
+            if let Some(Err(why)) = value.map(|v| strict_quantity(&v, digits)) {
+                return Some(super::invalid_params(format!("invalid argument 0: {key}: {why}")));
             }
         }
     }
     match which? {
-        BlockParam::Number(i) => match params.get(i).map(strict_block) {
+        BlockParam::Number(i) => match param(i).map(|v| strict_block(&v)) {
             Some(Err(why)) => bad(i, why),
             _ => None,
         },
-        BlockParam::NumberOrHash(i) => match params.get(i).map(strict_block_or_hash) {
+        BlockParam::NumberOrHash(i) => match param(i).map(|v| strict_block_or_hash(&v)) {
             Some(Err(why)) => bad(i, why),
             _ => None,
         },
         BlockParam::Filter => {
-            let filter = params.first()?.as_object()?;
+            let filter = param(0)?;
+            let filter = filter.as_object()?;
             for key in ["fromBlock", "toBlock"] {
                 if let Some(Err(why)) = filter.get(key).map(strict_block) {
                     return bad(0, why);

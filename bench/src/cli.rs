@@ -12,6 +12,9 @@ use std::str::FromStr;
 /// Dev account 0 of the test mnemonic (anvil's and rollupd dev's first funded account).
 const DEV_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
+/// `rollupd dev`'s embedded L1 on its default port.
+const DEV_L1_RPC: &str = "http://127.0.0.1:8545";
+
 /// Most transactions signed before a run. Each holds ~250 bytes in memory with its request
 /// text; past this the signing phase alone takes minutes.
 const MAX_PRESIGNED: u64 = 20_000_000;
@@ -31,10 +34,14 @@ pub(crate) struct Args {
     /// Chain id the endpoint must report; a different answer stops the run before funding.
     #[arg(long)]
     pub(crate) chain_id: Option<u64>,
-    /// What the accounts send: `eth`, `erc20`, `deploy`, or a weighted mix such as
-    /// `mix:eth=70,erc20=20,deploy=10`.
+    /// What the accounts send: `eth`, `erc20`, `deploy`, `deposit` (L1->L2), `withdraw`
+    /// (L2->L1), or a weighted mix such as `mix:eth=70,erc20=20,deploy=10`.
     #[arg(long, default_value = "eth")]
     pub(crate) scenario: Scenario,
+    /// JSON-RPC endpoint of the L1 the rollup settles on, where deposits are sent (only read
+    /// when the scenario has deposits; default: `rollupd dev`'s embedded L1).
+    #[arg(long, value_name = "URL", default_value = DEV_L1_RPC)]
+    pub(crate) l1_rpc: String,
     /// Number of sending accounts.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub(crate) accounts: u64,
@@ -85,6 +92,14 @@ impl Args {
                 self.rpc
             )));
         }
+        if self.scenario.uses(Kind::Deposit)
+            && !(self.l1_rpc.starts_with("http://") || self.l1_rpc.starts_with("https://"))
+        {
+            return Err(BenchError::Usage(format!(
+                "--l1-rpc must be an http:// or https:// URL, got {}",
+                self.l1_rpc
+            )));
+        }
         if self.batch > self.window {
             return Err(BenchError::Usage(format!(
                 "--batch {} is larger than --window {}: a batch never holds more than the \
@@ -123,11 +138,19 @@ pub(crate) enum Kind {
     Erc20,
     /// A deployment of the small probe contract.
     Deploy,
+    /// An L1 `requestL2Transaction` depositing 1 wei to the deposit sink on L2 (sent to the L1).
+    Deposit,
+    /// `withdraw(sink)` with 1 wei on the base token system contract (`0x…800a`).
+    Withdraw,
 }
+
+/// Number of transaction kinds, for per-kind arrays.
+pub(crate) const KINDS: usize = 5;
 
 impl Kind {
     /// Every kind, in report order.
-    pub(crate) const ALL: [Kind; 3] = [Kind::Eth, Kind::Erc20, Kind::Deploy];
+    pub(crate) const ALL: [Kind; KINDS] =
+        [Kind::Eth, Kind::Erc20, Kind::Deploy, Kind::Deposit, Kind::Withdraw];
 
     /// The name used on the command line and in reports.
     pub(crate) fn name(self) -> &'static str {
@@ -135,7 +158,14 @@ impl Kind {
             Kind::Eth => "eth",
             Kind::Erc20 => "erc20",
             Kind::Deploy => "deploy",
+            Kind::Deposit => "deposit",
+            Kind::Withdraw => "withdraw",
         }
+    }
+
+    /// Whether transactions of this kind are sent to the L1 (with the account's L1 nonces).
+    pub(crate) fn on_l1(self) -> bool {
+        self == Kind::Deposit
     }
 
     /// Position in [`Kind::ALL`], for per-kind arrays.
@@ -148,10 +178,9 @@ impl FromStr for Kind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or_else(|| format!("unknown transaction kind `{s}` (eth, erc20, deploy)"))
+        Kind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| {
+            format!("unknown transaction kind `{s}` (eth, erc20, deploy, deposit, withdraw)")
+        })
     }
 }
 
@@ -166,6 +195,8 @@ pub(crate) struct Scenario {
     weights: Vec<(Kind, u32)>,
     /// One period of the interleaving; its length is the sum of the weights.
     pattern: Vec<Kind>,
+    /// `l1_prefix[j]`: L1 kinds among `pattern[..j]` (length `pattern.len() + 1`).
+    l1_prefix: Vec<usize>,
     /// Whether the user wrote `mix:` (kept for the label).
     mix: bool,
 }
@@ -197,12 +228,33 @@ impl Scenario {
             credit[best] -= sum as i64;
             pattern.push(weights[best].0);
         }
-        Ok(Self { weights, pattern, mix })
+        let mut l1_prefix = vec![0];
+        for k in &pattern {
+            l1_prefix.push(l1_prefix.last().copied().unwrap_or(0) + usize::from(k.on_l1()));
+        }
+        Ok(Self { weights, pattern, l1_prefix, mix })
     }
 
     /// The kind of an account's `i`-th transaction.
     pub(crate) fn kind_at(&self, account: usize, i: usize) -> Kind {
         self.pattern[(i + account) % self.pattern.len()]
+    }
+
+    /// How many of an account's first `i` transactions go to the L1: the L1 nonce of its
+    /// `i`-th transaction if that one does (its L2 nonce is `i` minus this otherwise).
+    pub(crate) fn l1_before(&self, account: usize, i: usize) -> usize {
+        let len = self.pattern.len();
+        let per_period = self.l1_prefix[len];
+        // L1 kinds among pattern positions [start, start + n), n < len, wrapping.
+        let partial = |start: usize, n: usize| {
+            let end = start + n;
+            if end <= len {
+                self.l1_prefix[end] - self.l1_prefix[start]
+            } else {
+                per_period - self.l1_prefix[start] + self.l1_prefix[end - len]
+            }
+        };
+        (i / len) * per_period + partial(account % len, i % len)
     }
 
     /// Whether any transaction of the run is of kind `k`.
@@ -290,6 +342,22 @@ mod tests {
             (0..10).map(|i| s.kind_at(0, i)).collect::<Vec<_>>(),
             (0..10).map(|i| s.kind_at(1, i)).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn l1_nonces_count_the_deposits_before() {
+        let s: Scenario = "mix:eth=80,deposit=10,withdraw=10".parse().unwrap();
+        for account in 0..12 {
+            let mut l1 = 0;
+            for i in 0..50 {
+                assert_eq!(s.l1_before(account, i), l1, "account {account}, i {i}");
+                l1 += usize::from(s.kind_at(account, i).on_l1());
+            }
+        }
+        let all: Scenario = "deposit".parse().unwrap();
+        assert_eq!(all.l1_before(3, 7), 7);
+        let none: Scenario = "withdraw".parse().unwrap();
+        assert_eq!(none.l1_before(3, 7), 0);
     }
 
     #[test]

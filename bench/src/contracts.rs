@@ -1,9 +1,11 @@
 //! The contracts the bench sends transactions to, as committed creation bytecode
 //! (`bench/contracts/`, built with the pinned solc-js; the README there has the command), and
-//! the calldata of their calls.
+//! the calldata of their calls; and the bridge's calls, as `docs/bridge.md` describes them:
+//! the Diamond's Mailbox on L1 (deposits) and the base token system contract on L2
+//! (withdrawals).
 
-use alloy::primitives::{Address, Bytes, U256};
-use alloy::sol_types::{SolCall, SolValue};
+use alloy::primitives::{address, Address, Bytes, B256, U256};
+use alloy::sol_types::{SolCall, SolEvent, SolValue};
 
 alloy::sol! {
     /// The ERC-20 calls the bench makes.
@@ -11,6 +13,103 @@ alloy::sol! {
         /// Moves `value` of the caller's tokens to `to`.
         function transfer(address to, uint256 value) external returns (bool);
     }
+
+    /// The L2 transaction an L1->L2 request carries (the Diamond's `L2CanonicalTransaction`).
+    struct L2CanonicalTransaction {
+        uint256 txType;
+        uint256 from;
+        uint256 to;
+        uint256 gasLimit;
+        uint256 gasPerPubdataByteLimit;
+        uint256 maxFeePerGas;
+        uint256 maxPriorityFeePerGas;
+        uint256 paymaster;
+        uint256 nonce;
+        uint256 value;
+        uint256[4] reserved;
+        bytes data;
+        bytes signature;
+        uint256[] factoryDeps;
+        bytes paymasterInput;
+        bytes reservedDynamic;
+    }
+
+    /// The Diamond's Mailbox facet on L1: the calls and the event of a deposit.
+    interface IMailbox {
+        /// A request was queued; `txHash` is the L2 hash of its priority transaction.
+        event NewPriorityRequest(
+            uint256 txId,
+            bytes32 txHash,
+            uint64 expirationTimestamp,
+            L2CanonicalTransaction transaction,
+            bytes[] factoryDeps
+        );
+        /// Queues an L2 transaction; `msg.value` pays the L2 gas and `l2Value`.
+        function requestL2Transaction(
+            address contractL2,
+            uint256 l2Value,
+            bytes l2Calldata,
+            uint256 l2GasLimit,
+            uint256 l2GasPerPubdataByteLimit,
+            bytes[] factoryDeps,
+            address refundRecipient
+        ) external payable returns (bytes32 canonicalTxHash);
+        /// What a request pays for its L2 gas at L1 gas price `gasPrice`.
+        function l2TransactionBaseCost(uint256 gasPrice, uint256 l2GasLimit, uint256 l2GasPerPubdataByteLimit)
+            external view returns (uint256);
+    }
+
+    /// The base token (ETH) system contract on L2.
+    interface IL2BaseToken {
+        /// Withdraws `msg.value` to `l1Receiver` on L1 (an L2->L1 message).
+        function withdraw(address l1Receiver) external payable;
+    }
+}
+
+/// The base token system contract on L2, whose `withdraw` sends ETH to L1.
+pub(crate) const BASE_TOKEN: Address = address!("0x000000000000000000000000000000000000800a");
+
+/// Gas per pubdata byte every request declares (the Mailbox accepts only 800).
+pub(crate) const GAS_PER_PUBDATA: u64 = 800;
+
+/// Calldata of `requestL2Transaction`: `l2_value` wei to `to` on L2, no calldata, L2 gas
+/// limit `l2_gas`, refunds to the sender.
+pub(crate) fn deposit_calldata(to: Address, l2_value: U256, l2_gas: u64) -> Bytes {
+    IMailbox::requestL2TransactionCall {
+        contractL2: to,
+        l2Value: l2_value,
+        l2Calldata: Bytes::new(),
+        l2GasLimit: U256::from(l2_gas),
+        l2GasPerPubdataByteLimit: U256::from(GAS_PER_PUBDATA),
+        factoryDeps: vec![],
+        refundRecipient: Address::ZERO,
+    }
+    .abi_encode()
+    .into()
+}
+
+/// Calldata of `l2TransactionBaseCost(gas_price, l2_gas, 800)`.
+pub(crate) fn base_cost_calldata(gas_price: u128, l2_gas: u64) -> Bytes {
+    IMailbox::l2TransactionBaseCostCall {
+        gasPrice: U256::from(gas_price),
+        l2GasLimit: U256::from(l2_gas),
+        l2GasPerPubdataByteLimit: U256::from(GAS_PER_PUBDATA),
+    }
+    .abi_encode()
+    .into()
+}
+
+/// Calldata of `withdraw(l1_receiver)`.
+pub(crate) fn withdraw_calldata(l1_receiver: Address) -> Bytes {
+    IL2BaseToken::withdrawCall { l1Receiver: l1_receiver }.abi_encode().into()
+}
+
+/// Topic 0 of `NewPriorityRequest`.
+pub(crate) const NEW_PRIORITY_REQUEST: B256 = IMailbox::NewPriorityRequest::SIGNATURE_HASH;
+
+/// The L2 hash in a `NewPriorityRequest` log's data (its second word).
+pub(crate) fn priority_tx_hash(data: &[u8]) -> Option<B256> {
+    data.get(32..64).map(B256::from_slice)
 }
 
 /// Creation bytecode of `BenchToken` (constructor argument: the supply, minted to the deployer).
@@ -54,6 +153,29 @@ mod tests {
         assert_eq!(
             &transfer_calldata(Address::ZERO, U256::from(1))[..4],
             &[0xa9, 0x05, 0x9c, 0xbb]
+        );
+    }
+
+    #[test]
+    fn bridge_calls_match_the_diamond() {
+        // Selectors and topic as the Diamond's sources declare them.
+        let sel = |sig: &str| alloy::primitives::keccak256(sig)[..4].to_vec();
+        assert_eq!(
+            deposit_calldata(Address::ZERO, U256::from(1), 21_000)[..4].to_vec(),
+            sel("requestL2Transaction(address,uint256,bytes,uint256,uint256,bytes[],address)")
+        );
+        assert_eq!(
+            base_cost_calldata(1, 1)[..4].to_vec(),
+            sel("l2TransactionBaseCost(uint256,uint256,uint256)")
+        );
+        assert_eq!(withdraw_calldata(Address::ZERO)[..4].to_vec(), sel("withdraw(address)"));
+        assert_eq!(
+            NEW_PRIORITY_REQUEST,
+            alloy::primitives::keccak256(
+                "NewPriorityRequest(uint256,bytes32,uint64,(uint256,uint256,uint256,uint256,\
+                 uint256,uint256,uint256,uint256,uint256,uint256,uint256[4],bytes,bytes,\
+                 uint256[],bytes,bytes),bytes[])"
+            )
         );
     }
 }

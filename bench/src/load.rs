@@ -10,11 +10,20 @@
 //! A rejected transaction counts as an error and leaves a nonce gap behind it, so its sender
 //! resynchronises with the node's pending nonce and re-sends from there. A re-send answered
 //! "already known" is not counted again.
+//!
+//! Deposits go to the L1 from their account's own plan (its L1 nonces, its own window). Their
+//! L2 hash is only known once the L1 has included the request (it depends on the request's
+//! place in the priority queue), so a second poller follows the L1's blocks, reads the
+//! `NewPriorityRequest` of each deposit in them and books the deposit under its L2 hash, its
+//! send time kept: its latency runs from the L1 submission to the L2 block. While deposits are
+//! tracked, the L2 poller remembers hashes it did not know, in case the L2 includes a deposit
+//! before the L1 poller has read its hash.
 
-use crate::cli::Kind;
+use crate::cli::{Kind, KINDS};
+use crate::contracts;
 use crate::rpc::{Rpc, RpcError};
 use crate::sign::Plan;
-use alloy::primitives::B256;
+use alloy::primitives::{Address, Bytes, B256};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,6 +33,9 @@ use tokio::sync::Notify;
 
 /// Distinct error messages kept with their counts; later ones are counted as "other".
 const MAX_ERROR_REASONS: usize = 20;
+
+/// Most unknown L2 hashes remembered while deposits are tracked (other users' transactions).
+const MAX_ORPHANS: usize = 1_000_000;
 
 /// How the window runs.
 #[derive(Debug, Clone, Copy)]
@@ -76,9 +88,15 @@ pub(crate) struct Book {
     /// Wakes a sender whose window was full when one of its transactions is included.
     wake: Vec<Notify>,
     /// Per kind, in [`Kind::ALL`] order.
-    pub(crate) kinds: [KindCounters; 3],
+    pub(crate) kinds: [KindCounters; KINDS],
     /// Every inclusion, in the order the poller saw them.
     pub(crate) inclusions: Mutex<Vec<Inclusion>>,
+    /// Whether deposits are sent: the L2 poller then keeps hashes it does not know in
+    /// `orphans`, with when it saw them.
+    track_orphans: bool,
+    orphans: Mutex<HashMap<B256, Instant>>,
+    /// Per deposit seen on L1: from its request to the L1 poller seeing it in an L1 block, µs.
+    pub(crate) l1_latencies_us: Mutex<Vec<u32>>,
     /// When each accepted transaction was sent, in ms since the window opened.
     pub(crate) sends_ms: Mutex<Vec<u32>>,
     /// When each error answer came, in ms since the window opened.
@@ -104,15 +122,19 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Book {
-    /// An empty book for `accounts` senders, the window opening now.
-    pub(crate) fn new(accounts: usize) -> Self {
+    /// An empty book for `senders` plans, the window opening now; `deposits`: whether any
+    /// plan sends deposits.
+    pub(crate) fn new(senders: usize, deposits: bool) -> Self {
         Self {
             started: Instant::now(),
             pending: Mutex::default(),
-            in_flight: (0..accounts).map(|_| AtomicU64::new(0)).collect(),
-            wake: (0..accounts).map(|_| Notify::new()).collect(),
+            in_flight: (0..senders).map(|_| AtomicU64::new(0)).collect(),
+            wake: (0..senders).map(|_| Notify::new()).collect(),
             kinds: Default::default(),
             inclusions: Mutex::default(),
+            track_orphans: deposits,
+            orphans: Mutex::default(),
+            l1_latencies_us: Mutex::default(),
             sends_ms: Mutex::default(),
             errors_ms: Mutex::default(),
             reasons: Mutex::default(),
@@ -152,6 +174,58 @@ impl Book {
         lock(&self.pending).len()
     }
 
+    /// Books inclusions seen at `seen`.
+    fn include(&self, found: Vec<Pending>, seen: Instant) {
+        if found.is_empty() {
+            return;
+        }
+        let at_ms = self.ms_since_start(seen);
+        let mut inclusions = lock(&self.inclusions);
+        for p in found {
+            self.in_flight[p.account].fetch_sub(1, Ordering::Relaxed);
+            self.wake[p.account].notify_one();
+            self.kinds[p.kind.index()].included.fetch_add(1, Ordering::Relaxed);
+            let latency = seen.saturating_duration_since(p.at);
+            inclusions.push(Inclusion {
+                at_ms,
+                latency_us: latency.as_micros().min(u32::MAX as u128) as u32,
+                kind: p.kind,
+            });
+        }
+        let mut last = lock(&self.last_inclusion);
+        let t = seen.saturating_duration_since(self.started);
+        if last.is_none_or(|l| l < t) {
+            *last = Some(t);
+        }
+    }
+
+    /// A deposit sent as `l1_hash` was seen on L1 at `seen`, queued as L2 transaction
+    /// `l2_hash`: from now on it waits under that hash (or is included at once if the L2
+    /// poller already saw it).
+    fn deposit_queued(&self, l1_hash: B256, l2_hash: B256, seen: Instant) {
+        let mut pending = lock(&self.pending);
+        let Some(p) = pending.remove(&l1_hash) else { return };
+        let us = seen.saturating_duration_since(p.at).as_micros().min(u32::MAX as u128) as u32;
+        lock(&self.l1_latencies_us).push(us);
+        match lock(&self.orphans).remove(&l2_hash) {
+            Some(on_l2) => {
+                drop(pending);
+                self.include(vec![p], on_l2);
+            }
+            None => {
+                pending.insert(l2_hash, p);
+            }
+        }
+    }
+
+    /// A deposit sent as `l1_hash` will never reach the L2 (`why`): an error.
+    fn deposit_failed(&self, l1_hash: B256, why: &str) {
+        let Some(p) = lock(&self.pending).remove(&l1_hash) else { return };
+        self.in_flight[p.account].fetch_sub(1, Ordering::Relaxed);
+        self.wake[p.account].notify_one();
+        self.record_error(p.kind, &RpcError::Node { code: 0, message: why.to_string() });
+    }
+
     fn record_error(&self, kind: Kind, e: &RpcError) {
         self.kinds[kind.index()].errors.fetch_add(1, Ordering::Relaxed);
         lock(&self.errors_ms).push(self.ms_since_start(Instant::now()));
@@ -165,7 +239,7 @@ impl Book {
     }
 }
 
-/// The block poller, running until [`Poller::stop`].
+/// A block poller (of the L2, or of the L1 for deposits), running until [`Poller::stop`].
 #[derive(Debug)]
 pub(crate) struct Poller {
     stop: Arc<AtomicBool>,
@@ -180,6 +254,27 @@ impl Poller {
         Self { stop, task }
     }
 
+    /// Follows the L1's blocks from `start_block` every `period`, moving each deposit seen in
+    /// one to its L2 hash (the `NewPriorityRequest` the Diamond emitted for it).
+    pub(crate) fn spawn_l1(
+        rpc: &Rpc,
+        book: Arc<Book>,
+        start_block: u64,
+        period: Duration,
+        diamond: Address,
+    ) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn(poll_l1_blocks(
+            rpc.clone(),
+            book,
+            start_block,
+            period,
+            diamond,
+            stop.clone(),
+        ));
+        Self { stop, task }
+    }
+
     /// Stops after the current poll.
     pub(crate) async fn stop(self) {
         self.stop.store(true, Ordering::Relaxed);
@@ -187,14 +282,23 @@ impl Poller {
     }
 }
 
-/// Sends: one sender per plan, until the window closes, every plan is sent or the run is
-/// interrupted. Records when sending ended.
-pub(crate) async fn send(rpc: &Rpc, plans: Vec<Plan>, cfg: LoadConfig, book: &Arc<Book>) {
+/// Sends: one sender per plan (L1 plans to `l1`), until the window closes, every plan is sent
+/// or the run is interrupted. Records when sending ended.
+pub(crate) async fn send(
+    rpc: &Rpc,
+    l1: Option<&Rpc>,
+    plans: Vec<Plan>,
+    cfg: LoadConfig,
+    book: &Arc<Book>,
+) {
     let end = book.started + cfg.duration;
     let senders: Vec<_> = plans
         .into_iter()
         .enumerate()
-        .map(|(idx, plan)| tokio::spawn(send_plan(idx, plan, rpc.clone(), book.clone(), cfg, end)))
+        .map(|(idx, plan)| {
+            let rpc = if plan.l1 { l1.unwrap_or(rpc) } else { rpc };
+            tokio::spawn(send_plan(idx, plan, rpc.clone(), book.clone(), cfg, end))
+        })
         .collect();
     for s in senders {
         // A sender that panicked has left its counters as they were; the run goes on.
@@ -254,9 +358,11 @@ async fn send_until_done(
             return;
         }
         if next >= txs.len() {
-            let mut ran_out = lock(&book.ran_out);
-            ran_out.0 += 1;
-            ran_out.1.get_or_insert(book.started.elapsed());
+            if plan.counts_ran_out {
+                let mut ran_out = lock(&book.ran_out);
+                ran_out.0 += 1;
+                ran_out.1.get_or_insert(book.started.elapsed());
+            }
             return;
         }
         let free = cfg.window.saturating_sub(book.in_flight[idx].load(Ordering::Relaxed)) as usize;
@@ -359,38 +465,111 @@ async fn poll_blocks(
                 break; // a node whose head moved ahead of its block index
             }
             let seen = Instant::now();
-            let hashes: Vec<B256> = block
-                .get("transactions")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|h| h.as_str()?.parse().ok()).collect())
-                .unwrap_or_default();
-            let at_ms = book.ms_since_start(seen);
             let mut found = Vec::new();
             {
                 let mut pending = lock(&book.pending);
-                for h in hashes {
+                for h in block_hashes(&block) {
                     if let Some(p) = pending.remove(&h) {
                         found.push(p);
+                    } else if book.track_orphans {
+                        // Perhaps a deposit whose L1 receipt is not read yet. Under the
+                        // pending lock, as `deposit_queued` looks here under it.
+                        let mut orphans = lock(&book.orphans);
+                        if orphans.len() < MAX_ORPHANS {
+                            orphans.insert(h, seen);
+                        }
                     }
                 }
             }
-            if !found.is_empty() {
-                let mut inclusions = lock(&book.inclusions);
-                for p in found {
-                    book.in_flight[p.account].fetch_sub(1, Ordering::Relaxed);
-                    book.wake[p.account].notify_one();
-                    book.kinds[p.kind.index()].included.fetch_add(1, Ordering::Relaxed);
-                    let latency = seen.saturating_duration_since(p.at);
-                    inclusions.push(Inclusion {
-                        at_ms,
-                        latency_us: latency.as_micros().min(u32::MAX as u128) as u32,
-                        kind: p.kind,
-                    });
+            book.include(found, seen);
+            next += 1;
+        }
+        tokio::time::sleep(period).await;
+    }
+}
+
+/// The transaction hashes of a block object.
+fn block_hashes(block: &Value) -> Vec<B256> {
+    block
+        .get("transactions")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|h| h.as_str()?.parse().ok()).collect())
+        .unwrap_or_default()
+}
+
+/// Follows the L1's blocks from `next`: each deposit in one is read from its receipt and moved
+/// to its L2 hash ([`Book::deposit_queued`]), or counted as an error if it failed there.
+async fn poll_l1_blocks(
+    rpc: Rpc,
+    book: Arc<Book>,
+    mut next: u64,
+    period: Duration,
+    diamond: Address,
+    stop: Arc<AtomicBool>,
+) {
+    while !stop.load(Ordering::Relaxed) {
+        let head = match rpc.quantity("eth_blockNumber", json!([])).await {
+            Ok(h) => h as u64,
+            Err(_) => {
+                tokio::time::sleep(period).await;
+                continue;
+            }
+        };
+        'blocks: while next <= head {
+            let Ok(block) =
+                rpc.call("eth_getBlockByNumber", json!([format!("0x{next:x}"), false])).await
+            else {
+                break;
+            };
+            if block.is_null() {
+                break;
+            }
+            let seen = Instant::now();
+            let ours: Vec<B256> = {
+                let pending = lock(&book.pending);
+                block_hashes(&block)
+                    .into_iter()
+                    .filter(|h| pending.get(h).is_some_and(|p| p.kind.on_l1()))
+                    .collect()
+            };
+            for chunk in ours.chunks(64) {
+                let calls: Vec<(&str, Value)> =
+                    chunk.iter().map(|h| ("eth_getTransactionReceipt", json!([h]))).collect();
+                let Ok(receipts) = rpc.batch(&calls).await else { break 'blocks };
+                for (h, r) in chunk.iter().zip(receipts) {
+                    // A receipt not readable yet: this block is read again at the next poll.
+                    let Ok(r) = r else { break 'blocks };
+                    if r.is_null() {
+                        break 'blocks;
+                    }
+                    if r["status"] != json!("0x1") {
+                        book.deposit_failed(*h, "a deposit reverted on the L1");
+                        continue;
+                    }
+                    match queued_hash(&r, diamond) {
+                        Some(l2) => book.deposit_queued(*h, l2, seen),
+                        None => book.deposit_failed(
+                            *h,
+                            "a deposit's L1 receipt has no NewPriorityRequest of the Diamond",
+                        ),
+                    }
                 }
-                *lock(&book.last_inclusion) = Some(seen - book.started);
             }
             next += 1;
         }
         tokio::time::sleep(period).await;
     }
+}
+
+/// The L2 hash in the `NewPriorityRequest` log `diamond` emitted in an L1 receipt.
+fn queued_hash(receipt: &Value, diamond: Address) -> Option<B256> {
+    let topic = format!("{:#x}", contracts::NEW_PRIORITY_REQUEST);
+    receipt["logs"].as_array()?.iter().find_map(|l| {
+        let from: Address = l["address"].as_str()?.parse().ok()?;
+        if from != diamond || !l["topics"][0].as_str()?.eq_ignore_ascii_case(&topic) {
+            return None;
+        }
+        let data: Bytes = l["data"].as_str()?.parse().ok()?;
+        contracts::priority_tx_hash(&data)
+    })
 }

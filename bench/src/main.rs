@@ -30,7 +30,7 @@ mod setup;
 mod sign;
 mod stats;
 
-use crate::cli::Args;
+use crate::cli::{Args, Kind};
 use crate::error::BenchError;
 use crate::load::{Book, LoadConfig, Poller};
 use crate::progress::Progress;
@@ -83,6 +83,8 @@ async fn run(args: Args) -> Result<(), BenchError> {
     let rpc = Rpc::new(&args.rpc, REQUEST_TIMEOUT, args.connections as usize)?;
 
     let endpoint = setup::probe(&rpc, args.chain_id).await?;
+    // Before any status line: a setup that cannot work is one line and exit 2.
+    let l1 = setup::probe_bridge(&rpc, &args, args.connections as usize, REQUEST_TIMEOUT).await?;
     progress.status(&format!(
         "{} is {} on chain {}; zks_ settlement figures {}",
         args.rpc,
@@ -90,7 +92,16 @@ async fn run(args: Args) -> Result<(), BenchError> {
         endpoint.chain_id,
         if endpoint.sealed_batch.is_some() { "on" } else { "off (no zks_L1BatchNumber)" }
     ));
-    let funded = setup::prepare(&rpc, &endpoint, &args, funder, |s| progress.status(s)).await?;
+    if let Some(l1) = &l1 {
+        progress.status(&format!(
+            "deposits go to {} ({}chain {}), Diamond {}",
+            args.l1_rpc,
+            if l1.client.is_empty() { String::new() } else { format!("{}, ", l1.client) },
+            l1.chain_id,
+            l1.diamond
+        ));
+    }
+    let funded = setup::prepare(&rpc, &endpoint, l1, &args, funder, |s| progress.status(s)).await?;
 
     let per_account = args.per_account();
     progress.status(&format!(
@@ -101,7 +112,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
     let (plans, sign_stats) = {
         let (funded, scenario) = (funded.clone(), args.scenario.clone());
         tokio::task::spawn_blocking(move || {
-            sign::presign(&funded.accounts, per_account, &scenario, funded.fees, |k| funded.call(k))
+            sign::presign(&funded.accounts, per_account, &scenario, |k| funded.tx(k))
         })
         .await
         .context("the signing threads")??
@@ -114,6 +125,17 @@ async fn run(args: Args) -> Result<(), BenchError> {
 
     let start_block =
         rpc.quantity("eth_blockNumber", json!([])).await.context("eth_blockNumber")? as u64 + 1;
+    let l1 = funded.l1.as_ref().map(|s| &s.l1);
+    let l1_start_block = match l1 {
+        Some(l1) => Some(
+            l1.rpc
+                .quantity("eth_blockNumber", json!([]))
+                .await
+                .context("eth_blockNumber on the L1")? as u64
+                + 1,
+        ),
+        None => None,
+    };
     let tracker = match endpoint.sealed_batch {
         Some(_) => Some(Tracker::start(rpc.clone()).await),
         None => None,
@@ -121,7 +143,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
 
     // The window opens.
     let cpu_before = cpu::process_cpu();
-    let book = Arc::new(Book::new(plans.len()));
+    let book = Arc::new(Book::new(plans.len(), args.scenario.uses(Kind::Deposit)));
     let started_unix_ms =
         SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     let interrupt = tokio::spawn(watch_interrupt(book.clone(), progress));
@@ -136,16 +158,28 @@ async fn run(args: Args) -> Result<(), BenchError> {
         tracker.map(|t| tokio::spawn(follow_settlement(t, book.clone(), stop_settlement.clone())));
     let poller =
         Poller::spawn(&rpc, book.clone(), start_block, Duration::from_millis(args.poll_ms));
+    let l1_poller = l1.zip(l1_start_block).map(|(l1, from)| {
+        Poller::spawn_l1(
+            &l1.rpc,
+            book.clone(),
+            from,
+            Duration::from_millis(args.poll_ms),
+            l1.diamond,
+        )
+    });
     let cfg = LoadConfig {
         duration: Duration::from_secs(args.duration),
         window: args.window,
         batch: args.batch as usize,
     };
-    load::send(&rpc, plans, cfg, &book).await;
+    load::send(&rpc, l1.map(|l1| &l1.rpc), plans, cfg, &book).await;
     let cpu_after = cpu::process_cpu();
     let cpu_wall = book.started.elapsed();
     load::drain(&book, Duration::from_secs(args.drain)).await;
     poller.stop().await;
+    if let Some(p) = l1_poller {
+        p.stop().await;
+    }
     stop_progress.store(true, Ordering::Relaxed);
     let _ = progress_task.await;
 

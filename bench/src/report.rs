@@ -9,7 +9,9 @@
 use crate::cli::{Args, Kind};
 use crate::load::{lock, Book};
 use crate::settlement::{Tracker, STEPS};
-use crate::setup::{Endpoint, Setup};
+use crate::setup::{
+    Endpoint, Setup, DEPOSIT_L2_GAS, DEPOSIT_SINK, DEPOSIT_WEI, WITHDRAW_SINK, WITHDRAW_WEI,
+};
 use crate::sign::SignStats;
 use crate::stats::{self, round1, Histogram, Latency, Second};
 use alloy::primitives::Address;
@@ -91,16 +93,34 @@ impl Report {
                     .map(|i| f64::from(i.latency_us) / 1000.0)
                     .collect(),
             );
-            by_kind.insert(
-                k.name().into(),
-                json!({
-                    "sent": c.sent.load(Ordering::Relaxed),
-                    "included": c.included.load(Ordering::Relaxed),
-                    "errors": c.errors.load(Ordering::Relaxed),
-                    "gas_limit": run.setup.gas[k.index()],
-                    "latency": lat.to_json(),
-                }),
-            );
+            let mut v = json!({
+                "sent": c.sent.load(Ordering::Relaxed),
+                "included": c.included.load(Ordering::Relaxed),
+                "errors": c.errors.load(Ordering::Relaxed),
+                "gas_limit": run.setup.gas[k.index()],
+                "latency": lat.to_json(),
+            });
+            match k {
+                Kind::Deposit => {
+                    let l1_ms: Vec<f64> = lock(&book.l1_latencies_us)
+                        .iter()
+                        .map(|us| f64::from(*us) / 1000.0)
+                        .collect();
+                    v["l1_included"] = json!(l1_ms.len());
+                    v["l1_latency"] = Latency::of(l1_ms).to_json();
+                    v["l2_gas_limit"] = json!(DEPOSIT_L2_GAS);
+                    v["amount_wei"] = json!(DEPOSIT_WEI);
+                    v["l2_recipient"] = json!(DEPOSIT_SINK);
+                    v["msg_value_wei"] =
+                        json!(run.setup.l1.as_ref().map(|l| l.deposit_value.to_string()));
+                }
+                Kind::Withdraw => {
+                    v["amount_wei"] = json!(WITHDRAW_WEI);
+                    v["l1_receiver"] = json!(WITHDRAW_SINK);
+                }
+                _ => {}
+            }
+            by_kind.insert(k.name().into(), v);
         }
 
         let summary = json!({
@@ -175,6 +195,17 @@ impl Report {
                 ));
             }
         }
+        if let (Some(v), Some(l1)) = (by_kind.get(Kind::Deposit.name()), &run.setup.l1) {
+            text.push(format!(
+                "  deposits on the L1 {} (chain {}): {} seen in L1 blocks, submit -> L1 block p50 \
+                 {} ms; submit -> L2 block p50 {} ms",
+                args.l1_rpc,
+                l1.l1.chain_id,
+                v["l1_included"],
+                v["l1_latency"]["p50_ms"],
+                v["latency"]["p50_ms"]
+            ));
+        }
         text.push(format!(
             "  included TPS {tps:.0}; submit -> inclusion p10 {:.1} ms, p50 {:.1} ms, p90 {:.1} \
              ms, p99 {:.1} ms, max {:.1} ms",
@@ -243,11 +274,15 @@ impl Report {
                 "drain_s": args.drain,
                 "poll_ms": args.poll_ms,
                 "funder": run.funder.to_string(),
+                "l1_rpc": run.setup.l1.as_ref().map(|_| &args.l1_rpc),
+                "l1_chain_id": run.setup.l1.as_ref().map(|l| l.l1.chain_id),
             },
             "setup": {
                 "s": round3(run.setup.elapsed.as_secs_f64()),
                 "funder_txs": run.setup.funder_txs,
                 "funding_wei_per_account": run.setup.funding_wei.to_string(),
+                "l1_funding_wei_per_account": run.setup.l1.as_ref().map(|l| l.funding_wei.to_string()),
+                "l1_gas_price": run.setup.l1.as_ref().map(|l| l.l1.gas_price.to_string()),
                 "token": run.setup.token,
                 "max_fee_per_gas": run.setup.fees.max_fee.to_string(),
                 "max_priority_fee_per_gas": run.setup.fees.tip.to_string(),

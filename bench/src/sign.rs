@@ -10,7 +10,7 @@
 
 use crate::cli::{Kind, Scenario};
 use alloy::consensus::crypto::secp256k1::sign_message;
-use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
 use alloy::eips::eip2718::Encodable2718;
 use alloy::primitives::{Address, Bytes, TxKind, B256, U256};
 use anyhow::Context;
@@ -77,6 +77,46 @@ pub(crate) fn sign(key: &Key, fees: Fees, nonce: u64, call: &Call) -> anyhow::Re
     Ok(Signed { hash: *env.tx_hash(), raw: env.encoded_2718().into() })
 }
 
+/// How a kind's transactions are priced, hence signed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Pricing {
+    /// EIP-1559 (the L2 kinds).
+    Eip1559(Fees),
+    /// Legacy with EIP-155 replay protection at a fixed gas price (deposits: the Mailbox prices
+    /// a request's L2 gas from `tx.gasprice`, which a legacy transaction pins).
+    Legacy {
+        /// The chain the transaction is for.
+        chain_id: u64,
+        /// Its gas price.
+        gas_price: u128,
+    },
+}
+
+/// Signs `call` from `key` at `nonce`, priced as `pricing` says.
+pub(crate) fn sign_priced(
+    key: &Key,
+    pricing: Pricing,
+    nonce: u64,
+    call: &Call,
+) -> anyhow::Result<Signed> {
+    let (chain_id, gas_price) = match pricing {
+        Pricing::Eip1559(fees) => return sign(key, fees, nonce, call),
+        Pricing::Legacy { chain_id, gas_price } => (chain_id, gas_price),
+    };
+    let tx = TxLegacy {
+        chain_id: Some(chain_id),
+        nonce,
+        gas_price,
+        gas_limit: call.gas,
+        to: call.to,
+        value: call.value,
+        input: call.input.clone(),
+    };
+    let sig = sign_message(key.secret, tx.signature_hash()).context("signing")?;
+    let env = TxEnvelope::from(tx.into_signed(sig));
+    Ok(Signed { hash: *env.tx_hash(), raw: env.encoded_2718().into() })
+}
+
 /// One pre-signed load transaction.
 #[derive(Debug)]
 pub(crate) struct Presigned {
@@ -88,11 +128,17 @@ pub(crate) struct Presigned {
     pub(crate) request: Box<str>,
 }
 
-/// One account's pre-signed transactions, nonces `first_nonce..`.
+/// One account's pre-signed transactions on one chain, nonces `first_nonce..`: its L2
+/// transactions, or its deposits (sent to the L1, with the account's L1 nonces).
 #[derive(Debug)]
 pub(crate) struct Plan {
     /// The signing account.
     pub(crate) key: Key,
+    /// Whether these go to the L1 (deposits).
+    pub(crate) l1: bool,
+    /// Whether this plan running out counts its account as run out (one plan per account
+    /// does: the L2 one if the account has one).
+    pub(crate) counts_ran_out: bool,
     /// Nonce of `txs[0]`.
     pub(crate) first_nonce: u64,
     /// Consecutive nonces.
@@ -110,18 +156,20 @@ pub(crate) struct SignStats {
     pub(crate) threads: usize,
 }
 
-/// Signs `per_account` transactions for each of `keys` (nonces from each account's `nonce`),
-/// choosing each one's kind from `scenario` and its call from `call_of`.
+/// Signs `per_account` transactions for each of `keys`, choosing each one's kind from
+/// `scenario` and its call and pricing from `tx_of`. L2 nonces start from each account's
+/// `nonce`; deposits take the account's L1 nonces from 0 (the load accounts are fresh). An
+/// account gets one plan per chain it sends to: its L2 plan first.
 pub(crate) fn presign(
     keys: &[(Key, u64)],
     per_account: usize,
     scenario: &Scenario,
-    fees: Fees,
-    call_of: impl Fn(Kind) -> Call + Sync,
+    tx_of: impl Fn(Kind) -> (Call, Pricing) + Sync,
 ) -> anyhow::Result<(Vec<Plan>, SignStats)> {
     let started = Instant::now();
-    // Indexed by `Kind::index`; a kind the scenario does not use is never looked up.
-    let calls: Vec<Call> = Kind::ALL.iter().map(|&k| call_of(k)).collect();
+    // Indexed by `Kind::index`; only the kinds the scenario uses.
+    let txs: Vec<Option<(Call, Pricing)>> =
+        Kind::ALL.iter().map(|&k| scenario.uses(k).then(|| tx_of(k))).collect();
     let total = keys.len() * per_account;
     // One flat index space, so a run with fewer accounts than cores still uses every core.
     let flat: Vec<Presigned> = (0..total)
@@ -130,24 +178,45 @@ pub(crate) fn presign(
             let (account, i) = (g / per_account, g % per_account);
             let (key, first_nonce) = &keys[account];
             let kind = scenario.kind_at(account, i);
-            let call = &calls[kind.index()];
-            let signed = sign(key, fees, first_nonce + i as u64, call)?;
+            let (call, pricing) =
+                txs[kind.index()].as_ref().context("a kind the scenario does not use")?;
+            let l1_before = scenario.l1_before(account, i);
+            // The position in its plan: the request's id and the offset of its nonce.
+            let pos = if kind.on_l1() { l1_before } else { i - l1_before };
+            let nonce = if kind.on_l1() { pos as u64 } else { first_nonce + pos as u64 };
+            let signed = sign_priced(key, *pricing, nonce, call)?;
             let request = format!(
-                r#"{{"jsonrpc":"2.0","id":{i},"method":"eth_sendRawTransaction","params":["{}"]}}"#,
+                r#"{{"jsonrpc":"2.0","id":{pos},"method":"eth_sendRawTransaction","params":["{}"]}}"#,
                 signed.raw
             );
             Ok(Presigned { hash: signed.hash, kind, request: request.into_boxed_str() })
         })
         .collect::<anyhow::Result<_>>()?;
     let mut flat = flat.into_iter();
-    let plans = keys
-        .iter()
-        .map(|(key, first_nonce)| Plan {
-            key: *key,
-            first_nonce: *first_nonce,
-            txs: flat.by_ref().take(per_account).collect(),
-        })
-        .collect();
+    let mut plans = Vec::with_capacity(keys.len());
+    for (key, first_nonce) in keys {
+        let (l1, l2): (Vec<Presigned>, Vec<Presigned>) =
+            flat.by_ref().take(per_account).partition(|p| p.kind.on_l1());
+        let has_l2 = !l2.is_empty();
+        if has_l2 {
+            plans.push(Plan {
+                key: *key,
+                l1: false,
+                counts_ran_out: true,
+                first_nonce: *first_nonce,
+                txs: l2,
+            });
+        }
+        if !l1.is_empty() {
+            plans.push(Plan {
+                key: *key,
+                l1: true,
+                counts_ran_out: !has_l2,
+                first_nonce: 0,
+                txs: l1,
+            });
+        }
+    }
     let stats = SignStats {
         count: total as u64,
         elapsed: started.elapsed(),
@@ -174,7 +243,8 @@ mod tests {
             input: Bytes::new(),
             gas: 21_000,
         };
-        let (plans, stats) = presign(&[(key, 5)], 3, &"eth".parse().unwrap(), fees, call).unwrap();
+        let tx_of = |_| (call(()), Pricing::Eip1559(fees));
+        let (plans, stats) = presign(&[(key, 5)], 3, &"eth".parse().unwrap(), tx_of).unwrap();
         assert_eq!(stats.count, 3);
         let txs = &plans[0].txs;
         assert_eq!(txs.len(), 3);
@@ -186,6 +256,47 @@ mod tests {
             assert_eq!(env.recover_signer().unwrap(), key.address);
             assert_eq!(alloy::consensus::Transaction::nonce(&env), 5 + i as u64);
             assert_eq!(*env.tx_hash(), p.hash);
+        }
+    }
+
+    #[test]
+    fn deposits_get_their_own_plan_with_l1_nonces() {
+        let secret = B256::repeat_byte(0x22);
+        let signer = alloy::signers::local::PrivateKeySigner::from_bytes(&secret).unwrap();
+        let key = Key { secret, address: signer.address() };
+        let fees = Fees { chain_id: 270, max_fee: 300, tip: 1 };
+        let call = Call {
+            to: TxKind::Call(Address::repeat_byte(0x42)),
+            value: U256::from(1),
+            input: Bytes::new(),
+            gas: 21_000,
+        };
+        let tx_of = |k: Kind| {
+            let pricing = if k.on_l1() {
+                Pricing::Legacy { chain_id: 9, gas_price: 7 }
+            } else {
+                Pricing::Eip1559(fees)
+            };
+            (call.clone(), pricing)
+        };
+        let scenario = "mix:eth=1,deposit=1".parse().unwrap();
+        let (plans, _) = presign(&[(key, 4)], 10, &scenario, tx_of).unwrap();
+        assert_eq!(plans.len(), 2);
+        assert!(!plans[0].l1 && plans[0].counts_ran_out && plans[0].first_nonce == 4);
+        assert!(plans[1].l1 && !plans[1].counts_ran_out && plans[1].first_nonce == 0);
+        for plan in &plans {
+            assert_eq!(plan.txs.len(), 5);
+            for (i, p) in plan.txs.iter().enumerate() {
+                let req: serde_json::Value = serde_json::from_str(&p.request).unwrap();
+                assert_eq!(req["id"], i);
+                let raw: Bytes = req["params"][0].as_str().unwrap().parse().unwrap();
+                let env = TxEnvelope::decode_2718_exact(&raw).unwrap();
+                assert_eq!(env.recover_signer().unwrap(), key.address);
+                assert_eq!(alloy::consensus::Transaction::nonce(&env), plan.first_nonce + i as u64);
+                assert_eq!(env.is_legacy(), plan.l1);
+                let chain = if plan.l1 { 9 } else { 270 };
+                assert_eq!(alloy::consensus::Transaction::chain_id(&env), Some(chain));
+            }
         }
     }
 }

@@ -1,21 +1,9 @@
 //! What a user gets for a bad command line or a bad endpoint: exit status 2 and one line on
 //! stderr, `rollup-bench: error: ...`, before any funding.
 
-use crate::support::{free_port, run_bench};
+use crate::support::{assert_one_line_exit_2, free_port, run_bench};
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::Output;
-
-/// Asserts exit 2, nothing on stdout and exactly one stderr line containing `needle`.
-fn assert_one_line_exit_2(out: &Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(out.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&out.stdout));
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one line, got:\n{stderr}");
-    assert!(lines[0].starts_with("rollup-bench: error: "), "{}", lines[0]);
-    assert!(lines[0].contains(needle), "`{needle}` not in: {}", lines[0]);
-}
 
 /// A one-connection-at-a-time HTTP server answering every request with `body`.
 fn fake_server(content_type: &'static str, body: &'static str) -> String {

@@ -2,6 +2,7 @@
 //! processes, on a pseudo-terminal and a pipe, with bad flags and bad endpoints.
 #![allow(clippy::unwrap_used, unreachable_pub)] // test code: panics are failures
 
+mod bridge;
 mod cli;
 mod contracts;
 mod progress;

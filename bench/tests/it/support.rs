@@ -1,8 +1,8 @@
 //! Real processes for the tests: `rollupd dev` and anvil on OS-chosen ports, each killed when
 //! dropped, and `rollup-bench` runs with a deadline.
 
-use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -46,6 +46,8 @@ pub struct Node {
     _child: KillOnDrop,
     /// Its JSON-RPC URL.
     pub url: String,
+    /// The JSON-RPC URL of its embedded L1 (`rollupd dev`).
+    pub l1_url: Option<String>,
     _dir: Option<TempDir>,
 }
 
@@ -105,13 +107,16 @@ impl Node {
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::from(log)).spawn().unwrap();
         // The banner ends with dev account (9).
         let banner = wait_for_line(&mut child, "rollupd dev", |l| l.contains("(9)"));
-        let url = banner
-            .lines()
-            .find(|l| l.starts_with("L2"))
-            .and_then(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
-            .unwrap_or_else(|| panic!("no L2 URL in the banner:\n{banner}"))
-            .to_string();
-        Self { _child: KillOnDrop(child), url, _dir: Some(TempDir(dir)) }
+        let url_of = |prefix: &str| {
+            banner
+                .lines()
+                .find(|l| l.starts_with(prefix))
+                .and_then(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
+                .unwrap_or_else(|| panic!("no {prefix} URL in the banner:\n{banner}"))
+                .to_string()
+        };
+        let (url, l1_url) = (url_of("L2"), url_of("L1"));
+        Self { _child: KillOnDrop(child), url, l1_url: Some(l1_url), _dir: Some(TempDir(dir)) }
     }
 
     /// The pinned anvil (`ANVIL_BIN`, else `tools/node_modules/.bin/anvil`) with one-second
@@ -129,8 +134,67 @@ impl Node {
             .spawn()
             .unwrap();
         wait_for_line(&mut child, "anvil", |l| l.contains("Listening on"));
-        Self { _child: KillOnDrop(child), url: format!("http://127.0.0.1:{port}"), _dir: None }
+        let url = format!("http://127.0.0.1:{port}");
+        Self { _child: KillOnDrop(child), url, l1_url: None, _dir: None }
     }
+}
+
+/// One JSON-RPC call to `url` (`http://host:port`, plain HTTP/1.1); its `result`, failing on an
+/// error answer.
+pub fn rpc(url: &str, method: &str, params: Value) -> Value {
+    let addr = url.strip_prefix("http://").unwrap().trim_end_matches('/');
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, mut rest) = text.split_once("\r\n\r\n").unwrap();
+    let mut body = String::new();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        loop {
+            let (size, after) = rest.split_once("\r\n").unwrap();
+            let size = usize::from_str_radix(size.trim(), 16).unwrap();
+            if size == 0 {
+                break;
+            }
+            body.push_str(&after[..size]);
+            rest = &after[size + 2..];
+        }
+    } else {
+        body.push_str(rest);
+    }
+    let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert!(v.get("error").is_none(), "{method} failed: {v}");
+    v["result"].clone()
+}
+
+/// A hex quantity of a JSON-RPC answer.
+pub fn quantity(v: &Value) -> u128 {
+    u128::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+/// `eth_getBalance` at the latest block, in wei.
+pub fn balance(url: &str, address: &str) -> u128 {
+    quantity(&rpc(url, "eth_getBalance", json!([address, "latest"])))
+}
+
+/// Asserts exit 2, nothing on stdout and exactly one stderr line containing `needle`.
+pub fn assert_one_line_exit_2(out: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(out.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&out.stdout));
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line, got:\n{stderr}");
+    assert!(lines[0].starts_with("rollup-bench: error: "), "{}", lines[0]);
+    assert!(lines[0].contains(needle), "`{needle}` not in: {}", lines[0]);
 }
 
 /// A port nothing listens on right now.

@@ -553,7 +553,8 @@ impl ChainStore {
             return Err(HistoryError::Pruned { number, head });
         }
         let history = tx.open_table(SLOT_HISTORY)?;
-        Ok(HistoricalState { latest: crate::state::StateSnapshot::from_read(tx), history, number })
+        let latest = crate::state::StateSnapshot::from_read(tx).map_err(StoreError::from)?;
+        Ok(HistoricalState { latest, history, number })
     }
 
     /// The underlying database (for read transactions spanning several tables).

@@ -2,24 +2,36 @@
 
 use super::{SlotKey, SlotWrite, StateError, StateReader};
 use alloy::primitives::{Bytes, B256};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
 /// The pending state of one block: its writes so far over a base (the last sealed state).
 ///
 /// [`Overlay::block_writes`] gives the block's net writes: one per slot, with the value before the
 /// block and after it, and none for a slot that ended where it started.
+///
+/// Every base slot it reads is kept for the rest of the block: a transfer reads each of its
+/// accounts' fields several times (revm's account load, then the old values of its writes), and
+/// the coinbase is read by every transaction.
 #[derive(Debug)]
 pub struct Overlay<R> {
     base: R,
     /// slot -> (value before the block, current value)
     slots: BTreeMap<SlotKey, (B256, B256)>,
     bytecodes: HashMap<B256, Bytes>,
+    /// Base values read so far (slots not written yet).
+    read: RefCell<HashMap<SlotKey, B256>>,
 }
 
 impl<R: StateReader> Overlay<R> {
     /// An empty overlay over `base`.
     pub fn new(base: R) -> Self {
-        Self { base, slots: BTreeMap::new(), bytecodes: HashMap::new() }
+        Self {
+            base,
+            slots: BTreeMap::new(),
+            bytecodes: HashMap::new(),
+            read: RefCell::new(HashMap::new()),
+        }
     }
 
     /// Applies one transaction's writes.
@@ -61,10 +73,15 @@ impl<R: StateReader> Overlay<R> {
 
 impl<R: StateReader> StateReader for Overlay<R> {
     fn slot(&self, key: &SlotKey) -> Result<B256, StateError> {
-        match self.slots.get(key) {
-            Some((_, current)) => Ok(*current),
-            None => self.base.slot(key),
+        if let Some((_, current)) = self.slots.get(key) {
+            return Ok(*current);
         }
+        if let Some(value) = self.read.borrow().get(key) {
+            return Ok(*value);
+        }
+        let value = self.base.slot(key)?;
+        self.read.borrow_mut().insert(*key, value);
+        Ok(value)
     }
 
     fn bytecode(&self, hash: &B256) -> Result<Option<Bytes>, StateError> {

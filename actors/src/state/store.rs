@@ -5,7 +5,9 @@
 
 use super::{SlotKey, SlotWrite, StateError, StateReader};
 use alloy::primitives::{Bytes, B256};
-use redb::{Database, ReadTransaction, ReadableDatabase, TableDefinition, WriteTransaction};
+use redb::{
+    Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, TableDefinition, WriteTransaction,
+};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -53,7 +55,7 @@ impl StateStore {
 
     /// A consistent read view of the current state.
     pub fn snapshot(&self) -> Result<StateSnapshot, StateError> {
-        Ok(StateSnapshot { tx: self.db.begin_read()? })
+        StateSnapshot::from_read(self.db.begin_read()?)
     }
 
     /// Applies slot writes and new bytecode in `tx` (the caller commits).
@@ -101,15 +103,23 @@ impl StateStore {
     }
 }
 
-/// A read view of the store (a redb read transaction).
+/// A read view of the store (a redb read transaction). Its tables are opened once, when it is
+/// taken: opening one looks it up by name (and formats its type names), which cost more than
+/// the point read itself when done per read.
 pub struct StateSnapshot {
-    tx: ReadTransaction,
+    slots: ReadOnlyTable<[u8; 52], [u8; 32]>,
+    bytecodes: ReadOnlyTable<[u8; 32], &'static [u8]>,
+    block_hashes: ReadOnlyTable<u64, [u8; 32]>,
 }
 
 impl StateSnapshot {
     /// A view over an existing read transaction of the same database.
-    pub fn from_read(tx: ReadTransaction) -> Self {
-        Self { tx }
+    pub fn from_read(tx: ReadTransaction) -> Result<Self, StateError> {
+        Ok(Self {
+            slots: tx.open_table(SLOTS)?,
+            bytecodes: tx.open_table(BYTECODES)?,
+            block_hashes: tx.open_table(BLOCK_HASHES)?,
+        })
     }
 }
 
@@ -121,17 +131,14 @@ impl std::fmt::Debug for StateSnapshot {
 
 impl StateReader for StateSnapshot {
     fn slot(&self, key: &SlotKey) -> Result<B256, StateError> {
-        let table = self.tx.open_table(SLOTS)?;
-        Ok(table.get(key.to_bytes())?.map(|v| B256::from(v.value())).unwrap_or_default())
+        Ok(self.slots.get(key.to_bytes())?.map(|v| B256::from(v.value())).unwrap_or_default())
     }
 
     fn bytecode(&self, hash: &B256) -> Result<Option<Bytes>, StateError> {
-        let table = self.tx.open_table(BYTECODES)?;
-        Ok(table.get(hash.0)?.map(|v| Bytes::copy_from_slice(v.value())))
+        Ok(self.bytecodes.get(hash.0)?.map(|v| Bytes::copy_from_slice(v.value())))
     }
 
     fn block_hash(&self, number: u64) -> Result<Option<B256>, StateError> {
-        let table = self.tx.open_table(BLOCK_HASHES)?;
-        Ok(table.get(number)?.map(|v| B256::from(v.value())))
+        Ok(self.block_hashes.get(number)?.map(|v| B256::from(v.value())))
     }
 }

@@ -209,6 +209,7 @@ pub(crate) async fn start(
     settlement: Option<SettlementView>,
 ) -> anyhow::Result<RpcServer> {
     use anyhow::Context;
+    let response_limit = cfg.max_response_body_bytes as usize;
     let server_cfg = ServerConfig::builder()
         .max_request_body_size(cfg.max_request_body_bytes)
         .max_response_body_size(cfg.max_response_body_bytes)
@@ -228,7 +229,7 @@ pub(crate) async fn start(
         .set_config(server_cfg)
         .set_rpc_middleware(
             jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
-                .layer_fn(precheck::Precheck),
+                .layer_fn(move |inner| precheck::Precheck(inner, response_limit)),
         )
         .set_http_middleware(
             // CORS outermost, so the body reader's refusals (408, 413) carry its headers too.

@@ -7,8 +7,15 @@
 //!   strictly as geth's `hexutil`: tags in lower case only, `0x` required, no leading zeros, no
 //!   sign, at most 64 (or 256) bits; alloy's parser, which the handlers use, lets `LATEST`,
 //!   `0x0001` and `0x+1` through.
+//!
+//! It also serves batches: jsonrpsee runs a batch's calls one after the other, so a batch of 16
+//! `eth_sendRawTransaction` waited for 16 of the pool's group commits in a row. Here up to
+//! [`BATCH_CONCURRENCY`] calls of a batch run at once (each is still started in order, so a
+//! sender's nonces reach the pool in the batch's order), and the answers keep the batch's order.
 
+use futures_util::StreamExt;
 use jsonrpsee::core::middleware::{Batch, BatchEntry, BatchEntryErr, Notification};
+use jsonrpsee::core::server::BatchResponseBuilder;
 use jsonrpsee::server::middleware::rpc::RpcServiceT;
 use jsonrpsee::types::{ErrorObjectOwned, Request};
 use jsonrpsee::MethodResponse;
@@ -208,9 +215,35 @@ fn refusal(req: &Request<'_>) -> Option<ErrorObjectOwned> {
     strict_params(req)
 }
 
-/// The RPC middleware that applies [`refusal`] to single calls and to each call of a batch.
+/// One entry of a batch: its answer, or `None` for a notification.
+async fn batch_entry<S>(
+    inner: S,
+    entry: Result<BatchEntry<'_>, BatchEntryErr<'_>>,
+) -> Option<MethodResponse>
+where
+    S: RpcServiceT<MethodResponse = MethodResponse, NotificationResponse = MethodResponse>,
+{
+    match entry {
+        Ok(BatchEntry::Call(req)) => Some(inner.call(req).await),
+        Ok(BatchEntry::Notification(n)) => {
+            inner.notification(n).await;
+            None
+        }
+        Err(err) => {
+            let (err, id) = err.into_parts();
+            Some(MethodResponse::error(id, err))
+        }
+    }
+}
+
+/// Most calls of one batch that run at once: enough to overlap the pool's group commits, few
+/// enough that one batch of `eth_call`s cannot take every blocking thread.
+pub(super) const BATCH_CONCURRENCY: usize = 16;
+
+/// The RPC middleware that applies [`refusal`] to single calls and to each call of a batch, and
+/// runs a batch's calls concurrently; the second field is the response size limit (bytes).
 #[derive(Debug, Clone)]
-pub(super) struct Precheck<S>(pub(super) S);
+pub(super) struct Precheck<S>(pub(super) S, pub(super) usize);
 
 impl<S> RpcServiceT for Precheck<S>
 where
@@ -248,8 +281,32 @@ where
                 *entry = Err(BatchEntryErr::new(id, e));
             }
         }
-        let inner = self.0.clone();
-        async move { inner.batch(batch).await }
+        let limit = self.1;
+        // As jsonrpsee's own batch service, but `BATCH_CONCURRENCY` calls at a time. The calls'
+        // futures are made here, outside the returned one, which must be `Send` for every
+        // lifetime a closure inside it would have to be general over.
+        let calls: Vec<_> =
+            batch.into_iter().map(|entry| Box::pin(batch_entry(self.0.clone(), entry))).collect();
+        async move {
+            let mut answers = futures_util::stream::iter(calls).buffered(BATCH_CONCURRENCY);
+            let mut out = BatchResponseBuilder::new_with_limit(limit);
+            let mut notified = false;
+            while let Some(answer) = answers.next().await {
+                match answer {
+                    Some(rp) => {
+                        if let Err(too_big) = out.append(rp) {
+                            return too_big;
+                        }
+                    }
+                    None => notified = true,
+                }
+            }
+            if out.is_empty() && notified {
+                MethodResponse::notification()
+            } else {
+                MethodResponse::from_batch(out.finish())
+            }
+        }
     }
 
     fn notification<'a>(
@@ -264,6 +321,106 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jsonrpsee::types::Id;
+    use jsonrpsee::ResponsePayload;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// Test double for jsonrpsee's method service: `wait` answers only once a `go` has run,
+    /// every other call answers its method name at once.
+    #[derive(Clone)]
+    struct Gate(Arc<tokio::sync::Notify>);
+
+    impl RpcServiceT for Gate {
+        type MethodResponse = MethodResponse;
+        type NotificationResponse = MethodResponse;
+        type BatchResponse = MethodResponse;
+
+        fn call<'a>(&self, req: Request<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
+            let gate = self.0.clone();
+            async move {
+                match req.method_name() {
+                    "wait" => gate.notified().await,
+                    "go" => gate.notify_one(),
+                    _ => {}
+                }
+                let name = req.method_name().to_string();
+                MethodResponse::response(req.id, ResponsePayload::success(name), usize::MAX)
+            }
+        }
+
+        #[allow(clippy::manual_async_fn)] // `async fn` would borrow `self` past `'a`
+        fn batch<'a>(&self, _: Batch<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
+            async { unreachable!("the precheck serves batches itself") }
+        }
+
+        #[allow(clippy::manual_async_fn)]
+        fn notification<'a>(
+            &self,
+            _: Notification<'a>,
+        ) -> impl Future<Output = MethodResponse> + Send + 'a {
+            async { MethodResponse::notification() }
+        }
+    }
+
+    fn batch_of(methods: &[&str]) -> Batch<'static> {
+        let entries = methods
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                Ok(BatchEntry::Call(Request::owned(m.to_string(), None, Id::Number(i as u64))))
+            })
+            .collect();
+        Batch::from(entries)
+    }
+
+    #[tokio::test]
+    async fn a_batchs_calls_run_concurrently_and_answer_in_order() {
+        let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), usize::MAX);
+        // Run one after the other (as jsonrpsee does), `wait` would never see the `go` after it.
+        let batch = batch_of(&["eth_chainId", "wait", "eth_blockNumber", "go", "net_version"]);
+        let answer = tokio::time::timeout(Duration::from_secs(10), service.batch(batch))
+            .await
+            .expect("the batch's calls ran one after the other");
+        let answers: Vec<Value> = serde_json::from_str(answer.as_json().get()).unwrap();
+        let got: Vec<(u64, &str)> = answers
+            .iter()
+            .map(|a| (a["id"].as_u64().unwrap(), a["result"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (0, "eth_chainId"),
+                (1, "wait"),
+                (2, "eth_blockNumber"),
+                (3, "go"),
+                (4, "net_version")
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_batch_over_the_response_limit_is_one_error_and_refusals_keep_their_place() {
+        let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), 120);
+        let answer = service.batch(batch_of(&["a", "b", "c", "d", "e"])).await;
+        let error: Value = serde_json::from_str(answer.as_json().get()).unwrap();
+        assert_eq!(error["error"]["code"], -32011, "{error}");
+        let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), usize::MAX);
+        let mut batch = batch_of(&["eth_chainId"]);
+        let params = RawValue::from_string(r#"["0x1", "LATEST"]"#.into()).unwrap();
+        let mut entries: Vec<_> = batch.into_iter().collect();
+        entries.push(Ok(BatchEntry::Call(Request::owned(
+            "eth_getBalance".into(),
+            Some(params),
+            Id::Number(1),
+        ))));
+        batch = Batch::from(entries);
+        let answers: Vec<Value> =
+            serde_json::from_str(service.batch(batch).await.as_json().get()).unwrap();
+        assert_eq!(answers[0]["result"], "eth_chainId");
+        assert_eq!(answers[1]["id"], 1);
+        assert_eq!(answers[1]["error"]["code"], -32602, "{}", answers[1]);
+    }
 
     #[test]
     fn quantities_follow_geths_hexutil() {

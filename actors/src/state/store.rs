@@ -9,7 +9,7 @@ use redb::{
     Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, TableDefinition, WriteTransaction,
 };
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// `address (20) ‖ key (32)` -> value. Zero values are not stored.
 const SLOTS: TableDefinition<'_, [u8; 52], [u8; 32]> = TableDefinition::new("state_slots");
@@ -103,23 +103,33 @@ impl StateStore {
     }
 }
 
-/// A read view of the store (a redb read transaction). Its tables are opened once, when it is
-/// taken: opening one looks it up by name (and formats its type names), which cost more than
-/// the point read itself when done per read.
+/// A read view of the store (a redb read transaction). Its slot table is opened once, when it
+/// is taken, and the others on first use: opening a table looks it up by name (and formats its
+/// type names), which cost more than the point read itself when done per read.
 pub struct StateSnapshot {
+    tx: ReadTransaction,
     slots: ReadOnlyTable<[u8; 52], [u8; 32]>,
-    bytecodes: ReadOnlyTable<[u8; 32], &'static [u8]>,
-    block_hashes: ReadOnlyTable<u64, [u8; 32]>,
+    bytecodes: OnceLock<ReadOnlyTable<[u8; 32], &'static [u8]>>,
+    block_hashes: OnceLock<ReadOnlyTable<u64, [u8; 32]>>,
 }
 
 impl StateSnapshot {
     /// A view over an existing read transaction of the same database.
     pub fn from_read(tx: ReadTransaction) -> Result<Self, StateError> {
-        Ok(Self {
-            slots: tx.open_table(SLOTS)?,
-            bytecodes: tx.open_table(BYTECODES)?,
-            block_hashes: tx.open_table(BLOCK_HASHES)?,
-        })
+        let slots = tx.open_table(SLOTS)?;
+        Ok(Self { tx, slots, bytecodes: OnceLock::new(), block_hashes: OnceLock::new() })
+    }
+
+    fn table<'s, K: redb::Key + 'static, V: redb::Value + 'static>(
+        &'s self,
+        cell: &'s OnceLock<ReadOnlyTable<K, V>>,
+        def: TableDefinition<'_, K, V>,
+    ) -> Result<&'s ReadOnlyTable<K, V>, StateError> {
+        if let Some(t) = cell.get() {
+            return Ok(t);
+        }
+        let opened = self.tx.open_table(def)?;
+        Ok(cell.get_or_init(|| opened))
     }
 }
 
@@ -135,10 +145,12 @@ impl StateReader for StateSnapshot {
     }
 
     fn bytecode(&self, hash: &B256) -> Result<Option<Bytes>, StateError> {
-        Ok(self.bytecodes.get(hash.0)?.map(|v| Bytes::copy_from_slice(v.value())))
+        let table = self.table(&self.bytecodes, BYTECODES)?;
+        Ok(table.get(hash.0)?.map(|v| Bytes::copy_from_slice(v.value())))
     }
 
     fn block_hash(&self, number: u64) -> Result<Option<B256>, StateError> {
-        Ok(self.block_hashes.get(number)?.map(|v| B256::from(v.value())))
+        let table = self.table(&self.block_hashes, BLOCK_HASHES)?;
+        Ok(table.get(number)?.map(|v| B256::from(v.value())))
     }
 }

@@ -1541,3 +1541,35 @@ async fn viem_and_ethers_subscribe_and_poll_against_the_node() {
         assert!(stdout.contains(check), "{check} missing:\n{stdout}");
     }
 }
+
+/// A POST of `body` to `url`, answered as raw text (so an id's JSON spelling can be checked).
+async fn raw_text(url: &str, body: &str) -> String {
+    let client = alloy::transports::http::reqwest::Client::new();
+    let resp = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    resp.text().await.unwrap()
+}
+
+/// Any id that is not an object or array comes back as its client spelled it, byte for byte
+/// (geth copies the id's raw JSON): `1e3` is not `1000.0`, `1.50` is not `1.5`.
+#[tokio::test(flavor = "multi_thread")]
+async fn odd_request_ids_are_echoed_byte_for_byte() {
+    let node = DevNode::start(&tmp_dir("rpc-ids"), &[]);
+    let url = &node.l2_url;
+    for id in ["1e3", "1.50", "-0", "1E+3", "-1", "true", "123456789012345678901234567890"] {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"eth_chainId","params":[]}}"#);
+        let answer = raw_text(url, &body).await;
+        assert!(answer.contains(&format!(r#""id":{id},"#)), "id {id}: {answer}");
+        assert!(answer.contains(r#""result":"0x10e""#), "id {id}: {answer}");
+    }
+    let body = r#"[{"jsonrpc":"2.0","id":2.50,"method":"eth_chainId","params":[]},{"jsonrpc":"2.0","id":7,"method":"eth_chainId","params":[]},{"jsonrpc":"2.0","id":-1e-2,"method":"eth_nope","params":[]}]"#;
+    let answer = raw_text(url, body).await;
+    assert!(answer.contains(r#""id":2.50,"#), "{answer}");
+    assert!(answer.contains(r#""id":7,"#), "{answer}");
+    assert!(answer.contains(r#""id":-1e-2,"#), "{answer}");
+}

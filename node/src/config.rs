@@ -174,6 +174,10 @@ pub(crate) struct RpcConfig {
     pub(crate) cors_origins: Vec<String>,
     pub(crate) read_timeout_ms: u64,
     pub(crate) filter_timeout_secs: u64,
+    /// How often a WebSocket peer is pinged.
+    pub(crate) ws_ping_interval_ms: u64,
+    /// A WebSocket peer whose last pong is older than this at two checks is closed.
+    pub(crate) ws_inactive_limit_ms: u64,
 }
 
 /// `[metrics]`.
@@ -351,6 +355,21 @@ impl NodeConfig {
             bail!(
                 "rpc.filter_timeout_secs must be within 1..=86400, got {}",
                 rpc.filter_timeout_secs
+            );
+        }
+        if rpc.ws_ping_interval_ms == 0 || rpc.ws_ping_interval_ms > 600_000 {
+            bail!(
+                "rpc.ws_ping_interval_ms must be within 1..=600000, got {}",
+                rpc.ws_ping_interval_ms
+            );
+        }
+        if rpc.ws_inactive_limit_ms <= rpc.ws_ping_interval_ms
+            || rpc.ws_inactive_limit_ms > 3_600_000
+        {
+            bail!(
+                "rpc.ws_inactive_limit_ms must be above rpc.ws_ping_interval_ms ({}) and at most 3600000, got {}",
+                rpc.ws_ping_interval_ms,
+                rpc.ws_inactive_limit_ms
             );
         }
         for o in &rpc.cors_origins {
@@ -565,6 +584,9 @@ mod tests {
             (&[], &["pool.max_per_account=0"], "pool.max_per_account"),
             (&[], &["rpc.max_connections_per_ip=0"], "rpc.max_connections_per_ip"),
             (&[], &["rpc.max_connections_per_ip=-1"], "invalid value"),
+            (&[], &["rpc.ws_ping_interval_ms=0"], "rpc.ws_ping_interval_ms must be within"),
+            (&[], &["rpc.ws_inactive_limit_ms=30000"], "rpc.ws_inactive_limit_ms must be above"),
+            (&[], &["rpc.ws_inactive_limit_ms=3600001"], "rpc.ws_inactive_limit_ms must be above"),
             (&[], &["rpc.cors_origins=[\"app.example.org\"]"], "rpc.cors_origins"),
             (&[], &["rpc.cors_origins=[\"https://a.org/\"]"], "rpc.cors_origins"),
             (&[], &["rpc.cors_origins=\"*\""], "invalid type"),

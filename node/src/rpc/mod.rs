@@ -220,8 +220,8 @@ pub(crate) async fn start(
         // closed, so it does not keep its connection slot forever.
         .enable_ws_ping(
             jsonrpsee::server::PingConfig::new()
-                .ping_interval(Duration::from_secs(30))
-                .inactive_limit(Duration::from_secs(60))
+                .ping_interval(Duration::from_millis(cfg.ws_ping_interval_ms))
+                .inactive_limit(Duration::from_millis(cfg.ws_inactive_limit_ms))
                 .max_failures(2),
         )
         .build();

@@ -1573,3 +1573,157 @@ async fn odd_request_ids_are_echoed_byte_for_byte() {
     assert!(answer.contains(r#""id":7,"#), "{answer}");
     assert!(answer.contains(r#""id":-1e-2,"#), "{answer}");
 }
+/// The WebSocket handshake on a raw socket (read byte by byte, so no frame is read with it).
+async fn ws_connect(addr: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let upgrade = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    s.write_all(upgrade.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut b))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(n, 1, "the handshake ended early: {}", String::from_utf8_lossy(&head));
+        head.push(b[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    s
+}
+
+/// The next frame from the server (opcode, payload); `None` once the socket is closed.
+async fn ws_frame(s: &mut tokio::net::TcpStream) -> Option<(u8, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    let mut h = [0u8; 2];
+    s.read_exact(&mut h).await.ok()?;
+    let len = match h[1] & 0x7f {
+        126 => u64::from(s.read_u16().await.ok()?),
+        127 => s.read_u64().await.ok()?,
+        n => u64::from(n),
+    };
+    let mut payload = vec![0u8; len as usize];
+    s.read_exact(&mut payload).await.ok()?;
+    Some((h[0] & 0x0f, payload))
+}
+
+/// A client that sends requests but never reads their answers: once the socket buffers are full
+/// the server's write makes no progress, and after `rpc.read_timeout_ms` the connection is
+/// closed and its slot freed (with one slot per address here, a new client from the same
+/// address is served).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_never_reads_its_answers_is_closed_and_its_slot_freed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let node = DevNode::start(
+        &tmp_dir("rpc-write-stall"),
+        &["rpc.max_connections_per_ip=1", "rpc.read_timeout_ms=1000"],
+    );
+    let addr = node.l2_url.trim_start_matches("http://").to_string();
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    sock.bind("127.0.0.3:0".parse().unwrap()).unwrap();
+    let stalled = sock.connect(addr.parse().unwrap()).await.unwrap();
+    let (mut never_read, mut writer) = stalled.into_split();
+    // Pipelined batches whose answers (about 6 kB each) the client never reads.
+    let one = json!({"jsonrpc":"2.0","id":1,"method":"web3_clientVersion","params":[]});
+    let body = Value::Array(vec![one; 60]).to_string();
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let writing = tokio::spawn(async move {
+        // Until the server stops reading (its answers are stuck) or closes the connection.
+        let mut sent = 0usize;
+        loop {
+            let w = tokio::time::timeout(
+                std::time::Duration::from_millis(500),
+                writer.write_all(request.as_bytes()),
+            )
+            .await;
+            match w {
+                Ok(Ok(())) => sent += 1,
+                _ => break (sent, writer),
+            }
+        }
+    });
+    let (sent, _writer) = writing.await.unwrap();
+    let stalled_at = std::time::Instant::now();
+    assert!(sent > 10, "the server read a few requests first: {sent}");
+    // While the write is stuck, the address's one slot is held.
+    let mut other = connect_from("127.0.0.3", &addr).await;
+    let b = json!({"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}).to_string();
+    let ask = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+        b.len()
+    );
+    other.write_all(ask.as_bytes()).await.unwrap();
+    let answer = read_some(&mut other, std::time::Duration::from_secs(1)).await;
+    assert!(answer.starts_with("HTTP/1.1 429"), "the stalled socket holds the slot: {answer}");
+    // Within about the read timeout the stalled connection is closed and the slot is free.
+    let served_after = loop {
+        assert!(
+            stalled_at.elapsed() < std::time::Duration::from_secs(8),
+            "no new client served 8 s after the write stalled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let mut s = connect_from("127.0.0.3", &addr).await;
+        if s.write_all(ask.as_bytes()).await.is_err() {
+            continue;
+        }
+        let answer = read_some(&mut s, std::time::Duration::from_secs(1)).await;
+        if answer.starts_with("HTTP/1.1 200") {
+            break stalled_at.elapsed();
+        }
+    };
+    eprintln!("write stall: a new client served {served_after:?} after the client stopped reading");
+    // The stalled socket was closed: reading it now ends (EOF or reset) once what the server
+    // had sent before closing is drained.
+    let mut buf = vec![0u8; 64 * 1024];
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match never_read.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stalled socket is still open");
+}
+
+/// A WebSocket peer that never answers pings is closed after `rpc.ws_inactive_limit_ms` (twice
+/// missed); a client that answers them keeps its connection.
+#[tokio::test(flavor = "multi_thread")]
+async fn websocket_peers_that_never_answer_pings_are_closed() {
+    use jsonrpsee::core::client::ClientT;
+    let node = DevNode::start(
+        &tmp_dir("rpc-ws-ping"),
+        &["rpc.ws_ping_interval_ms=200", "rpc.ws_inactive_limit_ms=500"],
+    );
+    let addr = node.l2_url.trim_start_matches("http://").to_string();
+    let alive = jsonrpsee::ws_client::WsClientBuilder::default().build(node.l2_ws()).await.unwrap();
+    let mut deaf = ws_connect(&addr).await;
+    let started = std::time::Instant::now();
+    let mut pings = 0;
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            match ws_frame(&mut deaf).await {
+                Some((0x9, _)) => pings += 1,
+                Some((0x8, _)) | None => break started.elapsed(),
+                Some(_) => {}
+            }
+        }
+    })
+    .await
+    .expect("a peer that never answers pings was still open after 10 s");
+    assert!(pings >= 2, "pinged before being closed: {pings}");
+    assert!(closed >= std::time::Duration::from_millis(500), "closed too early: {closed:?}");
+    eprintln!("deaf WebSocket peer closed after {closed:?}, {pings} pings");
+    // The client that answers pings still works.
+    let n: String = alive.request("eth_chainId", jsonrpsee::rpc_params![]).await.unwrap();
+    assert_eq!(n, "0x10e");
+}

@@ -63,6 +63,13 @@ pub(crate) struct Args {
     /// split across the accounts. An account that has sent all of its own stops.
     #[arg(long, default_value_t = 40_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) max_tps: u64,
+    /// Offered rate in transactions per second across all accounts (open loop): each account
+    /// sends on its own schedule (`accounts / rate` seconds apart, accounts staggered), and a
+    /// transaction's latency counts from when it was due, so a node that falls behind is
+    /// charged for the wait. `rate x duration` transactions are signed. Without it, accounts
+    /// send as fast as their window lets them.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub(crate) rate: Option<u64>,
     /// Seconds to wait for stragglers after sending stops.
     #[arg(long, default_value_t = 60)]
     pub(crate) drain: u64,
@@ -109,18 +116,25 @@ impl Args {
         }
         let total = self.presigned_total();
         if total > MAX_PRESIGNED {
+            let flag = if self.rate.is_some() { "--rate" } else { "--max-tps" };
             return Err(BenchError::Usage(format!(
-                "--max-tps {} x --duration {} is {total} transactions to pre-sign (at most \
+                "{flag} {} x --duration {} is {total} transactions to pre-sign (at most \
                  {MAX_PRESIGNED}): lower one of them",
-                self.max_tps, self.duration
+                self.offered_ceiling(),
+                self.duration
             )));
         }
         Ok(())
     }
 
+    /// The most transactions per second the run can offer: `--rate`, else `--max-tps`.
+    pub(crate) fn offered_ceiling(&self) -> u64 {
+        self.rate.unwrap_or(self.max_tps)
+    }
+
     /// Transactions pre-signed for the run, at least one per account.
     pub(crate) fn presigned_total(&self) -> u64 {
-        self.max_tps.saturating_mul(self.duration).max(self.accounts)
+        self.offered_ceiling().saturating_mul(self.duration).max(self.accounts)
     }
 
     /// Pre-signed transactions per account (the total split evenly, rounded up).

@@ -46,6 +46,19 @@ pub(crate) struct LoadConfig {
     pub(crate) window: u64,
     /// Most transactions per request.
     pub(crate) batch: usize,
+    /// Offered rate (`--rate`) and the number of senders sharing it; `None`: as fast as the
+    /// window lets them.
+    pub(crate) rate: Option<(u64, usize)>,
+}
+
+impl LoadConfig {
+    /// When sender `idx`'s transaction `n` is due, since the window opened: senders are
+    /// `senders / rate` seconds apart each, staggered by `1 / rate`.
+    fn due(&self, idx: usize, n: usize) -> Option<Duration> {
+        self.rate.map(|(rate, senders)| {
+            Duration::from_secs_f64((idx as f64 + n as f64 * senders as f64) / rate as f64)
+        })
+    }
 }
 
 /// A transaction sent and not yet seen in a block.
@@ -374,12 +387,27 @@ async fn send_until_done(
             }
             continue;
         }
-        let range = next..(next + cfg.batch.min(free)).min(txs.len());
         let now = Instant::now();
+        let mut take = cfg.batch.min(free);
+        if cfg.rate.is_some() {
+            let due = |n: usize| cfg.due(idx, n).map_or(now, |d| book.started + d);
+            if due(next) > now {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(due(next).into()) => {}
+                    _ = tokio::time::sleep_until(end.into()) => {}
+                }
+                continue;
+            }
+            // A late sender catches up with what is already due, a batch at a time.
+            take = (1..take).take_while(|k| due(next + k) <= now).count() + 1;
+        }
+        let range = next..(next + take).min(txs.len());
         {
             let mut pending = lock(&book.pending);
             for i in range.clone().filter(|&i| !accepted[i]) {
-                pending.insert(txs[i].hash, Pending { account: idx, kind: txs[i].kind, at: now });
+                // Paced: latency counts from when it was due, not from when it could go out.
+                let at = cfg.due(idx, i).map_or(now, |d| book.started + d);
+                pending.insert(txs[i].hash, Pending { account: idx, kind: txs[i].kind, at });
                 book.in_flight[idx].fetch_add(1, Ordering::Relaxed);
             }
         }

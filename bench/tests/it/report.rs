@@ -85,3 +85,41 @@ fn report_dir_has_every_figure_and_three_plots() {
     assert!(svg_elements(&hist, "polyline") >= 2, "histogram.svg has no p50/p99 markers");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_paced_run_sends_at_the_rate_asked_and_no_faster() {
+    let node = Node::rollupd_dev("rate");
+    let dir = std::env::temp_dir().join(format!("rollup-bench-it-{}-rate-out", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // Unpaced, 8 accounts x window 16 send these 600 in well under a second of 250 ms blocks.
+    let out = run_bench(&[
+        "--rpc",
+        node.url.as_str(),
+        "--rate",
+        "200",
+        "--duration",
+        "3",
+        "--accounts",
+        "8",
+        "--drain",
+        "20",
+        "--report",
+        dir.to_str().unwrap(),
+    ]);
+    let summary = assert_clean_run(&out);
+    assert_eq!(summary["rate"], 200, "{summary}");
+    assert_eq!(summary["sent"], 600, "rate x duration are signed and all sent: {summary}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["config"]["rate"], 200);
+    // The last transactions were due at ~2.96 s: sending took the whole window.
+    let sending = report["window"]["sending_s"].as_f64().unwrap();
+    assert!(sending >= 2.5, "sent 600 in {sending} s at --rate 200");
+    // Every whole second of the window sent about 200.
+    let series = report["series"].as_array().unwrap();
+    for s in &series[..2] {
+        let sent = s["sent"].as_u64().unwrap();
+        assert!((150..=250).contains(&sent), "second {}: {sent} sent at --rate 200", s["t"]);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

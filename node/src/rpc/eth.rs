@@ -201,21 +201,47 @@ fn block_logs(ctx: &RpcCtx, filter: &Filter, n: u64) -> RpcResult<Option<Vec<Log
     Ok(Some(out))
 }
 
+/// Room kept in `rpc.max_response_body_bytes` for the answer's envelope (`jsonrpc`, `id`).
+const ENVELOPE_BYTES: usize = 512;
+
 /// A polling filter's logs in blocks `from..=to`, whole blocks only, stopping before the block
-/// that would take the answer past `rpc.max_logs` (a first block is returned whatever its
-/// size), so the filter always moves on. Returns the logs and the last block they cover.
+/// that would take the answer past `rpc.max_logs` logs (a first block is returned whatever its
+/// count) or past `rpc.max_response_body_bytes`. Returns the logs and the last block they cover.
+///
+/// A first block whose logs alone do not fit in an answer is `-32005` naming it, and the filter
+/// stays before it: an answer over the limit would be replaced by jsonrpsee's "response is too
+/// big" after the filter had moved on, and its logs would be lost.
 pub(super) fn logs_for_poll(
     ctx: &RpcCtx,
     filter: &Filter,
     from: u64,
     to: u64,
 ) -> RpcResult<(Vec<Log>, u64)> {
+    let budget = (ctx.cfg.max_response_body_bytes as usize).saturating_sub(ENVELOPE_BYTES);
     let mut out = Vec::new();
+    // The JSON size of `out` as an array.
+    let mut bytes = 2;
     for n in from..=to {
         let Some(logs) = block_logs(ctx, filter, n)? else { return Ok((out, n - 1)) };
+        let size: usize =
+            logs.iter().map(|l| serde_json::to_vec(l).map_or(0, |v| v.len()) + 1).sum();
+        if bytes + size > budget {
+            if n == from {
+                return Err(rpc_err(
+                    -32005,
+                    format!(
+                        "query exceeds max results: the logs of block {n} alone exceed \
+                         rpc.max_response_body_bytes ({}); the filter stays before it",
+                        ctx.cfg.max_response_body_bytes
+                    ),
+                ));
+            }
+            return Ok((out, n - 1));
+        }
         if !out.is_empty() && out.len() + logs.len() > ctx.cfg.max_logs {
             return Ok((out, n - 1));
         }
+        bytes += size;
         out.extend(logs);
     }
     Ok((out, to))

@@ -6,7 +6,7 @@ use alloy::consensus::{SignableTransaction, Signed, TxEip1559, TxEnvelope, TxLeg
 use alloy::eips::eip2718::Encodable2718;
 use alloy::eips::BlockNumberOrTag;
 use alloy::network::TransactionBuilder;
-use alloy::primitives::{address, keccak256, Address, Bytes, Signature, TxKind, B256, U256};
+use alloy::primitives::{address, keccak256, Address, Bytes, Signature, TxKind, B256, U256, U64};
 use alloy::providers::Provider;
 use alloy::rpc::types::{Filter, TransactionRequest};
 use alloy::signers::SignerSync;
@@ -1726,4 +1726,68 @@ async fn websocket_peers_that_never_answer_pings_are_closed() {
     // The client that answers pings still works.
     let n: String = alive.request("eth_chainId", jsonrpsee::rpc_params![]).await.unwrap();
     assert_eq!(n, "0x10e");
+}
+/// Sends `raw` and waits for its block: no receipt is fetched (it may be over the response limit).
+async fn included(url: &str, raw: &Bytes) -> u64 {
+    let hash = result(send_raw(url, raw).await);
+    for _ in 0..100 {
+        let tx = result(call(url, "eth_getTransactionByHash", json!([hash])).await);
+        if let Some(n) = tx["blockNumber"].as_str() {
+            return u64::from_str_radix(n.trim_start_matches("0x"), 16).unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{hash} was not included");
+}
+
+/// Deploys a contract that emits one LOG0 of `calldata[0..32]` zero bytes.
+async fn deploy_fat_emitter(p: &alloy::providers::DynProvider) -> Address {
+    let runtime = [0x60, 0x00, 0x35, 0x60, 0x00, 0xa0, 0x00];
+    let mut init = vec![0x60, 0x07, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, 0x07, 0x60, 0x00, 0xf3];
+    init.extend_from_slice(&runtime);
+    deploy(p, init.into()).await
+}
+
+/// A log filter's poll returns whole blocks, and a block whose logs alone do not fit in
+/// `rpc.max_response_body_bytes` is an error that leaves the filter before it: no log is
+/// skipped. (The answer over the limit was replaced by jsonrpsee's "response is too big" after
+/// the filter had moved past every block it held.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filter_poll_never_skips_a_block_too_big_for_one_answer() {
+    let node =
+        DevNode::start(&tmp_dir("rpc-filter-big-block"), &["rpc.max_response_body_bytes=1000000"]);
+    let url = node.l2_url.clone();
+    let p = node.l2(0);
+    let emitter = deploy_fat_emitter(&p).await;
+    let id = result(call(&url, "eth_newFilter", json!([{"address": emitter}])).await);
+    let emit = |nonce: u64, bytes: u32| {
+        let tx = TxEip1559 {
+            chain_id: 270,
+            nonce,
+            gas_limit: 8_000_000,
+            max_fee_per_gas: 2 * GWEI,
+            max_priority_fee_per_gas: 0,
+            to: TxKind::Call(emitter),
+            input: U256::from(bytes).to_be_bytes::<32>().to_vec().into(),
+            ..Default::default()
+        };
+        sign(tx)
+    };
+    // signer(2) sends a small log, one of 600 kB (1.2 MB as hex: no answer can hold it), and a
+    // small one, each in its own block.
+    let mut blocks = Vec::new();
+    for (nonce, bytes) in [(0, 32), (1, 600_000), (2, 32)] {
+        blocks.push(included(&url, &emit(nonce, bytes)).await);
+    }
+    assert!(blocks.windows(2).all(|w| w[0] < w[1]), "{blocks:?}");
+    let poll = || call(&url, "eth_getFilterChanges", json!([id]));
+    let first = result(poll().await);
+    assert_eq!(first.as_array().unwrap().len(), 1, "the blocks before the big one: {first}");
+    assert_eq!(first[0]["blockNumber"], json!(U64::from(blocks[0])), "{first}");
+    for _ in 0..2 {
+        let r = poll().await;
+        assert_eq!(r["error"]["code"], -32005, "the big block does not fit: {r}");
+        let msg = error_message(&r);
+        assert!(msg.contains(&format!("block {}", blocks[1])), "{msg}");
+    }
 }

@@ -2,16 +2,33 @@
 //! - `l1_txs`: nonce -> [`L1Tx`], written **before** the transaction is sent (with its raw signed
 //!   bytes, so it can be sent again unchanged after a crash) and updated when it is replaced or
 //!   confirmed;
-//! - `l1_batch_status`: (batch, step) -> (transaction hash, confirmation time in unix ms).
+//! - `l1_batch_status`: (batch, step) -> (transaction hash, confirmation time in unix ms);
+//! - `l1_last_confirmed`: step -> the highest `last` batch of a confirmed transaction of that
+//!   step, raised in the write that confirms it, so `safe`/`finalized` are one lookup.
 
 use alloy::primitives::{Bytes, B256};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use rollup_events::L1Step;
 use std::sync::Arc;
 
 const L1_TXS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("l1_txs");
 const L1_BATCH_STATUS: TableDefinition<'_, (u64, u8), &[u8]> =
     TableDefinition::new("l1_batch_status");
+const L1_LAST_CONFIRMED: TableDefinition<'_, u8, u64> = TableDefinition::new("l1_last_confirmed");
+
+/// Raises `step`'s last confirmed batch to `last` (never lowers it), inside `tx`.
+fn raise_last_confirmed(
+    tx: &redb::WriteTransaction,
+    step: L1Step,
+    last: u64,
+) -> Result<(), StoreError> {
+    let mut table = tx.open_table(L1_LAST_CONFIRMED).map_err(err)?;
+    let now = table.get(step_code(step)).map_err(err)?.map_or(0, |v| v.value());
+    if last > now {
+        table.insert(step_code(step), last).map_err(err)?;
+    }
+    Ok(())
+}
 
 /// Storage errors of the sender's tables.
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +188,26 @@ impl SenderStore {
         let tx = db.begin_write().map_err(err)?;
         tx.open_table(L1_TXS).map_err(err)?;
         tx.open_table(L1_BATCH_STATUS).map_err(err)?;
+        // A database from before `l1_last_confirmed` (or with nothing confirmed yet): fill it
+        // from `l1_txs`, once per open.
+        if tx.open_table(L1_LAST_CONFIRMED).map_err(err)?.is_empty().map_err(err)? {
+            let confirmed: Vec<(L1Step, u64)> = {
+                let txs = tx.open_table(L1_TXS).map_err(err)?;
+                let mut out = Vec::new();
+                for row in txs.iter().map_err(err)? {
+                    let (_, v) = row.map_err(err)?;
+                    if let Some(t) = L1Tx::decode(v.value()) {
+                        if t.state == TxState::Confirmed {
+                            out.push((t.step, t.last));
+                        }
+                    }
+                }
+                out
+            };
+            for (step, last) in confirmed {
+                raise_last_confirmed(&tx, step, last)?;
+            }
+        }
         tx.commit().map_err(err)?;
         Ok(Self { db })
     }
@@ -179,6 +216,11 @@ impl SenderStore {
     pub fn put(&self, t: &L1Tx) -> Result<(), StoreError> {
         let tx = self.db.begin_write().map_err(err)?;
         tx.open_table(L1_TXS).map_err(err)?.insert(t.nonce, t.encode().as_slice()).map_err(err)?;
+        if t.state == TxState::Confirmed {
+            // A record dropped as confirmed (its nonce taken by another transaction) counts,
+            // as it did when this was a scan of `l1_txs`.
+            raise_last_confirmed(&tx, t.step, t.last)?;
+        }
         tx.commit().map_err(err)
     }
 
@@ -201,6 +243,7 @@ impl SenderStore {
                 status.insert((b, step_code(t.step)), v.as_slice()).map_err(err)?;
             }
         }
+        raise_last_confirmed(&tx, t.step, t.last)?;
         tx.commit().map_err(err)
     }
 
@@ -241,20 +284,14 @@ impl SenderStore {
         }))
     }
 
-    /// The last batch whose `step` is confirmed (0 when none beyond genesis).
+    /// The last batch whose `step` is confirmed (0 when none beyond genesis): the highest
+    /// `last` of a confirmed transaction of that step. One B-tree lookup (O(log n) in a table
+    /// of three rows) in `l1_last_confirmed`, kept in the same write as each confirmation; it
+    /// was a scan of every L1 transaction ever sent, run by each `safe`/`finalized` call.
     pub fn last_confirmed(&self, step: L1Step) -> Result<u64, StoreError> {
         let tx = self.db.begin_read().map_err(err)?;
-        let table = tx.open_table(L1_TXS).map_err(err)?;
-        let mut last = 0;
-        for row in table.iter().map_err(err)? {
-            let (_, v) = row.map_err(err)?;
-            if let Some(t) = L1Tx::decode(v.value()) {
-                if t.step == step && t.state == TxState::Confirmed {
-                    last = last.max(t.last);
-                }
-            }
-        }
-        Ok(last)
+        let table = tx.open_table(L1_LAST_CONFIRMED).map_err(err)?;
+        Ok(table.get(step_code(step)).map_err(err)?.map_or(0, |v| v.value()))
     }
 }
 
@@ -294,5 +331,82 @@ mod tests {
         let st = s.status(3, L1Step::Prove).unwrap().unwrap();
         assert_eq!((st.tx_hash, st.at_ms), (B256::repeat_byte(2), 77));
         assert!(s.status(4, L1Step::Prove).unwrap().is_none());
+    }
+
+    /// The answer `last_confirmed` gave when it scanned `l1_txs`.
+    fn scanned(db: &Database, step: L1Step) -> u64 {
+        let tx = db.begin_read().unwrap();
+        let table = tx.open_table(L1_TXS).unwrap();
+        let mut last = 0;
+        for row in table.iter().unwrap() {
+            let t = L1Tx::decode(row.unwrap().1.value()).unwrap();
+            if t.step == step && t.state == TxState::Confirmed {
+                last = last.max(t.last);
+            }
+        }
+        last
+    }
+
+    #[test]
+    fn last_confirmed_is_one_lookup_with_the_answers_of_the_scan() {
+        let db = Arc::new(
+            Database::builder()
+                .create_with_backend(redb::backends::InMemoryBackend::new())
+                .unwrap(),
+        );
+        let s = SenderStore::open(db.clone()).unwrap();
+        let tx = |nonce, step, first, last| L1Tx {
+            nonce,
+            step,
+            first,
+            last,
+            hashes: vec![B256::repeat_byte(nonce as u8)],
+            raw: Bytes::from_static(&[2]),
+            max_fee: 1,
+            priority_fee: 1,
+            gas: 1,
+            sent_at_ms: 1,
+            state: TxState::Pending,
+            mined: None,
+        };
+        let steps = [L1Step::Commit, L1Step::Prove, L1Step::Execute];
+        let same = |s: &SenderStore| {
+            for step in steps {
+                assert_eq!(s.last_confirmed(step).unwrap(), scanned(&db, step), "{step:?}");
+            }
+        };
+        same(&s);
+        // Commits of 1..=2 and 3..=5 confirmed, of 6..=6 pending; 1..=2 executed; a prove
+        // record dropped as confirmed (its nonce was taken) still counts, as in the scan.
+        let (c1, c2, c3) =
+            (tx(0, L1Step::Commit, 1, 2), tx(1, L1Step::Commit, 3, 5), tx(4, L1Step::Commit, 6, 6));
+        for t in [&c1, &c2, &c3] {
+            s.put(t).unwrap();
+        }
+        same(&s);
+        s.confirm(&c2, B256::ZERO, 1).unwrap();
+        s.confirm(&c1, B256::ZERO, 1).unwrap();
+        let e1 = tx(2, L1Step::Execute, 1, 2);
+        s.put(&e1).unwrap();
+        s.confirm(&e1, B256::ZERO, 1).unwrap();
+        s.put(&TxState::Confirmed.with(tx(3, L1Step::Prove, 1, 4))).unwrap();
+        same(&s);
+        assert_eq!(steps.map(|st| s.last_confirmed(st).unwrap()), [5, 4, 2]);
+        // Reopened, and opened as a database from before `l1_last_confirmed`: the same.
+        let s = SenderStore::open(db.clone()).unwrap();
+        same(&s);
+        let w = db.begin_write().unwrap();
+        w.delete_table(L1_LAST_CONFIRMED).unwrap();
+        w.commit().unwrap();
+        let s = SenderStore::open(db.clone()).unwrap();
+        same(&s);
+        assert_eq!(steps.map(|st| s.last_confirmed(st).unwrap()), [5, 4, 2]);
+    }
+
+    impl TxState {
+        fn with(self, mut t: L1Tx) -> L1Tx {
+            t.state = self;
+            t
+        }
     }
 }

@@ -1791,3 +1791,56 @@ async fn a_filter_poll_never_skips_a_block_too_big_for_one_answer() {
         assert!(msg.contains(&format!("block {}", blocks[1])), "{msg}");
     }
 }
+/// A client's text frame: FIN, masked (as RFC 6455 requires of clients).
+fn ws_text(payload: &[u8]) -> Vec<u8> {
+    let mask = [0x12u8, 0x34, 0x56, 0x78];
+    let mut f = vec![0x81];
+    match payload.len() {
+        n if n < 126 => f.push(0x80 | n as u8),
+        n => {
+            f.push(0x80 | 126);
+            f.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+    }
+    f.extend_from_slice(&mask);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    f
+}
+
+/// The next text frame from the server within `wait` (`Ok(None)`: the socket closed).
+async fn ws_next_text(
+    ws: &mut tokio::net::TcpStream,
+    wait: std::time::Duration,
+) -> Result<Option<String>, tokio::time::error::Elapsed> {
+    tokio::time::timeout(wait, async move {
+        loop {
+            match ws_frame(ws).await {
+                Some((1, text)) => break Some(String::from_utf8(text).unwrap()),
+                Some(_) => {}
+                None => break None,
+            }
+        }
+    })
+    .await
+}
+
+/// Over a WebSocket, a request whose id jsonrpsee cannot take gets no answer (jsonrpsee runs it
+/// as a notification; see "Request ids" in docs/rpc.md), and the connection goes on serving.
+/// geth would echo the id: this pins the documented difference.
+#[tokio::test(flavor = "multi_thread")]
+async fn odd_request_ids_over_websocket_get_no_answer_as_documented() {
+    use tokio::io::AsyncWriteExt;
+    let node = DevNode::start(&tmp_dir("rpc-ws-ids"), &[]);
+    let addr = node.l2_url.trim_start_matches("http://").to_string();
+    let mut ws = ws_connect(&addr).await;
+    for id in ["-1", "1.50", "true"] {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"eth_chainId","params":[]}}"#);
+        ws.write_all(&ws_text(body.as_bytes())).await.unwrap();
+        let answer = ws_next_text(&mut ws, std::time::Duration::from_secs(1)).await;
+        assert!(answer.is_err(), "id {id}: an answer, update docs/rpc.md: {answer:?}");
+    }
+    let body = r#"{"jsonrpc":"2.0","id":7,"method":"eth_chainId","params":[]}"#;
+    ws.write_all(&ws_text(body.as_bytes())).await.unwrap();
+    let answer = ws_next_text(&mut ws, std::time::Duration::from_secs(5)).await.unwrap().unwrap();
+    assert!(answer.contains(r#""id":7,"#) && answer.contains("0x10e"), "{answer}");
+}

@@ -2,67 +2,18 @@
 //! (`bench/contracts/`, built with the pinned solc-js; the README there has the command), and
 //! the calldata of their calls; and the bridge's calls, as `docs/bridge.md` describes them:
 //! the Diamond's Mailbox on L1 (deposits) and the base token system contract on L2
-//! (withdrawals).
+//! (withdrawals), from the contract suite's bindings (`rollup-contracts`, generated from the
+//! committed artifacts).
 
 use alloy::primitives::{address, Address, Bytes, B256, U256};
 use alloy::sol_types::{SolCall, SolEvent, SolValue};
+use rollup_contracts::bindings::{L2BaseToken, MailboxFacet};
 
 alloy::sol! {
     /// The ERC-20 calls the bench makes.
     interface IBenchToken {
         /// Moves `value` of the caller's tokens to `to`.
         function transfer(address to, uint256 value) external returns (bool);
-    }
-
-    /// The L2 transaction an L1->L2 request carries (the Diamond's `L2CanonicalTransaction`).
-    struct L2CanonicalTransaction {
-        uint256 txType;
-        uint256 from;
-        uint256 to;
-        uint256 gasLimit;
-        uint256 gasPerPubdataByteLimit;
-        uint256 maxFeePerGas;
-        uint256 maxPriorityFeePerGas;
-        uint256 paymaster;
-        uint256 nonce;
-        uint256 value;
-        uint256[4] reserved;
-        bytes data;
-        bytes signature;
-        uint256[] factoryDeps;
-        bytes paymasterInput;
-        bytes reservedDynamic;
-    }
-
-    /// The Diamond's Mailbox facet on L1: the calls and the event of a deposit.
-    interface IMailbox {
-        /// A request was queued; `txHash` is the L2 hash of its priority transaction.
-        event NewPriorityRequest(
-            uint256 txId,
-            bytes32 txHash,
-            uint64 expirationTimestamp,
-            L2CanonicalTransaction transaction,
-            bytes[] factoryDeps
-        );
-        /// Queues an L2 transaction; `msg.value` pays the L2 gas and `l2Value`.
-        function requestL2Transaction(
-            address contractL2,
-            uint256 l2Value,
-            bytes l2Calldata,
-            uint256 l2GasLimit,
-            uint256 l2GasPerPubdataByteLimit,
-            bytes[] factoryDeps,
-            address refundRecipient
-        ) external payable returns (bytes32 canonicalTxHash);
-        /// What a request pays for its L2 gas at L1 gas price `gasPrice`.
-        function l2TransactionBaseCost(uint256 gasPrice, uint256 l2GasLimit, uint256 l2GasPerPubdataByteLimit)
-            external view returns (uint256);
-    }
-
-    /// The base token (ETH) system contract on L2.
-    interface IL2BaseToken {
-        /// Withdraws `msg.value` to `l1Receiver` on L1 (an L2->L1 message).
-        function withdraw(address l1Receiver) external payable;
     }
 }
 
@@ -75,7 +26,7 @@ pub(crate) const GAS_PER_PUBDATA: u64 = 800;
 /// Calldata of `requestL2Transaction`: `l2_value` wei to `to` on L2, no calldata, L2 gas
 /// limit `l2_gas`, refunds to the sender.
 pub(crate) fn deposit_calldata(to: Address, l2_value: U256, l2_gas: u64) -> Bytes {
-    IMailbox::requestL2TransactionCall {
+    MailboxFacet::requestL2TransactionCall {
         contractL2: to,
         l2Value: l2_value,
         l2Calldata: Bytes::new(),
@@ -90,7 +41,7 @@ pub(crate) fn deposit_calldata(to: Address, l2_value: U256, l2_gas: u64) -> Byte
 
 /// Calldata of `l2TransactionBaseCost(gas_price, l2_gas, 800)`.
 pub(crate) fn base_cost_calldata(gas_price: u128, l2_gas: u64) -> Bytes {
-    IMailbox::l2TransactionBaseCostCall {
+    MailboxFacet::l2TransactionBaseCostCall {
         gasPrice: U256::from(gas_price),
         l2GasLimit: U256::from(l2_gas),
         l2GasPerPubdataByteLimit: U256::from(GAS_PER_PUBDATA),
@@ -101,11 +52,11 @@ pub(crate) fn base_cost_calldata(gas_price: u128, l2_gas: u64) -> Bytes {
 
 /// Calldata of `withdraw(l1_receiver)`.
 pub(crate) fn withdraw_calldata(l1_receiver: Address) -> Bytes {
-    IL2BaseToken::withdrawCall { l1Receiver: l1_receiver }.abi_encode().into()
+    L2BaseToken::withdrawCall { l1Receiver: l1_receiver }.abi_encode().into()
 }
 
 /// Topic 0 of `NewPriorityRequest`.
-pub(crate) const NEW_PRIORITY_REQUEST: B256 = IMailbox::NewPriorityRequest::SIGNATURE_HASH;
+pub(crate) const NEW_PRIORITY_REQUEST: B256 = MailboxFacet::NewPriorityRequest::SIGNATURE_HASH;
 
 /// The L2 hash in a `NewPriorityRequest` log's data (its second word).
 pub(crate) fn priority_tx_hash(data: &[u8]) -> Option<B256> {

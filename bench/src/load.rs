@@ -467,6 +467,17 @@ async fn send_until_done(
     }
 }
 
+/// The node's head block, or `None` after a pause of `period` if it did not answer.
+async fn head_or_pause(rpc: &Rpc, period: Duration) -> Option<u64> {
+    match rpc.quantity("eth_blockNumber", json!([])).await {
+        Ok(h) => Some(h as u64),
+        Err(_) => {
+            tokio::time::sleep(period).await;
+            None
+        }
+    }
+}
+
 /// Follows new blocks from `next` and books the inclusions.
 async fn poll_blocks(
     rpc: Rpc,
@@ -476,13 +487,7 @@ async fn poll_blocks(
     stop: Arc<AtomicBool>,
 ) {
     while !stop.load(Ordering::Relaxed) {
-        let head = match rpc.quantity("eth_blockNumber", json!([])).await {
-            Ok(h) => h as u64,
-            Err(_) => {
-                tokio::time::sleep(period).await;
-                continue;
-            }
-        };
+        let Some(head) = head_or_pause(&rpc, period).await else { continue };
         while next <= head {
             let Ok(block) =
                 rpc.call("eth_getBlockByNumber", json!([format!("0x{next:x}"), false])).await
@@ -536,13 +541,7 @@ async fn poll_l1_blocks(
     stop: Arc<AtomicBool>,
 ) {
     while !stop.load(Ordering::Relaxed) {
-        let head = match rpc.quantity("eth_blockNumber", json!([])).await {
-            Ok(h) => h as u64,
-            Err(_) => {
-                tokio::time::sleep(period).await;
-                continue;
-            }
-        };
+        let Some(head) = head_or_pause(&rpc, period).await else { continue };
         'blocks: while next <= head {
             let Ok(block) =
                 rpc.call("eth_getBlockByNumber", json!([format!("0x{next:x}"), false])).await

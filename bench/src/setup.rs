@@ -430,6 +430,16 @@ pub(crate) async fn prepare(
     }
 
     status(&format!("funding {} accounts", accounts.len()));
+    // Handing out `tokens` costs more calldata gas than the load's 1-token transfer (more
+    // non-zero bytes): measured on its own, against an empty balance with an address of no zero
+    // bytes (the dearest case). anvil's estimates are exact, so reusing the load's ran out of gas.
+    let token_funding_gas = match token {
+        Some(token) if gas[Kind::Erc20.index()].is_some() => {
+            let input = contracts::transfer_calldata(SINK, tokens);
+            Some(estimate(rpc, funder.address, Some(token), U256::ZERO, &input).await?)
+        }
+        _ => None,
+    };
     let mut transfers: Vec<Call> = Vec::new();
     for a in accounts.iter().filter(|_| has_l2) {
         transfers.push(Call {
@@ -438,7 +448,7 @@ pub(crate) async fn prepare(
             input: Bytes::new(),
             gas: 21_000,
         });
-        if let (Some(token), Some(g)) = (token, gas[Kind::Erc20.index()]) {
+        if let (Some(token), Some(g)) = (token, token_funding_gas) {
             transfers.push(Call {
                 to: TxKind::Call(token),
                 value: U256::ZERO,

@@ -63,3 +63,22 @@ fn eth_transfers_on_anvil_have_no_settlement_figures() {
     assert!(stdout.contains("settlement: not reported"), "{stdout}");
     assert!(!stdout.contains("L1 batches sealed"), "{stdout}");
 }
+
+#[test]
+fn weighted_mix_on_anvil_includes_every_l2_kind() {
+    // The ERC-20 and deployment kinds need nothing of rollupd: they run on any node.
+    let node = Node::anvil();
+    let mut args = vec!["--rpc", node.url.as_str(), "--scenario", "mix:eth=60,erc20=30,deploy=10"];
+    args.extend(QUICK);
+    let out = run_bench(&args);
+    let s = assert_clean_run(&out);
+    assert_eq!(s["scenario"], "mix:eth=60,erc20=30,deploy=10");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for kind in ["eth", "erc20", "deploy"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{kind}: sent")))
+            .unwrap_or_else(|| panic!("no {kind} line:\n{stdout}"));
+        assert!(!line.contains("included 0,"), "{line}");
+    }
+}

@@ -9,9 +9,10 @@
 //!   `0x0001` and `0x+1` through.
 //!
 //! It also serves batches: jsonrpsee runs a batch's calls one after the other, so a batch of 16
-//! `eth_sendRawTransaction` waited for 16 of the pool's group commits in a row. Here up to
-//! [`BATCH_CONCURRENCY`] calls of a batch run at once (each is still started in order, so a
-//! sender's nonces reach the pool in the batch's order), and the answers keep the batch's order.
+//! `eth_sendRawTransaction` waited for 16 of the pool's group commits in a row. Here a batch of
+//! nothing but submissions runs up to [`BATCH_CONCURRENCY`] of them at once (each is still
+//! started in order, so a sender's nonces reach the pool in the batch's order); the answers keep
+//! the batch's order. Any other batch runs one call after the other, as before.
 
 use futures_util::StreamExt;
 use jsonrpsee::core::middleware::{Batch, BatchEntry, BatchEntryErr, Notification};
@@ -236,9 +237,14 @@ where
     }
 }
 
-/// Most calls of one batch that run at once: enough to overlap the pool's group commits, few
-/// enough that one batch of `eth_call`s cannot take every blocking thread.
+/// Most calls of one batch that run at once: enough to overlap the pool's group commits.
 pub(super) const BATCH_CONCURRENCY: usize = 16;
+
+/// The methods whose calls run concurrently in a batch that holds nothing else: a submission
+/// only waits for the pool's group commit. Other batches run one call at a time: two polls of
+/// one filter must see each other's cursor move, and a batch of `eth_call`s must not take
+/// sixteen blocking threads at once.
+const CONCURRENT_METHODS: [&str; 1] = ["eth_sendRawTransaction"];
 
 /// The RPC middleware that applies [`refusal`] to single calls and to each call of a batch, and
 /// runs a batch's calls concurrently; the second field is the response size limit (bytes).
@@ -272,23 +278,32 @@ where
     }
 
     fn batch<'a>(&self, mut batch: Batch<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
+        let mut concurrent = true;
         for entry in batch.iter_mut() {
             let refused = match entry {
-                Ok(BatchEntry::Call(req)) => refusal(req).map(|e| (req.id.clone(), e)),
-                _ => None,
+                Ok(BatchEntry::Call(req)) => {
+                    concurrent &= CONCURRENT_METHODS.contains(&req.method_name());
+                    refusal(req).map(|e| (req.id.clone(), e))
+                }
+                Ok(BatchEntry::Notification(_)) => {
+                    concurrent = false;
+                    None
+                }
+                Err(_) => None,
             };
             if let Some((id, e)) = refused {
                 *entry = Err(BatchEntryErr::new(id, e));
             }
         }
         let limit = self.1;
-        // As jsonrpsee's own batch service, but `BATCH_CONCURRENCY` calls at a time. The calls'
+        let at_once = if concurrent { BATCH_CONCURRENCY } else { 1 };
+        // As jsonrpsee's own batch service, but `at_once` calls at a time. The calls'
         // futures are made here, outside the returned one, which must be `Send` for every
         // lifetime a closure inside it would have to be general over.
         let calls: Vec<_> =
             batch.into_iter().map(|entry| Box::pin(batch_entry(self.0.clone(), entry))).collect();
         async move {
-            let mut answers = futures_util::stream::iter(calls).buffered(BATCH_CONCURRENCY);
+            let mut answers = futures_util::stream::iter(calls).buffered(at_once);
             let mut out = BatchResponseBuilder::new_with_limit(limit);
             let mut notified = false;
             while let Some(answer) = answers.next().await {
@@ -326,8 +341,9 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    /// Test double for jsonrpsee's method service: `wait` answers only once a `go` has run,
-    /// every other call answers its method name at once.
+    /// Test double for jsonrpsee's method service: a call whose first parameter is `"wait"`
+    /// answers only once one with `"go"` has run; every call answers its method name and
+    /// parameter.
     #[derive(Clone)]
     struct Gate(Arc<tokio::sync::Notify>);
 
@@ -339,12 +355,13 @@ mod tests {
         fn call<'a>(&self, req: Request<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
             let gate = self.0.clone();
             async move {
-                match req.method_name() {
+                let param = req.params().one::<String>().unwrap_or_default();
+                match param.as_str() {
                     "wait" => gate.notified().await,
                     "go" => gate.notify_one(),
                     _ => {}
                 }
-                let name = req.method_name().to_string();
+                let name = format!("{} {param}", req.method_name());
                 MethodResponse::response(req.id, ResponsePayload::success(name), usize::MAX)
             }
         }
@@ -363,50 +380,63 @@ mod tests {
         }
     }
 
-    fn batch_of(methods: &[&str]) -> Batch<'static> {
-        let entries = methods
+    /// A batch of `(method, first parameter)` calls, ids 0, 1, ...
+    fn batch_of(calls: &[(&str, &str)]) -> Batch<'static> {
+        let entries = calls
             .iter()
             .enumerate()
-            .map(|(i, m)| {
-                Ok(BatchEntry::Call(Request::owned(m.to_string(), None, Id::Number(i as u64))))
+            .map(|(i, (m, p))| {
+                let params = RawValue::from_string(format!("[\"{p}\"]")).unwrap();
+                let req = Request::owned(m.to_string(), Some(params), Id::Number(i as u64));
+                Ok(BatchEntry::Call(req))
             })
             .collect();
         Batch::from(entries)
     }
 
+    const SEND: &str = "eth_sendRawTransaction";
+
     #[tokio::test]
-    async fn a_batchs_calls_run_concurrently_and_answer_in_order() {
+    async fn a_batch_of_submissions_runs_concurrently_and_answers_in_order() {
         let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), usize::MAX);
         // Run one after the other (as jsonrpsee does), `wait` would never see the `go` after it.
-        let batch = batch_of(&["eth_chainId", "wait", "eth_blockNumber", "go", "net_version"]);
+        let batch =
+            batch_of(&[(SEND, "a"), (SEND, "wait"), (SEND, "b"), (SEND, "go"), (SEND, "c")]);
         let answer = tokio::time::timeout(Duration::from_secs(10), service.batch(batch))
             .await
             .expect("the batch's calls ran one after the other");
         let answers: Vec<Value> = serde_json::from_str(answer.as_json().get()).unwrap();
-        let got: Vec<(u64, &str)> = answers
+        let got: Vec<(u64, String)> = answers
             .iter()
-            .map(|a| (a["id"].as_u64().unwrap(), a["result"].as_str().unwrap()))
+            .map(|a| (a["id"].as_u64().unwrap(), a["result"].as_str().unwrap().to_string()))
             .collect();
-        assert_eq!(
-            got,
-            [
-                (0, "eth_chainId"),
-                (1, "wait"),
-                (2, "eth_blockNumber"),
-                (3, "go"),
-                (4, "net_version")
-            ]
-        );
+        let want: Vec<(u64, String)> = ["a", "wait", "b", "go", "c"]
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i as u64, format!("{SEND} {p}")))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[tokio::test]
+    async fn any_other_batch_runs_one_call_after_the_other() {
+        // A filter poll among submissions: the whole batch runs in order, so `go` only runs
+        // once `wait` has answered, which it never does.
+        let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), usize::MAX);
+        let batch = batch_of(&[(SEND, "wait"), ("eth_getFilterChanges", "go")]);
+        let answer = tokio::time::timeout(Duration::from_secs(1), service.batch(batch)).await;
+        assert!(answer.is_err(), "a batch with a filter poll ran its calls concurrently");
     }
 
     #[tokio::test]
     async fn a_batch_over_the_response_limit_is_one_error_and_refusals_keep_their_place() {
         let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), 120);
-        let answer = service.batch(batch_of(&["a", "b", "c", "d", "e"])).await;
+        let calls = [(SEND, "a"), (SEND, "b"), (SEND, "c"), (SEND, "d"), (SEND, "e")];
+        let answer = service.batch(batch_of(&calls)).await;
         let error: Value = serde_json::from_str(answer.as_json().get()).unwrap();
         assert_eq!(error["error"]["code"], -32011, "{error}");
         let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), usize::MAX);
-        let mut batch = batch_of(&["eth_chainId"]);
+        let mut batch = batch_of(&[("eth_chainId", "")]);
         let params = RawValue::from_string(r#"["0x1", "LATEST"]"#.into()).unwrap();
         let mut entries: Vec<_> = batch.into_iter().collect();
         entries.push(Ok(BatchEntry::Call(Request::owned(
@@ -417,7 +447,7 @@ mod tests {
         batch = Batch::from(entries);
         let answers: Vec<Value> =
             serde_json::from_str(service.batch(batch).await.as_json().get()).unwrap();
-        assert_eq!(answers[0]["result"], "eth_chainId");
+        assert_eq!(answers[0]["result"], "eth_chainId ");
         assert_eq!(answers[1]["id"], 1);
         assert_eq!(answers[1]["error"]["code"], -32602, "{}", answers[1]);
     }

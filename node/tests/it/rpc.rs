@@ -1824,8 +1824,9 @@ async fn ws_next_text(
     .await
 }
 
-/// Over a WebSocket, a request whose id jsonrpsee cannot take gets no answer (jsonrpsee runs it
-/// as a notification; see "Request ids" in docs/rpc.md), and the connection goes on serving.
+/// Over a WebSocket, a request whose id jsonrpsee cannot take gets no answer (it parses as a
+/// notification, which runs nothing; see "Request ids" in docs/rpc.md), and the connection goes
+/// on serving.
 /// geth would echo the id: this pins the documented difference.
 #[tokio::test(flavor = "multi_thread")]
 async fn odd_request_ids_over_websocket_get_no_answer_as_documented() {

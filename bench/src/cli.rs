@@ -63,11 +63,12 @@ pub(crate) struct Args {
     /// split across the accounts. An account that has sent all of its own stops.
     #[arg(long, default_value_t = 40_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) max_tps: u64,
-    /// Offered rate in transactions per second across all accounts (open loop): each account
-    /// sends on its own schedule (`accounts / rate` seconds apart, accounts staggered), and a
-    /// transaction's latency counts from when it was due, so a node that falls behind is
-    /// charged for the wait. `rate x duration` transactions are signed. Without it, accounts
-    /// send as fast as their window lets them.
+    /// Offered rate in transactions per second across all accounts (open loop): `rate x
+    /// duration` transactions are signed and each account's are spread evenly over the window
+    /// (accounts staggered; an account's deposits, which go to the L1, on their own schedule at
+    /// their share of the rate). A transaction's latency counts from when it was due, so a node
+    /// that falls behind is charged for the wait. Without it, accounts send as fast as their
+    /// window lets them.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub(crate) rate: Option<u64>,
     /// Seconds to wait for stragglers after sending stops.

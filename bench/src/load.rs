@@ -46,17 +46,18 @@ pub(crate) struct LoadConfig {
     pub(crate) window: u64,
     /// Most transactions per request.
     pub(crate) batch: usize,
-    /// Offered rate (`--rate`) and the number of senders sharing it; `None`: as fast as the
-    /// window lets them.
-    pub(crate) rate: Option<(u64, usize)>,
+    /// With `--rate`, the number of plans (senders); `None`: as fast as the window lets them.
+    pub(crate) paced: Option<usize>,
 }
 
 impl LoadConfig {
-    /// When sender `idx`'s transaction `n` is due, since the window opened: senders are
-    /// `senders / rate` seconds apart each, staggered by `1 / rate`.
-    fn due(&self, idx: usize, n: usize) -> Option<Duration> {
-        self.rate.map(|(rate, senders)| {
-            Duration::from_secs_f64((idx as f64 + n as f64 * senders as f64) / rate as f64)
+    /// When transaction `n` of sender `idx`'s plan of `len` is due, since the window opened:
+    /// each plan is spread evenly over the window (its length is its share of `--rate x
+    /// duration`, so each kind goes out at its share of the rate), the senders staggered.
+    fn due(&self, idx: usize, n: usize, len: usize) -> Option<Duration> {
+        self.paced.map(|plans| {
+            let phase = idx as f64 / plans.max(1) as f64;
+            self.duration.mul_f64((n as f64 + phase) / len.max(1) as f64)
         })
     }
 }
@@ -371,7 +372,8 @@ async fn send_until_done(
             return;
         }
         if next >= txs.len() {
-            if plan.counts_ran_out {
+            // A paced plan ends with the window by design.
+            if plan.counts_ran_out && cfg.paced.is_none() {
                 let mut ran_out = lock(&book.ran_out);
                 ran_out.0 += 1;
                 ran_out.1.get_or_insert(book.started.elapsed());
@@ -389,8 +391,8 @@ async fn send_until_done(
         }
         let now = Instant::now();
         let mut take = cfg.batch.min(free);
-        if cfg.rate.is_some() {
-            let due = |n: usize| cfg.due(idx, n).map_or(now, |d| book.started + d);
+        if cfg.paced.is_some() {
+            let due = |n: usize| cfg.due(idx, n, txs.len()).map_or(now, |d| book.started + d);
             if due(next) > now {
                 tokio::select! {
                     _ = tokio::time::sleep_until(due(next).into()) => {}
@@ -406,7 +408,7 @@ async fn send_until_done(
             let mut pending = lock(&book.pending);
             for i in range.clone().filter(|&i| !accepted[i]) {
                 // Paced: latency counts from when it was due, not from when it could go out.
-                let at = cfg.due(idx, i).map_or(now, |d| book.started + d);
+                let at = cfg.due(idx, i, txs.len()).map_or(now, |d| book.started + d);
                 pending.insert(txs[i].hash, Pending { account: idx, kind: txs[i].kind, at });
                 book.in_flight[idx].fetch_add(1, Ordering::Relaxed);
             }

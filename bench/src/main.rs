@@ -171,7 +171,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
         duration: Duration::from_secs(args.duration),
         window: args.window,
         batch: args.batch as usize,
-        rate: args.rate.map(|r| (r, plans.len())),
+        paced: args.rate.map(|_| plans.len()),
     };
     load::send(&rpc, l1.map(|l1| &l1.rpc), plans, cfg, &book).await;
     let cpu_after = cpu::process_cpu();

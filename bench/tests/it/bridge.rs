@@ -138,3 +138,30 @@ fn bridge_scenarios_on_anvil_exit_2_with_one_line() {
     let out = run_bench(&["--rpc", &node.url, "--scenario", "mix:eth=9,withdraw=1"]);
     assert_one_line_exit_2(&out, "base token system contract");
 }
+
+#[test]
+fn a_paced_mix_with_deposits_sends_every_kind_at_its_share_of_the_rate() {
+    // Each plan is spread over the window: the L2 and L1 plans of an account both send all they
+    // hold by its end, whatever their lengths (they were paced as equal shares of the rate).
+    let node = Node::rollupd_dev("bridge-paced");
+    let l1 = node.l1_url.as_deref().unwrap();
+    let out = run_bench(&[
+        "--rpc",
+        node.url.as_str(),
+        "--l1-rpc",
+        l1,
+        "--scenario",
+        "mix:eth=75,deposit=25",
+        "--rate",
+        "100",
+        "--duration",
+        "3",
+        "--accounts",
+        "4",
+        "--drain",
+        "30",
+    ]);
+    let s = assert_clean_run(&out);
+    assert_eq!(s["sent"], 300, "rate x duration are signed and all sent: {s}");
+    assert_eq!(s["ran_out_accounts"], 0, "a paced plan ends with the window: {s}");
+}

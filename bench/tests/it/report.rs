@@ -109,6 +109,7 @@ fn a_paced_run_sends_at_the_rate_asked_and_no_faster() {
     let summary = assert_clean_run(&out);
     assert_eq!(summary["rate"], 200, "{summary}");
     assert_eq!(summary["sent"], 600, "rate x duration are signed and all sent: {summary}");
+    assert_eq!(summary["ran_out_accounts"], 0, "a paced plan ends with the window: {summary}");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["config"]["rate"], 200);

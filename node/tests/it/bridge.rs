@@ -541,6 +541,12 @@ async fn on_anvil_reorged_deposits_are_credited_once_across_a_kill_9_and_rollupd
     };
     eprintln!("REORG: the reorganised-away deposit is on L1 again: {b_on_l1}");
     let want_b = if b_on_l1 { ether * U256::from(2) } else { U256::ZERO };
+    // anvil may mine B again after C (it puts reorganised transactions back in its pool at its
+    // own pace), and the watcher reads it three confirmations later: wait for it then.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while b_on_l1 && l2.get_balance(r2).await.unwrap() != want_b && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     assert_eq!(
         l2.get_balance(r2).await.unwrap(),
         want_b,

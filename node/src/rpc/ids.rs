@@ -10,8 +10,13 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// Placeholders: a string no client sends, with the id's position.
+/// A placeholder is this prefix followed by the id's own JSON text (a number or a boolean, so
+/// only characters that need no escaping in a JSON string): self-describing, so putting ids back
+/// needs no state, over HTTP or for the life of a WebSocket.
 const MARK: &str = "\u{1}rollupd-id:";
+
+/// What a placeholder looks like inside JSON text (the `\u{1}` is escaped there).
+const MARK_TEXT: &[u8] = b"rollupd-id:";
 
 /// Whether `body` may hold an id jsonrpsee cannot take (a fast over-approximation: a key `"id"`
 /// whose value does not start like a string, null or a plain unsigned integer).
@@ -92,55 +97,61 @@ fn splice(text: &str, spans: &[(usize, usize, String)]) -> Vec<u8> {
     out
 }
 
-/// The ids swapped out of a request, by placeholder index: each id's JSON text as the client
-/// wrote it.
-#[derive(Debug, Default)]
-pub(super) struct Swapped(Vec<String>);
-
-impl Swapped {
-    pub(super) fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
+/// Whether `answer` may hold a placeholder (a fast over-approximation).
+pub(super) fn may_have_mark(answer: &[u8]) -> bool {
+    find(answer, MARK_TEXT).is_some()
 }
 
-/// `body` with each non-standard id (of a call object, alone or in a batch) replaced by a
-/// placeholder, every other byte as it was. Objects and arrays as ids are left for jsonrpsee to
-/// refuse, as geth refuses them. A body that is not JSON is returned as it is.
-pub(super) fn swap_out(body: &[u8]) -> (Option<Vec<u8>>, Swapped) {
-    let Ok(text) = std::str::from_utf8(body) else { return (None, Swapped::default()) };
-    let Some(ids) = ids(text) else { return (None, Swapped::default()) };
-    let mut swapped = Swapped::default();
+/// Whether `raw` is an id this module swaps and may put back: a JSON number or boolean, spelled
+/// only with characters a JSON string holds as they are.
+fn swappable(raw: &str) -> bool {
+    !raw.is_empty()
+        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        && matches!(
+            serde_json::from_str::<serde_json::Value>(raw),
+            Ok(serde_json::Value::Number(_) | serde_json::Value::Bool(_))
+        )
+}
+
+/// `body` with each non-standard id (of a call object, alone or in a batch) replaced by its
+/// placeholder, every other byte as it was, and how many were replaced; `None` if there was
+/// none. Objects and arrays as ids are left for jsonrpsee to refuse, as geth refuses them; a body
+/// that is not JSON is left alone.
+pub(super) fn swap_out(body: &[u8]) -> Option<(Vec<u8>, usize)> {
+    let text = std::str::from_utf8(body).ok()?;
     let mut spans = Vec::new();
-    for id in ids.into_iter().flatten() {
+    for id in ids(text)?.into_iter().flatten() {
         let raw = id.get();
-        if standard(raw) || raw.starts_with(['{', '[']) {
+        if standard(raw) || !swappable(raw) {
             continue;
         }
         let start = offset(text, raw);
-        let mark = serde_json::to_string(&format!("{MARK}{}", swapped.0.len()))
-            .unwrap_or_else(|_| "null".into());
+        let mark = serde_json::to_string(&format!("{MARK}{raw}")).ok()?;
         spans.push((start, start + raw.len(), mark));
-        swapped.0.push(raw.to_string());
     }
-    if swapped.is_empty() {
-        return (None, swapped);
+    if spans.is_empty() {
+        return None;
     }
-    (Some(splice(text, &spans)), swapped)
+    Some((splice(text, &spans), spans.len()))
 }
 
-/// jsonrpsee's answer with the original ids, byte for byte, back in place of the placeholders.
-pub(super) fn swap_back(answer: &[u8], swapped: &Swapped) -> Option<Vec<u8>> {
+/// jsonrpsee's answer with each placeholder id replaced by the id it stands for, byte for byte
+/// as the client wrote it, and how many were put back; `None` if there was none. A string id
+/// that merely looks like a placeholder but does not hold a number or boolean stays a string.
+pub(super) fn swap_back(answer: &[u8]) -> Option<(Vec<u8>, usize)> {
     let text = std::str::from_utf8(answer).ok()?;
     let mut spans = Vec::new();
     for id in ids(text)?.into_iter().flatten() {
         let Ok(s) = serde_json::from_str::<String>(id.get()) else { continue };
-        let index = s.strip_prefix(MARK).and_then(|i| i.parse::<usize>().ok());
-        if let Some(original) = index.and_then(|i| swapped.0.get(i)) {
+        if let Some(original) = s.strip_prefix(MARK).filter(|raw| swappable(raw)) {
             let start = offset(text, id.get());
-            spans.push((start, start + id.get().len(), original.clone()));
+            spans.push((start, start + id.get().len(), original.to_string()));
         }
     }
-    Some(splice(text, &spans))
+    if spans.is_empty() {
+        return None;
+    }
+    Some((splice(text, &spans), spans.len()))
 }
 
 #[cfg(test)]
@@ -168,8 +179,9 @@ mod tests {
     #[test]
     fn odd_ids_go_out_and_come_back() {
         let body = br#"[{"jsonrpc":"2.0","id":-1,"method":"a"},{"jsonrpc":"2.0","id":7,"method":"b"},{"jsonrpc":"2.0","id":1.5,"method":"c"}]"#;
-        let (new, swapped) = swap_out(body);
-        let new: Value = serde_json::from_slice(&new.unwrap()).unwrap();
+        let (new, n) = swap_out(body).unwrap();
+        assert_eq!(n, 2);
+        let new: Value = serde_json::from_slice(&new).unwrap();
         assert!(new[0]["id"].as_str().unwrap().starts_with(MARK));
         assert_eq!(new[1]["id"], 7);
         let answer = serde_json::to_vec(&serde_json::json!([
@@ -178,7 +190,10 @@ mod tests {
             {"jsonrpc":"2.0","id":new[2]["id"],"result":3},
         ]))
         .unwrap();
-        let back: Value = serde_json::from_slice(&swap_back(&answer, &swapped).unwrap()).unwrap();
+        assert!(may_have_mark(&answer));
+        let (back, n) = swap_back(&answer).unwrap();
+        assert_eq!(n, 2);
+        let back: Value = serde_json::from_slice(&back).unwrap();
         assert_eq!(back[0]["id"], -1);
         assert_eq!(back[1]["id"], 7);
         assert_eq!(back[2]["id"], 1.5);
@@ -188,16 +203,33 @@ mod tests {
     fn ids_come_back_byte_for_byte_and_nothing_else_changes() {
         for id in ["1e3", "1.50", "-0", "1E+3", "-1", "true", "123456789012345678901234567890"] {
             let body = format!(r#"{{"jsonrpc":"2.0", "id" : {id},"method":"a","params":[1.50]}}"#);
-            let (new, swapped) = swap_out(body.as_bytes());
-            let new = String::from_utf8(new.unwrap()).unwrap();
-            assert!(new.starts_with(r#"{"jsonrpc":"2.0", "id" : "\u0001rollupd-id:0","#), "{new}");
+            let (new, _) = swap_out(body.as_bytes()).unwrap();
+            let new = String::from_utf8(new).unwrap();
+            let mark = format!(r#""\u0001rollupd-id:{id}""#);
+            assert!(new.starts_with(&format!(r#"{{"jsonrpc":"2.0", "id" : {mark},"#)), "{new}");
             assert!(new.ends_with(r#","method":"a","params":[1.50]}"#), "params untouched: {new}");
-            let answer = r#"{"jsonrpc":"2.0","id":"\u0001rollupd-id:0","result":"0x1"}"#;
-            let back = String::from_utf8(swap_back(answer.as_bytes(), &swapped).unwrap()).unwrap();
+            let answer = format!(r#"{{"jsonrpc":"2.0","id":{mark},"result":"0x1"}}"#);
+            let (back, _) = swap_back(answer.as_bytes()).unwrap();
+            let back = String::from_utf8(back).unwrap();
             assert_eq!(back, format!(r#"{{"jsonrpc":"2.0","id":{id},"result":"0x1"}}"#));
         }
         // A body that is not JSON, or has only ordinary ids, is left alone.
-        assert!(swap_out(b"{\"id\":-1,").0.is_none());
-        assert!(swap_out(br#"{"id":"x"}"#).0.is_none());
+        assert!(swap_out(b"{\"id\":-1,").is_none());
+        assert!(swap_out(br#"{"id":"x"}"#).is_none());
+        assert!(swap_back(br#"{"id":"x","result":1}"#).is_none());
+    }
+
+    #[test]
+    fn a_string_id_dressed_as_a_placeholder_cannot_inject_text_into_the_answer() {
+        for forged in [
+            r#""\u0001rollupd-id:1,\"result\":2""#,
+            r#""\u0001rollupd-id:""#,
+            r#""\u0001rollupd-id:{}""#,
+            r#""\u0001rollupd-id:1 ""#,
+            r#""\u0001rollupd-id:nul""#,
+        ] {
+            let answer = format!(r#"{{"jsonrpc":"2.0","id":{forged},"result":"0x1"}}"#);
+            assert!(swap_back(answer.as_bytes()).is_none(), "{forged}");
+        }
     }
 }

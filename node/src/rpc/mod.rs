@@ -8,6 +8,7 @@ mod compat;
 mod eth;
 mod exec;
 mod filters;
+mod frames;
 mod ids;
 mod precheck;
 mod serve;
@@ -249,6 +250,8 @@ pub(crate) async fn start(
         header_timeout: Duration::from_millis(cfg.read_timeout_ms),
         per_ip: cfg.max_connections_per_ip,
         total: cfg.max_connections,
+        ws_max_in: cfg.max_request_body_bytes as usize,
+        ws_max_out: (cfg.max_response_body_bytes as usize).saturating_add(64 * 1024),
     };
     let filters = filters::Filters::new(Duration::from_secs(cfg.filter_timeout_secs));
     let ctx = RpcCtx {

@@ -12,6 +12,9 @@
 //! - **Whole bodies.** [`ReadBodyLayer`] reads each request body completely, within
 //!   `rpc.read_timeout_ms` (else `408`) and `rpc.max_request_body_bytes` (else `413`, chunked
 //!   bodies too), before jsonrpsee sees the request, so a slow body never holds a call slot.
+//! - **WebSocket request ids.** Once a connection has written its `101` answer, its bytes in both
+//!   directions are read as WebSocket frames and rewritten for request ids jsonrpsee cannot take
+//!   ([`super::frames`], [`super::ids`]).
 //!
 //! HTTP/2 without TLS (h2c) is not served, as geth does not serve it either.
 
@@ -38,6 +41,12 @@ pub(super) struct Limits {
     pub(super) per_ip: u32,
     /// Sockets open in all (`rpc.max_connections`).
     pub(super) total: u32,
+    /// The largest WebSocket text frame from a client held whole to swap its ids
+    /// (`rpc.max_request_body_bytes`; jsonrpsee refuses larger messages anyway).
+    pub(super) ws_max_in: usize,
+    /// The largest text frame to a client held whole to put ids back (an answer is at most
+    /// `rpc.max_response_body_bytes` plus its envelope).
+    pub(super) ws_max_out: usize,
 }
 
 /// Open sockets per remote address, and in all.
@@ -101,18 +110,16 @@ impl Drop for Slot {
     }
 }
 
-/// A socket that holds its per-IP slot for as long as it lives, through a WebSocket upgrade too
-/// (hyper moves the IO into the upgraded stream).
-struct Counted {
+/// A socket with a deadline on writes that make no progress.
+struct Sock {
     stream: TcpStream,
-    _slot: Slot,
     /// How long a write may make no progress (the client stopped reading) before it fails.
     stall_limit: Duration,
     /// Running while a write waits; reset on progress.
     stalled: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
-impl Counted {
+impl Sock {
     /// `poll` of a write, failing with `TimedOut` once it has waited `stall_limit` without
     /// progress, so a client that sends requests but never reads their answers cannot hold its
     /// socket, the buffered answers and a graceful shutdown forever.
@@ -141,13 +148,136 @@ impl Counted {
     }
 }
 
+/// The start of the answer that turns a connection into a WebSocket.
+const SWITCHING: &[u8] = b"HTTP/1.1 101 ";
+
+/// Rewritten server bytes held before the socket takes them, past which a write waits.
+const WS_BACKLOG: usize = 256 * 1024;
+
+/// A WebSocket's frames in both directions, rewritten for request ids jsonrpsee cannot take
+/// ([`super::frames`]).
+struct WsIds {
+    inbound: super::frames::Frames,
+    outbound: super::frames::Frames,
+    /// Client bytes, rewritten, not yet read by the server (from `read_at`).
+    read_ready: Vec<u8>,
+    read_at: usize,
+    /// Server bytes, rewritten, not yet taken by the socket (from `write_at`).
+    write_ready: Vec<u8>,
+    write_at: usize,
+    /// Placeholder ids sent to the server whose answers have not yet gone out.
+    outstanding: usize,
+}
+
+impl WsIds {
+    fn new(limits: &Limits) -> Self {
+        Self {
+            inbound: super::frames::Frames::new(true, limits.ws_max_in),
+            outbound: super::frames::Frames::new(false, limits.ws_max_out),
+            read_ready: Vec::new(),
+            read_at: 0,
+            write_ready: Vec::new(),
+            write_at: 0,
+            outstanding: 0,
+        }
+    }
+
+    /// Writes what is ready to the socket; ready once all of it is taken.
+    fn drain(&mut self, sock: &mut Sock, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while self.write_at < self.write_ready.len() {
+            let rest = &self.write_ready[self.write_at..];
+            let n = std::task::ready!(sock.with_stall_limit(cx, |s, cx| s.poll_write(cx, rest)))?;
+            if n == 0 {
+                return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+            }
+            self.write_at += n;
+        }
+        self.write_ready.clear();
+        self.write_at = 0;
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A socket that holds its per-IP slot for as long as it lives, through a WebSocket upgrade too
+/// (hyper moves the IO into the upgraded stream). Once it has written the `101` answer, its bytes
+/// in both directions are WebSocket frames, read through [`WsIds`].
+struct Counted {
+    sock: Sock,
+    _slot: Slot,
+    limits: Limits,
+    /// Bytes of a `101` answer still to be written; the WebSocket starts after them.
+    upgrade_head_left: usize,
+    ws: Option<Box<WsIds>>,
+}
+
+impl Counted {
+    /// A write before the WebSocket starts (plain HTTP, or the `101` answer).
+    fn write_http(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        if self.upgrade_head_left == 0 && buf.starts_with(SWITCHING) {
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                self.upgrade_head_left = end + 4;
+            }
+        }
+        if self.upgrade_head_left == 0 {
+            return self.sock.with_stall_limit(cx, |s, cx| s.poll_write(cx, buf));
+        }
+        let head = &buf[..buf.len().min(self.upgrade_head_left)];
+        let n = std::task::ready!(self.sock.with_stall_limit(cx, |s, cx| s.poll_write(cx, head)))?;
+        self.upgrade_head_left -= n;
+        if self.upgrade_head_left == 0 {
+            self.ws = Some(Box::new(WsIds::new(&self.limits)));
+        }
+        Poll::Ready(Ok(n))
+    }
+}
+
 impl AsyncRead for Counted {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        let this = &mut *self;
+        let Some(ws) = this.ws.as_deref_mut() else {
+            return Pin::new(&mut this.sock.stream).poll_read(cx, buf);
+        };
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        loop {
+            if ws.read_at < ws.read_ready.len() {
+                let n = (ws.read_ready.len() - ws.read_at).min(buf.remaining());
+                buf.put_slice(&ws.read_ready[ws.read_at..ws.read_at + n]);
+                ws.read_at += n;
+                if ws.read_at == ws.read_ready.len() {
+                    ws.read_ready.clear();
+                    ws.read_at = 0;
+                }
+                return Poll::Ready(Ok(()));
+            }
+            let mut raw = [0u8; 16 * 1024];
+            let mut got = ReadBuf::new(&mut raw);
+            std::task::ready!(Pin::new(&mut this.sock.stream).poll_read(cx, &mut got))?;
+            let got = got.filled();
+            if got.is_empty() {
+                // The end: an incomplete frame goes on as it is, for jsonrpsee to refuse.
+                ws.read_ready = ws.inbound.take_pending();
+                ws.read_at = 0;
+                if ws.read_ready.is_empty() {
+                    return Poll::Ready(Ok(()));
+                }
+                continue;
+            }
+            let outstanding = &mut ws.outstanding;
+            ws.inbound.feed(got, &mut ws.read_ready, true, |payload| {
+                if !super::ids::may_have_odd_id(payload) {
+                    return None;
+                }
+                let (new, n) = super::ids::swap_out(payload)?;
+                *outstanding += n;
+                Some(new)
+            });
+        }
     }
 }
 
@@ -157,15 +287,43 @@ impl AsyncWrite for Counted {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        self.with_stall_limit(cx, |s, cx| s.poll_write(cx, buf))
+        let this = &mut *self;
+        let Some(ws) = this.ws.as_deref_mut() else { return this.write_http(cx, buf) };
+        if ws.write_ready.len() - ws.write_at >= WS_BACKLOG {
+            std::task::ready!(ws.drain(&mut this.sock, cx))?;
+        }
+        // Answers are held whole only while some id is out for swapping back.
+        let hold = ws.outstanding > 0;
+        let outstanding = &mut ws.outstanding;
+        ws.outbound.feed(buf, &mut ws.write_ready, hold, |payload| {
+            if !super::ids::may_have_mark(payload) {
+                return None;
+            }
+            let (new, n) = super::ids::swap_back(payload)?;
+            *outstanding = outstanding.saturating_sub(n);
+            Some(new)
+        });
+        // Send what it can now; the rest goes with the next write or flush.
+        if let Poll::Ready(Err(e)) = ws.drain(&mut this.sock, cx) {
+            return Poll::Ready(Err(e));
+        }
+        Poll::Ready(Ok(buf.len()))
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        self.with_stall_limit(cx, |s, cx| s.poll_flush(cx))
+        let this = &mut *self;
+        if let Some(ws) = this.ws.as_deref_mut() {
+            std::task::ready!(ws.drain(&mut this.sock, cx))?;
+        }
+        this.sock.with_stall_limit(cx, |s, cx| s.poll_flush(cx))
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
+        let this = &mut *self;
+        if let Some(ws) = this.ws.as_deref_mut() {
+            std::task::ready!(ws.drain(&mut this.sock, cx))?;
+        }
+        Pin::new(&mut this.sock.stream).poll_shutdown(cx)
     }
 
     fn poll_write_vectored(
@@ -173,11 +331,15 @@ impl AsyncWrite for Counted {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        self.with_stall_limit(cx, |s, cx| s.poll_write_vectored(cx, bufs))
+        let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| &b[..]);
+        if self.ws.is_some() || self.upgrade_head_left > 0 || first.starts_with(SWITCHING) {
+            return self.poll_write(cx, first);
+        }
+        self.sock.with_stall_limit(cx, |s, cx| s.poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
+        self.sock.stream.is_write_vectored()
     }
 }
 
@@ -267,8 +429,8 @@ pub(super) async fn accept_loop<M, S, B>(
         let service = hyper_util::service::TowerToHyperService::new(make());
         let stop = stop.clone();
         tokio::spawn(async move {
-            let counted =
-                Counted { stream, _slot: slot, stall_limit: limits.header_timeout, stalled: None };
+            let sock = Sock { stream, stall_limit: limits.header_timeout, stalled: None };
+            let counted = Counted { sock, _slot: slot, limits, upgrade_head_left: 0, ws: None };
             let io = TokioIo::new(counted);
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
@@ -387,27 +549,28 @@ where
             };
             let mut parts = parts;
             let mut bytes = bytes;
-            let mut swapped = super::ids::Swapped::default();
+            let mut swapped = false;
             if !upgrade {
                 parts.extensions.insert(super::precheck::PlainHttp);
                 if super::ids::may_have_odd_id(&bytes) {
-                    let (new, ids) = super::ids::swap_out(&bytes);
-                    if let Some(new) = new {
+                    if let Some((new, _)) = super::ids::swap_out(&bytes) {
                         bytes = new.into();
-                        swapped = ids;
+                        swapped = true;
                     }
                 }
             }
             let body = jsonrpsee::server::HttpBody::new(http_body_util::Full::new(bytes));
             let resp = inner.call(http::Request::from_parts(parts, body)).await?;
-            if swapped.is_empty() {
+            if !swapped {
                 return Ok(resp);
             }
             // Put the client's own ids back into the answer.
             let (mut parts, body) = resp.into_parts();
             let answer = body.collect().await?.to_bytes();
-            let answer =
-                super::ids::swap_back(&answer, &swapped).unwrap_or_else(|| answer.to_vec());
+            let answer = match super::ids::swap_back(&answer) {
+                Some((back, _)) => back,
+                None => answer.to_vec(),
+            };
             parts.headers.remove(http::header::CONTENT_LENGTH);
             Ok(http::Response::from_parts(parts, jsonrpsee::server::HttpBody::from(answer)))
         })

@@ -296,26 +296,69 @@ where
             }
         }
         let limit = self.1;
-        let at_once = if concurrent { BATCH_CONCURRENCY } else { 1 };
-        // As jsonrpsee's own batch service, but `at_once` calls at a time. The calls'
-        // futures are made here, outside the returned one, which must be `Send` for every
-        // lifetime a closure inside it would have to be general over.
-        let calls: Vec<_> =
-            batch.into_iter().map(|entry| Box::pin(batch_entry(self.0.clone(), entry))).collect();
+        let entries: Vec<_> = batch.into_iter().collect();
+        // As jsonrpsee's own batch service, but 16 calls at a time. The calls' futures are made
+        // here, outside the returned one, which must be `Send` for every lifetime a closure
+        // inside it would have to be general over.
+        let (calls, entries): (Vec<_>, Vec<_>) = if concurrent {
+            let calls =
+                entries.into_iter().map(|e| Box::pin(batch_entry(self.0.clone(), e))).collect();
+            (calls, Vec::new())
+        } else {
+            (Vec::new(), entries)
+        };
+        let inner = self.0.clone();
         async move {
-            let mut answers = futures_util::stream::iter(calls).buffered(at_once);
-            let mut out = BatchResponseBuilder::new_with_limit(limit);
             let mut notified = false;
-            while let Some(answer) = answers.next().await {
-                match answer {
-                    Some(rp) => {
-                        if let Err(too_big) = out.append(rp) {
-                            return too_big;
+            let out = if calls.is_empty() {
+                // One call at a time, and as geth: once the answers so far pass the response
+                // limit, the calls after them are not run and each gets `-32003 response too
+                // large`, so a filter poll never moves its cursor for an answer thrown away.
+                let mut out = BatchResponseBuilder::new_with_limit(usize::MAX);
+                let mut size = 0usize;
+                for entry in entries {
+                    let answer = if size > limit {
+                        match entry {
+                            Ok(BatchEntry::Call(req)) => Some(MethodResponse::error(
+                                req.id,
+                                ErrorObjectOwned::owned(-32003, "response too large", None::<()>),
+                            )),
+                            Ok(BatchEntry::Notification(_)) => None,
+                            Err(err) => {
+                                let (err, id) = err.into_parts();
+                                Some(MethodResponse::error(id, err))
+                            }
                         }
+                    } else {
+                        batch_entry(inner.clone(), entry).await
+                    };
+                    match answer {
+                        Some(rp) => {
+                            size = size.saturating_add(rp.as_json().get().len() + 1);
+                            // The builder's own limit is off: it cannot fail.
+                            let _ = out.append(rp);
+                        }
+                        None => notified = true,
                     }
-                    None => notified = true,
                 }
-            }
+                out
+            } else {
+                // Submissions' answers are small; a batch of them over the limit is one error,
+                // as jsonrpsee answers it.
+                let mut answers = futures_util::stream::iter(calls).buffered(BATCH_CONCURRENCY);
+                let mut out = BatchResponseBuilder::new_with_limit(limit);
+                while let Some(answer) = answers.next().await {
+                    match answer {
+                        Some(rp) => {
+                            if let Err(too_big) = out.append(rp) {
+                                return too_big;
+                            }
+                        }
+                        None => notified = true,
+                    }
+                }
+                out
+            };
             if out.is_empty() && notified {
                 MethodResponse::notification()
             } else {
@@ -450,6 +493,31 @@ mod tests {
         assert_eq!(answers[0]["result"], "eth_chainId ");
         assert_eq!(answers[1]["id"], 1);
         assert_eq!(answers[1]["error"]["code"], -32602, "{}", answers[1]);
+    }
+
+    #[tokio::test]
+    async fn past_the_response_limit_the_rest_of_a_batch_is_not_run_as_geth_does() {
+        // Each answer is ~45 bytes: the first two pass the 60-byte limit, the rest get -32003
+        // without running (the last would wait forever if it ran).
+        let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), 60);
+        let batch = batch_of(&[
+            ("eth_getFilterChanges", "a"),
+            ("eth_getFilterChanges", "b"),
+            ("eth_getFilterChanges", "c"),
+            ("eth_getFilterChanges", "wait"),
+        ]);
+        let answer = tokio::time::timeout(Duration::from_secs(5), service.batch(batch))
+            .await
+            .expect("a call past the limit ran");
+        let answers: Vec<Value> = serde_json::from_str(answer.as_json().get()).unwrap();
+        assert_eq!(answers.len(), 4, "{answers:?}");
+        assert_eq!(answers[0]["result"], "eth_getFilterChanges a");
+        assert_eq!(answers[1]["result"], "eth_getFilterChanges b");
+        for (i, a) in answers.iter().enumerate().skip(2) {
+            assert_eq!(a["id"], i as u64, "{a}");
+            assert_eq!(a["error"]["code"], -32003, "{a}");
+            assert_eq!(a["error"]["message"], "response too large", "{a}");
+        }
     }
 
     #[test]

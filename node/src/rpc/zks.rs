@@ -254,7 +254,8 @@ pub(super) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
             _ => Ok(Value::Null),
         }
     })?;
-    // What zksync-ethers asks at start. Without settlement (the embedded L1) these are null.
+    // What zksync-ethers asks at start. Null on the embedded dev L1's own RPC, which settles
+    // nowhere.
     reg(m, "zks_L1ChainId", |_, ctx| async move {
         Ok(ctx.settlement.as_ref().map_or(Value::Null, |s| json!(U64::from(s.l1_chain_id))))
     })?;

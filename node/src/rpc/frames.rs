@@ -186,7 +186,11 @@ impl Frames {
             }
             at += total;
         }
-        self.pending.drain(..at);
+        if at == self.pending.len() {
+            super::serve::empty(&mut self.pending);
+        } else {
+            self.pending.drain(..at);
+        }
     }
 
     /// Bytes held when the stream ends (an incomplete frame), to pass on as they are.

@@ -251,7 +251,11 @@ pub(crate) async fn start(
         per_ip: cfg.max_connections_per_ip,
         total: cfg.max_connections,
         ws_max_in: cfg.max_request_body_bytes as usize,
-        ws_max_out: (cfg.max_response_body_bytes as usize).saturating_add(64 * 1024),
+        // A batch's answer may pass the response limit by one answer (as geth's does), plus
+        // the `-32003` errors of the calls after it.
+        ws_max_out: (cfg.max_response_body_bytes as usize)
+            .saturating_mul(2)
+            .saturating_add((cfg.max_batch_requests as usize).saturating_mul(256)),
     };
     let filters = filters::Filters::new(Duration::from_secs(cfg.filter_timeout_secs));
     let ctx = RpcCtx {

@@ -311,22 +311,23 @@ where
         async move {
             let mut notified = false;
             let out = if calls.is_empty() {
-                // One call at a time, and as geth: once the answers so far pass the response
-                // limit, the calls after them are not run and each gets `-32003 response too
-                // large`, so a filter poll never moves its cursor for an answer thrown away.
+                // One call at a time, and as geth: once the results so far pass the response
+                // limit, the calls after them are not run and each (refused ones too) gets
+                // `-32003 response too large`, so a filter poll never moves its cursor for an
+                // answer thrown away.
                 let mut out = BatchResponseBuilder::new_with_limit(usize::MAX);
                 let mut size = 0usize;
                 for entry in entries {
                     let answer = if size > limit {
+                        let too_large =
+                            || ErrorObjectOwned::owned(-32003, "response too large", None::<()>);
                         match entry {
-                            Ok(BatchEntry::Call(req)) => Some(MethodResponse::error(
-                                req.id,
-                                ErrorObjectOwned::owned(-32003, "response too large", None::<()>),
-                            )),
+                            Ok(BatchEntry::Call(req)) => {
+                                Some(MethodResponse::error(req.id, too_large()))
+                            }
                             Ok(BatchEntry::Notification(_)) => None,
                             Err(err) => {
-                                let (err, id) = err.into_parts();
-                                Some(MethodResponse::error(id, err))
+                                Some(MethodResponse::error(err.into_parts().1, too_large()))
                             }
                         }
                     } else {
@@ -334,7 +335,10 @@ where
                     };
                     match answer {
                         Some(rp) => {
-                            size = size.saturating_add(rp.as_json().get().len() + 1);
+                            // geth counts results only, not errors.
+                            if rp.is_success() {
+                                size = size.saturating_add(rp.as_json().get().len());
+                            }
                             // The builder's own limit is off: it cannot fail.
                             let _ = out.append(rp);
                         }
@@ -506,11 +510,16 @@ mod tests {
             ("eth_getFilterChanges", "c"),
             ("eth_getFilterChanges", "wait"),
         ]);
+        // A refused entry past the limit gets -32003 too, as geth answers every remaining call.
+        let mut entries: Vec<_> = batch.into_iter().collect();
+        let refused = ErrorObjectOwned::owned(-32602, "refused", None::<()>);
+        entries.push(Err(BatchEntryErr::new(Id::Number(4), refused)));
+        let batch = Batch::from(entries);
         let answer = tokio::time::timeout(Duration::from_secs(5), service.batch(batch))
             .await
             .expect("a call past the limit ran");
         let answers: Vec<Value> = serde_json::from_str(answer.as_json().get()).unwrap();
-        assert_eq!(answers.len(), 4, "{answers:?}");
+        assert_eq!(answers.len(), 5, "{answers:?}");
         assert_eq!(answers[0]["result"], "eth_getFilterChanges a");
         assert_eq!(answers[1]["result"], "eth_getFilterChanges b");
         for (i, a) in answers.iter().enumerate().skip(2) {

@@ -154,6 +154,18 @@ const SWITCHING: &[u8] = b"HTTP/1.1 101 ";
 /// Rewritten server bytes held before the socket takes them, past which a write waits.
 const WS_BACKLOG: usize = 256 * 1024;
 
+/// Capacity a WebSocket's emptied buffers keep; past it they are freed, so one large message
+/// does not leave its size allocated for the socket's life.
+const WS_KEEP: usize = 64 * 1024;
+
+/// Empties `buf`, freeing its memory if it grew past [`WS_KEEP`].
+pub(super) fn empty(buf: &mut Vec<u8>) {
+    buf.clear();
+    if buf.capacity() > WS_KEEP {
+        *buf = Vec::new();
+    }
+}
+
 /// A WebSocket's frames in both directions, rewritten for request ids jsonrpsee cannot take
 /// ([`super::frames`]).
 struct WsIds {
@@ -192,7 +204,7 @@ impl WsIds {
             }
             self.write_at += n;
         }
-        self.write_ready.clear();
+        empty(&mut self.write_ready);
         self.write_at = 0;
         Poll::Ready(Ok(()))
     }
@@ -250,7 +262,7 @@ impl AsyncRead for Counted {
                 buf.put_slice(&ws.read_ready[ws.read_at..ws.read_at + n]);
                 ws.read_at += n;
                 if ws.read_at == ws.read_ready.len() {
-                    ws.read_ready.clear();
+                    empty(&mut ws.read_ready);
                     ws.read_at = 0;
                 }
                 return Poll::Ready(Ok(()));
@@ -292,7 +304,14 @@ impl AsyncWrite for Counted {
         if ws.write_ready.len() - ws.write_at >= WS_BACKLOG {
             std::task::ready!(ws.drain(&mut this.sock, cx))?;
         }
-        // Answers are held whole only while some id is out for swapping back.
+        // Take no more than the backlog has room for (a partial write; the writer comes back
+        // for the rest), so a large message is not copied here whole unless it must be held.
+        let room = WS_BACKLOG - (ws.write_ready.len() - ws.write_at);
+        let buf = &buf[..buf.len().min(room)];
+        // Answers are held whole only while some id is out for swapping back. The count only
+        // goes down when a placeholder comes back: one whose answer never carries it (a batch
+        // refused whole, with id null) keeps text frames held, which costs a copy, for the rest
+        // of that socket.
         let hold = ws.outstanding > 0;
         let outstanding = &mut ws.outstanding;
         ws.outbound.feed(buf, &mut ws.write_ready, hold, |payload| {

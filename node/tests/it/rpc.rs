@@ -1830,7 +1830,8 @@ async fn ws_next_text(
 
 /// Over a WebSocket, as over HTTP, a request id of any JSON type but an object or array comes
 /// back as the client wrote it, alone, in a batch, in a message over 64 KiB (whose length form
-/// the rewrite changes) and for a subscription, whose notifications then still arrive.
+/// the rewrite changes), with an answer over 256 KiB, and for a subscription, whose
+/// notifications then still arrive.
 /// (Before: jsonrpsee read such a request as a notification and neither ran nor answered it.)
 #[tokio::test(flavor = "multi_thread")]
 async fn odd_request_ids_over_websocket_are_echoed_byte_for_byte() {
@@ -1865,6 +1866,19 @@ async fn odd_request_ids_over_websocket_are_echoed_byte_for_byte() {
     ws.write_all(&ws_text(big.as_bytes())).await.unwrap();
     let answer = ws_next_text(&mut ws, wait).await.unwrap().unwrap();
     assert!(answer.contains(r#""id":-2,"#) && answer.contains("0x10e"), "{answer}");
+    // Answers larger than the socket wrapper's write backlog (256 KiB): held whole to put an
+    // odd id back, streamed in parts for an ordinary one. The identity precompile echoes.
+    let data = format!("0x{}", "ab".repeat(150_000));
+    for id in ["-3", "8", "0.5"] {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"eth_call","params":[{{"to":"0x0000000000000000000000000000000000000004","data":"{data}"}},"latest"]}}"#
+        );
+        ws.write_all(&ws_text(body.as_bytes())).await.unwrap();
+        let answer = ws_next_text(&mut ws, wait).await.unwrap().unwrap();
+        assert!(answer.contains(&format!(r#""id":{id},"#)), "id {id}: {}", &answer[..200]);
+        let answer: Value = serde_json::from_str(&answer).unwrap();
+        assert!(answer["result"] == data, "id {id}: {}", &answer.to_string()[..200]);
+    }
     // A subscription made with an odd id: its answer carries the id, its notifications flow.
     let sub = r#"{"jsonrpc":"2.0","id":false,"method":"eth_subscribe","params":["newHeads"]}"#;
     ws.write_all(&ws_text(sub.as_bytes())).await.unwrap();

@@ -23,6 +23,28 @@ const GOVERNOR_INDEX: usize = 8;
 /// Dev account 9: validator (commits batches) and L2 fee account.
 const VALIDATOR_INDEX: usize = 9;
 
+/// The embedded L1's JSON-RPC settings: the `[rpc]` section's (CORS, WebSocket pings, gas cap),
+/// but no limit tighter than the defaults. Its clients are the node's own deployer, eth sender
+/// and watcher, from loopback: the `[rpc]` limits protect the L2's endpoint, and a small
+/// `rpc.max_response_body_bytes` there must not cut off the receipts and logs the node reads
+/// from its L1.
+pub(crate) fn dev_l1_rpc(config: &NodeConfig) -> anyhow::Result<crate::config::RpcConfig> {
+    let floor = NodeConfig::load(None, Vec::new(), &[])?.rpc;
+    let mut r = config.rpc.clone();
+    r.addr = config.dev_l1.addr;
+    r.max_request_body_bytes = r.max_request_body_bytes.max(floor.max_request_body_bytes);
+    r.max_response_body_bytes = r.max_response_body_bytes.max(floor.max_response_body_bytes);
+    r.max_batch_requests = r.max_batch_requests.max(floor.max_batch_requests);
+    r.call_timeout_ms = r.call_timeout_ms.max(floor.call_timeout_ms);
+    r.read_timeout_ms = r.read_timeout_ms.max(floor.read_timeout_ms);
+    r.max_logs_block_range = r.max_logs_block_range.max(floor.max_logs_block_range);
+    r.max_logs = r.max_logs.max(floor.max_logs);
+    r.max_connections = r.max_connections.max(floor.max_connections);
+    // As many sockets from loopback as the node's clients need.
+    r.max_connections_per_ip = r.max_connections;
+    Ok(r)
+}
+
 async fn deploy_or_resume(
     config: &NodeConfig,
     l1_url: &str,
@@ -210,12 +232,7 @@ pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
     // genesis allocation; once deployed, every dev account has the same balance on both chains.
     let mut l1_alloc = alloc.clone();
     l1_alloc[GOVERNOR_INDEX].1 += crate::config::alloc_sum(&alloc)?;
-    let mut l1_rpc = config.rpc.clone();
-    l1_rpc.addr = config.dev_l1.addr;
-    // The node's own clients (deployer, eth sender, watcher) reach the embedded L1 from loopback
-    // with as many sockets as they need: the connection caps protect the L2's endpoint.
-    l1_rpc.max_connections = l1_rpc.max_connections.max(1_000);
-    l1_rpc.max_connections_per_ip = l1_rpc.max_connections;
+    let l1_rpc = dev_l1_rpc(&config)?;
     let l1_open = open_chain(config.dev_l1_chain(), &config.data_dir.join("l1.redb"), &l1_alloc)?;
     let l1 = start_chain(&l1_open, vec![], l1_rpc, true, None).await?;
     let l1_url = format!("http://{}", l1.rpc.addr);
@@ -333,4 +350,41 @@ fn operator_key(config: &NodeConfig) -> anyhow::Result<alloy::signers::local::Pr
         _ => bail!("the operator key is missing: set ROLLUPD_OPERATOR_KEY or eth_sender.operator_key_file (or eth_sender.enabled = false)"),
     };
     text.trim().parse().context("the operator key is not a 32-byte hex private key")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_l1_takes_the_rpc_section_but_no_limit_below_the_defaults() {
+        let sets: Vec<String> = [
+            "rpc.max_response_body_bytes=1024",
+            "rpc.max_request_body_bytes=2048",
+            "rpc.max_batch_requests=1",
+            "rpc.max_logs=3",
+            "rpc.call_timeout_ms=1",
+            "rpc.eth_call_gas_cap=1000000",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let tight = NodeConfig::load(None, Vec::new(), &sets).unwrap();
+        let defaults = NodeConfig::load(None, Vec::new(), &[]).unwrap().rpc;
+        let l1 = dev_l1_rpc(&tight).unwrap();
+        assert_eq!(l1.addr, tight.dev_l1.addr);
+        assert_eq!(l1.max_response_body_bytes, defaults.max_response_body_bytes);
+        assert_eq!(l1.max_request_body_bytes, defaults.max_request_body_bytes);
+        assert_eq!(l1.max_batch_requests, defaults.max_batch_requests);
+        assert_eq!(l1.max_connections_per_ip, l1.max_connections);
+        assert_eq!(l1.max_logs, defaults.max_logs);
+        assert_eq!(l1.call_timeout_ms, defaults.call_timeout_ms);
+        // What is not a limit follows the section.
+        assert_eq!(l1.eth_call_gas_cap, 1_000_000);
+        // The L2's own settings are untouched, and more generous ones carry over.
+        assert_eq!(tight.rpc.max_response_body_bytes, 1024);
+        let generous = ["rpc.max_response_body_bytes=100000000".to_string()];
+        let generous = NodeConfig::load(None, Vec::new(), &generous).unwrap();
+        assert_eq!(dev_l1_rpc(&generous).unwrap().max_response_body_bytes, 100_000_000);
+    }
 }

@@ -548,3 +548,22 @@ pub(crate) fn spawn_run(
     let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
     (child, url)
 }
+
+/// The `[rpc]` limits guard the L2's endpoint. The embedded L1 serves the node's own deployer,
+/// eth sender and watcher with limits no tighter than the defaults, so a small response limit on
+/// the L2 still lets `rollupd dev` deploy, commit and read its L1. (Before: the L1 answers the
+/// node reads were over the limit and `rollupd dev` failed at start.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tight_l2_response_limit_does_not_starve_the_nodes_own_l1_clients() {
+    let node = DevNode::start(&tmp_dir("settle-tight-rpc"), &["rpc.max_response_body_bytes=2048"]);
+    let hash = transfer(&node, 1).await;
+    wait_status(&node, hash, "committed", 120).await;
+    // The limit still holds on the L2: the identity precompile echoes 2 KiB, 4 KiB as hex.
+    let data = format!("0x{}", "ab".repeat(2048));
+    let echo = raw_call(
+        &node.l2_url,
+        json!({"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x0000000000000000000000000000000000000004","data":data},"latest"]}),
+    )
+    .await;
+    assert_eq!(echo["error"]["code"], -32008, "{echo}");
+}

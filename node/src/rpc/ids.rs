@@ -98,7 +98,7 @@ fn splice(text: &str, spans: &[(usize, usize, String)]) -> Vec<u8> {
 }
 
 /// Whether `answer` may hold a placeholder (a fast over-approximation).
-pub(super) fn may_have_mark(answer: &[u8]) -> bool {
+fn may_have_mark(answer: &[u8]) -> bool {
     find(answer, MARK_TEXT).is_some()
 }
 
@@ -152,6 +152,17 @@ pub(super) fn swap_back(answer: &[u8]) -> Option<(Vec<u8>, usize)> {
         return None;
     }
     Some((splice(text, &spans), spans.len()))
+}
+
+/// A WebSocket message rewritten: from the client (`inbound`) with its odd ids swapped out, or
+/// to it with them put back; and how many were swapped. `None` if there was nothing to do (a
+/// fast scan first, so ordinary messages are not parsed).
+pub(super) fn rewrite_message(payload: &[u8], inbound: bool) -> Option<(Vec<u8>, usize)> {
+    if inbound {
+        may_have_odd_id(payload).then(|| swap_out(payload))?
+    } else {
+        may_have_mark(payload).then(|| swap_back(payload))?
+    }
 }
 
 #[cfg(test)]

@@ -282,10 +282,7 @@ impl AsyncRead for Counted {
             }
             let outstanding = &mut ws.outstanding;
             ws.inbound.feed(got, &mut ws.read_ready, true, |payload| {
-                if !super::ids::may_have_odd_id(payload) {
-                    return None;
-                }
-                let (new, n) = super::ids::swap_out(payload)?;
+                let (new, n) = super::ids::rewrite_message(payload, true)?;
                 *outstanding += n;
                 Some(new)
             });
@@ -315,10 +312,7 @@ impl AsyncWrite for Counted {
         let hold = ws.outstanding > 0;
         let outstanding = &mut ws.outstanding;
         ws.outbound.feed(buf, &mut ws.write_ready, hold, |payload| {
-            if !super::ids::may_have_mark(payload) {
-                return None;
-            }
-            let (new, n) = super::ids::swap_back(payload)?;
+            let (new, n) = super::ids::rewrite_message(payload, false)?;
             *outstanding = outstanding.saturating_sub(n);
             Some(new)
         });

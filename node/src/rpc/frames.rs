@@ -18,6 +18,18 @@
 //! is; a client's may be) switches its direction to plain pass-through, leaving the error to
 //! jsonrpsee's own frame reader.
 
+/// Capacity an emptied buffer keeps; past it the buffer is freed, so one large message does not
+/// leave its size allocated for a socket's life.
+const KEEP: usize = 64 * 1024;
+
+/// Empties `buf`, freeing its memory if it grew past [`KEEP`].
+pub(super) fn empty(buf: &mut Vec<u8>) {
+    buf.clear();
+    if buf.capacity() > KEEP {
+        *buf = Vec::new();
+    }
+}
+
 /// A frame's header, as read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Head {
@@ -187,7 +199,7 @@ impl Frames {
             at += total;
         }
         if at == self.pending.len() {
-            super::serve::empty(&mut self.pending);
+            empty(&mut self.pending);
         } else {
             self.pending.drain(..at);
         }

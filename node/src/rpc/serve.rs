@@ -154,18 +154,6 @@ const SWITCHING: &[u8] = b"HTTP/1.1 101 ";
 /// Rewritten server bytes held before the socket takes them, past which a write waits.
 const WS_BACKLOG: usize = 256 * 1024;
 
-/// Capacity a WebSocket's emptied buffers keep; past it they are freed, so one large message
-/// does not leave its size allocated for the socket's life.
-const WS_KEEP: usize = 64 * 1024;
-
-/// Empties `buf`, freeing its memory if it grew past [`WS_KEEP`].
-pub(super) fn empty(buf: &mut Vec<u8>) {
-    buf.clear();
-    if buf.capacity() > WS_KEEP {
-        *buf = Vec::new();
-    }
-}
-
 /// A WebSocket's frames in both directions, rewritten for request ids jsonrpsee cannot take
 /// ([`super::frames`]).
 struct WsIds {
@@ -204,7 +192,7 @@ impl WsIds {
             }
             self.write_at += n;
         }
-        empty(&mut self.write_ready);
+        super::frames::empty(&mut self.write_ready);
         self.write_at = 0;
         Poll::Ready(Ok(()))
     }
@@ -262,7 +250,7 @@ impl AsyncRead for Counted {
                 buf.put_slice(&ws.read_ready[ws.read_at..ws.read_at + n]);
                 ws.read_at += n;
                 if ws.read_at == ws.read_ready.len() {
-                    empty(&mut ws.read_ready);
+                    super::frames::empty(&mut ws.read_ready);
                     ws.read_at = 0;
                 }
                 return Poll::Ready(Ok(()));

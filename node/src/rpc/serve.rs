@@ -44,8 +44,8 @@ pub(super) struct Limits {
     /// The largest WebSocket text frame from a client held whole to swap its ids
     /// (`rpc.max_request_body_bytes`; jsonrpsee refuses larger messages anyway).
     pub(super) ws_max_in: usize,
-    /// The largest text frame to a client held whole to put ids back (an answer is at most
-    /// `rpc.max_response_body_bytes` plus its envelope).
+    /// The largest text frame to a client held whole to put ids back (a batch's answer may pass
+    /// `rpc.max_response_body_bytes` by one result plus its `-32003` errors).
     pub(super) ws_max_out: usize,
 }
 

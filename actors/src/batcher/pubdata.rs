@@ -6,7 +6,7 @@ use super::criteria::Totals;
 use crate::state::{SlotKey, SlotWrite, ACCOUNT_CODE_STORAGE};
 use alloy::primitives::B256;
 use rollup_tree::{DiffError, StateDiff, RECORD_BYTES};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 /// Bytes of one published L2->L1 log.
@@ -73,17 +73,19 @@ impl BatchBuilder {
         }
     }
 
+    /// The distinct code hashes the batch sets.
+    fn codes(&self) -> BTreeSet<B256> {
+        self.net
+            .iter()
+            .filter(|(k, (old, new))| is_code(k, new) && old != new)
+            .map(|(_, (_, new))| *new)
+            .collect()
+    }
+
     /// The batch's size now.
     pub fn totals(&self) -> Totals {
         let writes = self.net.values().filter(|(old, new)| old != new).count();
-        let mut codes: Vec<&B256> = self
-            .net
-            .iter()
-            .filter(|(k, (old, new))| is_code(k, new) && old != new)
-            .map(|(_, (_, new))| new)
-            .collect();
-        codes.sort();
-        codes.dedup();
+        let codes = self.codes();
         Totals {
             writes,
             pubdata_bytes: writes * RECORD_BYTES + self.l2_logs * LOG_BYTES,
@@ -106,13 +108,16 @@ impl BatchBuilder {
         l2_logs: usize,
     ) -> Totals {
         let t = self.totals();
+        // Distinct codes: a block that deploys one contract many times publishes it once.
+        let mut codes = self.codes();
+        codes.extend(writes.iter().filter(|w| is_code(&w.key, &w.new)).map(|w| w.new));
         Totals {
             writes: t.writes + writes.len(),
             pubdata_bytes: t.pubdata_bytes + writes.len() * RECORD_BYTES + l2_logs * LOG_BYTES,
             l2_logs: t.l2_logs + l2_logs,
             blocks: t.blocks + 1,
             age: t.age,
-            bytecodes: t.bytecodes + writes.iter().filter(|w| is_code(&w.key, &w.new)).count(),
+            bytecodes: codes.len(),
             txs: t.txs + txs,
             priority_ops: t.priority_ops + priority,
         }
@@ -248,6 +253,11 @@ mod tests {
         b.add_block(1, 10, 2, &[code(1, 0xc0), code(2, 0xc0), w(1, 0, 1)]);
         assert_eq!(b.totals().bytecodes, 1);
         assert_eq!(b.totals_with(1, 0, &[code(3, 0xc1)], 0).bytecodes, 2);
+        // A block deploying the batch's code again, and one new code forty times: two in all
+        // (counting each deployment said 42, past the default limit of 32).
+        let mut again = vec![code(4, 0xc0)];
+        again.extend((10..50).map(|a| code(a, 0xc2)));
+        assert_eq!(b.totals_with(41, 0, &again, 0).bytecodes, 2);
     }
 
     #[test]

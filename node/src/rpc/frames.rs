@@ -188,10 +188,15 @@ impl Frames {
                 break;
             }
             let frame = &rest[..total];
-            let mut payload = frame[head.len..].to_vec();
-            if let Some(key) = head.mask {
-                apply_mask(&mut payload, key);
-            }
+            // A server's frame is read in place; only a masked one is copied to unmask it.
+            let payload = match head.mask {
+                Some(key) => {
+                    let mut clear = frame[head.len..].to_vec();
+                    apply_mask(&mut clear, key);
+                    std::borrow::Cow::Owned(clear)
+                }
+                None => std::borrow::Cow::Borrowed(&frame[head.len..]),
+            };
             match rewrite(&payload) {
                 Some(new) => encode(head.first, head.mask, &new, out),
                 None => out.extend_from_slice(frame),

@@ -20,7 +20,7 @@ const MARK_TEXT: &[u8] = b"rollupd-id:";
 
 /// Whether `body` may hold an id jsonrpsee cannot take (a fast over-approximation: a key `"id"`
 /// whose value does not start like a string, null or a plain unsigned integer).
-pub(super) fn may_have_odd_id(body: &[u8]) -> bool {
+fn may_have_odd_id(body: &[u8]) -> bool {
     let mut rest = body;
     while let Some(at) = find(rest, b"\"id\"") {
         rest = &rest[at + 4..];
@@ -43,7 +43,7 @@ pub(super) fn may_have_odd_id(body: &[u8]) -> bool {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 fn skip_ws(s: &[u8]) -> &[u8] {
@@ -117,7 +117,7 @@ fn swappable(raw: &str) -> bool {
 /// placeholder, every other byte as it was, and how many were replaced; `None` if there was
 /// none. Objects and arrays as ids are left for jsonrpsee to refuse, as geth refuses them; a body
 /// that is not JSON is left alone.
-pub(super) fn swap_out(body: &[u8]) -> Option<(Vec<u8>, usize)> {
+fn swap_out(body: &[u8]) -> Option<(Vec<u8>, usize)> {
     let text = std::str::from_utf8(body).ok()?;
     let mut spans = Vec::new();
     for id in ids(text)?.into_iter().flatten() {
@@ -138,7 +138,7 @@ pub(super) fn swap_out(body: &[u8]) -> Option<(Vec<u8>, usize)> {
 /// jsonrpsee's answer with each placeholder id replaced by the id it stands for, byte for byte
 /// as the client wrote it, and how many were put back; `None` if there was none. A string id
 /// that merely looks like a placeholder but does not hold a number or boolean stays a string.
-pub(super) fn swap_back(answer: &[u8]) -> Option<(Vec<u8>, usize)> {
+fn swap_back(answer: &[u8]) -> Option<(Vec<u8>, usize)> {
     let text = std::str::from_utf8(answer).ok()?;
     let mut spans = Vec::new();
     for id in ids(text)?.into_iter().flatten() {
@@ -154,9 +154,9 @@ pub(super) fn swap_back(answer: &[u8]) -> Option<(Vec<u8>, usize)> {
     Some((splice(text, &spans), spans.len()))
 }
 
-/// A WebSocket message rewritten: from the client (`inbound`) with its odd ids swapped out, or
-/// to it with them put back; and how many were swapped. `None` if there was nothing to do (a
-/// fast scan first, so ordinary messages are not parsed).
+/// An HTTP body or WebSocket message rewritten: from the client (`inbound`) with its odd ids
+/// swapped out, or to it with them put back; and how many were swapped. `None` if there was
+/// nothing to do (a fast scan first, so ordinary messages are not parsed).
 pub(super) fn rewrite_message(payload: &[u8], inbound: bool) -> Option<(Vec<u8>, usize)> {
     if inbound {
         may_have_odd_id(payload).then(|| swap_out(payload))?

@@ -553,11 +553,9 @@ where
             let mut swapped = false;
             if !upgrade {
                 parts.extensions.insert(super::precheck::PlainHttp);
-                if super::ids::may_have_odd_id(&bytes) {
-                    if let Some((new, _)) = super::ids::swap_out(&bytes) {
-                        bytes = new.into();
-                        swapped = true;
-                    }
+                if let Some((new, _)) = super::ids::rewrite_message(&bytes, true) {
+                    bytes = new.into();
+                    swapped = true;
                 }
             }
             let body = jsonrpsee::server::HttpBody::new(http_body_util::Full::new(bytes));
@@ -568,7 +566,7 @@ where
             // Put the client's own ids back into the answer.
             let (mut parts, body) = resp.into_parts();
             let answer = body.collect().await?.to_bytes();
-            let answer = match super::ids::swap_back(&answer) {
+            let answer = match super::ids::rewrite_message(&answer, false) {
                 Some((back, _)) => back,
                 None => answer.to_vec(),
             };

@@ -16,10 +16,10 @@ use alloy::eips::eip2718::Encodable2718;
 use alloy::primitives::{address, keccak256, Address, Bytes, TxKind, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
-use rollup_actors::block::{build_block_with, BlockInput, ChainSpec};
+use rollup_actors::execution::block::{build_block_with, BlockInput, ChainSpec};
+use rollup_actors::execution::validation::{validate_stateless, ValidTx, ValidationConfig};
 use rollup_actors::state::{SlotKey, SlotWrite};
-use rollup_actors::store::ChainStore;
-use rollup_actors::validation::{validate_stateless, ValidTx, ValidationConfig};
+use rollup_actors::storage::chain::{BlockWriter, ChainStore, PoolWriter};
 use std::time::Instant;
 
 const GWEI: u128 = 1_000_000_000;
@@ -102,7 +102,7 @@ fn seal(store: &ChainStore, spec: &ChainSpec, signed: Vec<Vec<ValidTx>>, senders
     for (i, txs) in signed.into_iter().enumerate() {
         let pooled: Vec<(B256, u64, Bytes)> =
             txs.iter().map(|t| (t.hash, 0, t.raw.clone())).collect();
-        store.pool_update(&pooled, &[]).unwrap();
+        PoolWriter::of(store).pool_update(&pooled, &[]).unwrap();
         let removed: Vec<B256> = txs.iter().map(|t| t.hash).collect();
         let started = Instant::now();
         let snap = store.state().snapshot().unwrap();
@@ -111,7 +111,7 @@ fn seal(store: &ChainStore, spec: &ChainSpec, signed: Vec<Vec<ValidTx>>, senders
         let block = build_block_with(snap, spec, input, &[], txs).unwrap();
         let built = Instant::now();
         assert_eq!(block.transactions.len(), senders, "dropped: {:?}", block.dropped.first());
-        store.commit_block_and_pool(&block, &removed).unwrap();
+        BlockWriter::of(store).commit_block_and_pool(&block, &removed).unwrap();
         let done = Instant::now();
         parent = block.hash;
         let per_tx = |d: std::time::Duration| d.as_secs_f64() * 1e6 / senders as f64;

@@ -9,7 +9,7 @@ use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolEvent};
 use anyhow::{bail, Context};
-use rollup_actors::system::{BASE_TOKEN_CONTRACT, L1_MESSENGER};
+use rollup_actors::execution::system::{BASE_TOKEN_CONTRACT, L1_MESSENGER};
 use rollup_contracts::bindings::{IRollupChain, L1Messenger, L2BaseToken};
 use serde_json::Value;
 use std::time::{Duration, Instant};

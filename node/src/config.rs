@@ -415,7 +415,7 @@ impl NodeConfig {
         if b.chunk_records == 0 {
             bail!("batcher.chunk_records must be > 0");
         }
-        let per_block = rollup_actors::block::MAX_BLOCK_PRIORITY_TXS;
+        let per_block = rollup_actors::execution::block::MAX_BLOCK_PRIORITY_TXS;
         if b.max_priority_ops < per_block {
             bail!(
                 "batcher.max_priority_ops must be at least {per_block} (one block's priority transactions), got {}",
@@ -456,10 +456,10 @@ impl NodeConfig {
     }
 
     /// The chain configuration of the L2.
-    pub(crate) fn l2_chain(&self) -> rollup_actors::chain::ChainConfig {
+    pub(crate) fn l2_chain(&self) -> rollup_actors::sequencer::chain::ChainConfig {
         let l2 = &self.l2;
-        rollup_actors::chain::ChainConfig {
-            spec: rollup_actors::block::ChainSpec {
+        rollup_actors::sequencer::chain::ChainConfig {
+            spec: rollup_actors::execution::block::ChainSpec {
                 chain_id: l2.chain_id,
                 gas_limit: l2.block_gas_limit,
                 base_fee: l2.base_fee,
@@ -470,18 +470,16 @@ impl NodeConfig {
             block_time_ms: l2.block_time_ms,
             max_block_txs: l2.max_block_txs,
             max_block_bytes: l2.max_block_bytes,
-            max_restarts: self.supervisor.max_restarts,
-            restart_window_secs: self.supervisor.restart_window_secs,
             name: "l2".into(),
             system_contracts: true,
         }
     }
 
     /// The chain configuration of the embedded dev L1 (instant sealing).
-    pub(crate) fn dev_l1_chain(&self) -> rollup_actors::chain::ChainConfig {
+    pub(crate) fn dev_l1_chain(&self) -> rollup_actors::sequencer::chain::ChainConfig {
         let l1 = &self.dev_l1;
-        rollup_actors::chain::ChainConfig {
-            spec: rollup_actors::block::ChainSpec {
+        rollup_actors::sequencer::chain::ChainConfig {
+            spec: rollup_actors::execution::block::ChainSpec {
                 chain_id: l1.chain_id,
                 gas_limit: l1.block_gas_limit,
                 base_fee: l1.base_fee,
@@ -492,8 +490,6 @@ impl NodeConfig {
             block_time_ms: 0,
             max_block_txs: self.l2.max_block_txs,
             max_block_bytes: self.l2.max_block_bytes,
-            max_restarts: self.supervisor.max_restarts,
-            restart_window_secs: self.supervisor.restart_window_secs,
             name: "l1".into(),
             system_contracts: false,
         }
@@ -504,8 +500,8 @@ impl NodeConfig {
         chain_id: u64,
         gas_limit: u64,
         base_fee: u64,
-    ) -> rollup_actors::validation::ValidationConfig {
-        rollup_actors::validation::ValidationConfig {
+    ) -> rollup_actors::execution::validation::ValidationConfig {
+        rollup_actors::execution::validation::ValidationConfig {
             chain_id,
             block_gas_limit: gas_limit,
             min_gas_price: base_fee as u128,
@@ -514,8 +510,8 @@ impl NodeConfig {
         }
     }
 
-    fn pool_config(&self) -> rollup_actors::pool::PoolConfig {
-        rollup_actors::pool::PoolConfig {
+    fn pool_config(&self) -> rollup_actors::sequencer::pool::PoolConfig {
+        rollup_actors::sequencer::pool::PoolConfig {
             max_per_account: self.pool.max_per_account,
             max_queued_per_account: self.pool.max_queued_per_account,
             max_total: self.pool.max_total,

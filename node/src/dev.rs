@@ -5,13 +5,16 @@
 //! `rollupd run`: the L2 sequencer against an external L1 named in the config.
 
 use crate::config::NodeConfig;
+use crate::metrics::ChainMetrics;
 use crate::node::{
     dev_balance, dev_signers, open_chain, run_until_stopped, start_chain, RunningChain,
 };
+use crate::settlement::{L1Target, SettlementParts};
 use alloy::network::EthereumWallet;
 use alloy::primitives::{hex, Address, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use anyhow::{bail, Context};
+use rollup_actors::settlement::backlog::BacklogGauge;
 use rollup_contracts::bindings::StateDiffVerifier;
 use rollup_contracts::deploy::VerifierSource;
 use rollup_contracts::{DeployConfig, Deployment};
@@ -133,7 +136,7 @@ fn print_banner(
 
 async fn start_metrics(
     config: &NodeConfig,
-    chains: Vec<std::sync::Arc<rollup_actors::chain::Chain>>,
+    chains: Vec<ChainMetrics>,
     settlement: Option<crate::metrics::SettlementMetrics>,
 ) -> anyhow::Result<Option<std::net::SocketAddr>> {
     if config.metrics.addr.is_empty() {
@@ -148,17 +151,6 @@ fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("creating data directory {}", dir.display()))
 }
 
-/// The L1 an L2 settles on.
-struct L1Target {
-    url: String,
-    chain_id: u64,
-    diamond: Address,
-    operator: alloy::signers::local::PrivateKeySigner,
-    genesis: rollup_contracts::bindings::IRollupChain::StoredBatchInfo,
-    /// Where the eth watcher starts reading L1.
-    from_block: u64,
-}
-
 /// Opens the L2 with genesis `alloc` and starts it with its settlement actors; the provers join
 /// once the keys are ready.
 async fn start_settling_l2(
@@ -167,25 +159,21 @@ async fn start_settling_l2(
     l1: L1Target,
 ) -> anyhow::Result<(RunningChain, crate::metrics::SettlementMetrics)> {
     let l2_open = open_chain(config.l2_chain(), &config.data_dir.join("l2.redb"), alloc)?;
-    let settling = crate::settlement::settlement(
-        config,
-        &l2_open,
-        &l1.url,
-        l1.chain_id,
-        l1.diamond,
-        l1.operator,
-        l1.genesis,
-        l1.from_block,
-    )?;
-    let children = settling.children.clone();
-    let view = Some(settling.view.clone());
-    let l2 = start_chain(&l2_open, children, config.rpc.clone(), false, view).await?;
-    let metrics = settling.metrics.clone();
-    settling.start_provers(config, &l2_open, &l2);
-    Ok((l2, metrics))
+    let (parts, backlog) = SettlementParts::open(config, &l2_open, l1)?;
+    let mut children = crate::trees::sequencer(config, &l2_open, backlog);
+    children.extend(crate::trees::settlement(config, &l2_open, &parts));
+    let l2 = start_chain(&l2_open, children, config.rpc.clone(), false, Some(parts.view())).await?;
+    let prover = parts.prover_parts(l2_open.events.clone());
+    let config = config.clone();
+    l2.supervise_later("prover", async move {
+        let keys = crate::settlement::keys_when_ready(&config).await?;
+        tracing::info!(target: "rollup::prover", workers = config.prover.local_workers, "provers started");
+        let token = crate::settlement::gateway_token(&config);
+        Some(crate::trees::provers(&config, &prover, keys, token))
+    });
+    Ok((l2, parts.metrics()))
 }
 
-/// Proofs inside the node run on low-priority threads, behind sequencing.
 /// Raises the soft limit of open files to the hard one (as geth does at start), since every RPC
 /// connection holds one; warns if it still leaves less than the RPC's connection cap plus room
 /// for the node's own files and L1 connections.
@@ -214,6 +202,7 @@ fn raise_open_files(rpc_connections: u32) {
     }
 }
 
+/// Proofs inside the node run on low-priority threads, behind sequencing.
 fn lower_proving_priority() {
     if let Err(e) = rollup_prover::actor::lower_proving_priority() {
         tracing::warn!(target: "rollup::prover", error = %e, "could not lower the provers' priority");
@@ -234,7 +223,8 @@ pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
     l1_alloc[GOVERNOR_INDEX].1 += crate::config::alloc_sum(&alloc)?;
     let l1_rpc = dev_l1_rpc(&config)?;
     let l1_open = open_chain(config.dev_l1_chain(), &config.data_dir.join("l1.redb"), &l1_alloc)?;
-    let l1 = start_chain(&l1_open, vec![], l1_rpc, true, None).await?;
+    let l1_children = crate::trees::sequencer(&config, &l1_open, BacklogGauge::open());
+    let l1 = start_chain(&l1_open, l1_children, l1_rpc, true, None).await?;
     let l1_url = format!("http://{}", l1.rpc.addr);
     let deployment = match deploy_or_resume(&config, &l1_url, &alloc).await {
         Ok(d) => d,
@@ -252,9 +242,12 @@ pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
         from_block: deployment.deployed_at_block,
     };
     let (l2, settling_metrics) = start_settling_l2(&config, &alloc, l1_target).await?;
-    let metrics =
-        start_metrics(&config, vec![l2.chain.clone(), l1.chain.clone()], Some(settling_metrics))
-            .await?;
+    let metrics = start_metrics(
+        &config,
+        vec![l2.chain.metrics.clone(), l1.chain.metrics.clone()],
+        Some(settling_metrics),
+    )
+    .await?;
     print_banner(Some((&l1, &deployment)), &l2, metrics)?;
     run_until_stopped(vec![l1, l2]).await
 }
@@ -321,7 +314,8 @@ pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
         from_block: config.eth_watcher.from_block,
     };
     let (l2, settling_metrics) = start_settling_l2(&config, &alloc, l1_target).await?;
-    let metrics = start_metrics(&config, vec![l2.chain.clone()], Some(settling_metrics)).await?;
+    let metrics =
+        start_metrics(&config, vec![l2.chain.metrics.clone()], Some(settling_metrics)).await?;
     println!(
         "rollupd is running\n\nL1             {}  chain id {chain_id}\n  Diamond proxy {diamond}",
         config.l1.rpc_url

@@ -14,6 +14,7 @@ mod node;
 mod prover_cmd;
 mod rpc;
 mod settlement;
+mod trees;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

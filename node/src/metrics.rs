@@ -1,6 +1,11 @@
 //! A Prometheus text endpoint (any path answers) with the counters of each running chain.
 
-use rollup_actors::chain::Chain;
+use rollup_actors::sequencer::pool::actor::PoolMetrics;
+use rollup_actors::sequencer::sealer::SealerMetrics;
+use rollup_actors::settlement::batcher::BatcherMetrics;
+use rollup_actors::settlement::tree_writer::TreeWriterMetrics;
+use rollup_actors::storage::chain::ChainStore;
+use rollup_supervision::SupervisorStatus;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -8,13 +13,46 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// (name, type, help, reader) of one series.
-type Series = (&'static str, &'static str, &'static str, fn(&Chain) -> u64);
+type Series = (&'static str, &'static str, &'static str, fn(&ChainMetrics) -> u64);
+
+/// What the endpoint reads of one chain: each actor's own counters, the supervisor's restarts
+/// and the head. The composition root hands each `Arc` to the actor that updates it.
+#[derive(Debug, Clone)]
+pub(crate) struct ChainMetrics {
+    /// The `chain` label (`l1`, `l2`).
+    pub(crate) name: String,
+    /// For the head.
+    pub(crate) store: ChainStore,
+    pub(crate) pool: Arc<PoolMetrics>,
+    pub(crate) sealer: Arc<SealerMetrics>,
+    /// Zero on a chain that does not settle.
+    pub(crate) batcher: Arc<BatcherMetrics>,
+    /// Zero on a chain that does not settle.
+    pub(crate) tree: Arc<TreeWriterMetrics>,
+    /// The chain supervisor's status (restarts, why it stopped).
+    pub(crate) status: Arc<SupervisorStatus>,
+}
+
+impl ChainMetrics {
+    /// Fresh counters for chain `name`.
+    pub(crate) fn new(name: &str, store: ChainStore) -> Self {
+        Self {
+            name: name.to_string(),
+            store,
+            pool: Default::default(),
+            sealer: Default::default(),
+            batcher: Default::default(),
+            tree: Default::default(),
+            status: Default::default(),
+        }
+    }
+}
 
 /// What the metrics endpoint reads of settlement.
 #[derive(Clone)]
 pub(crate) struct SettlementMetrics {
     pub(crate) sender: Arc<rollup_eth::SenderMetrics>,
-    pub(crate) batches: rollup_actors::batches::BatchStore,
+    pub(crate) batches: rollup_actors::storage::batches::BatchStore,
     pub(crate) proofs: rollup_prover::exchange::ProofStore,
 }
 
@@ -103,59 +141,59 @@ pub(crate) fn render_sender(out: &mut String, m: &rollup_eth::SenderMetrics) {
 }
 
 /// Renders the metrics of `chains` in the Prometheus text format.
-pub(crate) fn render(chains: &[Arc<Chain>]) -> String {
+pub(crate) fn render(chains: &[ChainMetrics]) -> String {
     let mut out = String::new();
     let series: [Series; 9] = [
         ("rollupd_blocks_sealed_total", "counter", "Blocks sealed since start.", |c| {
-            c.metrics.blocks_sealed.load(Ordering::Relaxed)
+            c.sealer.blocks_sealed.load(Ordering::Relaxed)
         }),
         ("rollupd_txs_included_total", "counter", "Transactions included since start.", |c| {
-            c.metrics.txs_included.load(Ordering::Relaxed)
+            c.sealer.txs_included.load(Ordering::Relaxed)
         }),
         (
             "rollupd_txs_dropped_total",
             "counter",
             "Transactions dropped at execution since start.",
-            |c| c.metrics.txs_dropped.load(Ordering::Relaxed),
+            |c| c.sealer.txs_dropped.load(Ordering::Relaxed),
         ),
         ("rollupd_pool_size", "gauge", "Transactions in the pool.", |c| {
-            c.metrics.pool_size.load(Ordering::Relaxed)
+            c.pool.size.load(Ordering::Relaxed)
         }),
         (
             "rollupd_seal_latency_micros_total",
             "counter",
             "Sum of block seal latencies (execute + durable commit), microseconds.",
-            |c| c.metrics.seal_micros_total.load(Ordering::Relaxed),
+            |c| c.sealer.seal_micros_total.load(Ordering::Relaxed),
         ),
         (
             "rollupd_seal_latency_micros_last",
             "gauge",
             "Latency of the last seal, microseconds.",
-            |c| c.metrics.seal_micros_last.load(Ordering::Relaxed),
+            |c| c.sealer.seal_micros_last.load(Ordering::Relaxed),
         ),
         ("rollupd_actor_restarts_total", "counter", "Actor restarts by the supervisor.", |c| {
             c.status.restarts.load(Ordering::Relaxed)
         }),
         ("rollupd_batches_sealed_total", "counter", "L1 batches sealed by the batcher.", |c| {
-            c.metrics.batches_sealed.load(Ordering::Relaxed)
+            c.batcher.batches_sealed.load(Ordering::Relaxed)
         }),
         (
             "rollupd_batches_applied_total",
             "counter",
             "L1 batches applied to the state tree.",
-            |c| c.metrics.batches_applied.load(Ordering::Relaxed),
+            |c| c.tree.batches_applied.load(Ordering::Relaxed),
         ),
     ];
     for (name, kind, help, get) in series {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for c in chains {
-            let _ = writeln!(out, "{name}{{chain=\"{}\"}} {}", c.config.name, get(c));
+            let _ = writeln!(out, "{name}{{chain=\"{}\"}} {}", c.name, get(c));
         }
     }
     let _ = writeln!(out, "# HELP rollupd_head_block Number of the last sealed block.\n# TYPE rollupd_head_block gauge");
     for c in chains {
         let head = c.store.head().ok().flatten().map(|(n, _)| n).unwrap_or_default();
-        let _ = writeln!(out, "rollupd_head_block{{chain=\"{}\"}} {head}", c.config.name);
+        let _ = writeln!(out, "rollupd_head_block{{chain=\"{}\"}} {head}", c.name);
     }
     out
 }
@@ -166,7 +204,7 @@ const MAX_CONNECTIONS: usize = 64;
 /// Serves the metrics on `addr` until the process ends. Returns the bound address.
 pub(crate) async fn serve(
     addr: SocketAddr,
-    chains: Vec<Arc<Chain>>,
+    chains: Vec<ChainMetrics>,
     settlement: Option<SettlementMetrics>,
 ) -> anyhow::Result<SocketAddr> {
     use anyhow::Context;

@@ -2,18 +2,21 @@
 //! shared run loop of `rollupd dev` and `rollupd run`.
 
 use crate::config::RpcConfig;
-use crate::rpc::SettlementView;
-use crate::rpc::{self, RpcServer};
+use crate::metrics::ChainMetrics;
+use crate::rpc::{self, ChainView, RpcServer, SettlementView};
 use alloy::primitives::{Address, U256};
 use alloy::signers::local::{coins_bip39::English, MnemonicBuilder, PrivateKeySigner};
 use anyhow::Context;
-use rollup_actors::chain::{unix_now, Chain, ChainConfig};
 use rollup_actors::events::EventBus;
-use rollup_actors::protocol::CoreSlots;
-use rollup_actors::store::ChainStore;
-use rollup_actors::supervision::{
+use rollup_actors::sequencer::chain::{
+    init_genesis, unix_now, AdmittedFeed, BlockFeed, ChainConfig,
+};
+use rollup_actors::sequencer::protocol::CoreSlots;
+use rollup_actors::storage::chain::{BlockWriter, ChainStore};
+use rollup_supervision::{
     ChildSpec, Supervisor, SupervisorArgs, SupervisorMsg, SupervisorRef, SupervisorStatus,
 };
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,7 +47,7 @@ pub(crate) fn dev_signers() -> anyhow::Result<Vec<PrivateKeySigner>> {
 /// A started chain.
 #[derive(Debug)]
 pub(crate) struct RunningChain {
-    pub(crate) chain: Arc<Chain>,
+    pub(crate) chain: OpenChain,
     supervisors: Arc<std::sync::Mutex<Vec<Started>>>,
     pub(crate) rpc: RpcServer,
 }
@@ -57,12 +60,24 @@ pub(crate) struct Started {
     status: Arc<SupervisorStatus>,
 }
 
-/// A chain opened from its database, before its actors start.
+/// A chain opened from its database, before its actors start: the plain bundle of its parts,
+/// which the supervision lists (`trees.rs`) and the RPC split into narrow handles.
 #[derive(Debug, Clone)]
 pub(crate) struct OpenChain {
-    pub(crate) chain: Arc<Chain>,
+    /// Execution, admission and block parameters.
+    pub(crate) config: Arc<ChainConfig>,
+    /// Blocks and state (read-only; the writers are made once, for their owners).
+    pub(crate) store: ChainStore,
+    /// Sealed blocks, for the RPC's subscriptions.
+    pub(crate) blocks: BlockFeed,
+    /// Admitted transactions, for the RPC's pending-transaction feeds.
+    pub(crate) admitted: AdmittedFeed,
+    /// Where the pool and the sealer are found.
     pub(crate) slots: CoreSlots,
+    /// The actors' wake-ups (and fault points).
     pub(crate) events: EventBus,
+    /// What the metrics endpoint reads.
+    pub(crate) metrics: ChainMetrics,
 }
 
 /// Opens (or creates) the chain database at `db` and writes genesis with `alloc` if it is new.
@@ -73,11 +88,32 @@ pub(crate) fn open_chain(
 ) -> anyhow::Result<OpenChain> {
     let name = config.name.clone();
     let store = ChainStore::open(db).with_context(|| format!("opening {}", db.display()))?;
-    let chain = Chain::new(config, store);
-    let created = chain.init_genesis(alloc, unix_now()).context("writing genesis")?;
-    let head = chain.store.head()?.map(|(n, _)| n).unwrap_or_default();
+    let created = init_genesis(&config, &store, &BlockWriter::of(&store), alloc, unix_now())
+        .context("writing genesis")?;
+    let head = store.head()?.map(|(n, _)| n).unwrap_or_default();
     tracing::info!(target: "rollup::node", chain = %name, head, resumed = !created, "chain opened");
-    Ok(OpenChain { chain, slots: CoreSlots::default(), events: EventBus::new() })
+    Ok(OpenChain {
+        metrics: ChainMetrics::new(&config.name, store.clone()),
+        config: Arc::new(config),
+        store,
+        blocks: BlockFeed::default(),
+        admitted: AdmittedFeed::default(),
+        slots: CoreSlots::default(),
+        events: EventBus::new(),
+    })
+}
+
+impl OpenChain {
+    /// What the RPC reads of this chain.
+    pub(crate) fn view(&self) -> ChainView {
+        ChainView {
+            config: self.config.clone(),
+            store: self.store.clone(),
+            blocks: self.blocks.clone(),
+            admitted: self.admitted.clone(),
+            pool: self.slots.pool.clone(),
+        }
+    }
 }
 
 /// Starts a supervisor over `children`.
@@ -91,31 +127,49 @@ pub(crate) async fn supervise(
     Ok(Started { supervisor, done, status })
 }
 
-/// Starts the chain's supervision tree (pool, sealer, then `extra`) and its JSON-RPC server.
+/// Starts the chain's supervision tree over `children` (its list from `trees.rs`) and its
+/// JSON-RPC server.
 pub(crate) async fn start_chain(
     open: &OpenChain,
-    extra: Vec<ChildSpec>,
+    children: Vec<ChildSpec>,
     rpc_cfg: RpcConfig,
     instant_finality: bool,
     settlement: Option<SettlementView>,
 ) -> anyhow::Result<RunningChain> {
-    let chain = open.chain.clone();
-    let mut children = vec![
-        rollup_actors::pool_actor::spec(chain.clone(), open.slots.clone()),
-        rollup_actors::sealer::spec(chain.clone(), open.slots.clone(), open.events.clone()),
-    ];
-    children.extend(extra);
-    let started = supervise(&chain.config.name, children, chain.status.clone()).await?;
-    let rpc =
-        rpc::start(chain.clone(), rpc_cfg, instant_finality, open.slots.pool.clone(), settlement)
-            .await?;
-    Ok(RunningChain { chain, supervisors: Arc::new(std::sync::Mutex::new(vec![started])), rpc })
+    let status = open.metrics.status.clone();
+    let started = supervise(&open.config.name, children, status).await?;
+    let rpc = rpc::start(open.view(), rpc_cfg, instant_finality, settlement).await?;
+    Ok(RunningChain {
+        chain: open.clone(),
+        supervisors: Arc::new(std::sync::Mutex::new(vec![started])),
+        rpc,
+    })
 }
 
 impl RunningChain {
-    /// Registers a supervisor started later (the prover side, once keys are ready).
-    pub(crate) fn adopt_handle(&self) -> Arc<std::sync::Mutex<Vec<Started>>> {
-        self.supervisors.clone()
+    /// Starts a second supervision tree `name` beside the chain's once `children` resolves (the
+    /// prover side, once the keys are loaded); `None` starts nothing. It stops with the chain.
+    pub(crate) fn supervise_later(
+        &self,
+        name: &'static str,
+        children: impl Future<Output = Option<Vec<ChildSpec>>> + Send + 'static,
+    ) {
+        let supervisors = self.supervisors.clone();
+        tokio::spawn(async move {
+            let Some(children) = children.await else { return };
+            let status = Arc::new(SupervisorStatus::default());
+            match supervise(name, children, status).await {
+                Ok(started) => {
+                    if let Ok(mut g) = supervisors.lock() {
+                        g.push(started);
+                    }
+                    tracing::info!(target: "rollup::node", tree = name, "supervision tree started");
+                }
+                Err(e) => {
+                    tracing::error!(target: "rollup::node", tree = name, error = %format!("{e:#}"), "starting a supervision tree failed")
+                }
+            }
+        });
     }
 
     /// Stops the RPC server, then every supervisor, newest first (its children in reverse order).

@@ -6,11 +6,12 @@ use std::{sync::Arc, time::Duration};
 use ark_std::rand::{rngs::OsRng, SeedableRng};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rand_chacha::ChaCha20Rng;
+use rollup_supervision::{ChildSpec, RestartBudget};
 use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::{
-    exchange::{ExchangeMsg, ExchangeRef, FindExchange, LeasedJob},
+    exchange::{ExchangeMsg, ExchangeRef, ExchangeSlot, LeasedJob},
     job::{prove_job, ProofJob},
     keys::KeySet,
     ProofWords, ProveError,
@@ -46,14 +47,16 @@ pub enum ProverMsg {
 }
 
 /// The prover actor.
+#[derive(Clone)]
 pub struct ProverActor;
 
-/// Its configuration.
+/// What a prover touches.
+#[derive(Clone)]
 pub struct ProverArgs {
     /// Name in leases and logs.
     pub name: String,
     /// Where jobs come from: looked up at each call, so the prover follows exchange restarts.
-    pub exchange: FindExchange,
+    pub exchange: ExchangeSlot,
     /// Proving keys.
     pub keys: Arc<KeySet>,
     /// Wait between polls when idle.
@@ -71,7 +74,7 @@ impl ProverArgs {
     /// A prover named `name` proving with [`prove_job`].
     pub fn new(
         name: String,
-        exchange: FindExchange,
+        exchange: ExchangeSlot,
         keys: Arc<KeySet>,
         poll: Duration,
         progress: watch::Sender<Progress>,
@@ -91,8 +94,14 @@ const CALL_MS: u64 = 10_000;
 impl ProverState {
     /// The exchange running now.
     fn exchange(&self) -> Result<ExchangeRef, ActorProcessingErr> {
-        (self.args.exchange)().ok_or_else(|| "the prover exchange is not running".into())
+        self.args.exchange.get().ok_or_else(|| "the prover exchange is not running".into())
     }
+}
+
+/// A local prover's child spec (its child name is `args.name`): it leases jobs from the exchange
+/// found in `args.exchange` and keeps nothing itself (a lease it held lapses).
+pub fn spec(args: ProverArgs, budget: RestartBudget) -> ChildSpec {
+    ChildSpec::actor(args.name.clone(), budget, ProverActor, args, None)
 }
 
 impl Actor for ProverActor {

@@ -26,10 +26,11 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 
-use rollup_events::{Event, EventBus};
+use rollup_events::{fault::Point, Event, EventBus};
+use rollup_supervision::{wake_on, ActorSlot, ChildSpec, RestartBudget, Wakeups};
 
 use crate::{
-    job::{JobSource, ProofJob},
+    job::{BoxError, JobSource, ProofJob},
     ProofWords,
 };
 
@@ -179,7 +180,7 @@ impl JobQueue {
         let mut added = 0;
         loop {
             let after = self.cursor()?;
-            let jobs = source.jobs_after(after, PULL_PAGE).map_err(ExchangeError::Storage)?;
+            let jobs = source.jobs_after(after, PULL_PAGE).map_err(storage)?;
             let (n, more) = self.enqueue_page(after, jobs)?;
             added += n;
             if !more {
@@ -359,7 +360,7 @@ pub enum ExchangeMsg {
     /// Look for new jobs (an event woke the exchange, or its timer fired).
     Pull,
     /// Jobs built after the given cursor (or why they could not be).
-    Pulled(u64, Result<Vec<ProofJob>, String>),
+    Pulled(u64, Result<Vec<ProofJob>, BoxError>),
     /// Counters.
     Status(RpcReplyPort<Result<QueueStatus, ExchangeError>>),
 }
@@ -367,17 +368,13 @@ pub enum ExchangeMsg {
 /// Reference to the exchange.
 pub type ExchangeRef = ActorRef<ExchangeMsg>;
 
-/// Finds the exchange that runs now: its supervisor may have restarted it since the last call,
-/// so long-lived clients (the gateway) look it up per request instead of keeping one reference.
-pub type FindExchange = std::sync::Arc<dyn Fn() -> Option<ExchangeRef> + Send + Sync>;
-
-/// A [`FindExchange`] that always answers `exchange` (an exchange nobody restarts).
-pub fn fixed(exchange: ExchangeRef) -> FindExchange {
-    std::sync::Arc::new(move || Some(exchange.clone()))
-}
+/// Where the running exchange is found: its supervisor may have restarted it since the last
+/// call, so long-lived clients (the provers, the gateway) look it up at each use.
+pub type ExchangeSlot = ActorSlot<ExchangeMsg>;
 
 /// The exchange actor. Every step that changes the queue is one redb transaction, committed
 /// before the reply. Accepted proofs are announced on the event bus ([`Event::ChunkProven`]).
+#[derive(Clone)]
 pub struct ExchangeActor;
 
 /// What the exchange starts from.
@@ -391,8 +388,17 @@ pub struct ExchangeArgs {
     pub lease_timeout: Duration,
     /// Where new jobs come from (`None`: only [`ExchangeMsg::Enqueue`]).
     pub source: Option<Arc<dyn JobSource>>,
-    /// Wake-ups in, proven chunks out.
+    /// [`Event::TreeApplied`] in, [`Event::ChunkProven`] out; fault points.
     pub events: EventBus,
+    /// Where its reference goes (provers and the gateway look it up there).
+    pub slot: ExchangeSlot,
+}
+
+/// The exchange's child spec: the queue is reloaded from `prover.redb`; its reference goes into
+/// `args.slot`.
+pub fn spec(args: ExchangeArgs, budget: RestartBudget) -> ChildSpec {
+    let slot = Some(args.slot.clone());
+    ChildSpec::actor("prover_exchange", budget, ExchangeActor, args, slot)
 }
 
 /// The exchange actor's state.
@@ -400,7 +406,7 @@ pub struct ExchangeState {
     queue: JobQueue,
     source: Option<Arc<dyn JobSource>>,
     events: EventBus,
-    listener: Option<tokio::task::JoinHandle<()>>,
+    _wakeups: Option<Wakeups>,
     /// Whether jobs are being built right now.
     pulling: bool,
 }
@@ -422,35 +428,24 @@ impl Actor for ExchangeActor {
     ) -> Result<ExchangeState, ActorProcessingErr> {
         let queue = JobQueue::from_database(args.db.clone(), &args.vks, args.lease_timeout)?;
         tracing::info!(target: "rollup::prover", pending = queue.pending.len(), "prover exchange started");
-        let mut listener = None;
-        if args.source.is_some() {
+        let wakeups = match args.source {
             // Every tree application is a wake-up; the timer covers lost events.
-            let me = myself.clone();
-            listener = Some(args.events.wake_on(
+            Some(_) => Some(wake_on(
+                &myself,
+                &args.events,
                 |e| matches!(e, Event::TreeApplied { .. }),
-                move || me.send_message(ExchangeMsg::Pull).is_ok(),
-            ));
-            myself.send_interval(PULL_EVERY, || ExchangeMsg::Pull);
-            myself.send_message(ExchangeMsg::Pull)?;
-        }
+                Some(PULL_EVERY),
+                || ExchangeMsg::Pull,
+            )?),
+            None => None,
+        };
         Ok(ExchangeState {
             queue,
             source: args.source,
             events: args.events,
-            listener,
+            _wakeups: wakeups,
             pulling: false,
         })
-    }
-
-    async fn post_stop(
-        &self,
-        _myself: ExchangeRef,
-        state: &mut ExchangeState,
-    ) -> Result<(), ActorProcessingErr> {
-        if let Some(l) = state.listener.take() {
-            l.abort();
-        }
-        Ok(())
     }
 
     async fn handle(
@@ -471,11 +466,11 @@ impl Actor for ExchangeActor {
                 let _ = reply.send(state.queue.heartbeat(id, now));
             }
             ExchangeMsg::Submit(id, proof, reply) => {
-                rollup_events::fault::point("exchange");
+                state.events.fault(Point::Exchange);
                 let batch = state.queue.pending.get(&id).map(|j| j.batch);
                 let result = state.queue.submit(id, &proof);
                 if let (Ok(Submitted::Accepted), Some(batch)) = (&result, batch) {
-                    rollup_events::fault::point("proof_stored");
+                    state.events.fault(Point::ProofStored);
                     state.events.publish(Event::ChunkProven { batch, job: id });
                 }
                 let _ = reply.send(result);
@@ -502,7 +497,7 @@ impl Actor for ExchangeActor {
             ExchangeMsg::Pulled(after, jobs) => {
                 state.pulling = false;
                 // A source failure is storage trouble: fatal, the supervisor restarts us.
-                let jobs = jobs.map_err(ExchangeError::Storage)?;
+                let jobs = jobs.map_err(storage)?;
                 let (_, more) = state.queue.enqueue_page(after, jobs)?;
                 if more {
                     myself.send_message(ExchangeMsg::Pull)?;

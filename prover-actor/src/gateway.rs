@@ -18,10 +18,12 @@ use tower_http::validate_request::ValidateRequestHeaderLayer;
 
 use crate::{
     exchange::{
-        ExchangeError, ExchangeMsg, ExchangeRef, FindExchange, LeasedJob, QueueStatus, Submitted,
+        ExchangeError, ExchangeMsg, ExchangeRef, ExchangeSlot, LeasedJob, QueueStatus, Submitted,
     },
     ProofWords,
 };
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use rollup_supervision::{ChildSpec, RestartBudget};
 
 const CALL_MS: u64 = 10_000;
 
@@ -33,8 +35,8 @@ fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
 }
 
 /// The running exchange, or an error a worker retries on (it is being restarted).
-fn current(find: &FindExchange) -> Result<ExchangeRef, ErrorObjectOwned> {
-    find().ok_or_else(|| internal("the prover exchange is restarting; retry"))
+fn current(find: &ExchangeSlot) -> Result<ExchangeRef, ErrorObjectOwned> {
+    find.get().ok_or_else(|| internal("the prover exchange is restarting; retry"))
 }
 
 fn refused(e: &ExchangeError) -> ErrorObjectOwned {
@@ -43,12 +45,12 @@ fn refused(e: &ExchangeError) -> ErrorObjectOwned {
 
 // The 401 response is built in the closure; boxing it would not help anyone.
 #[allow(clippy::result_large_err)]
-/// Start the gateway on `addr` with `token`, serving whichever exchange `exchange` finds at each
-/// request; returns the bound address and the server handle.
+/// Start the gateway on `addr` with `token`, serving whichever exchange `exchange` holds at each
+/// request; returns the bound address and the server handle (dropping every handle stops it).
 pub async fn start(
     addr: SocketAddr,
     token: String,
-    exchange: FindExchange,
+    exchange: ExchangeSlot,
 ) -> Result<(SocketAddr, ServerHandle), BoxError> {
     let expected = format!("Bearer {token}");
     let auth = ValidateRequestHeaderLayer::custom(move |req: &mut HttpRequest| {
@@ -107,4 +109,80 @@ pub async fn start(
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// What the supervised gateway serves.
+#[derive(Clone)]
+pub struct GatewayArgs {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The bearer token every request must carry.
+    pub token: String,
+    /// The exchange it serves, looked up at each request (it follows exchange restarts).
+    pub exchange: ExchangeSlot,
+}
+
+impl std::fmt::Debug for GatewayArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token.
+        f.debug_struct("GatewayArgs").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+/// Messages of the gateway actor.
+#[derive(Debug)]
+pub enum GatewayMsg {
+    /// The address it is bound to (`None`: it could not bind).
+    Addr(RpcReplyPort<Option<SocketAddr>>),
+}
+
+/// The gateway as a supervised actor: it owns the HTTP server, which stops with it (its state
+/// holds the only server handle), and a restart binds the port again. A port it cannot bind is
+/// logged and leaves it without a server: the local provers in the same tree keep proving.
+#[derive(Debug, Clone)]
+pub struct GatewayActor;
+
+/// The gateway actor's state: the bound address and the server it owns (none if binding failed).
+#[derive(Debug)]
+pub struct GatewayState {
+    server: Option<(SocketAddr, ServerHandle)>,
+}
+
+/// The gateway's child spec.
+pub fn spec(args: GatewayArgs, budget: RestartBudget) -> ChildSpec {
+    ChildSpec::actor("prover_gateway", budget, GatewayActor, args, None)
+}
+
+impl Actor for GatewayActor {
+    type Msg = GatewayMsg;
+    type State = GatewayState;
+    type Arguments = GatewayArgs;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<GatewayMsg>,
+        args: GatewayArgs,
+    ) -> Result<GatewayState, ActorProcessingErr> {
+        match start(args.addr, args.token, args.exchange).await {
+            Ok(server) => Ok(GatewayState { server: Some(server) }),
+            Err(e) => {
+                tracing::error!(target: "rollup::prover", addr = %args.addr, error = %e, "prover gateway failed to start");
+                Ok(GatewayState { server: None })
+            }
+        }
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<GatewayMsg>,
+        msg: GatewayMsg,
+        state: &mut GatewayState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            GatewayMsg::Addr(reply) => {
+                let _ = reply.send(state.server.as_ref().map(|(a, _)| *a));
+            }
+        }
+        Ok(())
+    }
 }

@@ -22,12 +22,15 @@ pub struct ProofJob {
     pub witness: Witness,
 }
 
+/// Any error, as a source (what a [`JobSource`] failed with).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Where the exchange finds new jobs: the composition root implements this over the batch and
 /// tree stores, so the prover does not depend on the sequencer's crates.
 pub trait JobSource: Send + Sync + 'static {
     /// Up to `limit` jobs with ids above `after`, in id order (fewer, or none, if the tree has
     /// not got that far). Errors are storage failures.
-    fn jobs_after(&self, after: u64, limit: usize) -> Result<Vec<ProofJob>, String>;
+    fn jobs_after(&self, after: u64, limit: usize) -> Result<Vec<ProofJob>, BoxError>;
 }
 
 impl ProofJob {

@@ -2,14 +2,16 @@
 //! the Diamond's `commitBatches`, `proveBatches` and `executeBatches`; the eth watcher reads the
 //! Diamond's priority requests.
 //!
+//! - [`error`]: the transient/fatal classification of L1 errors both actors share.
 //! - [`store`]: its tables (every L1 transaction recorded before it is sent; per-batch steps).
 //! - [`sender`]: the actor, its reconciliation with L1 at start, replacement of stuck
 //!   transactions, and the building of each call from redb.
 //! - [`watcher`]: the eth watcher actor (confirmation depth, persisted cursor, reorgs).
 
+pub mod error;
 pub mod sender;
 pub mod store;
 pub mod watcher;
 
 pub use sender::{EthSenderActor, EthSenderArgs, EthSenderConfig, ProofSource, SenderMetrics};
-pub use store::{L1Tx, SenderStore, StepStatus, TxState};
+pub use store::{L1Tx, SenderStore, SenderWriter, StepStatus, TxState};

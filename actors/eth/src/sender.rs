@@ -15,7 +15,8 @@
 //! counted); a transaction that is mined and reverts means our view and L1's disagree: that is
 //! fatal and goes to the supervisor.
 
-use crate::store::{L1Tx, SenderStore, TxState};
+use crate::error::BoxError;
+use crate::store::{L1Tx, SenderWriter, TxState};
 use alloy::consensus::TxEnvelope;
 use alloy::eips::eip2718::Encodable2718;
 use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
@@ -24,13 +25,14 @@ use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolCall;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use rollup_actors::batches::{BatchStore, SealedBatch, TreeResult};
-use rollup_actors::supervision::{ChildSpec, RestartBudget};
+use rollup_actors::settlement::backlog::BacklogWriter;
+use rollup_actors::storage::batches::{BatchStore, SealedBatch, TreeResult};
 use rollup_contracts::batch::{batch_proof, chunk_diff_hashes, stored_batch_info};
 use rollup_contracts::bindings::IRollupChain::{
     self, BatchProof, CommitBatchInfo, StoredBatchInfo,
 };
-use rollup_events::{Event, EventBus, L1Step};
+use rollup_events::{fault::Point, Event, EventBus, L1Step};
+use rollup_supervision::{wake_on, ChildSpec, RestartBudget, Wakeups};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +40,7 @@ use std::time::Duration;
 /// Proof words of chunk jobs, stored by the prover exchange.
 pub trait ProofSource: Send + Sync + 'static {
     /// The proof of job `id` (a tree version), if it is proven.
-    fn proof(&self, id: u64) -> Result<Option<Vec<U256>>, String>;
+    fn proof(&self, id: u64) -> Result<Option<Vec<U256>>, BoxError>;
 }
 
 /// The sender's configuration (`[eth_sender]` and `[l1]`).
@@ -105,18 +107,19 @@ pub struct EthSenderArgs {
     pub operator: Address,
     /// The genesis batch as L1 stores it.
     pub genesis: StoredBatchInfo,
-    /// Sealed batches and tree results.
+    /// Sealed batches and tree results (read-only).
     pub batches: BatchStore,
-    /// The sender's tables.
-    pub store: SenderStore,
+    /// The sender's tables (their one writer).
+    pub store: SenderWriter,
     /// Chunk proofs.
     pub proofs: Arc<dyn ProofSource>,
-    /// Wake-ups in, confirmations out.
+    /// [`Event::TreeApplied`] and [`Event::ChunkProven`] in, [`Event::L1Confirmed`] out;
+    /// fault points.
     pub events: EventBus,
     /// Counters.
     pub metrics: Arc<SenderMetrics>,
-    /// Where the backlog state goes (the pool reads it at admission).
-    pub chain: Arc<rollup_actors::chain::Chain>,
+    /// Where the backlog state goes (the pool reads its gauge at admission).
+    pub backlog: BacklogWriter,
 }
 
 impl std::fmt::Debug for EthSenderArgs {
@@ -125,24 +128,7 @@ impl std::fmt::Debug for EthSenderArgs {
     }
 }
 
-/// Why a step failed.
-#[derive(Debug, thiserror::Error)]
-pub enum SenderError {
-    /// L1 unreachable, slow, or a call failed in a way that may pass: retried.
-    #[error("L1 (transient): {0}")]
-    Transient(String),
-    /// Storage failed, or L1 reverted a mined transaction: our view and L1's disagree.
-    #[error("{0}")]
-    Fatal(String),
-}
-
-fn transient(e: impl std::fmt::Display) -> SenderError {
-    SenderError::Transient(e.to_string())
-}
-
-fn fatal(e: impl std::fmt::Display) -> SenderError {
-    SenderError::Fatal(e.to_string())
-}
+use crate::error::{fatal, transient, L1Error};
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -168,7 +154,7 @@ pub fn commit_info(b: &SealedBatch, t: &TreeResult) -> CommitBatchInfo {
 }
 
 /// The sender actor.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct EthSenderActor;
 
 /// Messages of the sender.
@@ -183,20 +169,14 @@ pub struct EthSenderState {
     args: EthSenderArgs,
     /// Records per batch, cached for the backlog sum.
     records: std::collections::BTreeMap<u64, u64>,
-    listener: tokio::task::JoinHandle<()>,
+    _wakeups: Wakeups,
     backoff: Duration,
     retry_at: Option<tokio::time::Instant>,
 }
 
 /// The sender's child spec.
 pub fn spec(args: EthSenderArgs, budget: RestartBudget) -> ChildSpec {
-    ChildSpec::new("eth_sender", budget, move |supervisor| {
-        let args = args.clone();
-        async move {
-            let (r, _) = Actor::spawn_linked(None, EthSenderActor, args, supervisor).await?;
-            Ok(r.get_cell())
-        }
-    })
+    ChildSpec::actor("eth_sender", budget, EthSenderActor, args, None)
 }
 
 impl EthSenderArgs {
@@ -204,7 +184,7 @@ impl EthSenderArgs {
         IRollupChain::new(self.config.diamond, self.provider.clone())
     }
 
-    fn stored_info(&self, n: u64) -> Result<Option<StoredBatchInfo>, SenderError> {
+    fn stored_info(&self, n: u64) -> Result<Option<StoredBatchInfo>, L1Error> {
         if n == 0 {
             return Ok(Some(self.genesis.clone()));
         }
@@ -216,7 +196,7 @@ impl EthSenderArgs {
         stored_batch_info(&commit_info(&b, &t)).map(Some).map_err(fatal)
     }
 
-    fn batch_proof(&self, n: u64) -> Result<Option<BatchProof>, SenderError> {
+    fn batch_proof(&self, n: u64) -> Result<Option<BatchProof>, L1Error> {
         let (Some(b), Some(t)) =
             (self.batches.batch(n).map_err(fatal)?, self.batches.tree_result(n).map_err(fatal)?)
         else {
@@ -235,7 +215,7 @@ impl EthSenderArgs {
     }
 
     /// L1's counters: committed, verified, executed.
-    async fn counters(&self) -> Result<(u64, u64, u64), SenderError> {
+    async fn counters(&self) -> Result<(u64, u64, u64), L1Error> {
         let c = self.chain();
         let to = |v: U256| v.saturating_to::<u64>();
         let committed = c.getTotalBatchesCommitted().call().await.map_err(transient)?;
@@ -249,7 +229,7 @@ impl EthSenderArgs {
     }
 
     /// The next call to make, if any: (step, first, last, calldata).
-    async fn next_call(&self) -> Result<Option<(L1Step, u64, u64, Bytes)>, SenderError> {
+    async fn next_call(&self) -> Result<Option<(L1Step, u64, u64, Bytes)>, L1Error> {
         let (committed, verified, executed) = self.counters().await?;
         let max = self.config.max_batches_per_tx.max(1) as u64;
         let limit = self.config.max_calldata_bytes;
@@ -343,7 +323,7 @@ impl EthSenderArgs {
         gas: u64,
         max_fee: u128,
         priority_fee: u128,
-    ) -> Result<(B256, Bytes), SenderError> {
+    ) -> Result<(B256, Bytes), L1Error> {
         let req = TransactionRequest::default()
             .with_from(self.operator)
             .with_to(self.config.diamond)
@@ -357,7 +337,7 @@ impl EthSenderArgs {
         Ok((*envelope.tx_hash(), envelope.encoded_2718().into()))
     }
 
-    async fn send_raw(&self, raw: &Bytes) -> Result<(), SenderError> {
+    async fn send_raw(&self, raw: &Bytes) -> Result<(), L1Error> {
         match self.provider.send_raw_transaction(raw).await {
             Ok(_) => Ok(()),
             Err(e) => {
@@ -376,7 +356,7 @@ impl EthSenderArgs {
     async fn mined(
         &self,
         t: &L1Tx,
-    ) -> Result<Option<(B256, alloy::rpc::types::TransactionReceipt)>, SenderError> {
+    ) -> Result<Option<(B256, alloy::rpc::types::TransactionReceipt)>, L1Error> {
         for h in t.hashes.iter().rev() {
             if let Some(r) = self.provider.get_transaction_receipt(*h).await.map_err(transient)? {
                 return Ok(Some((*h, r)));
@@ -386,7 +366,7 @@ impl EthSenderArgs {
     }
 
     /// Follows the pending transaction `t`: confirmed, still waiting, or replaced.
-    async fn follow(&self, t: &L1Tx) -> Result<bool, SenderError> {
+    async fn follow(&self, t: &L1Tx) -> Result<bool, L1Error> {
         let mut found = self.mined(t).await?;
         if found.is_none() {
             let latest =
@@ -468,8 +448,8 @@ impl EthSenderArgs {
     }
 
     /// One round: follow the pending transaction, or send the next one.
-    async fn step(&self) -> Result<(), SenderError> {
-        let pending = self.store.pending().map_err(fatal)?;
+    async fn step(&self) -> Result<(), L1Error> {
+        let pending = self.store.reader().pending().map_err(fatal)?;
         self.metrics.pending_txs.store(pending.len() as u64, Ordering::Relaxed);
         if let Some(t) = pending.first() {
             if !self.follow(t).await? {
@@ -519,16 +499,16 @@ impl EthSenderArgs {
         };
         // Recorded before it is sent: a crash from here on re-sends these exact bytes.
         self.store.put(&record).map_err(fatal)?;
-        rollup_events::fault::point("l1_tx_recorded");
+        self.events.fault(Point::L1TxRecorded);
         tracing::info!(target: "rollup::eth_sender", step = step.name(), first, last, nonce, tx = %hash, gas, "sending");
         self.send_raw(&raw).await?;
-        rollup_events::fault::point("l1_tx_sent");
+        self.events.fault(Point::L1TxSent);
         Ok(())
     }
 }
 
 /// The input of a signed transaction (to re-sign it with other fees).
-fn call_data(raw: &Bytes) -> Result<Bytes, SenderError> {
+fn call_data(raw: &Bytes) -> Result<Bytes, L1Error> {
     use alloy::consensus::Transaction;
     use alloy::eips::eip2718::Decodable2718;
     let tx = TxEnvelope::decode_2718(&mut raw.as_ref()).map_err(fatal)?;
@@ -537,7 +517,7 @@ fn call_data(raw: &Bytes) -> Result<Bytes, SenderError> {
 
 impl EthSenderState {
     /// Compares the backlog (from the last L1 counters seen) with the limits and tells the pool.
-    fn update_backlog(&mut self) -> Result<(), SenderError> {
+    fn update_backlog(&mut self) -> Result<(), L1Error> {
         let cfg = &self.args.config;
         if cfg.max_uncommitted_batches == 0 && cfg.max_unproven_writes == 0 {
             return Ok(());
@@ -579,7 +559,7 @@ impl EthSenderState {
                 ));
             }
         }
-        self.args.chain.backlog.set(why);
+        self.args.backlog.set(why);
         Ok(())
     }
 
@@ -596,13 +576,13 @@ impl EthSenderState {
         }
         // Drain: after a confirmation the next step can go at once.
         for _ in 0..8 {
-            let before = self.args.store.pending_count().map_err(fatal)?;
+            let before = self.args.store.reader().pending_count().map_err(fatal)?;
             match self.args.step().await {
                 Ok(()) => {
                     self.backoff = Duration::ZERO;
                     self.retry_at = None;
                 }
-                Err(SenderError::Transient(e)) => {
+                Err(L1Error::Transient(e)) => {
                     self.args.metrics.transient_errors.fetch_add(1, Ordering::Relaxed);
                     self.backoff = (self.backoff * 2)
                         .clamp(Duration::from_millis(500), Duration::from_secs(30));
@@ -610,9 +590,9 @@ impl EthSenderState {
                     tracing::warn!(target: "rollup::eth_sender", error = %e, retry_in_ms = self.backoff.as_millis() as u64, "L1 step failed; retrying");
                     return Ok(());
                 }
-                Err(e @ SenderError::Fatal(_)) => return Err(e.into()),
+                Err(e @ L1Error::Fatal(_)) => return Err(e.into()),
             }
-            let after = self.args.store.pending_count().map_err(fatal)?;
+            let after = self.args.store.reader().pending_count().map_err(fatal)?;
             if after >= before && after > 0 {
                 return Ok(());
             }
@@ -634,30 +614,21 @@ impl Actor for EthSenderActor {
         myself: ActorRef<EthSenderMsg>,
         args: EthSenderArgs,
     ) -> Result<EthSenderState, ActorProcessingErr> {
-        let me = myself.clone();
-        let listener = args.events.wake_on(
+        let wakeups = wake_on(
+            &myself,
+            &args.events,
             |e| matches!(e, Event::TreeApplied { .. } | Event::ChunkProven { .. }),
-            move || me.send_message(EthSenderMsg::Wake).is_ok(),
-        );
-        myself.send_interval(args.config.poll, || EthSenderMsg::Wake);
-        myself.send_message(EthSenderMsg::Wake)?;
+            Some(args.config.poll),
+            || EthSenderMsg::Wake,
+        )?;
         tracing::info!(target: "rollup::eth_sender", operator = %args.operator, diamond = %args.config.diamond, "eth sender started");
         Ok(EthSenderState {
             args,
             records: Default::default(),
-            listener,
+            _wakeups: wakeups,
             backoff: Duration::ZERO,
             retry_at: None,
         })
-    }
-
-    async fn post_stop(
-        &self,
-        _myself: ActorRef<EthSenderMsg>,
-        state: &mut EthSenderState,
-    ) -> Result<(), ActorProcessingErr> {
-        state.listener.abort();
-        Ok(())
     }
 
     async fn handle(
@@ -668,7 +639,7 @@ impl Actor for EthSenderActor {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             EthSenderMsg::Wake => {
-                rollup_events::fault::point("eth_sender");
+                state.args.events.fault(Point::EthSender);
                 state.round().await
             }
         }

@@ -32,11 +32,17 @@ fn raise_last_confirmed(
 
 /// Storage errors of the sender's tables.
 #[derive(Debug, thiserror::Error)]
-#[error("eth sender storage: {0}")]
-pub struct StoreError(pub String);
+pub enum StoreError {
+    /// redb failed.
+    #[error("eth sender storage: {0}")]
+    Storage(#[source] redb::Error),
+    /// A stored row does not decode.
+    #[error("eth sender storage: {0}")]
+    Corrupt(String),
+}
 
-fn err(e: impl std::fmt::Display) -> StoreError {
-    StoreError(e.to_string())
+fn err(e: impl Into<redb::Error>) -> StoreError {
+    StoreError::Storage(e.into())
 }
 
 /// Where an L1 transaction is.
@@ -176,7 +182,8 @@ pub struct StepStatus {
     pub at_ms: u64,
 }
 
-/// The sender's tables.
+/// The sender's tables, read-only (the RPC reads the L1 steps); the sender writes through its
+/// [`SenderWriter`].
 #[derive(Debug, Clone)]
 pub struct SenderStore {
     db: Arc<Database>,
@@ -212,41 +219,6 @@ impl SenderStore {
         Ok(Self { db })
     }
 
-    /// Records (or updates) a transaction, durably.
-    pub fn put(&self, t: &L1Tx) -> Result<(), StoreError> {
-        let tx = self.db.begin_write().map_err(err)?;
-        tx.open_table(L1_TXS).map_err(err)?.insert(t.nonce, t.encode().as_slice()).map_err(err)?;
-        if t.state == TxState::Confirmed {
-            // A record dropped as confirmed (its nonce taken by another transaction) counts,
-            // as it did when this was a scan of `l1_txs`.
-            raise_last_confirmed(&tx, t.step, t.last)?;
-        }
-        tx.commit().map_err(err)
-    }
-
-    /// Marks `t` confirmed (mined as `mined`) and records the step for each of its batches, in
-    /// one transaction.
-    pub fn confirm(&self, t: &L1Tx, mined: B256, at_ms: u64) -> Result<(), StoreError> {
-        let mut done = t.clone();
-        done.state = TxState::Confirmed;
-        done.mined = Some(mined);
-        let tx = self.db.begin_write().map_err(err)?;
-        {
-            tx.open_table(L1_TXS)
-                .map_err(err)?
-                .insert(t.nonce, done.encode().as_slice())
-                .map_err(err)?;
-            let mut status = tx.open_table(L1_BATCH_STATUS).map_err(err)?;
-            let mut v = mined.to_vec();
-            v.extend_from_slice(&at_ms.to_be_bytes());
-            for b in t.first..=t.last {
-                status.insert((b, step_code(t.step)), v.as_slice()).map_err(err)?;
-            }
-        }
-        raise_last_confirmed(&tx, t.step, t.last)?;
-        tx.commit().map_err(err)
-    }
-
     /// Every transaction not confirmed yet, by nonce.
     pub fn pending(&self) -> Result<Vec<L1Tx>, StoreError> {
         let tx = self.db.begin_read().map_err(err)?;
@@ -255,7 +227,7 @@ impl SenderStore {
         for row in table.iter().map_err(err)? {
             let (k, v) = row.map_err(err)?;
             let t = L1Tx::decode(v.value()).ok_or_else(|| {
-                StoreError(format!("l1_txs: nonce {} does not decode", k.value()))
+                StoreError::Corrupt(format!("l1_txs: nonce {} does not decode", k.value()))
             })?;
             if t.state == TxState::Pending {
                 out.push(t);
@@ -276,7 +248,7 @@ impl SenderStore {
         let Some(v) = table.get((batch, step_code(step))).map_err(err)? else { return Ok(None) };
         let v = v.value();
         if v.len() != 40 {
-            return Err(StoreError(format!("l1_batch_status: batch {batch} is corrupt")));
+            return Err(StoreError::Corrupt(format!("l1_batch_status: batch {batch} is corrupt")));
         }
         Ok(Some(StepStatus {
             tx_hash: B256::from_slice(&v[..32]),
@@ -295,6 +267,57 @@ impl SenderStore {
     }
 }
 
+/// The eth sender's handle: the only writer of its tables.
+#[derive(Debug, Clone)]
+pub struct SenderWriter(SenderStore);
+
+impl SenderWriter {
+    /// The writer of `store` (one per chain: the composition root gives it to the eth sender).
+    pub fn of(store: &SenderStore) -> Self {
+        Self(store.clone())
+    }
+
+    /// What it reads.
+    pub fn reader(&self) -> &SenderStore {
+        &self.0
+    }
+
+    /// Records (or updates) a transaction, durably.
+    pub fn put(&self, t: &L1Tx) -> Result<(), StoreError> {
+        let tx = self.0.db.begin_write().map_err(err)?;
+        tx.open_table(L1_TXS).map_err(err)?.insert(t.nonce, t.encode().as_slice()).map_err(err)?;
+        if t.state == TxState::Confirmed {
+            // A record dropped as confirmed (its nonce taken by another transaction) counts,
+            // as it did when this was a scan of `l1_txs`.
+            raise_last_confirmed(&tx, t.step, t.last)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// Marks `t` confirmed (mined as `mined`) and records the step for each of its batches, in
+    /// one transaction.
+    pub fn confirm(&self, t: &L1Tx, mined: B256, at_ms: u64) -> Result<(), StoreError> {
+        let mut done = t.clone();
+        done.state = TxState::Confirmed;
+        done.mined = Some(mined);
+        let tx = self.0.db.begin_write().map_err(err)?;
+        {
+            tx.open_table(L1_TXS)
+                .map_err(err)?
+                .insert(t.nonce, done.encode().as_slice())
+                .map_err(err)?;
+            let mut status = tx.open_table(L1_BATCH_STATUS).map_err(err)?;
+            let mut v = mined.to_vec();
+            v.extend_from_slice(&at_ms.to_be_bytes());
+            for b in t.first..=t.last {
+                status.insert((b, step_code(t.step)), v.as_slice()).map_err(err)?;
+            }
+        }
+        raise_last_confirmed(&tx, t.step, t.last)?;
+        tx.commit().map_err(err)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,6 +330,7 @@ mod tests {
                 .unwrap(),
         );
         let s = SenderStore::open(db).unwrap();
+        let w = SenderWriter::of(&s);
         let t = L1Tx {
             nonce: 4,
             step: L1Step::Prove,
@@ -322,9 +346,9 @@ mod tests {
             mined: None,
         };
         assert_eq!(L1Tx::decode(&t.encode()), Some(t.clone()));
-        s.put(&t).unwrap();
+        w.put(&t).unwrap();
         assert_eq!(s.pending().unwrap(), vec![t.clone()]);
-        s.confirm(&t, B256::repeat_byte(2), 77).unwrap();
+        w.confirm(&t, B256::repeat_byte(2), 77).unwrap();
         assert!(s.pending().unwrap().is_empty());
         assert_eq!(s.last_confirmed(L1Step::Prove).unwrap(), 3);
         assert_eq!(s.last_confirmed(L1Step::Commit).unwrap(), 0);
@@ -355,6 +379,7 @@ mod tests {
                 .unwrap(),
         );
         let s = SenderStore::open(db.clone()).unwrap();
+        let w = SenderWriter::of(&s);
         let tx = |nonce, step, first, last| L1Tx {
             nonce,
             step,
@@ -381,15 +406,15 @@ mod tests {
         let (c1, c2, c3) =
             (tx(0, L1Step::Commit, 1, 2), tx(1, L1Step::Commit, 3, 5), tx(4, L1Step::Commit, 6, 6));
         for t in [&c1, &c2, &c3] {
-            s.put(t).unwrap();
+            w.put(t).unwrap();
         }
         same(&s);
-        s.confirm(&c2, B256::ZERO, 1).unwrap();
-        s.confirm(&c1, B256::ZERO, 1).unwrap();
+        w.confirm(&c2, B256::ZERO, 1).unwrap();
+        w.confirm(&c1, B256::ZERO, 1).unwrap();
         let e1 = tx(2, L1Step::Execute, 1, 2);
-        s.put(&e1).unwrap();
-        s.confirm(&e1, B256::ZERO, 1).unwrap();
-        s.put(&TxState::Confirmed.with(tx(3, L1Step::Prove, 1, 4))).unwrap();
+        w.put(&e1).unwrap();
+        w.confirm(&e1, B256::ZERO, 1).unwrap();
+        w.put(&TxState::Confirmed.with(tx(3, L1Step::Prove, 1, 4))).unwrap();
         same(&s);
         assert_eq!(steps.map(|st| s.last_confirmed(st).unwrap()), [5, 4, 2]);
         // Reopened, and opened as a database from before `l1_last_confirmed`: the same.

@@ -2,7 +2,7 @@
 //! blocks behind L1's head, into the `priority_ops` table the sealer includes from.
 //!
 //! - Cursor: the next L1 block to scan, and the hashes of the blocks scanned last
-//!   ([`rollup_actors::priority_store::PriorityStore`]). One scan is one redb transaction, then
+//!   ([`rollup_actors::storage::priority::PriorityStore`]). One scan is one redb transaction, then
 //!   [`Event::PriorityOpsAdded`].
 //! - Idempotent by serial id: an event read twice (a restart, an overlapping range) stores
 //!   nothing new.
@@ -12,19 +12,17 @@
 //!   already included is fatal (the reorg was deeper than `l1.confirmations`).
 //! - L1 outages are retried with backoff; the cursor only moves with what was stored.
 
-use crate::sender::SenderError;
+use crate::error::{fatal, transient, L1Error};
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use rollup_actors::chain::Chain;
-use rollup_actors::priority::PriorityTx;
-use rollup_actors::priority_store::{PriorityStore, RewindError};
-use rollup_actors::supervision::{ChildSpec, RestartBudget};
+use rollup_actors::execution::priority::PriorityTx;
+use rollup_actors::storage::priority::{PriorityStore, PriorityWriter, RewindError};
 use rollup_contracts::bindings::IRollupChain::{self, NewPriorityRequest};
-use rollup_events::{Event, EventBus};
-use std::sync::Arc;
+use rollup_events::{fault::Point, Event, EventBus};
+use rollup_supervision::{ChildSpec, RestartBudget};
 use std::time::Duration;
 
 /// Longest wait between retries while L1 is unreachable.
@@ -52,9 +50,9 @@ pub struct WatcherArgs {
     pub config: WatcherConfig,
     /// The L1.
     pub provider: DynProvider,
-    /// The L2 chain whose tables it writes.
-    pub chain: Arc<Chain>,
-    /// Where [`Event::PriorityOpsAdded`] goes.
+    /// The priority tables (their one writer).
+    pub priority: PriorityWriter,
+    /// Where [`Event::PriorityOpsAdded`] goes; fault points.
     pub events: EventBus,
 }
 
@@ -72,14 +70,13 @@ pub enum WatcherMsg {
 }
 
 /// The watcher actor.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct EthWatcherActor;
 
 /// The watcher's state.
 #[derive(Debug)]
 pub struct WatcherState {
     args: WatcherArgs,
-    store: PriorityStore,
     backoff: Duration,
     /// Blocks per `eth_getLogs` now: halved after a failed one (providers cap ranges and
     /// response sizes), doubled back after a good one, up to the configured most.
@@ -88,27 +85,17 @@ pub struct WatcherState {
 
 /// The watcher's child spec.
 pub fn spec(args: WatcherArgs, budget: RestartBudget) -> ChildSpec {
-    ChildSpec::new("eth_watcher", budget, move |supervisor| {
-        let args = args.clone();
-        async move {
-            let (r, _) = Actor::spawn_linked(None, EthWatcherActor, args, supervisor).await?;
-            Ok(r.get_cell())
-        }
-    })
-}
-
-fn transient(e: impl std::fmt::Display) -> SenderError {
-    SenderError::Transient(e.to_string())
-}
-
-fn fatal(e: impl std::fmt::Display) -> SenderError {
-    SenderError::Fatal(e.to_string())
+    ChildSpec::actor("eth_watcher", budget, EthWatcherActor, args, None)
 }
 
 impl WatcherState {
+    fn store(&self) -> &PriorityStore {
+        self.args.priority.reader()
+    }
+
     /// The hash L1 has now for block `number`. A block L1 does not return is a transient error
     /// (a lagging backend behind a load balancer), never a reorg.
-    async fn l1_hash(&self, number: u64) -> Result<B256, SenderError> {
+    async fn l1_hash(&self, number: u64) -> Result<B256, L1Error> {
         let block =
             self.args.provider.get_block_by_number(number.into()).await.map_err(transient)?;
         block
@@ -117,8 +104,8 @@ impl WatcherState {
     }
 
     /// Rewinds to the newest scanned block L1 still has, if the last one was replaced.
-    async fn check_reorg(&self) -> Result<(), SenderError> {
-        let kept = self.store.scanned().map_err(fatal)?;
+    async fn check_reorg(&self) -> Result<(), L1Error> {
+        let kept = self.store().scanned().map_err(fatal)?;
         let Some(&(last, hash)) = kept.first() else { return Ok(()) };
         if self.l1_hash(last).await? == hash {
             return Ok(());
@@ -130,7 +117,7 @@ impl WatcherState {
                 break;
             }
         }
-        match self.store.rewind(keep) {
+        match self.args.priority.rewind(keep) {
             Ok(removed) => {
                 tracing::warn!(target: "rollup::eth_watcher", replaced = last, rescan_from = keep + 1, forgotten = removed, "L1 reorganised blocks the watcher had read; scanning them again");
                 Ok(())
@@ -141,12 +128,12 @@ impl WatcherState {
     }
 
     /// One scan; returns whether L1 has more to read right away.
-    async fn scan(&mut self) -> Result<bool, SenderError> {
+    async fn scan(&mut self) -> Result<bool, L1Error> {
         self.check_reorg().await?;
         let cfg = &self.args.config;
         let head = self.args.provider.get_block_number().await.map_err(transient)?;
         let safe = head.saturating_sub(cfg.confirmations);
-        let from = self.store.next_block().map_err(fatal)?.unwrap_or(cfg.from_block);
+        let from = self.store().next_block().map_err(fatal)?.unwrap_or(cfg.from_block);
         if from > safe {
             return Ok(false);
         }
@@ -216,7 +203,7 @@ impl WatcherState {
         // one L1's queue holds under its serial id. A lagging L1 node can answer with part of a
         // range, and a node can still return a log of a replaced block whose serial id the new
         // chain reused (anvil does); the cursor then stays where it is.
-        let expected = self.store.next_serial().map_err(fatal)?;
+        let expected = self.store().next_serial().map_err(fatal)?;
         let chain = IRollupChain::new(cfg.diamond, &self.args.provider);
         let mut by_serial: std::collections::BTreeMap<u64, Vec<PriorityTx>> = Default::default();
         for op in ops.into_iter().filter(|o| o.serial >= expected) {
@@ -251,9 +238,9 @@ impl WatcherState {
                 "L1 reports {total} requests up to block {to}, its logs give {next}: a lagging L1 node, or eth_watcher.from_block after the Diamond's first request; reading again"
             )));
         }
-        let added = self.store.record_scan(&ops, (to, to_hash), to + 1).map_err(fatal)?;
+        let added = self.args.priority.record_scan(&ops, (to, to_hash), to + 1).map_err(fatal)?;
         if added > 0 {
-            let next = self.store.next_serial().map_err(fatal)?;
+            let next = self.store().next_serial().map_err(fatal)?;
             tracing::info!(target: "rollup::eth_watcher", l1_blocks = %format!("{from}..={to}"), added, next, "priority requests read from L1");
             self.args.events.publish(Event::PriorityOpsAdded { next });
         }
@@ -271,10 +258,9 @@ impl Actor for EthWatcherActor {
         myself: ActorRef<WatcherMsg>,
         args: WatcherArgs,
     ) -> Result<WatcherState, ActorProcessingErr> {
-        let store = PriorityStore::of(&args.chain.store);
         myself.send_message(WatcherMsg::Poll)?;
         let range = args.config.max_range.max(1);
-        Ok(WatcherState { args, store, backoff: Duration::ZERO, range })
+        Ok(WatcherState { args, backoff: Duration::ZERO, range })
     }
 
     async fn handle(
@@ -285,7 +271,7 @@ impl Actor for EthWatcherActor {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             WatcherMsg::Poll => {
-                rollup_events::fault::point("eth_watcher");
+                state.args.events.fault(Point::EthWatcher);
                 let poll = state.args.config.poll;
                 let wait = match state.scan().await {
                     Ok(true) => Duration::ZERO,
@@ -293,12 +279,12 @@ impl Actor for EthWatcherActor {
                         state.backoff = Duration::ZERO;
                         poll
                     }
-                    Err(SenderError::Transient(e)) => {
+                    Err(L1Error::Transient(e)) => {
                         state.backoff = (state.backoff * 2).clamp(poll, MAX_BACKOFF);
                         tracing::warn!(target: "rollup::eth_watcher", error = %e, retry_in_ms = state.backoff.as_millis() as u64, "reading L1 failed");
                         state.backoff
                     }
-                    Err(SenderError::Fatal(e)) => return Err(e.into()),
+                    Err(L1Error::Fatal(e)) => return Err(e),
                 };
                 myself.send_after(wait, || WatcherMsg::Poll);
             }

@@ -8,6 +8,7 @@
 //!
 //! The bus is a broadcast channel. A subscriber that falls behind loses old events
 //! ([`tokio::sync::broadcast::error::RecvError::Lagged`]) and should treat that as a wake-up.
+//! The bus also carries the [`fault`] points a crash test arms for the actors that share it.
 
 use tokio::sync::broadcast;
 
@@ -81,6 +82,17 @@ pub enum Event {
 #[derive(Debug, Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Event>,
+    faults: fault::Faults,
+}
+
+/// A task turning bus events into wake-ups ([`EventBus::wake_on`]); dropping it stops the task.
+#[derive(Debug)]
+pub struct Listener(tokio::task::JoinHandle<()>);
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Default for EventBus {
@@ -92,7 +104,23 @@ impl Default for EventBus {
 impl EventBus {
     /// A bus that keeps the last 4,096 events for slow subscribers.
     pub fn new() -> Self {
-        Self { tx: broadcast::channel(4096).0 }
+        Self { tx: broadcast::channel(4096).0, faults: fault::Faults::default() }
+    }
+
+    /// The fault points of the actors on this bus (empty outside crash tests).
+    pub fn faults(&self) -> &fault::Faults {
+        &self.faults
+    }
+
+    /// Marks fault point `point` (see [`fault`]); nothing happens unless a test armed it.
+    #[inline(always)]
+    pub fn fault(&self, point: fault::Point) {
+        self.faults.reach(point);
+    }
+
+    /// How many subscriptions are open.
+    pub fn subscribers(&self) -> usize {
+        self.tx.receiver_count()
     }
 
     /// Announces an event (after the thing it names is durable). No subscriber is not an error.
@@ -106,15 +134,15 @@ impl EventBus {
     }
 
     /// Calls `wake` for every event `wanted` accepts, and after a lag (events were missed, so
-    /// the receiver must look anyway), until `wake` returns false or the bus closes. This is how
-    /// an actor turns the bus into wake-up messages; abort the handle when the actor stops.
+    /// the receiver must look anyway), until `wake` returns false, the bus closes or the
+    /// returned [`Listener`] is dropped. This is how an actor turns the bus into wake-up messages.
     pub fn wake_on(
         &self,
         wanted: impl Fn(&Event) -> bool + Send + 'static,
         wake: impl Fn() -> bool + Send + 'static,
-    ) -> tokio::task::JoinHandle<()> {
+    ) -> Listener {
         let mut rx = self.subscribe();
-        tokio::spawn(async move {
+        Listener(tokio::spawn(async move {
             loop {
                 let go = match rx.recv().await {
                     Ok(e) => wanted(&e),
@@ -125,7 +153,7 @@ impl EventBus {
                     return;
                 }
             }
-        })
+        }))
     }
 }
 
@@ -156,7 +184,7 @@ mod tests {
         bus.publish(Event::BatchSealed { number: 1 });
         rx.recv().await.unwrap();
         assert!(rx.try_recv().is_err(), "one wake-up, for the wanted event only");
-        h.abort();
+        drop(h);
     }
 
     #[test]

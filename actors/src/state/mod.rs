@@ -29,7 +29,7 @@ use alloy::primitives::{Bytes, B256};
 pub enum StateError {
     /// The redb database failed.
     #[error("state storage: {0}")]
-    Storage(String),
+    Storage(#[source] redb::Error),
     /// A stored value has the wrong size (corruption).
     #[error("corrupt state entry in {table}: {detail}")]
     Corrupt {
@@ -46,7 +46,7 @@ macro_rules! storage_err {
     ($($t:ty),*) => {$(
         impl From<$t> for StateError {
             fn from(e: $t) -> Self {
-                StateError::Storage(e.to_string())
+                StateError::Storage(e.into())
             }
         }
     )*};

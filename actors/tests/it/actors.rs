@@ -7,14 +7,22 @@ use alloy::primitives::{address, Address, TxKind, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
 use ractor::rpc::CallResult;
-use rollup_actors::block::ChainSpec;
-use rollup_actors::chain::{unix_now, Chain, ChainConfig, Fault};
-use rollup_actors::pool::PoolConfig;
-use rollup_actors::pool_actor::{PoolMsg, SubmitError};
-use rollup_actors::protocol::CoreSlots;
-use rollup_actors::store::ChainStore;
-use rollup_actors::supervision::{Supervisor, SupervisorArgs, SupervisorMsg};
-use rollup_actors::validation::{validate_stateless, ValidationConfig};
+use rollup_actors::events::fault::{Action, Point};
+use rollup_actors::events::EventBus;
+use rollup_actors::execution::block::ChainSpec;
+use rollup_actors::execution::validation::{validate_stateless, ValidationConfig};
+use rollup_actors::sequencer::chain::{
+    init_genesis, unix_now, AdmittedFeed, BlockFeed, ChainConfig,
+};
+use rollup_actors::sequencer::pool::actor::{PoolArgs, PoolMetrics, PoolMsg, SubmitError};
+use rollup_actors::sequencer::pool::PoolConfig;
+use rollup_actors::sequencer::protocol::CoreSlots;
+use rollup_actors::sequencer::sealer::{SealerArgs, SealerMetrics};
+use rollup_actors::settlement::backlog::BacklogGauge;
+use rollup_actors::storage::chain::{BlockWriter, ChainStore, PoolWriter};
+use rollup_supervision::{
+    ChildSpec, RestartBudget, Supervisor, SupervisorArgs, SupervisorMsg, SupervisorStatus,
+};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,10 +30,10 @@ use std::time::{Duration, Instant};
 const TO: Address = address!("0x0000000000000000000000000000000000000b0b");
 
 pub(crate) fn key() -> PrivateKeySigner {
-    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80".parse().unwrap()
+    rollup_test_utils::signer(0)
 }
 
-pub(crate) fn config(max_restarts: u32) -> ChainConfig {
+pub(crate) fn config() -> ChainConfig {
     ChainConfig {
         spec: ChainSpec {
             chain_id: 270,
@@ -38,29 +46,113 @@ pub(crate) fn config(max_restarts: u32) -> ChainConfig {
         block_time_ms: 20,
         max_block_txs: 100,
         max_block_bytes: 1 << 20,
-        max_restarts,
-        restart_window_secs: 60,
         name: "test".into(),
         system_contracts: true,
     }
 }
 
-/// A chain under test with the slots its actors are found by.
+/// A chain under test: the parts the node's composition root would split among the pool, the
+/// sealer and the RPC, with the handles a test looks at.
 pub(crate) struct TestChain {
-    pub(crate) chain: Arc<Chain>,
+    pub(crate) config: Arc<ChainConfig>,
+    pub(crate) store: ChainStore,
     pub(crate) slots: CoreSlots,
-}
-
-impl std::ops::Deref for TestChain {
-    type Target = Chain;
-    fn deref(&self) -> &Chain {
-        &self.chain
-    }
+    pub(crate) events: EventBus,
+    pub(crate) blocks: BlockFeed,
+    pub(crate) admitted: AdmittedFeed,
+    pub(crate) pool_metrics: Arc<PoolMetrics>,
+    pub(crate) metrics: Arc<SealerMetrics>,
+    pub(crate) status: Arc<SupervisorStatus>,
+    pub(crate) budget: RestartBudget,
 }
 
 impl TestChain {
-    pub(crate) fn pool(&self) -> Option<rollup_actors::pool_actor::PoolRef> {
+    /// Opens the chain in `dir` with `cfg` and `alloc` at genesis.
+    fn open(
+        dir: &tempfile::TempDir,
+        cfg: ChainConfig,
+        max_restarts: u32,
+        alloc: &[(Address, U256)],
+    ) -> Self {
+        let store = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
+        init_genesis(&cfg, &store, &BlockWriter::of(&store), alloc, unix_now()).unwrap();
+        Self {
+            config: Arc::new(cfg),
+            store,
+            slots: CoreSlots::default(),
+            events: EventBus::new(),
+            blocks: BlockFeed::default(),
+            admitted: AdmittedFeed::default(),
+            pool_metrics: Default::default(),
+            metrics: Default::default(),
+            status: Default::default(),
+            budget: RestartBudget { max_restarts, window: Duration::from_secs(60) },
+        }
+    }
+
+    /// The pool's child spec, finding the sealer in `slots`.
+    pub(crate) fn pool_spec_with(&self, slots: &CoreSlots) -> ChildSpec {
+        rollup_actors::sequencer::pool::actor::spec(
+            PoolArgs {
+                config: self.config.clone(),
+                store: PoolWriter::of(&self.store),
+                slot: slots.pool.clone(),
+                sealer: slots.sealer.clone(),
+                admitted: self.admitted.clone(),
+                backlog: BacklogGauge::open(),
+                metrics: self.pool_metrics.clone(),
+                events: self.events.clone(),
+            },
+            self.budget,
+        )
+    }
+
+    /// The pool's child spec.
+    pub(crate) fn pool_spec(&self) -> ChildSpec {
+        self.pool_spec_with(&self.slots)
+    }
+
+    /// The sealer's child spec.
+    pub(crate) fn sealer_spec(&self) -> ChildSpec {
+        rollup_actors::sequencer::sealer::spec(
+            SealerArgs {
+                config: self.config.clone(),
+                store: BlockWriter::of(&self.store),
+                slot: self.slots.sealer.clone(),
+                pool: self.slots.pool.clone(),
+                blocks: self.blocks.clone(),
+                metrics: self.metrics.clone(),
+                events: self.events.clone(),
+            },
+            self.budget,
+        )
+    }
+
+    pub(crate) fn pool(&self) -> Option<rollup_actors::sequencer::pool::actor::PoolRef> {
         self.slots.pool.get()
+    }
+
+    /// Makes the next actor of this chain that reaches `point` panic there.
+    pub(crate) fn arm(&self, point: Point) {
+        self.events.faults().arm(point, Action::Panic);
+    }
+
+    pub(crate) fn account(
+        &self,
+        address: Address,
+    ) -> Result<
+        rollup_actors::execution::validation::AccountView,
+        rollup_actors::storage::chain::StoreError,
+    > {
+        self.store.account(address)
+    }
+
+    pub(crate) fn fatal(&self) -> Option<String> {
+        self.status.fatal()
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.status.is_stopping()
     }
 }
 
@@ -72,34 +164,23 @@ pub(crate) fn ether() -> U256 {
 }
 
 /// Opens the chain in `dir` with `cfg` and `alloc` at genesis, and starts the children
-/// `children` builds (from the chain, its slots and its event bus) under a supervisor.
+/// `children` builds from it under a supervisor.
 pub(crate) async fn start_custom(
     dir: &tempfile::TempDir,
     cfg: ChainConfig,
+    max_restarts: u32,
     alloc: &[(Address, U256)],
-    children: impl FnOnce(
-        &Arc<Chain>,
-        &CoreSlots,
-        &rollup_actors::events::EventBus,
-    ) -> Vec<rollup_actors::supervision::ChildSpec>,
-) -> (TestChain, rollup_actors::events::EventBus, Sup) {
-    let store = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
-    let chain = Chain::new(cfg, store);
-    chain.init_genesis(alloc, unix_now()).unwrap();
-    let slots = CoreSlots::default();
-    let events = rollup_actors::events::EventBus::new();
-    let children = children(&chain, &slots, &events);
-    let chain = TestChain { chain, slots };
+    children: impl FnOnce(&TestChain) -> Vec<ChildSpec>,
+) -> (TestChain, Sup) {
+    let chain = TestChain::open(dir, cfg, max_restarts, alloc);
+    let children = children(&chain);
     let sup = supervise(&chain, children).await;
-    (chain, events, sup)
+    (chain, sup)
 }
 
 /// Starts more children of `chain` under a supervisor of their own (e.g. a sealer that joins a
 /// running pool).
-pub(crate) async fn supervise(
-    chain: &TestChain,
-    children: Vec<rollup_actors::supervision::ChildSpec>,
-) -> Sup {
+pub(crate) async fn supervise(chain: &TestChain, children: Vec<ChildSpec>) -> Sup {
     let args = SupervisorArgs { name: "test".into(), children, status: chain.status.clone() };
     Supervisor::start(args).await.unwrap()
 }
@@ -108,22 +189,15 @@ pub(crate) async fn supervise(
 pub(crate) async fn start_with(
     dir: &tempfile::TempDir,
     max_restarts: u32,
-    extra: impl FnOnce(
-        &Arc<Chain>,
-        &rollup_actors::events::EventBus,
-    ) -> Vec<rollup_actors::supervision::ChildSpec>,
+    extra: impl FnOnce(&TestChain) -> Vec<ChildSpec>,
 ) -> (TestChain, ractor::ActorRef<SupervisorMsg>, tokio::task::JoinHandle<()>) {
     let alloc = [(key().address(), ether())];
-    let (chain, _, (sup, handle)) =
-        start_custom(dir, config(max_restarts), &alloc, |chain, slots, events| {
-            let mut children = vec![
-                rollup_actors::pool_actor::spec(chain.clone(), slots.clone()),
-                rollup_actors::sealer::spec(chain.clone(), slots.clone(), events.clone()),
-            ];
-            children.extend(extra(chain, events));
-            children
-        })
-        .await;
+    let (chain, (sup, handle)) = start_custom(dir, config(), max_restarts, &alloc, |chain| {
+        let mut children = vec![chain.pool_spec(), chain.sealer_spec()];
+        children.extend(extra(chain));
+        children
+    })
+    .await;
     (chain, sup, handle)
 }
 
@@ -131,10 +205,10 @@ async fn start(
     dir: &tempfile::TempDir,
     max_restarts: u32,
 ) -> (TestChain, ractor::ActorRef<SupervisorMsg>, tokio::task::JoinHandle<()>) {
-    start_with(dir, max_restarts, |_, _| vec![]).await
+    start_with(dir, max_restarts, |_| vec![]).await
 }
 
-pub(crate) fn tx(nonce: u64) -> rollup_actors::validation::ValidTx {
+pub(crate) fn tx(nonce: u64) -> rollup_actors::execution::validation::ValidTx {
     let t = TxEip1559 {
         chain_id: 270,
         nonce,
@@ -147,7 +221,7 @@ pub(crate) fn tx(nonce: u64) -> rollup_actors::validation::ValidTx {
     };
     let sig = key().sign_hash_sync(&t.signature_hash()).unwrap();
     let raw = TxEnvelope::from(t.into_signed(sig)).encoded_2718();
-    validate_stateless(&raw, &config(0).validation).unwrap()
+    validate_stateless(&raw, &config().validation).unwrap()
 }
 
 pub(crate) async fn submit(chain: &TestChain, nonce: u64) -> Result<B256, String> {
@@ -157,7 +231,7 @@ pub(crate) async fn submit(chain: &TestChain, nonce: u64) -> Result<B256, String
 /// Submits `tx` to the running pool (waiting for one to run); its hash, or the error's text.
 pub(crate) async fn submit_tx(
     chain: &TestChain,
-    tx: rollup_actors::validation::ValidTx,
+    tx: rollup_actors::execution::validation::ValidTx,
 ) -> Result<B256, String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let pool = loop {
@@ -174,7 +248,7 @@ pub(crate) async fn submit_tx(
     }
 }
 
-pub(crate) async fn wait_included(chain: &Chain, hash: B256) -> u64 {
+pub(crate) async fn wait_included(chain: &TestChain, hash: B256) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(t) = chain.store.transaction(hash).unwrap() {
@@ -189,7 +263,7 @@ pub(crate) async fn wait_included(chain: &Chain, hash: B256) -> u64 {
 async fn sealer_crash_before_commit_is_restarted_and_the_block_sealed_once() {
     let dir = tempfile::tempdir().unwrap();
     let (chain, _sup, _h) = start(&dir, 5).await;
-    chain.arm(Fault::SealerBeforeCommit);
+    chain.arm(Point::SealerBeforeCommit);
     let hash = submit(&chain, 0).await.unwrap();
     let block = wait_included(&chain, hash).await;
     assert_eq!(block, 1, "nothing was committed by the crashed attempt");
@@ -202,7 +276,7 @@ async fn sealer_crash_before_commit_is_restarted_and_the_block_sealed_once() {
 async fn sealer_crash_after_commit_neither_loses_nor_repeats_transactions() {
     let dir = tempfile::tempdir().unwrap();
     let (chain, _sup, _h) = start(&dir, 5).await;
-    chain.arm(Fault::SealerAfterCommit);
+    chain.arm(Point::SealerAfterCommit);
     let first = submit(&chain, 0).await.unwrap();
     assert_eq!(wait_included(&chain, first).await, 1);
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -232,7 +306,7 @@ async fn pool_crash_loses_only_unacknowledged_submissions() {
     // Future nonces: pooled but not executable, so they stay in the pool across the crash.
     submit(&chain, 5).await.unwrap();
     assert_eq!(chain.store.pool_entries().unwrap().len(), 1, "persisted before acknowledged");
-    chain.arm(Fault::PoolBeforeFlush);
+    chain.arm(Point::PoolBeforeFlush);
     let lost = submit(&chain, 6).await;
     assert!(lost.is_err(), "the crashed submission was not acknowledged: {lost:?}");
     // The restarted pool has the acknowledged transaction and takes the other one again.
@@ -253,7 +327,7 @@ async fn pool_crash_loses_only_unacknowledged_submissions() {
     let again = submit(&chain, 5).await;
     assert_eq!(
         again,
-        Err(SubmitError::Pool(rollup_actors::pool::PoolError::AlreadyKnown).to_string())
+        Err(SubmitError::Pool(rollup_actors::sequencer::pool::PoolError::AlreadyKnown).to_string())
     );
 }
 
@@ -262,7 +336,7 @@ async fn past_the_restart_budget_the_chain_stops_with_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let (chain, _sup, handle) = start(&dir, 2).await;
     for nonce in 0..3 {
-        chain.arm(Fault::SealerBeforeCommit);
+        chain.arm(Point::SealerBeforeCommit);
         let _ = submit(&chain, nonce).await;
         let deadline = Instant::now() + Duration::from_secs(10);
         while chain.status.restarts.load(Ordering::Relaxed) < (nonce + 1).min(2)
@@ -308,18 +382,14 @@ async fn graceful_shutdown_answers_and_persists() {
 #[tokio::test(flavor = "multi_thread")]
 async fn l1_mode_seals_what_a_restarted_pool_restored() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = ChainConfig { block_time_ms: 0, ..config(5) };
+    let cfg = ChainConfig { block_time_ms: 0, ..config() };
     let alloc = [(key().address(), ether())];
-    let (chain, _, _sup) = start_custom(&dir, cfg, &alloc, |chain, slots, events| {
-        vec![
-            rollup_actors::pool_actor::spec(chain.clone(), slots.clone()),
-            rollup_actors::sealer::spec(chain.clone(), slots.clone(), events.clone()),
-        ]
-    })
-    .await;
+    let (chain, _sup) =
+        start_custom(&dir, cfg, 5, &alloc, |chain| vec![chain.pool_spec(), chain.sealer_spec()])
+            .await;
     let first = submit(&chain, 0).await.unwrap();
     assert_eq!(wait_included(&chain, first).await, 1);
-    chain.arm(Fault::PoolAfterFlush);
+    chain.arm(Point::PoolAfterFlush);
     let lost = submit(&chain, 1).await;
     assert!(lost.is_err(), "the pool panicked before answering: {lost:?}");
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -338,21 +408,19 @@ async fn l1_mode_seals_what_a_restarted_pool_restored() {
 #[tokio::test(flavor = "multi_thread")]
 async fn l1_mode_sealer_asks_again_when_the_pool_is_away() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = ChainConfig { block_time_ms: 0, ..config(5) };
+    let cfg = ChainConfig { block_time_ms: 0, ..config() };
     let alloc = [(key().address(), ether())];
     // The sealer starts first: its first seal finds no pool.
-    let (chain, _, _sup) = start_custom(&dir, cfg, &alloc, |chain, slots, events| {
-        vec![rollup_actors::sealer::spec(chain.clone(), slots.clone(), events.clone())]
-    })
-    .await;
+    let (chain, _sup) = start_custom(&dir, cfg, 5, &alloc, |chain| vec![chain.sealer_spec()]).await;
     // A transaction the pool persisted before it went away.
     let pending = tx(0);
-    chain.store.pool_update(&[(pending.hash, unix_now(), pending.raw.clone())], &[]).unwrap();
+    PoolWriter::of(&chain.store)
+        .pool_update(&[(pending.hash, unix_now(), pending.raw.clone())], &[])
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(chain.store.transaction(pending.hash).unwrap().is_none());
     // The pool comes back (restoring the transaction) but cannot reach this sealer.
     let deaf = CoreSlots { pool: chain.slots.pool.clone(), sealer: Default::default() };
-    let _pool =
-        supervise(&chain, vec![rollup_actors::pool_actor::spec(chain.chain.clone(), deaf)]).await;
+    let _pool = supervise(&chain, vec![chain.pool_spec_with(&deaf)]).await;
     assert_eq!(wait_included(&chain, pending.hash).await, 1);
 }

@@ -10,9 +10,9 @@ use alloy::eips::eip2718::Encodable2718;
 use alloy::primitives::{address, Address, Bytes, TxKind, U256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
-use rollup_actors::chain::ChainConfig;
-use rollup_actors::supervision::ChildSpec;
-use rollup_actors::validation::{validate_stateless, ValidTx, ValidationConfig};
+use rollup_actors::execution::validation::{validate_stateless, ValidTx, ValidationConfig};
+use rollup_actors::sequencer::chain::ChainConfig;
+use rollup_supervision::ChildSpec;
 use std::sync::atomic::Ordering;
 
 const TO: Address = address!("0x0000000000000000000000000000000000000b0b");
@@ -59,18 +59,15 @@ impl Tx {
 
 /// L1 mode (a block as soon as the pool wakes the sealer), blocks of at most 1,000 raw bytes.
 fn small_blocks() -> ChainConfig {
-    ChainConfig { block_time_ms: 0, max_block_bytes: 1_000, ..config(5) }
+    ChainConfig { block_time_ms: 0, max_block_bytes: 1_000, ..config() }
 }
 
 /// A chain whose senders 0..4 hold one ether each, with a running pool and no sealer yet: what
 /// is submitted stays pooled until the returned sealer spec is started.
 async fn pool_only(dir: &tempfile::TempDir, cfg: ChainConfig) -> (TestChain, Sup, ChildSpec) {
     let alloc: Vec<(Address, U256)> = (0..4).map(|i| (signer(i).address(), ether())).collect();
-    let (chain, events, sup) = start_custom(dir, cfg, &alloc, |chain, slots, _| {
-        vec![rollup_actors::pool_actor::spec(chain.clone(), slots.clone())]
-    })
-    .await;
-    let sealer = rollup_actors::sealer::spec(chain.chain.clone(), chain.slots.clone(), events);
+    let (chain, sup) = start_custom(dir, cfg, 5, &alloc, |chain| vec![chain.pool_spec()]).await;
+    let sealer = chain.sealer_spec();
     (chain, sup, sealer)
 }
 
@@ -82,16 +79,13 @@ async fn submit(chain: &TestChain, tx: ValidTx) -> Result<(), String> {
 async fn a_transaction_larger_than_a_block_is_refused_at_admission() {
     let dir = tempfile::tempdir().unwrap();
     let alloc = [(signer(0).address(), ether())];
-    let (chain, _, _sup) = start_custom(&dir, small_blocks(), &alloc, |chain, slots, events| {
-        vec![
-            rollup_actors::pool_actor::spec(chain.clone(), slots.clone()),
-            rollup_actors::sealer::spec(chain.clone(), slots.clone(), events.clone()),
-        ]
+    let (chain, _sup) = start_custom(&dir, small_blocks(), 5, &alloc, |chain| {
+        vec![chain.pool_spec(), chain.sealer_spec()]
     })
     .await;
     let big = Tx { data: 1_500, ..Tx::new(0, 0) }.build();
     let size = big.raw.len();
-    assert!(size > 1_000 && size < rollup_actors::validation::MAX_TX_SIZE);
+    assert!(size > 1_000 && size < rollup_actors::execution::validation::MAX_TX_SIZE);
     assert_eq!(
         submit(&chain, big).await,
         Err(format!("oversized data: transaction size {size}, block size limit 1000")),

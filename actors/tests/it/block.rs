@@ -6,17 +6,17 @@ use alloy::eips::eip2718::Encodable2718;
 use alloy::primitives::{address, keccak256, Address, Bytes, TxKind, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
-use rollup_actors::block::{build_block, writes_hash, BlockInput, ChainSpec};
+use rollup_actors::execution::block::{build_block, writes_hash, BlockInput, ChainSpec};
+use rollup_actors::execution::validation::{validate_stateless, ValidTx, ValidationConfig};
 use rollup_actors::state::{SlotKey, SlotWrite, StateReader};
-use rollup_actors::store::{ChainStore, StoreError};
-use rollup_actors::validation::{validate_stateless, ValidTx, ValidationConfig};
+use rollup_actors::storage::chain::{BlockWriter, ChainStore, StoreError};
 
 const GWEI: u128 = 1_000_000_000;
 const BOB: Address = address!("0x0000000000000000000000000000000000000b0b");
 const COINBASE: Address = address!("0x00000000000000000000000000000000000c0ffe");
 
 fn signer() -> PrivateKeySigner {
-    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d".parse().unwrap()
+    rollup_test_utils::signer(1)
 }
 
 fn spec(gas_limit: u64) -> ChainSpec {
@@ -93,7 +93,7 @@ fn block_with_transfers_has_receipts_roots_and_a_deterministic_hash() {
     let again = build_block(&snap, &spec(30_000_000), input(1, B256::ZERO), txs).unwrap();
     assert_eq!(again.hash, block.hash, "same parent, transactions and time give the same hash");
 
-    store.commit_block(&block).unwrap();
+    BlockWriter::of(&store).commit_block(&block).unwrap();
     assert_eq!(store.head().unwrap(), Some((1, block.hash)));
     assert_eq!(store.block_number(block.hash).unwrap(), Some(1));
     assert_eq!(store.header(1).unwrap().unwrap().hash_slow(), block.hash);
@@ -150,7 +150,7 @@ fn a_deferred_transaction_defers_its_senders_later_nonces() {
     assert_eq!(block.deferred, vec![txs[1].clone(), txs[2].clone()]);
 
     // Next block: both go in, in nonce order.
-    store.commit_block(&block).unwrap();
+    BlockWriter::of(&store).commit_block(&block).unwrap();
     let snap = store.state().snapshot().unwrap();
     let next = build_block(&snap, &spec(100_000), input(2, block.hash), block.deferred).unwrap();
     let hashes: Vec<B256> = next.transactions.iter().map(|t| t.hash).collect();
@@ -202,19 +202,22 @@ fn commits_must_extend_the_head_and_repeats_are_harmless() {
         vec![signed(0, TxKind::Call(BOB), vec![], 21_000)],
     )
     .unwrap();
-    store.commit_block(&b1).unwrap();
-    store.commit_block(&b1).unwrap();
+    BlockWriter::of(&store).commit_block(&b1).unwrap();
+    BlockWriter::of(&store).commit_block(&b1).unwrap();
     assert_eq!(store.head().unwrap(), Some((1, b1.hash)), "a repeated commit changes nothing");
 
     let snap = store.state().snapshot().unwrap();
     let wrong_parent =
         build_block(&snap, &spec(30_000_000), input(2, B256::repeat_byte(1)), vec![]).unwrap();
     assert!(matches!(
-        store.commit_block(&wrong_parent),
+        BlockWriter::of(&store).commit_block(&wrong_parent),
         Err(StoreError::NotNext { number: 2, .. })
     ));
     let skipped = build_block(&snap, &spec(30_000_000), input(3, b1.hash), vec![]).unwrap();
-    assert!(matches!(store.commit_block(&skipped), Err(StoreError::NotNext { number: 3, .. })));
+    assert!(matches!(
+        BlockWriter::of(&store).commit_block(&skipped),
+        Err(StoreError::NotNext { number: 3, .. })
+    ));
     assert_eq!(store.head().unwrap(), Some((1, b1.hash)));
 }
 
@@ -241,7 +244,7 @@ fn reopened_store_continues_the_chain_and_blockhash_sees_the_parent() {
             b1.bytecodes,
             vec![(keccak256(reader_code), Bytes::copy_from_slice(&reader_code))]
         );
-        store.commit_block(&b1).unwrap();
+        BlockWriter::of(&store).commit_block(&b1).unwrap();
         b1.hash
     };
     let store = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
@@ -251,7 +254,7 @@ fn reopened_store_continues_the_chain_and_blockhash_sees_the_parent() {
     let snap = store.state().snapshot().unwrap();
     let b2 = build_block(&snap, &spec(30_000_000), input(2, b1_hash), vec![call]).unwrap();
     assert!(b2.transactions[0].receipt.status());
-    store.commit_block(&b2).unwrap();
+    BlockWriter::of(&store).commit_block(&b2).unwrap();
     assert_eq!(store.head().unwrap().unwrap().0, 2);
     assert_eq!(store.state().snapshot().unwrap().block_hash(1).unwrap(), Some(b1_hash));
 }

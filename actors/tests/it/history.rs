@@ -6,16 +6,18 @@ use alloy::eips::eip2718::Encodable2718;
 use alloy::primitives::{address, Address, Bytes, TxKind, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
-use rollup_actors::block::{build_block, BlockInput, ChainSpec};
+use rollup_actors::execution::block::{build_block, BlockInput, ChainSpec};
+use rollup_actors::execution::validation::{validate_stateless, ValidationConfig};
 use rollup_actors::state::{SlotKey, SlotWrite, StateReader};
-use rollup_actors::store::{block_rlp_size, ChainStore, HistoryError, STATE_HISTORY};
-use rollup_actors::validation::{validate_stateless, ValidationConfig};
+use rollup_actors::storage::chain::{
+    block_rlp_size, BlockWriter, ChainStore, HistoryError, STATE_HISTORY,
+};
 
 const GWEI: u128 = 1_000_000_000;
 const BOB: Address = address!("0x0000000000000000000000000000000000000b0b");
 
 fn signer() -> PrivateKeySigner {
-    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d".parse().unwrap()
+    rollup_test_utils::signer(1)
 }
 
 fn spec() -> ChainSpec {
@@ -85,7 +87,7 @@ fn seal(store: &ChainStore, n: u64, mut nonce: u64, per_block: usize) -> (B256, 
         let input = BlockInput { number, timestamp: 1_700_000_000 + number, parent_hash: parent };
         let block = build_block(&snap, &spec(), input, txs).unwrap();
         assert_eq!(block.transactions.len(), per_block, "block {number} takes them all");
-        store.commit_block(&block).unwrap();
+        BlockWriter::of(store).commit_block(&block).unwrap();
         parent = block.hash;
     }
     (parent, nonce)

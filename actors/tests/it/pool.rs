@@ -5,8 +5,8 @@ use alloy::eips::eip2718::Encodable2718;
 use alloy::primitives::{address, Address, Bytes, TxKind, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
-use rollup_actors::pool::{Added, Pool, PoolConfig, PoolError};
-use rollup_actors::validation::{validate_stateless, ValidTx, ValidationConfig};
+use rollup_actors::execution::validation::{validate_stateless, ValidTx, ValidationConfig};
+use rollup_actors::sequencer::pool::{Added, Pool, PoolConfig, PoolError};
 
 const GWEI: u128 = 1_000_000_000;
 
@@ -190,7 +190,7 @@ fn best_within_skips_what_does_not_fit_but_never_an_earlier_nonce() {
     for t in [&a0, &b0, &b1, &c0] {
         pool.add(t.clone(), 0, 0).unwrap();
     }
-    let hashes = |s: &rollup_actors::pool::Selection| -> Vec<B256> {
+    let hashes = |s: &rollup_actors::sequencer::pool::Selection| -> Vec<B256> {
         s.txs.iter().map(|t| t.hash).collect()
     };
     let budget = a0.raw.len() + b0.raw.len() - 1;
@@ -210,7 +210,7 @@ fn best_within_skips_what_does_not_fit_but_never_an_earlier_nonce() {
 #[test]
 fn queued_cost_follows_adds_replacements_and_removals() {
     let mut pool = Pool::new(PoolConfig { lifetime_secs: 100, ..Default::default() });
-    let cost = |t: &ValidTx| rollup_actors::validation::tx_cost(t);
+    let cost = |t: &ValidTx| rollup_actors::execution::validation::tx_cost(t);
     let a: Vec<ValidTx> = (0..3).map(|n| tx(0, n, 10, 1)).collect();
     for t in &a {
         pool.add(t.clone(), 0, 0).unwrap();

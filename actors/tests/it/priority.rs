@@ -3,11 +3,11 @@
 
 use alloy::primitives::{address, keccak256, Address, Bytes, B256, U256};
 use alloy::sol_types::SolValue;
-use rollup_actors::block::{build_block_with, BlockInput, BuiltBlock, ChainSpec};
+use rollup_actors::execution::block::{build_block_with, BlockInput, BuiltBlock, ChainSpec};
+use rollup_actors::execution::priority::{PriorityError, PriorityTx};
 use rollup_actors::l1::bindings::IRollupChain::L2CanonicalTransaction;
-use rollup_actors::priority::{PriorityError, PriorityTx};
 use rollup_actors::state::{SlotKey, SlotWrite, StateReader};
-use rollup_actors::store::ChainStore;
+use rollup_actors::storage::chain::{BlockWriter, ChainStore};
 
 const GWEI: u64 = 1_000_000_000;
 const FROM: Address = address!("0x00000000000000000000000000000000000f00d1");
@@ -60,7 +60,7 @@ fn op(tx: &L2CanonicalTransaction) -> PriorityTx {
 
 fn store_with_code(dir: &tempfile::TempDir) -> ChainStore {
     let store = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
-    let (mut writes, mut codes) = rollup_actors::system::genesis_writes();
+    let (mut writes, mut codes) = rollup_actors::execution::system::genesis_writes();
     let mut logger = vec![0x7f];
     logger.extend_from_slice(&[0xab; 32]);
     logger.extend_from_slice(&[0x60, 0x00, 0x60, 0x00, 0xa1, 0x00]);
@@ -195,12 +195,12 @@ fn priority_transactions_come_first_and_the_store_records_how_far_the_l2_got() {
     assert_eq!(store.next_priority().unwrap(), 0);
     // Only requests the watcher stored can be committed, and only in serial order.
     assert!(matches!(
-        store.commit_block(&block),
-        Err(rollup_actors::store::StoreError::PriorityChanged { serial: 0, number: 1 })
+        BlockWriter::of(&store).commit_block(&block),
+        Err(rollup_actors::storage::chain::StoreError::PriorityChanged { serial: 0, number: 1 })
     ));
-    let p = rollup_actors::priority_store::PriorityStore::of(&store);
+    let p = rollup_actors::storage::priority::PriorityWriter::of(&store);
     p.record_scan(&ops, (7, B256::repeat_byte(7)), 8).unwrap();
-    store.commit_block(&block).unwrap();
+    BlockWriter::of(&store).commit_block(&block).unwrap();
     assert_eq!(store.next_priority().unwrap(), 3);
     assert_eq!(store.block_priority_count(1).unwrap(), 3);
     let stored = store.transaction(ops[1].hash).unwrap().unwrap();
@@ -223,8 +223,8 @@ fn an_event_whose_hash_is_not_the_transactions_is_refused() {
 #[test]
 fn a_withdrawal_leaves_l2_circulation_and_sends_the_message_finalize_expects() {
     use alloy::sol_types::SolCall;
+    use rollup_actors::execution::system::{BASE_TOKEN_CONTRACT, L1_MESSENGER};
     use rollup_actors::l1::bindings::{IRollupChain, L2BaseToken};
-    use rollup_actors::system::{BASE_TOKEN_CONTRACT, L1_MESSENGER};
     let dir = tempfile::tempdir().unwrap();
     let store = store_with_code(&dir);
     let receiver = address!("0x00000000000000000000000000000000000e1e1e");
@@ -243,10 +243,10 @@ fn a_withdrawal_leaves_l2_circulation_and_sends_the_message_finalize_expects() {
     assert_eq!(balance(&store, &block, FROM), U256::ZERO);
 
     let w = op(&tx);
-    rollup_actors::priority_store::PriorityStore::of(&store)
+    rollup_actors::storage::priority::PriorityWriter::of(&store)
         .record_scan(&[w], (7, B256::ZERO), 8)
         .unwrap();
-    store.commit_block(&block).unwrap();
+    BlockWriter::of(&store).commit_block(&block).unwrap();
     let messages = store.block_messages(1).unwrap();
     assert_eq!(messages.len(), 1);
     let mut message = IRollupChain::finalizeEthWithdrawalCall::SELECTOR.to_vec();
@@ -262,10 +262,11 @@ fn a_withdrawal_leaves_l2_circulation_and_sends_the_message_finalize_expects() {
 
 #[test]
 fn the_watcher_tables_are_idempotent_by_serial_and_a_rewind_forgets_only_unincluded_requests() {
-    use rollup_actors::priority_store::{PriorityStore, RewindError};
+    use rollup_actors::storage::priority::{PriorityWriter, RewindError};
     let dir = tempfile::tempdir().unwrap();
     let store = store_with_code(&dir);
-    let p = PriorityStore::of(&store);
+    let w = PriorityWriter::of(&store);
+    let p = w.reader();
     let mint = U256::from(10u64).pow(U256::from(18));
     let at = |serial: u64, l1_block: u64| {
         let mut o = op(&canonical(serial, TO, 30_000, GWEI, U256::ZERO, mint));
@@ -273,28 +274,28 @@ fn the_watcher_tables_are_idempotent_by_serial_and_a_rewind_forgets_only_uninclu
         o
     };
     assert_eq!((p.next_serial().unwrap(), p.next_block().unwrap()), (0, None));
-    assert_eq!(p.record_scan(&[at(0, 10), at(1, 11)], (11, B256::repeat_byte(11)), 12).unwrap(), 2);
+    assert_eq!(w.record_scan(&[at(0, 10), at(1, 11)], (11, B256::repeat_byte(11)), 12).unwrap(), 2);
     // The same events read again (a restart, an overlapping range) add nothing.
-    assert_eq!(p.record_scan(&[at(1, 11)], (11, B256::repeat_byte(11)), 12).unwrap(), 0);
-    assert_eq!(p.record_scan(&[at(2, 13)], (13, B256::repeat_byte(13)), 14).unwrap(), 1);
+    assert_eq!(w.record_scan(&[at(1, 11)], (11, B256::repeat_byte(11)), 12).unwrap(), 0);
+    assert_eq!(w.record_scan(&[at(2, 13)], (13, B256::repeat_byte(13)), 14).unwrap(), 1);
     assert_eq!(p.range(0, 10).unwrap().iter().map(|o| o.serial).collect::<Vec<_>>(), vec![0, 1, 2]);
     assert_eq!(p.scanned_hash(11).unwrap(), Some(B256::repeat_byte(11)));
     assert_eq!(p.scanned().unwrap()[0], (13, B256::repeat_byte(13)), "newest first");
 
     // The L2 includes requests 0 and 1.
     let stored = p.range(0, 2).unwrap();
-    store.commit_block(&build(&store, &stored)).unwrap();
+    BlockWriter::of(&store).commit_block(&build(&store, &stored)).unwrap();
     assert_eq!(store.next_priority().unwrap(), 2);
     // Block 13 was replaced: request 2 (not included) is forgotten, blocks after 11 rescanned.
-    assert_eq!(p.rewind(11).unwrap(), 1);
+    assert_eq!(w.rewind(11).unwrap(), 1);
     assert_eq!((p.next_serial().unwrap(), p.next_block().unwrap()), (2, Some(12)));
     assert_eq!(p.scanned_hash(13).unwrap(), None);
     // Block 11 replaced after the L2 included request 1 from it: refused, nothing forgotten.
-    let err = p.rewind(10).unwrap_err();
+    let err = w.rewind(10).unwrap_err();
     assert!(matches!(err, RewindError::Included { serial: 1, l1_block: 11 }), "{err}");
     assert_eq!(p.next_serial().unwrap(), 2);
     // A gap stops the range where the L2 must wait.
-    p.record_scan(&[at(4, 20)], (20, B256::repeat_byte(20)), 21).unwrap();
+    w.record_scan(&[at(4, 20)], (20, B256::repeat_byte(20)), 21).unwrap();
     assert_eq!(p.range(0, 10).unwrap().len(), 2);
 }
 
@@ -308,7 +309,7 @@ fn a_request_whose_messages_do_not_fit_waits_for_the_next_block_and_one_that_nev
         tx.data = B256::from(U256::from(n)).to_vec().into();
         op(&tx)
     };
-    let max = rollup_actors::block::MAX_BLOCK_MESSAGES as u64;
+    let max = rollup_actors::execution::block::MAX_BLOCK_MESSAGES as u64;
     // 200 + 100 messages do not fit one block: the second request opens the next one.
     let block = build(&store, &[spam(0, 200), spam(1, 100)]);
     assert_eq!(block.transactions.len(), 1);

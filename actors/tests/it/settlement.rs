@@ -2,13 +2,13 @@
 //! versions that match an independent tree, and real panics in both without a duplicate version.
 
 use crate::actors::{start_with, submit, wait_included, TestChain};
-use rollup_actors::batcher::criteria::Limits;
-use rollup_actors::batcher::BatcherConfig;
-use rollup_actors::batches::BatchStore;
-use rollup_actors::chain::Fault;
-use rollup_actors::supervision::RestartBudget;
+use rollup_actors::events::fault::Point;
+use rollup_actors::settlement::batcher::criteria::Limits;
+use rollup_actors::settlement::batcher::{BatcherArgs, BatcherConfig};
+use rollup_actors::settlement::tree_writer::TreeWriterArgs;
+use rollup_actors::storage::batches::{BatchStore, BatchWriter, TreeResultWriter};
 use rollup_actors::tree::{StateDiff, TreeStore};
-use rollup_actors::tree_writer::TreeWriterArgs;
+use rollup_supervision::SupervisorMsg;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -29,28 +29,35 @@ fn batcher_config() -> BatcherConfig {
     }
 }
 
-type Sup =
-    (ractor::ActorRef<rollup_actors::supervision::SupervisorMsg>, tokio::task::JoinHandle<()>);
+type Sup = (ractor::ActorRef<SupervisorMsg>, tokio::task::JoinHandle<()>);
 
 async fn node(dir: &tempfile::TempDir) -> (TestChain, BatchStore, TreeStore, Sup) {
     let tree = TreeStore::open(&dir.path().join("tree.redb")).unwrap();
     let t = tree.clone();
     let batches_slot = std::sync::Arc::new(std::sync::Mutex::new(None));
     let bs = batches_slot.clone();
-    let (chain, sup, h) = start_with(dir, 5, move |chain, events| {
+    let (chain, sup, h) = start_with(dir, 5, move |chain| {
         let batches = BatchStore::open(&chain.store).unwrap();
         *bs.lock().unwrap() = Some(batches.clone());
-        let budget = RestartBudget { max_restarts: 5, window: Duration::from_secs(60) };
         vec![
-            rollup_actors::batcher::spec(
-                chain.clone(),
-                batches.clone(),
-                events.clone(),
-                batcher_config(),
+            rollup_actors::settlement::batcher::spec(
+                BatcherArgs {
+                    config: batcher_config(),
+                    blocks: chain.store.clone(),
+                    batches: BatchWriter::of(&batches),
+                    events: chain.events.clone(),
+                    metrics: Default::default(),
+                },
+                chain.budget,
             ),
-            rollup_actors::tree_writer::spec(
-                TreeWriterArgs { batches, tree: t, events: events.clone(), chain: chain.clone() },
-                budget,
+            rollup_actors::settlement::tree_writer::spec(
+                TreeWriterArgs {
+                    batches: TreeResultWriter::of(&batches),
+                    tree: t,
+                    events: chain.events.clone(),
+                    metrics: Default::default(),
+                },
+                chain.budget,
             ),
         ]
     })
@@ -129,7 +136,7 @@ async fn a_tree_writer_panic_after_applying_does_not_apply_twice() {
     let h = submit(&chain, 0).await.unwrap();
     let block = wait_included(&chain, h).await;
     wait_applied_through_block(&batches, block).await;
-    chain.arm(Fault::TreeWriterAfterApply);
+    chain.arm(Point::TreeWriterAfterApply);
     let h = submit(&chain, 1).await.unwrap();
     let block = wait_included(&chain, h).await;
     wait_applied_through_block(&batches, block).await;
@@ -142,20 +149,14 @@ async fn batcher_and_tree_writer_panics_before_work_lose_nothing_and_restart_sur
     let dir = tempfile::tempdir().unwrap();
     {
         let (chain, batches, tree, sup) = node(&dir).await;
-        chain.arm(Fault::Batcher);
-        chain.arm(Fault::TreeWriterBeforeApply);
+        chain.arm(Point::Batcher);
+        chain.arm(Point::TreeWriterBeforeApply);
         let h = submit(&chain, 0).await.unwrap();
         let block = wait_included(&chain, h).await;
         wait_applied_through_block(&batches, block).await;
         assert!(chain.status.restarts.load(Ordering::Relaxed) >= 2);
         check_batches(&chain, &batches, &tree);
-        sup.0
-            .call(
-                rollup_actors::supervision::SupervisorMsg::Shutdown,
-                Some(Duration::from_secs(10)),
-            )
-            .await
-            .unwrap();
+        sup.0.call(SupervisorMsg::Shutdown, Some(Duration::from_secs(10))).await.unwrap();
         sup.1.await.unwrap();
         drop((chain, batches, tree));
         // The actors' last clones of the databases go with their tasks.

@@ -6,7 +6,7 @@ use alloy::eips::eip2930::{AccessList, AccessListItem};
 use alloy::primitives::{address, keccak256, Address, Bytes, Signature, TxKind, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
-use rollup_actors::validation::{
+use rollup_actors::execution::validation::{
     intrinsic_gas, validate_against_account, validate_stateless, AccountView, TxError,
     ValidationConfig, MAX_TX_SIZE,
 };
@@ -15,7 +15,7 @@ const GWEI: u128 = 1_000_000_000;
 const TO: Address = address!("0x0000000000000000000000000000000000000b0b");
 
 fn signer() -> PrivateKeySigner {
-    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80".parse().unwrap()
+    rollup_test_utils::signer(0)
 }
 
 fn sign<T>(tx: T) -> Vec<u8>
@@ -53,7 +53,7 @@ fn legacy() -> TxLegacy {
     }
 }
 
-fn check(raw: &[u8]) -> Result<rollup_actors::validation::ValidTx, TxError> {
+fn check(raw: &[u8]) -> Result<rollup_actors::execution::validation::ValidTx, TxError> {
     validate_stateless(raw, &ValidationConfig::default())
 }
 

@@ -22,7 +22,7 @@ use ark_bn254::Fr;
 use serde::{Deserialize, Serialize};
 
 pub use diff::{DiffError, StateDiff, RECORD_BYTES};
-pub use store::{TreeError, TreeStore, TreeVersion, CAPACITY};
+pub use store::{TreeError, TreeReader, TreeStore, TreeVersion, CAPACITY};
 
 use hash::{fr_to_b256, limbs, poseidon};
 

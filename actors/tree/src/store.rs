@@ -46,7 +46,7 @@ pub const CAPACITY: u64 = 1 << TREE_DEPTH;
 pub enum TreeError {
     /// redb failed.
     #[error("tree storage: {0}")]
-    Storage(String),
+    Storage(#[source] redb::Error),
     /// A stored entry does not decode (corruption).
     #[error("corrupt tree entry in {table}: {detail}")]
     Corrupt {
@@ -83,7 +83,7 @@ macro_rules! storage_err {
     ($($t:ty),*) => {$(
         impl From<$t> for TreeError {
             fn from(e: $t) -> Self {
-                TreeError::Storage(e.to_string())
+                TreeError::Storage(e.into())
             }
         }
     )*};
@@ -325,11 +325,44 @@ impl View {
     }
 }
 
-/// The state tree database.
+/// The state tree database. Its holder writes it (the tree writer); everyone else gets a
+/// [`TreeReader`].
 #[derive(Debug, Clone)]
 pub struct TreeStore {
     db: Arc<Database>,
     writer: Arc<Mutex<()>>,
+}
+
+/// Read-only access to the state tree: versions, their diffs and witnesses (the proof jobs
+/// read these; only the tree writer applies diffs).
+#[derive(Debug, Clone)]
+pub struct TreeReader(TreeStore);
+
+impl TreeReader {
+    /// The reader of `store`.
+    pub fn of(store: &TreeStore) -> Self {
+        Self(store.clone())
+    }
+
+    /// See [`TreeStore::latest`].
+    pub fn latest(&self) -> Result<TreeVersion, TreeError> {
+        self.0.latest()
+    }
+
+    /// See [`TreeStore::version`].
+    pub fn version(&self, version: u64) -> Result<TreeVersion, TreeError> {
+        self.0.version(version)
+    }
+
+    /// See [`TreeStore::witness`].
+    pub fn witness(&self, version: u64) -> Result<Witness, TreeError> {
+        self.0.witness(version)
+    }
+
+    /// See [`TreeStore::diff`].
+    pub fn diff(&self, version: u64) -> Result<StateDiff, TreeError> {
+        self.0.diff(version)
+    }
 }
 
 impl TreeStore {

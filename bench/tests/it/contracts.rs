@@ -1,9 +1,7 @@
 //! The committed bytecode in `bench/contracts/*.hex` is what the pinned solc-js makes of the
 //! sources next to it. `ROLLUP_BENCH_BLESS=1` rewrites the `.hex` files instead of failing.
 
-use crate::support::repo_root;
-use std::io::Write;
-use std::process::{Command, Stdio};
+use rollup_test_utils::{repo_root, solc_standard_json};
 
 /// Creation bytecode of `name` (hex, no 0x) compiled as `bench/contracts/README.md` says.
 fn compile(name: &str) -> String {
@@ -19,25 +17,7 @@ fn compile(name: &str) -> String {
             "outputSelection": { "*": { "*": ["evm.bytecode.object"] } }
         }
     });
-    let mut child = Command::new("node")
-        .arg(root.join("tools/solc"))
-        .arg("--standard-json")
-        .current_dir(root.join("tools"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run the project's solc (node tools/solc); run `npm ci --prefix tools`");
-    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "solc failed");
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let errors: Vec<_> = json["errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| e["severity"] == "error")
-        .collect();
-    assert!(errors.is_empty(), "solc errors: {errors:?}");
+    let json = solc_standard_json(&input);
     json["contracts"][format!("{name}.sol")][name]["evm"]["bytecode"]["object"]
         .as_str()
         .unwrap()

@@ -1,6 +1,7 @@
 //! Real processes for the tests: `rollupd dev` and anvil on OS-chosen ports, each killed when
 //! dropped, and `rollup-bench` runs with a deadline.
 
+use rollup_test_utils::KillOnDrop;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -11,11 +12,6 @@ use std::time::{Duration, Instant};
 /// The bench binary under test.
 pub fn bench_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_rollup-bench"))
-}
-
-/// The repository root.
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// `target/<profile>/rollupd`, next to this test binary's `deps/` directory.
@@ -29,16 +25,6 @@ fn rollupd_bin() -> PathBuf {
         bin.display()
     );
     bin
-}
-
-/// A child process killed and reaped when dropped, so a failing test leaves nothing running.
-pub struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// A running node under test.
@@ -88,10 +74,7 @@ impl Node {
     /// `rollupd dev` on a fresh data directory and OS-chosen ports, with settlement on and no
     /// local prover (generating proving keys takes a minute); returns once its banner is out.
     pub fn rollupd_dev(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("rollup-bench-it-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = rollup_test_utils::fresh_dir("rollup-bench-it", name);
         let log = std::fs::File::create(dir.join("stderr.log")).unwrap();
         let mut cmd = Command::new(rollupd_bin());
         cmd.arg("dev").arg("--data-dir").arg(&dir);
@@ -119,13 +102,10 @@ impl Node {
         Self { _child: KillOnDrop(child), url, l1_url: Some(l1_url), _dir: Some(TempDir(dir)) }
     }
 
-    /// The pinned anvil (`ANVIL_BIN`, else `tools/node_modules/.bin/anvil`) with one-second
-    /// blocks.
+    /// The pinned anvil ([`rollup_test_utils::anvil_path`]) with one-second blocks.
     pub fn anvil() -> Self {
-        let bin = std::env::var_os("ANVIL_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo_root().join("tools/node_modules/.bin/anvil"));
-        assert!(bin.exists(), "{} is missing: run `npm ci --prefix tools`", bin.display());
+        let bin = rollup_test_utils::anvil_path()
+            .expect("anvil is missing: run `npm ci --prefix tools` or set ANVIL_BIN");
         let port = free_port();
         let mut child = Command::new(bin)
             .args(["--port", &port.to_string(), "--block-time", "1"])

@@ -12,7 +12,6 @@ use rollup_contracts::bindings::IRollupChain::{
 };
 use rollup_contracts::deploy::VerifierSource;
 use rollup_contracts::{deploy, DeployConfig, Deployment};
-use std::path::PathBuf;
 
 sol!(
     /// TEST DOUBLE of the Groth16 verifier (diamond/test/utils/TestVerifier.sol): accepts exactly
@@ -22,31 +21,10 @@ sol!(
     "tests/artifacts/TestVerifier.json"
 );
 
-/// The anvil binary: `ANVIL_BIN`, else the npm tools, else `anvil` on PATH.
-pub(crate) fn anvil_path() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("ANVIL_BIN") {
-        return Some(PathBuf::from(p));
-    }
-    let npm = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/.bin/anvil");
-    if npm.exists() {
-        return Some(npm);
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).map(|d| d.join("anvil")).find(|p| p.exists())
-    })
-}
-
 /// Spawns anvil, or returns `None` (with a clear message) when it is not installed.
 /// In CI (`CI` set) a missing anvil is a failure, never a skip.
 pub(crate) fn spawn_anvil() -> Option<AnvilInstance> {
-    let Some(path) = anvil_path() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "anvil is missing in CI: .ci/run must install the npm tools (tools/package.json)"
-        );
-        eprintln!("SKIPPED: anvil not found (run `npm ci --prefix tools` or set ANVIL_BIN)");
-        return None;
-    };
+    let path = rollup_test_utils::anvil_path_or_skip()?;
     Some(Anvil::new().path(path).chain_id(9u64).spawn())
 }
 

@@ -13,10 +13,10 @@ use jsonrpsee::core::{RegisterMethodError, SubscriptionResult};
 use jsonrpsee::types::Params;
 use jsonrpsee::{PendingSubscriptionSink, RpcModule};
 use ractor::rpc::CallResult;
-use rollup_actors::pool_actor::PoolMsg;
+use rollup_actors::execution::validation::validate_stateless;
+use rollup_actors::sequencer::pool::actor::PoolMsg;
 use rollup_actors::state::{SlotKey, StateReader};
-use rollup_actors::store::{HistoricalState, HistoryError};
-use rollup_actors::validation::validate_stateless;
+use rollup_actors::storage::chain::{HistoricalState, HistoryError};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -247,10 +247,14 @@ pub(super) fn logs_for_poll(
     Ok((out, to))
 }
 
-fn submit_error(e: rollup_actors::pool_actor::SubmitError) -> jsonrpsee::types::ErrorObjectOwned {
+fn submit_error(
+    e: rollup_actors::sequencer::pool::actor::SubmitError,
+) -> jsonrpsee::types::ErrorObjectOwned {
     match e {
         // EIP-1474's "limit exceeded": the request is fine, the node is busy; retry later.
-        rollup_actors::pool_actor::SubmitError::Backlog(_) => rpc_err(-32005, e.to_string()),
+        rollup_actors::sequencer::pool::actor::SubmitError::Backlog(_) => {
+            rpc_err(-32005, e.to_string())
+        }
         e => rpc_err(-32000, e.to_string()),
     }
 }
@@ -565,7 +569,7 @@ async fn subscribe(
             return Ok(());
         }
     };
-    let mut events = ctx.chain.subscribe();
+    let mut events = ctx.chain.blocks.subscribe();
     let sink = pending.accept().await?;
     loop {
         tokio::select! {
@@ -636,7 +640,10 @@ pub(crate) struct BlockNotes {
 }
 
 impl Notifications {
-    fn of(&self, block: &rollup_actors::chain::SealedBlock) -> RpcResult<Arc<BlockNotes>> {
+    fn of(
+        &self,
+        block: &rollup_actors::sequencer::chain::SealedBlock,
+    ) -> RpcResult<Arc<BlockNotes>> {
         let mut g = self.last.lock().map_err(|_| server_err("notifications lock poisoned"))?;
         if let Some((hash, notes)) = g.as_ref() {
             if *hash == block.hash {
@@ -680,7 +687,7 @@ async fn pending_transactions(
     pending: PendingSubscriptionSink,
     ctx: &RpcCtx,
 ) -> SubscriptionResult {
-    let mut admitted = ctx.chain.subscribe_admitted();
+    let mut admitted = ctx.chain.admitted.subscribe();
     let sink = pending.accept().await?;
     loop {
         tokio::select! {

@@ -131,7 +131,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         Ok(json!(ctx.filters.install(Kind::Blocks, head)?))
     })?;
     reg(m, "eth_newPendingTransactionFilter", |_, ctx| async move {
-        let rx = ctx.chain.subscribe_admitted();
+        let rx = ctx.chain.admitted.subscribe();
         Ok(json!(ctx.filters.install(Kind::Pending(rx), 0)?))
     })?;
     reg(m, "eth_uninstallFilter", |p, ctx| async move {

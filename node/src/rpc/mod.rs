@@ -23,8 +23,10 @@ use jsonrpsee::types::ErrorObjectOwned;
 use jsonrpsee::types::Params;
 use jsonrpsee::Methods;
 use jsonrpsee::RpcModule;
-use rollup_actors::chain::Chain;
-use rollup_actors::protocol::{ActorSlot, PoolMsg};
+use rollup_actors::sequencer::chain::{AdmittedFeed, BlockFeed, ChainConfig};
+use rollup_actors::sequencer::protocol::PoolMsg;
+use rollup_actors::storage::chain::ChainStore;
+use rollup_supervision::ActorSlot;
 use serde_json::Value;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -52,7 +54,7 @@ pub(crate) fn server_err(e: impl std::fmt::Display) -> ErrorObjectOwned {
 /// Read access to settlement (batches and their L1 steps), on a chain that settles.
 #[derive(Debug, Clone)]
 pub(crate) struct SettlementView {
-    pub(crate) batches: rollup_actors::batches::BatchStore,
+    pub(crate) batches: rollup_actors::storage::batches::BatchStore,
     pub(crate) sender: rollup_eth::SenderStore,
     /// The L1 this chain settles on.
     pub(crate) l1_chain_id: u64,
@@ -60,16 +62,25 @@ pub(crate) struct SettlementView {
     pub(crate) diamond: alloy::primitives::Address,
 }
 
+/// What the RPC reads of a chain: its parameters, its store (read-only), the feeds its
+/// subscriptions follow, and where the pool is (submissions go to the pool actor).
+#[derive(Debug, Clone)]
+pub(crate) struct ChainView {
+    pub(crate) config: Arc<ChainConfig>,
+    pub(crate) store: ChainStore,
+    pub(crate) blocks: BlockFeed,
+    pub(crate) admitted: AdmittedFeed,
+    pub(crate) pool: ActorSlot<PoolMsg>,
+}
+
 /// What every handler sees.
 #[derive(Debug)]
 pub(crate) struct RpcCtx {
-    pub(crate) chain: Arc<Chain>,
+    pub(crate) chain: ChainView,
     pub(crate) cfg: RpcConfig,
     /// Whether blocks are final once sealed (the embedded L1); on the L2 a block is final once
     /// its batch is executed on L1.
     pub(crate) instant_finality: bool,
-    /// Where the current pool actor is.
-    pub(crate) pool: ActorSlot<PoolMsg>,
     /// Batches and L1 steps (`None` on the embedded L1).
     pub(crate) settlement: Option<SettlementView>,
     /// Installed polling filters.
@@ -87,8 +98,9 @@ impl RpcCtx {
             .ok_or_else(|| rpc_err(-32000, "header not found"))
     }
 
-    pub(crate) fn pool(&self) -> RpcResult<rollup_actors::pool_actor::PoolRef> {
-        self.pool
+    pub(crate) fn pool(&self) -> RpcResult<rollup_actors::sequencer::pool::actor::PoolRef> {
+        self.chain
+            .pool
             .get()
             .ok_or_else(|| rpc_err(-32000, "transaction pool is restarting, retry shortly"))
     }
@@ -203,10 +215,9 @@ fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
 
 /// Starts the server for `chain` on `cfg.addr`.
 pub(crate) async fn start(
-    chain: Arc<Chain>,
+    chain: ChainView,
     cfg: RpcConfig,
     instant_finality: bool,
-    pool: ActorSlot<PoolMsg>,
     settlement: Option<SettlementView>,
 ) -> anyhow::Result<RpcServer> {
     use anyhow::Context;
@@ -262,7 +273,6 @@ pub(crate) async fn start(
         chain,
         cfg,
         instant_finality,
-        pool,
         settlement,
         filters,
         notifications: eth::Notifications::default(),

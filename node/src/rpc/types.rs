@@ -9,8 +9,8 @@ use alloy::primitives::{Address, B256, U256};
 use alloy::rpc::types::{
     Block, BlockTransactions, Header as RpcHeader, Log, Transaction, TransactionReceipt,
 };
-use rollup_actors::priority::{is_priority_raw, PriorityTx};
-use rollup_actors::store::{ChainStore, StoredTx};
+use rollup_actors::execution::priority::{is_priority_raw, PriorityTx};
+use rollup_actors::storage::chain::{ChainStore, StoredTx};
 use serde_json::{json, Value};
 
 /// The price per gas a transaction paid in a block with `base_fee`.
@@ -175,7 +175,7 @@ pub(crate) fn block(store: &ChainStore, number: u64, full: bool) -> RpcResult<Op
                     raws.push(t.raw);
                 }
             }
-            rollup_actors::store::block_rlp_size(
+            rollup_actors::storage::chain::block_rlp_size(
                 alloy::rlp::Encodable::length(&header),
                 raws.iter().map(|r| r.as_ref()),
             )

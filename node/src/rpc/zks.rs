@@ -8,7 +8,7 @@ use alloy::primitives::{B256, U256, U64};
 use jsonrpsee::core::RegisterMethodError;
 use jsonrpsee::RpcModule;
 use ractor::rpc::CallResult;
-use rollup_actors::pool_actor::PoolMsg;
+use rollup_actors::sequencer::pool::actor::PoolMsg;
 use rollup_events::L1Step;
 use serde_json::{json, Value};
 
@@ -67,7 +67,7 @@ impl RpcCtx {
 fn l2_to_l1_logs(receipt: &Value, batch: &Value, tx_index: &Value) -> Vec<Value> {
     use alloy::sol_types::SolEvent;
     let topic = rollup_actors::l1::bindings::L1Messenger::L1MessageSent::SIGNATURE_HASH;
-    let messenger = rollup_actors::system::L1_MESSENGER;
+    let messenger = rollup_actors::execution::system::L1_MESSENGER;
     let Some(logs) = receipt["logs"].as_array() else { return Vec::new() };
     logs.iter()
         .filter(|l| {
@@ -212,9 +212,9 @@ pub(super) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         let hash: B256 = p.one()?;
         if let Some(stored) = ctx.chain.store.transaction(hash).map_err(server_err)? {
             let header = ctx.header(stored.block)?;
-            let l1 = rollup_actors::priority::is_priority_raw(&stored.raw);
+            let l1 = rollup_actors::execution::priority::is_priority_raw(&stored.raw);
             let price = if l1 {
-                rollup_actors::priority::PriorityTx::decode_raw(&stored.raw)
+                rollup_actors::execution::priority::PriorityTx::decode_raw(&stored.raw)
                     .map_err(server_err)?
                     .gas_price
             } else {

@@ -3,7 +3,7 @@
 //! finalized on L1 with the node's log proof, paid exactly once.
 
 use crate::settle::{diamond, rpc, start_proving, wait_status};
-use crate::support::{tmp_dir, DevNode};
+use crate::support::{tmp_dir, DevNode, KEY0};
 use alloy::primitives::{address, Address, Bytes, B256, U256};
 use alloy::providers::Provider;
 use serde_json::{json, Value};
@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 /// Dev account 1 deposits (dev account 0 deploys on L2).
 const KEY1: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const DEPOSITOR: Address = address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
 /// The L1 gas price every request pays (legacy transactions pin `tx.gasprice`).
 const L1_GAS_PRICE: &str = "2000000000";
@@ -473,7 +472,7 @@ async fn on_anvil_reorged_deposits_are_credited_once_across_a_kill_9_and_rollupd
     )
     .unwrap();
     let (node, _) = crate::settle::spawn_run(&config, KEY0, &dir.join("run.log"));
-    let mut node = crate::support::KillOnDrop(node);
+    let mut node = rollup_test_utils::KillOnDrop(node);
     let l1 = crate::support::provider(&l1_url, 0);
     let ether = U256::from(10u64).pow(U256::from(18));
     let r1 = address!("0x00000000000000000000000000000000000a0001");
@@ -510,7 +509,7 @@ async fn on_anvil_reorged_deposits_are_credited_once_across_a_kill_9_and_rollupd
     tokio::time::sleep(Duration::from_millis(700)).await;
     node.kill9();
     let (node, l2_url) = crate::settle::spawn_run(&config, KEY0, &dir.join("run2.log"));
-    let _node = crate::support::KillOnDrop(node);
+    let _node = rollup_test_utils::KillOnDrop(node);
     let l2 = crate::support::provider(&l2_url, 0);
 
     // A third deposit, to dev account 1 itself: once it is credited every earlier serial id is.
@@ -657,17 +656,7 @@ async fn after_a_random_mix_and_a_kill_9_the_diamond_backs_l2_supply_and_pending
     let mut rng = Lcg(seed);
     let recipients: Vec<Address> = (1..=4u8).map(|i| Address::with_last_byte(0xa0 + i)).collect();
     // Every dev account holds genesis ETH (and account 9 collects fees): all ten count.
-    let dev: Vec<Address> = (0..10u32)
-        .map(|i| {
-            alloy::signers::local::MnemonicBuilder::<alloy::signers::local::coins_bip39::English>::default()
-                .phrase("test test test test test test test test test test test junk")
-                .index(i)
-                .unwrap()
-                .build()
-                .unwrap()
-                .address()
-        })
-        .collect();
+    let dev: Vec<Address> = (0..10).map(|i| rollup_test_utils::signer(i).address()).collect();
     let gwei = U256::from(1_000_000_000u64);
     let mut deposits = Vec::new();
     let mut withdrawn = U256::ZERO;
@@ -768,7 +757,7 @@ async fn on_anvil_the_watcher_reads_again_a_block_a_reorg_replaced_after_it_read
     .unwrap();
     let log = dir.join("run.log");
     let (node, l2_url) = crate::settle::spawn_run(&config, KEY0, &log);
-    let _node = crate::support::KillOnDrop(node);
+    let _node = rollup_test_utils::KillOnDrop(node);
     let l1 = crate::support::provider(&l1_url, 0);
     l1_call(&l1_url, "anvil_mine", json!([5])).await;
     // Let the watcher read up to the head, then replace the head with a block holding a deposit.

@@ -2,12 +2,13 @@
 //! directory: every acknowledged transaction is included or still pending, history is
 //! unchanged, balances add up. And a clean SIGTERM stop.
 
-use crate::support::{raw_call, signer, tmp_dir, DevNode};
+use crate::support::{raw_call, tmp_dir, DevNode};
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy::eips::eip2718::Encodable2718;
 use alloy::primitives::{Address, Bytes, TxKind, B256, U256};
 use alloy::providers::Provider;
 use alloy::signers::SignerSync;
+use rollup_test_utils::signer;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,5 +1,6 @@
 //! `rollupd deploy` against a real anvil, and its refusals of bad input.
 
+use crate::support::{rollupd, KEY0};
 use alloy::network::EthereumWallet;
 use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{Address, B256};
@@ -7,7 +8,7 @@ use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
 sol!(
     /// TEST DOUBLE of the Groth16 verifier, from the contract suite's test directory.
@@ -27,24 +28,9 @@ sol!(
     }
 );
 
-const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-
-fn rollupd(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rollupd"))
-        .args(args)
-        .env_remove("ROLLUPD_DEPLOYER_KEY")
-        .output()
-        .expect("run rollupd")
-}
-
+/// The pinned anvil with the dev L1's chain id, or `None` (a skip, never in CI) without one.
 pub(crate) fn anvil() -> Option<AnvilInstance> {
-    let npm = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/.bin/anvil");
-    let path = std::env::var("ANVIL_BIN").map(PathBuf::from).unwrap_or(npm);
-    if !path.exists() {
-        assert!(std::env::var_os("CI").is_none(), "anvil is missing in CI");
-        eprintln!("SKIPPED: anvil not found (run `npm ci --prefix tools` or set ANVIL_BIN)");
-        return None;
-    }
+    let path = rollup_test_utils::anvil_path_or_skip()?;
     Some(Anvil::new().path(path).chain_id(9u64).spawn())
 }
 

@@ -3,7 +3,8 @@
 //! Settlement resumes each time, every validator transaction succeeds and nonces have no gap; a
 //! deposit made while the node cannot reach L1 is read once it can.
 
-use crate::settle::{dev_keys, rpc, zero_fee_transfer, KEY0};
+use crate::settle::{dev_keys, rpc, zero_fee_transfer};
+use crate::support::KEY0;
 use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
 use serde_json::json;
@@ -77,7 +78,7 @@ async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_s
     let l1_url = format!("http://{}", proxy(anvil_addr, down.clone()).await);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
         .args(["deploy", "--l1-rpc", &anvil.endpoint(), "--dev", "--validator"])
-        .arg(crate::support::signer(1).address().to_string())
+        .arg(rollup_test_utils::signer(1).address().to_string())
         .arg("--out")
         .arg(dir.join("deployment.json"))
         .env("ROLLUPD_DEPLOYER_KEY", KEY0)
@@ -102,8 +103,8 @@ async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_s
     .unwrap();
     let log = dir.join("run.log");
     // The validator has its own key: its nonces are the sender's alone.
-    let (child, url) = crate::settle::spawn_run(&config, crate::support::KEYS[1], &log);
-    let _child = crate::support::KillOnDrop(child);
+    let (child, url) = crate::settle::spawn_run(&config, &rollup_test_utils::key_hex(1), &log);
+    let _child = rollup_test_utils::KillOnDrop(child);
     let anvil_rpc = |method: &'static str, params: serde_json::Value| {
         let endpoint = anvil.endpoint();
         async move { rpc(&endpoint, method, params).await }
@@ -150,7 +151,7 @@ async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_s
 
     // Every validator transaction succeeded, with consecutive nonces from 0.
     let l1 = crate::support::provider(&anvil.endpoint(), 0);
-    let me: Address = crate::support::signer(1).address();
+    let me: Address = rollup_test_utils::signer(1).address();
     let head = l1.get_block_number().await.unwrap();
     let mut nonces = Vec::new();
     for n in 0..=head {

@@ -23,13 +23,9 @@ use rollup_prover::{
 };
 use serde_json::json;
 
-use super::support::tmp_dir;
+use super::support::{rollupd, tmp_dir};
 
 const TOKEN: &str = "test-token-3320";
-
-fn rollupd(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rollupd")).args(args).output().unwrap()
-}
 
 #[test]
 fn setup_refuses_production_keys_and_bad_capacities() {
@@ -139,6 +135,7 @@ async fn workers_and_a_local_actor_share_one_queue() {
             lease_timeout: Duration::from_secs(3),
             source: None,
             events,
+            slot: Default::default(),
         },
     )
     .await
@@ -146,7 +143,7 @@ async fn workers_and_a_local_actor_share_one_queue() {
     let (addr, server) = gateway::start(
         "127.0.0.1:0".parse().unwrap(),
         TOKEN.into(),
-        rollup_prover::exchange::fixed(exchange.clone()),
+        rollup_prover::exchange::ExchangeSlot::fixed(exchange.clone()),
     )
     .await
     .unwrap();
@@ -225,7 +222,7 @@ async fn workers_and_a_local_actor_share_one_queue() {
         ProverActor,
         ProverArgs::new(
             "local".into(),
-            rollup_prover::exchange::fixed(exchange.clone()),
+            rollup_prover::exchange::ExchangeSlot::fixed(exchange.clone()),
             keys.clone(),
             Duration::from_millis(100),
             progress,

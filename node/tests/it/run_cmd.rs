@@ -87,7 +87,7 @@ async fn run_settles_on_an_external_l1_and_refuses_bad_configs() {
     let p = crate::support::provider(&url, 0);
     assert_eq!(p.get_chain_id().await.unwrap(), 270);
     assert_eq!(p.get_block_number().await.unwrap(), 0, "genesis only");
-    let me = crate::support::signer(0).address();
+    let me = rollup_test_utils::signer(0).address();
     assert!(p.get_balance(me).await.unwrap().is_zero(), "no pre-funded accounts outside dev");
     child.kill().unwrap();
     child.wait().unwrap();

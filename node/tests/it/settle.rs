@@ -3,7 +3,7 @@
 //! generated verifier), the L1 counters match rollupd's batches, and kill -9 in the middle of
 //! settlement loses nothing and never makes L1 see a step twice.
 
-use crate::support::{raw_call, tmp_dir, DevNode};
+use crate::support::{raw_call, tmp_dir, DevNode, KEY0};
 use alloy::network::TransactionBuilder;
 use alloy::primitives::{address, Address, B256, U256};
 use alloy::providers::Provider;
@@ -333,8 +333,6 @@ async fn kill_9_at_each_settlement_step_and_actor_panics_lose_nothing() {
     }
 }
 
-pub(crate) const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-
 /// Dev account 1, funded by the `l2.genesis_alloc` of [`deploy_run_and_settle`]'s anvil run.
 const ALLOCATED: Address = address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
 const ALLOCATED_WEI: u64 = 5_000_000_000_000_000_000;
@@ -403,7 +401,7 @@ async fn deploy_run_and_settle(
         );
     std::fs::write(&config, text).unwrap();
     let (child, url) = spawn_run(&config, KEY0, &dir.join("run.log"));
-    let mut child = crate::support::KillOnDrop(child);
+    let mut child = rollup_test_utils::KillOnDrop(child);
     if alloc {
         // L1 backs the L2's genesis allocation, wei for wei.
         let l1 = crate::support::provider(l1_url, 0);

@@ -5,29 +5,28 @@ use alloy::json_abi::JsonAbi;
 use alloy::network::EthereumWallet;
 use alloy::primitives::Bytes;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
-use alloy::signers::local::PrivateKeySigner;
+use rollup_test_utils::signer;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// Dev account keys of the test mnemonic (index 0..=2).
-pub(crate) const KEYS: [&str; 3] = [
-    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-];
-
-pub(crate) fn signer(i: usize) -> PrivateKeySigner {
-    KEYS[i].parse().unwrap()
-}
+/// Dev account 0's private key as the CLI takes it (`rollup_test_utils::key_hex(0)`, spelled out
+/// for argument lists).
+pub(crate) const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
 /// A fresh temporary directory.
 pub(crate) fn tmp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rollupd-it-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    rollup_test_utils::fresh_dir("rollupd-it", name)
+}
+
+/// Runs `rollupd args` to completion (no deployer key from the environment); its output.
+pub(crate) fn rollupd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rollupd"))
+        .args(args)
+        .env_remove("ROLLUPD_DEPLOYER_KEY")
+        .output()
+        .expect("run rollupd")
 }
 
 /// A running `rollupd dev`.
@@ -198,7 +197,7 @@ pub(crate) async fn raw_call(url: &str, body: serde_json::Value) -> serde_json::
 
 /// Compiles `node/tests/fixtures/<name>.sol` with the project's solc; returns (abi, creation code).
 pub(crate) fn compile(name: &str) -> (JsonAbi, Bytes) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = rollup_test_utils::repo_root();
     let source =
         std::fs::read_to_string(root.join(format!("node/tests/fixtures/{name}.sol"))).unwrap();
     let input = serde_json::json!({
@@ -210,46 +209,10 @@ pub(crate) fn compile(name: &str) -> (JsonAbi, Bytes) {
             "outputSelection": { "*": { "*": ["abi", "evm.bytecode.object"] } }
         }
     });
-    let mut child = Command::new("node")
-        .arg(root.join("tools/solc"))
-        .arg("--standard-json")
-        .current_dir(root.join("tools"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run the project's solc (node tools/solc); run `npm ci --prefix tools`");
-    {
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "solc failed");
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    if let Some(errors) = json["errors"].as_array() {
-        let fatal: Vec<_> = errors.iter().filter(|e| e["severity"] == "error").collect();
-        assert!(fatal.is_empty(), "solc errors: {fatal:?}");
-    }
+    let json = rollup_test_utils::solc_standard_json(&input);
     let contract = &json["contracts"][format!("{name}.sol")][name];
     let abi: JsonAbi = serde_json::from_value(contract["abi"].clone()).unwrap();
     let code: Bytes =
         format!("0x{}", contract["evm"]["bytecode"]["object"].as_str().unwrap()).parse().unwrap();
     (abi, code)
-}
-
-/// A child process killed (SIGKILL) and reaped when dropped, so a failing test leaves no node
-/// running behind it.
-pub(crate) struct KillOnDrop(pub(crate) std::process::Child);
-
-impl KillOnDrop {
-    /// kill -9 now, and wait for it.
-    pub(crate) fn kill9(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        self.kill9();
-    }
 }

@@ -81,7 +81,11 @@ fn leases_follow_batch_order_expire_and_survive_nothing_but_jobs_survive_restart
 struct Source(Vec<ProofJob>);
 
 impl JobSource for Source {
-    fn jobs_after(&self, after: u64, limit: usize) -> Result<Vec<ProofJob>, String> {
+    fn jobs_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ProofJob>, rollup_prover::job::BoxError> {
         Ok(self.0.iter().filter(|j| j.id > after).take(limit).cloned().collect())
     }
 }
@@ -123,31 +127,24 @@ fn panics_once(
 async fn a_prover_whose_proving_thread_panics_hands_its_job_back_at_once() {
     use ractor::Actor;
     use rollup_prover::actor::{Progress, ProverActor, ProverArgs};
-    use rollup_prover::exchange::{ExchangeActor, ExchangeArgs, ExchangeMsg};
+    use rollup_prover::exchange::ExchangeMsg;
     use std::sync::Arc;
     let dir = tempfile::tempdir().unwrap();
     let events = rollup_events::EventBus::new();
     let mut proven = events.subscribe();
-    let (exchange, _) = Actor::spawn(
-        None,
-        ExchangeActor,
-        ExchangeArgs {
-            db: Arc::new(redb::Database::create(dir.path().join("q.redb")).unwrap()),
-            vks: keys().verifying_keys(),
-            // Far longer than the test: only an explicit release frees the job in time.
-            lease_timeout: Duration::from_secs(600),
-            source: None,
-            events,
-        },
+    // Leases far longer than the test: only an explicit release frees the job in time.
+    let exchange = super::support::spawn_exchange(
+        &dir.path().join("q.redb"),
+        Duration::from_secs(600),
+        events,
     )
-    .await
-    .unwrap();
+    .await;
     let job = jobs(1).remove(0);
     ractor::call_t!(exchange, ExchangeMsg::Enqueue, 5000, Box::new(job)).unwrap().unwrap();
     let (progress, mut watch) = tokio::sync::watch::channel(Progress::default());
     let mut args = ProverArgs::new(
         "flaky".into(),
-        rollup_prover::exchange::fixed(exchange.clone()),
+        rollup_prover::exchange::ExchangeSlot::fixed(exchange.clone()),
         Arc::new(keys().clone()),
         Duration::from_millis(50),
         progress,

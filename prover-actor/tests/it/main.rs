@@ -4,6 +4,7 @@
 mod circuit;
 mod exchange;
 mod gadgets;
+mod gateway;
 mod proving;
 mod support;
 mod verifier;

@@ -1,10 +1,14 @@
-//! Shared helpers: tree witnesses from generated diffs, constraint systems.
+//! Shared helpers: tree witnesses from generated diffs, constraint systems, an exchange.
 
 use alloy::primitives::{keccak256, B256};
 use ark_bn254::Fr;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef};
 use rollup_prover::circuit::StateDiffCircuit;
+use rollup_prover::exchange::{ExchangeActor, ExchangeArgs, ExchangeRef};
 use rollup_tree::{StateDiff, TreeStore, Witness};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 pub(crate) fn key(i: u64) -> B256 {
     keccak256(i.to_be_bytes())
@@ -28,15 +32,20 @@ pub(crate) fn synthesize(capacity: usize, w: Witness) -> ConstraintSystemRef<Fr>
     cs
 }
 
-/// The anvil binary: `ANVIL_BIN`, else the npm tools. `None` (a skip) only outside CI.
-pub(crate) fn anvil_path() -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("ANVIL_BIN").map(std::path::PathBuf::from).unwrap_or_else(|| {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/.bin/anvil")
-    });
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(std::env::var_os("CI").is_none(), "anvil is missing in CI (npm ci --prefix tools)");
-    eprintln!("SKIPPED: anvil not found (npm ci --prefix tools, or set ANVIL_BIN)");
-    None
+/// An exchange over a fresh queue at `path` with the test keys and no job source (jobs are
+/// enqueued by hand), announcing proofs on `events`; leases last `lease` without heartbeat.
+pub(crate) async fn spawn_exchange(
+    path: &Path,
+    lease: Duration,
+    events: rollup_events::EventBus,
+) -> ExchangeRef {
+    let args = ExchangeArgs {
+        db: Arc::new(redb::Database::create(path).unwrap()),
+        vks: super::proving::keys().verifying_keys(),
+        lease_timeout: lease,
+        source: None,
+        events,
+        slot: Default::default(),
+    };
+    ractor::Actor::spawn(None, ExchangeActor, args).await.unwrap().0
 }

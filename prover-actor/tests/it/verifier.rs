@@ -303,7 +303,7 @@ mod evm {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn anvil_accepts_real_proofs_and_reports_gas() {
-        let Some(path) = crate::support::anvil_path() else { return };
+        let Some(path) = rollup_test_utils::anvil_path_or_skip() else { return };
         let anvil = Anvil::new().path(path).spawn();
         let signer = PrivateKeySigner::from_bytes(&alloy::primitives::B256::from_slice(
             &anvil.keys()[0].to_bytes(),

@@ -1,0 +1,443 @@
+//! Building an L2 block: execute queued transactions on the state, produce Ethereum-shaped
+//! receipts and header, and collect the block's net slot writes. Pure logic, no I/O: the sealer
+//! persists the result with its block writer (`storage::chain::BlockWriter::commit_block`).
+//!
+//! Header fields: `stateRoot` is `keccak256` of the block's canonical slot writes (see
+//! [`writes_hash`]) until the state tree's root takes its place; `mixHash` (prevrandao) is the
+//! parent hash; there are no ommers, withdrawals or blobs. The block hash is the keccak of the RLP
+//! header, as on Ethereum, so it is deterministic given the parent, transactions and time.
+
+use crate::execution::priority::PriorityTx;
+use crate::execution::validation::ValidTx;
+use crate::state::{
+    execute_tx, ExecutionError, NewBytecodes, Overlay, SlotKey, SlotWrite, StateError, StateReader,
+};
+use alloy::consensus::proofs::{calculate_receipt_root, ordered_trie_root_with_encoder};
+use alloy::consensus::{
+    Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, Transaction, TxEnvelope, TxReceipt, TxType,
+    EMPTY_OMMER_ROOT_HASH,
+};
+use alloy::primitives::{keccak256, Address, Bloom, Bytes, TxKind, B256, U256};
+use revm::context::{BlockEnv, CfgEnv, TxEnv};
+use revm::context_interface::result::{ExecutionResult, Output};
+use revm::primitives::hardfork::SpecId;
+use std::collections::HashSet;
+
+/// Most L2->L1 messages one block may send: each is an 88-byte log in the commit calldata, and
+/// a block is never split across batches. A user transaction that alone sends more is dropped; a
+/// priority transaction that does is included as failed.
+pub const MAX_BLOCK_MESSAGES: usize = 256;
+
+/// Most priority transactions one block includes: `executeBatches` pops each on L1 (about 10k
+/// gas), a block is never split across batches, and the batcher bounds them per batch
+/// (`batcher.max_priority_ops`, at least this).
+pub const MAX_BLOCK_PRIORITY_TXS: usize = 256;
+
+/// Chain parameters block building needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainSpec {
+    /// Chain id.
+    pub chain_id: u64,
+    /// Block gas limit.
+    pub gas_limit: u64,
+    /// Base fee per gas (a floor; constant for now).
+    pub base_fee: u64,
+    /// Fee account of the operator (coinbase).
+    pub coinbase: Address,
+}
+
+/// The block to build on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockInput {
+    /// Its number.
+    pub number: u64,
+    /// Its timestamp (seconds).
+    pub timestamp: u64,
+    /// Hash of the parent block.
+    pub parent_hash: B256,
+}
+
+/// An included transaction with its execution facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncludedTx {
+    /// Its hash (for a priority transaction, the canonical hash L1 computed).
+    pub hash: B256,
+    /// The sender.
+    pub sender: Address,
+    /// The raw transaction (`0xff ‖ abi.encode(transaction)` for a priority transaction).
+    pub raw: Bytes,
+    /// The serial id of a priority transaction; `None` for a user transaction.
+    pub priority: Option<u64>,
+    /// Its receipt.
+    pub receipt: ReceiptEnvelope,
+    /// Gas it used.
+    pub gas_used: u64,
+    /// The contract it created, if any.
+    pub contract_address: Option<Address>,
+}
+
+/// A built block, ready to be persisted.
+#[derive(Debug, Clone)]
+pub struct BuiltBlock {
+    /// The header.
+    pub header: Header,
+    /// Its hash.
+    pub hash: B256,
+    /// Included transactions, in order.
+    pub transactions: Vec<IncludedTx>,
+    /// Transactions that cannot execute, with the reason (they leave the pool).
+    pub dropped: Vec<(B256, String)>,
+    /// Transactions that did not fit in the remaining block gas or message budget, and the later
+    /// nonces of their senders (they stay in the pool for the next block).
+    pub deferred: Vec<ValidTx>,
+    /// Net slot writes of the block, sorted by slot.
+    pub writes: Vec<SlotWrite>,
+    /// Bytecode first deployed in this block.
+    pub bytecodes: NewBytecodes,
+}
+
+/// `keccak256` of the slot writes' canonical encodings ([`SlotWrite::encode_into`]), in order.
+pub fn writes_hash(writes: &[SlotWrite]) -> B256 {
+    let mut buf = Vec::with_capacity(writes.len() * SlotWrite::ENCODED_LEN);
+    for w in writes {
+        w.encode_into(&mut buf);
+    }
+    keccak256(buf)
+}
+
+/// revm's view of a validated transaction.
+pub fn tx_env(tx: &ValidTx) -> TxEnv {
+    let e = &tx.envelope;
+    let (gas_price, priority) = match e {
+        TxEnvelope::Eip1559(_) => (e.max_fee_per_gas(), e.max_priority_fee_per_gas()),
+        _ => (e.max_fee_per_gas(), None),
+    };
+    TxEnv {
+        tx_type: e.tx_type() as u8,
+        caller: tx.sender,
+        gas_limit: e.gas_limit(),
+        gas_price,
+        gas_priority_fee: priority,
+        kind: e.kind(),
+        value: e.value(),
+        data: e.input().clone(),
+        nonce: e.nonce(),
+        chain_id: e.chain_id(),
+        access_list: e.access_list().cloned().unwrap_or_default(),
+        ..Default::default()
+    }
+}
+
+fn receipt_for(
+    ty: TxType,
+    success: bool,
+    cumulative_gas_used: u64,
+    logs: Vec<alloy::primitives::Log>,
+) -> ReceiptEnvelope {
+    let receipt = Receipt { status: success.into(), cumulative_gas_used, logs };
+    let with_bloom: ReceiptWithBloom<Receipt> = receipt.into();
+    match ty {
+        TxType::Legacy => ReceiptEnvelope::Legacy(with_bloom),
+        TxType::Eip2930 => ReceiptEnvelope::Eip2930(with_bloom),
+        _ => ReceiptEnvelope::Eip1559(with_bloom),
+    }
+}
+
+/// Executes `txs` in order on `base` and builds the block. A transaction that cannot execute
+/// (nonce, funds, ...) is dropped with its reason; one that does not fit the remaining gas is
+/// deferred, and so is every later transaction of its sender (they need it first). Reverted
+/// transactions are included with a failed receipt, as on Ethereum.
+pub fn build_block<R: StateReader>(
+    base: R,
+    spec: &ChainSpec,
+    input: BlockInput,
+    txs: impl IntoIterator<Item = ValidTx>,
+) -> Result<BuiltBlock, StateError> {
+    build_block_with(base, spec, input, &[], txs)
+}
+
+/// Moves balance: adds `amount` to `who`, or takes up to `amount` from it. Returns what moved.
+fn move_balance<R: StateReader>(
+    overlay: &mut Overlay<R>,
+    who: Address,
+    amount: U256,
+    add: bool,
+) -> Result<U256, StateError> {
+    let key = SlotKey::balance(who);
+    let old = overlay.slot(&key)?;
+    let before = U256::from_be_bytes(old.0);
+    let (after, moved) = if add {
+        let after = before.saturating_add(amount);
+        (after, after - before)
+    } else {
+        let moved = before.min(amount);
+        (before - moved, moved)
+    };
+    overlay.apply(&[SlotWrite { key, old, new: B256::from(after) }], &[]);
+    Ok(moved)
+}
+
+/// ETH withdrawn to L1 leaves L2 circulation: the base token contract's balance is reduced by
+/// the amount of each `Withdrawal` it logged (only code at its address can emit those). Any
+/// other ETH sent to it stays there, in the supply.
+fn burn_withdrawn<R: StateReader>(
+    overlay: &mut Overlay<R>,
+    logs: &[alloy::primitives::Log],
+) -> Result<(), StateError> {
+    let withdrawn = crate::execution::system::withdrawn(logs);
+    if withdrawn.is_zero() {
+        return Ok(());
+    }
+    move_balance(overlay, crate::execution::system::BASE_TOKEN_CONTRACT, withdrawn, false)?;
+    Ok(())
+}
+
+/// What one priority transaction did.
+struct PriorityOutcome {
+    success: bool,
+    gas_used: u64,
+    logs: Vec<alloy::primitives::Log>,
+}
+
+/// Executes one priority transaction on `overlay` by the rules of docs/bridge.md:
+/// - `to_mint` is minted to `from`, and `gas_limit × gas_price` is taken from it before the call
+///   (L1 priced the gas, whatever the block's base fee); `from`'s nonce does not change.
+/// - success: the operator (coinbase) gets `gas_used × gas_price`, the refund recipient the
+///   unused gas; `from` keeps `to_mint - value - gas_limit × gas_price`.
+/// - failure (revert, halt, or a call the L2 cannot run at all, which uses no gas): the call's
+///   effects are undone, the operator gets `gas_used × gas_price` and the refund recipient the
+///   rest of `to_mint`; `from` ends where it started.
+///
+/// Returns `None`, changing nothing, if the call succeeds but sends more L2->L1 messages than
+/// `messages_left` and `must_include` is false (the block is not empty: it goes in the next one).
+/// Everything happens on a scratch overlay applied at the end, so a refused or failed call
+/// leaves no trace but its fee and refund.
+fn execute_priority<R: StateReader>(
+    overlay: &mut Overlay<R>,
+    cfg: &CfgEnv,
+    env: &BlockEnv,
+    op: &PriorityTx,
+    messages_left: usize,
+    must_include: bool,
+) -> Result<Option<PriorityOutcome>, StateError> {
+    let mut scratch = Overlay::new(&*overlay);
+    let price = U256::from(op.gas_price);
+    move_balance(&mut scratch, op.from, op.to_mint, true)?;
+    let prepaid =
+        move_balance(&mut scratch, op.from, U256::from(op.gas_limit).saturating_mul(price), false)?;
+    let mut cfg = cfg.clone();
+    cfg.disable_nonce_check = true;
+    cfg.disable_base_fee = true;
+    cfg.disable_eip3607 = true;
+    let tx = TxEnv {
+        tx_type: 0,
+        caller: op.from,
+        gas_limit: op.gas_limit,
+        gas_price: 0,
+        kind: TxKind::Call(op.to),
+        value: op.value,
+        data: op.data.clone(),
+        chain_id: None,
+        ..Default::default()
+    };
+    let result = if op.gas_limit > env.gas_limit {
+        Err(ExecutionError::InvalidTransaction("gas limit above the block gas limit".into()))
+    } else {
+        execute_tx(&scratch, &cfg, env, tx)
+    };
+    let (success, gas_used, logs) = match result {
+        Ok(outcome) => {
+            let sent = crate::execution::system::messages_in(0, outcome.result.logs()).count();
+            let success = outcome.result.is_success();
+            if success && sent > messages_left && !must_include {
+                return Ok(None);
+            }
+            // A call that alone sends more L2->L1 messages than a block allows fails.
+            let success = success && sent <= messages_left;
+            if success {
+                // revm counts the call in the caller's nonce; a priority transaction does not.
+                let nonce = SlotKey::nonce(op.from);
+                let writes: Vec<SlotWrite> = outcome
+                    .writes
+                    .iter()
+                    .map(|w| {
+                        if w.key != nonce {
+                            return *w;
+                        }
+                        let n = U256::from_be_bytes(w.new.0).saturating_sub(U256::from(1));
+                        SlotWrite { new: B256::from(n), ..*w }
+                    })
+                    .collect();
+                scratch.apply(&writes, &outcome.bytecodes);
+                burn_withdrawn(&mut scratch, outcome.result.logs())?;
+            }
+            let logs = if success { outcome.result.logs().to_vec() } else { Vec::new() };
+            (success, outcome.result.tx_gas_used(), logs)
+        }
+        Err(ExecutionError::State(e)) => return Err(e),
+        Err(other) => {
+            tracing::warn!(target: "rollup::sealer", serial = op.serial, tx = %op.hash, reason = %other, "priority transaction cannot execute; included as failed");
+            (false, 0, Vec::new())
+        }
+    };
+    let fee = U256::from(gas_used).saturating_mul(price).min(prepaid);
+    move_balance(&mut scratch, env.beneficiary, fee, true)?;
+    move_balance(&mut scratch, op.refund_recipient, prepaid - fee, true)?;
+    if !success {
+        // The rest of the mint goes to the refund recipient: `from` ends where it started.
+        let rest = move_balance(&mut scratch, op.from, op.to_mint.saturating_sub(prepaid), false)?;
+        move_balance(&mut scratch, op.refund_recipient, rest, true)?;
+    }
+    let writes = scratch.block_writes();
+    let bytecodes = scratch.new_bytecodes()?;
+    overlay.apply(&writes, &bytecodes);
+    Ok(Some(PriorityOutcome { success, gas_used, logs }))
+}
+
+/// [`build_block`] with priority transactions: they come first, in the order given (by serial
+/// id), and are never dropped; they stop only where the next one's gas limit does not fit what
+/// the block has left (the first always goes in).
+pub fn build_block_with<R: StateReader>(
+    base: R,
+    spec: &ChainSpec,
+    input: BlockInput,
+    priority: &[PriorityTx],
+    txs: impl IntoIterator<Item = ValidTx>,
+) -> Result<BuiltBlock, StateError> {
+    let mut cfg = CfgEnv::new_with_spec(SpecId::PRAGUE);
+    cfg.chain_id = spec.chain_id;
+    let env = BlockEnv {
+        number: U256::from(input.number),
+        beneficiary: spec.coinbase,
+        timestamp: U256::from(input.timestamp),
+        gas_limit: spec.gas_limit,
+        basefee: spec.base_fee,
+        prevrandao: Some(input.parent_hash),
+        ..Default::default()
+    };
+    let mut overlay = Overlay::new(base);
+    let mut included = Vec::new();
+    let mut dropped = Vec::new();
+    let mut deferred = Vec::new();
+    let mut gas_used = 0u64;
+    let mut bloom = Bloom::default();
+    let mut messages = 0usize;
+    for op in priority {
+        let fits = op.gas_limit <= spec.gas_limit - gas_used || op.gas_limit > spec.gas_limit;
+        if !fits && !included.is_empty() {
+            break;
+        }
+        let left = MAX_BLOCK_MESSAGES - messages;
+        let first = included.is_empty();
+        let Some(out) = execute_priority(&mut overlay, &cfg, &env, op, left, first)? else {
+            // Its messages do not fit what the block has left: it opens the next block.
+            break;
+        };
+        messages += crate::execution::system::messages_in(0, &out.logs).count();
+        gas_used += out.gas_used;
+        let receipt = receipt_for(TxType::Eip1559, out.success, gas_used, out.logs);
+        bloom.accrue_bloom(&receipt.bloom());
+        included.push(IncludedTx {
+            hash: op.hash,
+            sender: op.from,
+            raw: op.raw.clone(),
+            priority: Some(op.serial),
+            receipt,
+            gas_used: out.gas_used,
+            contract_address: None,
+        });
+    }
+    // Senders with a deferred transaction: their later nonces cannot execute before it, and
+    // would be dropped as "nonce too high" (and leave the pool) if tried.
+    let mut waiting: HashSet<Address> = HashSet::new();
+    // Senders with a dropped transaction: their later nonces now follow a gap. They stay in the
+    // pool (queued, as geth keeps them) rather than be dropped too; the block does not try them.
+    let mut gapped: HashSet<Address> = HashSet::new();
+    for tx in txs {
+        if !gapped.is_empty() && gapped.contains(&tx.sender) {
+            continue;
+        }
+        if (!waiting.is_empty() && waiting.contains(&tx.sender))
+            || tx.envelope.gas_limit() > spec.gas_limit.saturating_sub(gas_used)
+        {
+            waiting.insert(tx.sender);
+            deferred.push(tx);
+            continue;
+        }
+        let outcome = match execute_tx(&overlay, &cfg, &env, tx_env(&tx)) {
+            Ok(o) => o,
+            Err(ExecutionError::State(e)) => return Err(e),
+            Err(other) => {
+                // A nonce already used leaves no gap; any other failure does.
+                let stale = matches!(&other, ExecutionError::InvalidTransaction(m)
+                    if m.starts_with("nonce ") && m.contains(" too low"));
+                if !stale {
+                    gapped.insert(tx.sender);
+                }
+                dropped.push((tx.hash, other.to_string()));
+                continue;
+            }
+        };
+        let sent = crate::execution::system::messages_in(0, outcome.result.logs()).count();
+        if sent > MAX_BLOCK_MESSAGES {
+            gapped.insert(tx.sender);
+            dropped.push((
+                tx.hash,
+                format!("sends {sent} L2->L1 messages; a block allows {MAX_BLOCK_MESSAGES}"),
+            ));
+            continue;
+        }
+        if messages + sent > MAX_BLOCK_MESSAGES {
+            waiting.insert(tx.sender);
+            deferred.push(tx);
+            continue;
+        }
+        messages += sent;
+        overlay.apply(&outcome.writes, &outcome.bytecodes);
+        burn_withdrawn(&mut overlay, outcome.result.logs())?;
+        let used = outcome.result.tx_gas_used();
+        gas_used += used;
+        let contract_address = match &outcome.result {
+            ExecutionResult::Success { output: Output::Create(_, addr), .. } => *addr,
+            _ => None,
+        };
+        let logs = outcome.result.logs().to_vec();
+        let receipt =
+            receipt_for(tx.envelope.tx_type(), outcome.result.is_success(), gas_used, logs);
+        bloom.accrue_bloom(&receipt.bloom());
+        included.push(IncludedTx {
+            hash: tx.hash,
+            sender: tx.sender,
+            raw: tx.raw,
+            priority: None,
+            receipt,
+            gas_used: used,
+            contract_address,
+        });
+    }
+    let writes = overlay.block_writes();
+    let bytecodes = overlay.new_bytecodes()?;
+    let receipts: Vec<&ReceiptEnvelope> = included.iter().map(|i| &i.receipt).collect();
+    let header = Header {
+        parent_hash: input.parent_hash,
+        ommers_hash: EMPTY_OMMER_ROOT_HASH,
+        beneficiary: spec.coinbase,
+        state_root: writes_hash(&writes),
+        // The raw bytes are each transaction's EIP-2718 encoding (`0xff ‖ ...` for priority).
+        transactions_root: ordered_trie_root_with_encoder(&included, |t, buf| {
+            buf.extend_from_slice(&t.raw)
+        }),
+        receipts_root: calculate_receipt_root(&receipts),
+        logs_bloom: bloom,
+        number: input.number,
+        gas_limit: spec.gas_limit,
+        gas_used,
+        timestamp: input.timestamp,
+        mix_hash: input.parent_hash,
+        base_fee_per_gas: Some(spec.base_fee),
+        extra_data: Bytes::new(),
+        ..Default::default()
+    };
+    let hash = header.hash_slow();
+    Ok(BuiltBlock { header, hash, transactions: included, dropped, deferred, writes, bytecodes })
+}

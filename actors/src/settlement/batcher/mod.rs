@@ -1,0 +1,237 @@
+//! The batcher: folds sealed L2 blocks into L1 batches.
+//!
+//! - Cursor: the last block of the last sealed batch (`batch_blocks`). The open batch lives in
+//!   memory only; after a restart it is rebuilt from the blocks after the cursor.
+//! - Wake-ups: [`Event::BlockSealed`] and a timer (for the age rule). Each wake-up adds every
+//!   stored block after the open batch's last one, sealing by the [`criteria`] as it goes.
+//! - A sealed batch is one redb transaction (batch, block index, published bytecodes), then
+//!   [`Event::BatchSealed`]. Batch 0 is the genesis block, batched at first start.
+
+pub mod criteria;
+pub mod pubdata;
+
+use crate::state::StateReader;
+use crate::storage::batches::{BatchWriter, SealedBatch};
+use crate::storage::chain::{ChainStore, StoreError};
+use alloy::primitives::Bytes;
+use criteria::Limits;
+use pubdata::BatchBuilder;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use rollup_events::{fault::Point, Event, EventBus};
+use rollup_supervision::{wake_on, ChildSpec, RestartBudget, Wakeups};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the batcher looks at the open batch's age without being woken.
+const TICK: Duration = Duration::from_millis(100);
+
+/// The batcher's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatcherConfig {
+    /// Seal limits.
+    pub limits: Limits,
+    /// Records per proof chunk (the largest circuit capacity the provers have keys for).
+    pub chunk_records: u64,
+}
+
+/// Messages of the batcher.
+#[derive(Debug)]
+pub enum BatcherMsg {
+    /// Look for new blocks and check the open batch's age.
+    Wake,
+}
+
+/// The batcher actor.
+#[derive(Debug, Clone)]
+pub struct BatcherActor;
+
+/// What the batcher updates on the metrics endpoint.
+#[derive(Debug, Default)]
+pub struct BatcherMetrics {
+    /// L1 batches sealed since start.
+    pub batches_sealed: AtomicU64,
+}
+
+/// What the batcher touches.
+#[derive(Debug, Clone)]
+pub struct BatcherArgs {
+    /// Limits and chunking.
+    pub config: BatcherConfig,
+    /// The sealed blocks it batches (read-only).
+    pub blocks: ChainStore,
+    /// Where batches go (the batch tables' one writer).
+    pub batches: BatchWriter,
+    /// [`Event::BlockSealed`] in, [`Event::BatchSealed`] out; fault points.
+    pub events: EventBus,
+    /// Its counters.
+    pub metrics: Arc<BatcherMetrics>,
+}
+
+/// The batcher's state.
+#[derive(Debug)]
+pub struct BatcherState {
+    args: BatcherArgs,
+    open: BatchBuilder,
+    _wakeups: Wakeups,
+}
+
+/// The batcher's child spec.
+pub fn spec(args: BatcherArgs, budget: RestartBudget) -> ChildSpec {
+    ChildSpec::actor("batcher", budget, BatcherActor, args, None)
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+impl BatcherState {
+    fn last_batched(&self) -> Result<Option<u64>, StoreError> {
+        self.args.batches.reader().last_batched_block()
+    }
+
+    /// Seals the open batch (if any) as the next batch number.
+    fn seal(&mut self, reason: &str) -> Result<(), ActorProcessingErr> {
+        let open = std::mem::take(&mut self.open);
+        let Some(content) = open.finish()? else { return Ok(()) };
+        let batches = self.args.batches.reader();
+        let number = batches.last_sealed()?.map_or(0, |n| n + 1);
+        let prev_ts = match number.checked_sub(1) {
+            Some(p) => batches.batch(p)?.map_or(0, |b| b.timestamp),
+            None => 0,
+        };
+        let snap = self.args.blocks.state().snapshot()?;
+        let mut bytecodes = Vec::new();
+        let mut published = Vec::new();
+        for h in &content.code_hashes {
+            if batches.is_published(h)? {
+                continue;
+            }
+            let code = snap.bytecode(h)?.ok_or_else(|| crate::state::StateError::Corrupt {
+                table: "state_bytecodes",
+                detail: format!("code hash {h} is set but its bytecode is missing"),
+            })?;
+            bytecodes.push(code);
+            published.push(*h);
+        }
+        let batch = SealedBatch {
+            number,
+            first_block: content.first_block,
+            last_block: content.last_block,
+            // L1 wants strictly increasing batch timestamps; blocks share seconds.
+            timestamp: content.last_timestamp.max(prev_ts + 1),
+            tx_count: content.tx_count,
+            chunk_records: self.args.config.chunk_records,
+            state_diff: Bytes::from(content.diff.encode()),
+            l2_logs: Bytes::from(content.l2_logs),
+            bytecodes,
+            priority_ops: content.priority_ops,
+            priority_hash: content.priority_hash,
+            sealed_at_ms: now_ms(),
+        };
+        self.args.batches.put_batch(&batch, &published)?;
+        tracing::info!(
+            target: "rollup::batcher",
+            batch = number,
+            blocks = %format!("{}..={}", batch.first_block, batch.last_block),
+            txs = batch.tx_count,
+            priority = batch.priority_ops,
+            writes = batch.records(),
+            chunks = batch.chunks(),
+            bytecodes = batch.bytecodes.len(),
+            reason,
+            "batch sealed"
+        );
+        self.args.metrics.batches_sealed.fetch_add(1, Ordering::Relaxed);
+        self.args.events.fault(Point::BatchSealed);
+        self.args.events.publish(Event::BatchSealed { number });
+        Ok(())
+    }
+
+    /// Adds every stored block after the open batch, sealing by the criteria.
+    fn catch_up(&mut self) -> Result<(), ActorProcessingErr> {
+        let store = self.args.blocks.clone();
+        let Some((head, _)) = store.head()? else { return Ok(()) };
+        let Some(last_batched) = self.last_batched()? else {
+            // Genesis: block 0 alone is batch 0.
+            let header = store.header(0)?.ok_or_else(|| {
+                StoreError::State(crate::state::StateError::Corrupt {
+                    table: "headers",
+                    detail: "no genesis".into(),
+                })
+            })?;
+            self.open.add_block(0, header.timestamp, 0, &store.block_writes(0)?);
+            return self.seal("genesis");
+        };
+        let limits = self.args.config.limits;
+        let mut next = self.open.next_block(last_batched);
+        while next <= head {
+            let header = store.header(next)?.ok_or_else(|| {
+                StoreError::State(crate::state::StateError::Corrupt {
+                    table: "headers",
+                    detail: format!("block {next} below head {head} is missing"),
+                })
+            })?;
+            let writes = store.block_writes(next)?;
+            let hashes = store.block_tx_hashes(next)?;
+            let txs = hashes.len() as u32;
+            let priority = (store.block_priority_count(next)? as usize).min(hashes.len());
+            let messages = store.block_messages(next)?;
+            let current = self.open.totals();
+            let with = self.open.totals_with(txs as usize, priority, &writes, messages.len());
+            if let Some(reason) = criteria::seal_before(&limits, &current, &with) {
+                self.seal(reason)?;
+            }
+            self.open.add_priority(&hashes[..priority]);
+            self.open.add_messages(&messages);
+            self.open.add_block(next, header.timestamp, txs, &writes);
+            if let Some(reason) = criteria::seal_now(&limits, &self.open.totals()) {
+                self.seal(reason)?;
+            }
+            next += 1;
+        }
+        if let Some(reason) = criteria::seal_now(&limits, &self.open.totals()) {
+            self.seal(reason)?;
+        }
+        Ok(())
+    }
+}
+
+impl Actor for BatcherActor {
+    type Msg = BatcherMsg;
+    type State = BatcherState;
+    type Arguments = BatcherArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<BatcherMsg>,
+        args: BatcherArgs,
+    ) -> Result<BatcherState, ActorProcessingErr> {
+        let wakeups = wake_on(
+            &myself,
+            &args.events,
+            |e| matches!(e, Event::BlockSealed { .. }),
+            Some(TICK),
+            || BatcherMsg::Wake,
+        )?;
+        Ok(BatcherState { args, open: BatchBuilder::default(), _wakeups: wakeups })
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<BatcherMsg>,
+        msg: BatcherMsg,
+        state: &mut BatcherState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            BatcherMsg::Wake => {
+                state.args.events.fault(Point::Batcher);
+                state.catch_up()?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -38,7 +38,7 @@ fn main() {
     let (senders, blocks, filler) = (arg(1, 1000), arg(2, 40), arg(3, 100_000));
     let dir = std::env::temp_dir().join(format!("seal-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let store = ChainStore::open(&dir.join("chain.redb")).unwrap();
+    let (store, _) = ChainStore::open(&dir.join("chain.redb")).unwrap();
     let keys: Vec<PrivateKeySigner> = (0..senders)
         .map(|i| PrivateKeySigner::from_bytes(&keccak256((i as u64 + 1).to_be_bytes())).unwrap())
         .collect();

@@ -158,16 +158,16 @@ async fn start_settling_l2(
     alloc: &[(Address, U256)],
     l1: L1Target,
 ) -> anyhow::Result<(RunningChain, crate::metrics::SettlementMetrics)> {
-    let l2_open = open_chain(config.l2_chain(), &config.data_dir.join("l2.redb"), alloc)?;
+    let (l2_open, writers) =
+        open_chain(config.l2_chain(), &config.data_dir.join("l2.redb"), alloc)?;
     let (parts, backlog) = SettlementParts::open(config, &l2_open, l1)?;
-    let mut children = crate::trees::sequencer(config, &l2_open, backlog);
-    children.extend(crate::trees::settlement(config, &l2_open, &parts));
+    let mut children = crate::trees::sequencer(config, &l2_open, &writers, backlog);
+    children.extend(crate::trees::settlement(config, &l2_open, &writers, &parts));
     let l2 = start_chain(&l2_open, children, config.rpc.clone(), false, Some(parts.view())).await?;
     let prover = parts.prover_parts(l2_open.events.clone());
     let config = config.clone();
     l2.supervise_later("prover", async move {
         let keys = crate::settlement::keys_when_ready(&config).await?;
-        tracing::info!(target: "rollup::prover", workers = config.prover.local_workers, "provers started");
         let token = crate::settlement::gateway_token(&config);
         Some(crate::trees::provers(&config, &prover, keys, token))
     });
@@ -222,8 +222,9 @@ pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
     let mut l1_alloc = alloc.clone();
     l1_alloc[GOVERNOR_INDEX].1 += crate::config::alloc_sum(&alloc)?;
     let l1_rpc = dev_l1_rpc(&config)?;
-    let l1_open = open_chain(config.dev_l1_chain(), &config.data_dir.join("l1.redb"), &l1_alloc)?;
-    let l1_children = crate::trees::sequencer(&config, &l1_open, BacklogGauge::open());
+    let (l1_open, l1_writers) =
+        open_chain(config.dev_l1_chain(), &config.data_dir.join("l1.redb"), &l1_alloc)?;
+    let l1_children = crate::trees::sequencer(&config, &l1_open, &l1_writers, BacklogGauge::open());
     let l1 = start_chain(&l1_open, l1_children, l1_rpc, true, None).await?;
     let l1_url = format!("http://{}", l1.rpc.addr);
     let deployment = match deploy_or_resume(&config, &l1_url, &alloc).await {

@@ -12,7 +12,7 @@ use rollup_actors::sequencer::chain::{
     init_genesis, unix_now, AdmittedFeed, BlockFeed, ChainConfig,
 };
 use rollup_actors::sequencer::protocol::CoreSlots;
-use rollup_actors::storage::chain::{BlockWriter, ChainStore};
+use rollup_actors::storage::chain::{ChainStore, ChainWriters};
 use rollup_supervision::{
     ChildSpec, Supervisor, SupervisorArgs, SupervisorMsg, SupervisorRef, SupervisorStatus,
 };
@@ -66,7 +66,7 @@ pub(crate) struct Started {
 pub(crate) struct OpenChain {
     /// Execution, admission and block parameters.
     pub(crate) config: Arc<ChainConfig>,
-    /// Blocks and state (read-only; the writers are made once, for their owners).
+    /// Blocks and state (read-only: [`open_chain`] hands the writers to their owners).
     pub(crate) store: ChainStore,
     /// Sealed blocks, for the RPC's subscriptions.
     pub(crate) blocks: BlockFeed,
@@ -80,19 +80,21 @@ pub(crate) struct OpenChain {
     pub(crate) metrics: ChainMetrics,
 }
 
-/// Opens (or creates) the chain database at `db` and writes genesis with `alloc` if it is new.
+/// Opens (or creates) the chain database at `db` and writes genesis with `alloc` if it is new;
+/// returns the chain and the writers of its tables, for their owners.
 pub(crate) fn open_chain(
     config: ChainConfig,
     db: &Path,
     alloc: &[(Address, U256)],
-) -> anyhow::Result<OpenChain> {
+) -> anyhow::Result<(OpenChain, ChainWriters)> {
     let name = config.name.clone();
-    let store = ChainStore::open(db).with_context(|| format!("opening {}", db.display()))?;
-    let created = init_genesis(&config, &store, &BlockWriter::of(&store), alloc, unix_now())
-        .context("writing genesis")?;
+    let (store, writers) =
+        ChainStore::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let created =
+        init_genesis(&config, &writers.blocks, alloc, unix_now()).context("writing genesis")?;
     let head = store.head()?.map(|(n, _)| n).unwrap_or_default();
     tracing::info!(target: "rollup::node", chain = %name, head, resumed = !created, "chain opened");
-    Ok(OpenChain {
+    let chain = OpenChain {
         metrics: ChainMetrics::new(&config.name, store.clone()),
         config: Arc::new(config),
         store,
@@ -100,7 +102,8 @@ pub(crate) fn open_chain(
         admitted: AdmittedFeed::default(),
         slots: CoreSlots::default(),
         events: EventBus::new(),
-    })
+    };
+    Ok((chain, writers))
 }
 
 impl OpenChain {
@@ -158,12 +161,13 @@ impl RunningChain {
         tokio::spawn(async move {
             let Some(children) = children.await else { return };
             let status = Arc::new(SupervisorStatus::default());
+            let count = children.len();
             match supervise(name, children, status).await {
                 Ok(started) => {
                     if let Ok(mut g) = supervisors.lock() {
                         g.push(started);
                     }
-                    tracing::info!(target: "rollup::node", tree = name, "supervision tree started");
+                    tracing::info!(target: "rollup::node", tree = name, children = count, "supervision tree started");
                 }
                 Err(e) => {
                     tracing::error!(target: "rollup::node", tree = name, error = %format!("{e:#}"), "starting a supervision tree failed")

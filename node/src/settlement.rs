@@ -9,7 +9,7 @@ use alloy::primitives::{Address, B256, U256};
 use anyhow::Context;
 use rollup_actors::settlement::backlog::{BacklogGauge, BacklogWriter};
 use rollup_actors::state::SlotKey;
-use rollup_actors::storage::batches::BatchStore;
+use rollup_actors::storage::batches::{BatchStore, BatchWriters};
 use rollup_contracts::bindings::IRollupChain::StoredBatchInfo;
 use rollup_contracts::deploy::GenesisConfig;
 use rollup_prover::exchange::ProofStore;
@@ -146,14 +146,16 @@ pub(crate) struct SettlementParts {
     pub(crate) l1: L1Target,
     /// A provider of the L1 (no wallet: the eth sender signs itself).
     pub(crate) provider: alloy::providers::DynProvider,
-    /// The batch tables (read-only; the batcher and the tree writer get the writers).
+    /// The batch tables (read-only), and their writers for the batcher and the tree writer.
     pub(crate) batches: BatchStore,
+    pub(crate) batch_writers: BatchWriters,
     pub(crate) tree: TreeStore,
     /// `prover.redb`: the exchange's queue and the proofs.
     pub(crate) prover_db: Arc<redb::Database>,
     pub(crate) proofs: ProofStore,
-    /// The eth sender's tables.
+    /// The eth sender's tables (read-only), and their writer for the sender.
     pub(crate) sender: rollup_eth::SenderStore,
+    pub(crate) sender_writer: rollup_eth::SenderWriter,
     pub(crate) sender_metrics: Arc<rollup_eth::SenderMetrics>,
     /// Settlement's back-pressure: the eth sender writes it, the pool reads its gauge.
     pub(crate) backlog: BacklogWriter,
@@ -170,7 +172,7 @@ impl SettlementParts {
         use alloy::providers::{Provider, ProviderBuilder};
         let url: alloy::transports::http::reqwest::Url =
             l1.url.parse().with_context(|| format!("L1 URL `{}`", l1.url))?;
-        let batches = BatchStore::open(&chain.store).context("batch tables")?;
+        let (batches, batch_writers) = BatchStore::open(&chain.store).context("batch tables")?;
         let tree =
             TreeStore::open(&config.data_dir.join("tree.redb")).context("opening tree.redb")?;
         let prover_db = Arc::new(
@@ -178,17 +180,19 @@ impl SettlementParts {
                 .context("opening prover.redb")?,
         );
         let proofs = ProofStore::new(prover_db.clone()).context("prover tables")?;
-        let sender = rollup_eth::SenderStore::open(chain.store.database().clone())
+        let (sender, sender_writer) = rollup_eth::SenderStore::open(chain.store.database().clone())
             .context("eth sender tables")?;
         let (backlog, gauge) = rollup_actors::settlement::backlog::backlog();
         let parts = Self {
             l1,
             provider: ProviderBuilder::new().connect_http(url).erased(),
             batches,
+            batch_writers,
             tree,
             prover_db,
             proofs,
             sender,
+            sender_writer,
             sender_metrics: Arc::new(rollup_eth::SenderMetrics::default()),
             backlog,
         };

@@ -18,19 +18,19 @@ use rollup_actors::sequencer::pool::actor::{self as pool_actor, PoolArgs};
 use rollup_actors::sequencer::sealer::{self, SealerArgs};
 use rollup_actors::settlement::backlog::BacklogGauge;
 use rollup_actors::settlement::{batcher, tree_writer};
-use rollup_actors::storage::batches::{BatchWriter, TreeResultWriter};
-use rollup_actors::storage::chain::{BlockWriter, PoolWriter};
-use rollup_actors::storage::priority::PriorityWriter;
+use rollup_actors::storage::chain::ChainWriters;
 use rollup_prover::keys::KeySet;
 use rollup_supervision::ChildSpec;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The pool and the sealer of `chain`. The pool refuses submissions while `backlog` is set
-/// (never, on a chain that does not settle: [`BacklogGauge::open`]).
+/// The pool and the sealer of `chain`, each with its writer of `writers`. The pool refuses
+/// submissions while `backlog` is set (never, on a chain that does not settle:
+/// [`BacklogGauge::open`]).
 pub(crate) fn sequencer(
     config: &NodeConfig,
     chain: &OpenChain,
+    writers: &ChainWriters,
     backlog: BacklogGauge,
 ) -> Vec<ChildSpec> {
     let budget = budget(config);
@@ -38,7 +38,7 @@ pub(crate) fn sequencer(
         pool_actor::spec(
             PoolArgs {
                 config: chain.config.clone(),
-                store: PoolWriter::of(&chain.store),
+                store: writers.pool.clone(),
                 slot: chain.slots.pool.clone(),
                 sealer: chain.slots.sealer.clone(),
                 admitted: chain.admitted.clone(),
@@ -51,7 +51,7 @@ pub(crate) fn sequencer(
         sealer::spec(
             SealerArgs {
                 config: chain.config.clone(),
-                store: BlockWriter::of(&chain.store),
+                store: writers.blocks.clone(),
                 slot: chain.slots.sealer.clone(),
                 pool: chain.slots.pool.clone(),
                 blocks: chain.blocks.clone(),
@@ -63,11 +63,13 @@ pub(crate) fn sequencer(
     ]
 }
 
-/// The settlement actors of the L2 in `chain`: batcher, tree writer, eth watcher and (unless
-/// `eth_sender.enabled = false`) the eth sender.
+/// The settlement actors of the L2 in `chain`: batcher, tree writer, eth watcher (with the
+/// priority tables' writer of `writers`) and (unless `eth_sender.enabled = false`) the eth
+/// sender.
 pub(crate) fn settlement(
     config: &NodeConfig,
     chain: &OpenChain,
+    writers: &ChainWriters,
     parts: &SettlementParts,
 ) -> Vec<ChildSpec> {
     let budget = budget(config);
@@ -88,7 +90,7 @@ pub(crate) fn settlement(
                     chunk_records: b.chunk_records,
                 },
                 blocks: chain.store.clone(),
-                batches: BatchWriter::of(&parts.batches),
+                batches: parts.batch_writers.batches.clone(),
                 events: chain.events.clone(),
                 metrics: chain.metrics.batcher.clone(),
             },
@@ -96,7 +98,7 @@ pub(crate) fn settlement(
         ),
         tree_writer::spec(
             tree_writer::TreeWriterArgs {
-                batches: TreeResultWriter::of(&parts.batches),
+                batches: parts.batch_writers.tree_results.clone(),
                 tree: parts.tree.clone(),
                 events: chain.events.clone(),
                 metrics: chain.metrics.tree.clone(),
@@ -115,7 +117,7 @@ pub(crate) fn settlement(
                 poll: Duration::from_millis(w.poll_ms),
             },
             provider: parts.provider.clone(),
-            priority: PriorityWriter::of(&chain.store),
+            priority: writers.priority.clone(),
             events: chain.events.clone(),
         },
         budget,
@@ -143,7 +145,7 @@ pub(crate) fn settlement(
                 wallet: alloy::network::EthereumWallet::from(operator),
                 genesis: parts.l1.genesis.clone(),
                 batches: parts.batches.clone(),
-                store: rollup_eth::SenderWriter::of(&parts.sender),
+                store: parts.sender_writer.clone(),
                 proofs: Arc::new(Proofs(parts.proofs.clone())),
                 events: chain.events.clone(),
                 metrics: parts.sender_metrics.clone(),
@@ -186,7 +188,7 @@ pub(crate) fn provers(
             Duration::from_millis(500),
             progress,
         );
-        children.push(actor::spec(args, budget));
+        children.push(actor::spec(args, budget).named(format!("prover_{i}")));
     }
     if !config.prover.gateway_addr.is_empty() {
         match gateway_token {

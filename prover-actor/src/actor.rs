@@ -98,8 +98,9 @@ impl ProverState {
     }
 }
 
-/// A local prover's child spec (its child name is `args.name`): it leases jobs from the exchange
-/// found in `args.exchange` and keeps nothing itself (a lease it held lapses).
+/// A local prover's child spec (named after `args.name`; several are told apart with
+/// [`ChildSpec::named`]): it leases jobs from the exchange found in `args.exchange` and keeps
+/// nothing itself (a lease it held lapses).
 pub fn spec(args: ProverArgs, budget: RestartBudget) -> ChildSpec {
     ChildSpec::actor(args.name.clone(), budget, ProverActor, args, None)
 }

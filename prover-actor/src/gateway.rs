@@ -23,12 +23,9 @@ use crate::{
     ProofWords,
 };
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use rollup_supervision::{ChildSpec, RestartBudget};
+use rollup_supervision::{BoxError, ChildSpec, RestartBudget};
 
 const CALL_MS: u64 = 10_000;
-
-/// Why the gateway could not start (binding the port, registering methods).
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
     ErrorObject::owned(-32603, e.to_string(), None::<()>)

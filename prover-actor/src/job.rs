@@ -22,8 +22,7 @@ pub struct ProofJob {
     pub witness: Witness,
 }
 
-/// Any error, as a source (what a [`JobSource`] failed with).
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub use rollup_supervision::BoxError;
 
 /// Where the exchange finds new jobs: the composition root implements this over the batch and
 /// tree stores, so the prover does not depend on the sequencer's crates.

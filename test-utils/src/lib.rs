@@ -61,6 +61,12 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// A loopback port nothing listens on right now (the OS chose it; a test binds it next).
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.local_addr().expect("its address").port()
+}
+
 /// The repository's root directory (this crate is its `test-utils/`).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

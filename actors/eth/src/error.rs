@@ -6,8 +6,7 @@
 //! than the confirmation depth): the actor returns the error and its supervisor decides. The
 //! cause is kept as the boxed source error, never flattened to a string.
 
-/// Any error, as a source.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub use rollup_supervision::BoxError;
 
 /// Why a step on L1 failed, and what the actor does about it.
 #[derive(Debug, thiserror::Error)]

@@ -190,8 +190,9 @@ pub struct SenderStore {
 }
 
 impl SenderStore {
-    /// The tables in the chain database (created if missing).
-    pub fn open(db: Arc<Database>) -> Result<Self, StoreError> {
+    /// The tables in the chain database (created if missing): the read-only store, and their
+    /// one writer, made this once (the composition root gives it to the eth sender).
+    pub fn open(db: Arc<Database>) -> Result<(Self, SenderWriter), StoreError> {
         let tx = db.begin_write().map_err(err)?;
         tx.open_table(L1_TXS).map_err(err)?;
         tx.open_table(L1_BATCH_STATUS).map_err(err)?;
@@ -216,7 +217,8 @@ impl SenderStore {
             }
         }
         tx.commit().map_err(err)?;
-        Ok(Self { db })
+        let store = Self { db };
+        Ok((store.clone(), SenderWriter(store)))
     }
 
     /// Every transaction not confirmed yet, by nonce.
@@ -272,11 +274,6 @@ impl SenderStore {
 pub struct SenderWriter(SenderStore);
 
 impl SenderWriter {
-    /// The writer of `store` (one per chain: the composition root gives it to the eth sender).
-    pub fn of(store: &SenderStore) -> Self {
-        Self(store.clone())
-    }
-
     /// What it reads.
     pub fn reader(&self) -> &SenderStore {
         &self.0
@@ -329,8 +326,7 @@ mod tests {
                 .create_with_backend(redb::backends::InMemoryBackend::new())
                 .unwrap(),
         );
-        let s = SenderStore::open(db).unwrap();
-        let w = SenderWriter::of(&s);
+        let (s, w) = SenderStore::open(db).unwrap();
         let t = L1Tx {
             nonce: 4,
             step: L1Step::Prove,
@@ -378,8 +374,7 @@ mod tests {
                 .create_with_backend(redb::backends::InMemoryBackend::new())
                 .unwrap(),
         );
-        let s = SenderStore::open(db.clone()).unwrap();
-        let w = SenderWriter::of(&s);
+        let (s, w) = SenderStore::open(db.clone()).unwrap();
         let tx = |nonce, step, first, last| L1Tx {
             nonce,
             step,
@@ -418,12 +413,12 @@ mod tests {
         same(&s);
         assert_eq!(steps.map(|st| s.last_confirmed(st).unwrap()), [5, 4, 2]);
         // Reopened, and opened as a database from before `l1_last_confirmed`: the same.
-        let s = SenderStore::open(db.clone()).unwrap();
+        let (s, _) = SenderStore::open(db.clone()).unwrap();
         same(&s);
         let w = db.begin_write().unwrap();
         w.delete_table(L1_LAST_CONFIRMED).unwrap();
         w.commit().unwrap();
-        let s = SenderStore::open(db.clone()).unwrap();
+        let (s, _) = SenderStore::open(db.clone()).unwrap();
         same(&s);
         assert_eq!(steps.map(|st| s.last_confirmed(st).unwrap()), [5, 4, 2]);
     }

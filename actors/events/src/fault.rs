@@ -149,25 +149,30 @@ impl Faults {
 fn from_env(point: Point) -> Option<Action> {
     use std::collections::HashSet;
     use std::sync::{Mutex, OnceLock};
-    static SPEC: OnceLock<Vec<(Point, Action)>> = OnceLock::new();
+    // (point, its action, or the action's text when it is not one).
+    type Spec = Vec<(Point, Result<Action, String>)>;
+    static SPEC: OnceLock<Spec> = OnceLock::new();
     static FIRED: Mutex<Option<HashSet<Point>>> = Mutex::new(None);
     let spec = SPEC.get_or_init(|| {
         let text = std::env::var("ROLLUPD_FAULTS").unwrap_or_default();
+        // A name that is no point is ignored (it can never be reached).
         text.split(',')
             .filter_map(|p| p.split_once('='))
-            .map(|(k, v)| {
-                let (k, v) = (k.trim(), v.trim());
-                let point = Point::ALL.into_iter().find(|p| p.name() == k);
-                match (point, Action::parse(v)) {
-                    (Some(p), Some(a)) => (p, a),
-                    _ => panic!("ROLLUPD_FAULTS: unknown point or action in {k}={v}"),
-                }
+            .filter_map(|(k, v)| {
+                let point = Point::ALL.into_iter().find(|p| p.name() == k.trim())?;
+                Some((point, Action::parse(v.trim()).ok_or_else(|| v.trim().to_string())))
             })
             .collect()
     });
-    let action = spec.iter().find(|(p, _)| *p == point)?.1;
+    let action = spec.iter().find(|(p, _)| *p == point)?.1.clone();
     let mut fired = FIRED.lock().unwrap_or_else(|p| p.into_inner());
-    fired.get_or_insert_with(HashSet::new).insert(point).then_some(action)
+    if !fired.get_or_insert_with(HashSet::new).insert(point) {
+        return None;
+    }
+    match action {
+        Ok(a) => Some(a),
+        Err(other) => panic!("ROLLUPD_FAULTS: unknown action {other:?} for {}", point.name()),
+    }
 }
 
 #[cfg(feature = "test-utils")]

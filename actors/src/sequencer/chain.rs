@@ -8,7 +8,7 @@ use crate::execution::block::{build_block, BlockInput, BuiltBlock, ChainSpec};
 use crate::execution::validation::ValidationConfig;
 use crate::sequencer::pool::PoolConfig;
 use crate::state::{SlotKey, SlotWrite};
-use crate::storage::chain::{BlockWriter, ChainStore, StoreError};
+use crate::storage::chain::{BlockWriter, StoreError};
 use alloy::primitives::{Address, Log, B256, U256};
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -104,11 +104,11 @@ impl AdmittedFeed {
 /// whether it did (false: an existing chain is resumed).
 pub fn init_genesis(
     config: &ChainConfig,
-    store: &ChainStore,
     writer: &BlockWriter,
     alloc: &[(Address, U256)],
     timestamp: u64,
 ) -> Result<bool, StoreError> {
+    let store = writer.reader();
     if store.head()?.is_some() {
         return Ok(false);
     }

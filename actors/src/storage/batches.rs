@@ -215,9 +215,19 @@ pub struct BatchStore {
     db: Arc<Database>,
 }
 
+/// The writers of the batch tables, made once when they are opened ([`BatchStore::open`]).
+#[derive(Debug, Clone)]
+pub struct BatchWriters {
+    /// Sealed batches (the batcher's).
+    pub batches: BatchWriter,
+    /// Tree results (the tree writer's).
+    pub tree_results: TreeResultWriter,
+}
+
 impl BatchStore {
-    /// The batch tables inside the chain's database (created if missing).
-    pub fn open(chain: &ChainStore) -> Result<Self, StoreError> {
+    /// The batch tables inside the chain's database (created if missing): the read-only store,
+    /// and the writers of its tables, made this once.
+    pub fn open(chain: &ChainStore) -> Result<(Self, BatchWriters), StoreError> {
         let db = chain.database().clone();
         let tx = db.begin_write()?;
         tx.open_table(BATCHES)?;
@@ -225,7 +235,12 @@ impl BatchStore {
         tx.open_table(PUBLISHED)?;
         tx.open_table(BATCH_TREE)?;
         tx.commit()?;
-        Ok(Self { db })
+        let store = Self { db };
+        let writers = BatchWriters {
+            batches: BatchWriter(store.clone()),
+            tree_results: TreeResultWriter(store.clone()),
+        };
+        Ok((store, writers))
     }
 
     /// The last sealed batch's number (`None` before genesis is batched).
@@ -316,7 +331,9 @@ impl BatchStore {
 pub struct BatchWriter(BatchStore);
 
 impl BatchWriter {
-    /// The batch writer of `store` (one per chain: the composition root gives it to the batcher).
+    /// Another batch writer of `store`, for tests (the node's is made once by
+    /// [`BatchStore::open`]).
+    #[cfg(any(test, feature = "test-utils"))]
     pub fn of(store: &BatchStore) -> Self {
         Self(store.clone())
     }
@@ -365,8 +382,9 @@ impl BatchWriter {
 pub struct TreeResultWriter(BatchStore);
 
 impl TreeResultWriter {
-    /// The tree result writer of `store` (one per chain: the composition root gives it to the
-    /// tree writer).
+    /// Another tree result writer of `store`, for tests (the node's is made once by
+    /// [`BatchStore::open`]).
+    #[cfg(any(test, feature = "test-utils"))]
     pub fn of(store: &BatchStore) -> Self {
         Self(store.clone())
     }

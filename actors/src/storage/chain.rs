@@ -4,9 +4,11 @@
 //! Invariant: block `n` is stored only if block `n - 1` is the head and is its parent; the head,
 //! the block's rows and the state it leaves behind become visible together, or not at all.
 //!
-//! Who writes: [`ChainStore`] only reads. The sealer holds the [`BlockWriter`] (blocks, state,
-//! and the pool rows a block includes, in the same transaction); the pool actor holds the
-//! [`PoolWriter`] (admissions, replacements, expiry). The composition root makes one of each.
+//! Who writes: [`ChainStore`] only reads. [`ChainStore::open`] makes the writers once: the
+//! sealer holds the [`BlockWriter`] (blocks, state, and the pool rows a block includes, in the
+//! same transaction), the pool actor the [`PoolWriter`] (admissions, replacements, expiry), the
+//! eth watcher the priority tables' writer. Outside tests (`test-utils`) no other writer can be
+//! made.
 
 use crate::execution::block::BuiltBlock;
 use crate::execution::validation::AccountView;
@@ -278,9 +280,22 @@ pub struct ChainStore {
     state: StateStore,
 }
 
+/// The writers of a chain database's tables, made once when it is opened ([`ChainStore::open`]):
+/// the composition root hands each to the actor that owns its tables.
+#[derive(Debug, Clone)]
+pub struct ChainWriters {
+    /// Blocks and state (the sealer's).
+    pub blocks: BlockWriter,
+    /// The persisted pool (the pool actor's).
+    pub pool: PoolWriter,
+    /// The priority tables (the eth watcher's).
+    pub priority: crate::storage::priority::PriorityWriter,
+}
+
 impl ChainStore {
-    /// Opens (or creates) the chain database at `path`.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    /// Opens (or creates) the chain database at `path`: the read-only store, and the writers of
+    /// its tables, made this once.
+    pub fn open(path: &Path) -> Result<(Self, ChainWriters), StoreError> {
         let db = Arc::new(Database::create(path).map_err(StateError::from)?);
         let state = StateStore::from_database(db.clone())?;
         let tx = db.begin_write()?;
@@ -299,7 +314,12 @@ impl ChainStore {
         tx.commit()?;
         let store = Self { db, state };
         store.backfill_history()?;
-        Ok(store)
+        let writers = ChainWriters {
+            blocks: BlockWriter(store.clone()),
+            pool: PoolWriter(store.clone()),
+            priority: crate::storage::priority::PriorityWriter::new(&store),
+        };
+        Ok((store, writers))
     }
 
     /// A database written before `slot_history` existed: index the blocks historical reads can
@@ -517,7 +537,9 @@ impl ChainStore {
 pub struct BlockWriter(ChainStore);
 
 impl BlockWriter {
-    /// The block writer of `store` (one per chain: the composition root gives it to the sealer).
+    /// Another block writer of `store`, for tests (the node's is made once by
+    /// [`ChainStore::open`]).
+    #[cfg(any(test, feature = "test-utils"))]
     pub fn of(store: &ChainStore) -> Self {
         Self(store.clone())
     }
@@ -642,7 +664,9 @@ impl BlockWriter {
 pub struct PoolWriter(ChainStore);
 
 impl PoolWriter {
-    /// The pool writer of `store` (one per chain: the composition root gives it to the pool).
+    /// Another pool writer of `store`, for tests (the node's is made once by
+    /// [`ChainStore::open`]).
+    #[cfg(any(test, feature = "test-utils"))]
     pub fn of(store: &ChainStore) -> Self {
         Self(store.clone())
     }

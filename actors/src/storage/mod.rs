@@ -1,6 +1,7 @@
 //! The chain database's tables, grouped by owner. Every table has one writer, and the types say
-//! which: a store type only reads, and the owner of a table gets its writer handle, made once
-//! by the composition root.
+//! which: a store type only reads, and its `open` makes the writers of its tables, once; the
+//! composition root hands each to its owner. (A test build, feature `test-utils`, can make more
+//! with `Writer::of`; the binary cannot.)
 //!
 //! | module | tables | writer (its holder) |
 //! | --- | --- | --- |

@@ -138,10 +138,16 @@ impl PriorityStore {
 pub struct PriorityWriter(PriorityStore);
 
 impl PriorityWriter {
-    /// The priority writer of `store` (one per chain: the composition root gives it to the eth
-    /// watcher).
-    pub fn of(store: &ChainStore) -> Self {
+    /// The writer [`ChainStore::open`] makes.
+    pub(crate) fn new(store: &ChainStore) -> Self {
         Self(PriorityStore::of(store))
+    }
+
+    /// Another priority writer of `store`, for tests (the node's is made once by
+    /// [`ChainStore::open`]).
+    #[cfg(any(test, feature = "test-utils"))]
+    pub fn of(store: &ChainStore) -> Self {
+        Self::new(store)
     }
 
     /// What it reads.

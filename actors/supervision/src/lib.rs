@@ -18,3 +18,7 @@ pub use supervisor::{
     SupervisorRef, SupervisorStatus,
 };
 pub use wake::{wake_on, Wakeups};
+
+/// Any error, kept as a typed source (what an actor fails with, what a port between crates
+/// returns): never flattened to a string.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

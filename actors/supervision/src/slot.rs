@@ -1,9 +1,10 @@
 //! Where the current reference of a restartable actor is kept.
 //!
-//! A crashed actor is respawned with a new reference. Its child spec clears the slot before the
-//! spawn and writes the new reference after it; a caller (another actor, the RPC, the prover
-//! gateway) looks the slot up at each use, so it follows restarts and sees `None` while the
-//! actor is down.
+//! A crashed actor is respawned with a new reference. Its child spec clears the slot when the
+//! respawn begins and writes the new reference once the actor runs; a caller (another actor,
+//! the RPC, the prover gateway) looks the slot up at each use, so it follows restarts. Between
+//! a crash and the respawn the slot still holds the dead reference: a call to it fails, and the
+//! caller retries as it would for `None`.
 
 use ractor::ActorRef;
 use std::sync::{Arc, RwLock};

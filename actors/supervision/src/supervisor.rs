@@ -55,7 +55,7 @@ impl std::fmt::Debug for ChildSpec {
 impl ChildSpec {
     /// The usual child: spawns `actor` linked to the supervisor from a clone of `args` each time
     /// (the actor rebuilds its state from redb in `pre_start`), and records the running
-    /// reference in `slot`, if given (cleared while the actor is down).
+    /// reference in `slot`, if given: cleared when a respawn begins, set once it runs.
     pub fn actor<A>(
         name: impl Into<String>,
         budget: RestartBudget,
@@ -80,6 +80,12 @@ impl ChildSpec {
                 Ok(r.get_cell())
             }
         })
+    }
+
+    /// The same spec under another name (several children of one kind: `prover_0`, `prover_1`).
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
     }
 
     /// A spec from an async spawn function (for a child that does more than spawn, e.g. wakes

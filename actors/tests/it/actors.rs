@@ -19,7 +19,7 @@ use rollup_actors::sequencer::pool::PoolConfig;
 use rollup_actors::sequencer::protocol::CoreSlots;
 use rollup_actors::sequencer::sealer::{SealerArgs, SealerMetrics};
 use rollup_actors::settlement::backlog::BacklogGauge;
-use rollup_actors::storage::chain::{BlockWriter, ChainStore, PoolWriter};
+use rollup_actors::storage::chain::{ChainStore, ChainWriters};
 use rollup_supervision::{
     ChildSpec, RestartBudget, Supervisor, SupervisorArgs, SupervisorMsg, SupervisorStatus,
 };
@@ -56,6 +56,7 @@ pub(crate) fn config() -> ChainConfig {
 pub(crate) struct TestChain {
     pub(crate) config: Arc<ChainConfig>,
     pub(crate) store: ChainStore,
+    pub(crate) writers: ChainWriters,
     pub(crate) slots: CoreSlots,
     pub(crate) events: EventBus,
     pub(crate) blocks: BlockFeed,
@@ -74,11 +75,12 @@ impl TestChain {
         max_restarts: u32,
         alloc: &[(Address, U256)],
     ) -> Self {
-        let store = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
-        init_genesis(&cfg, &store, &BlockWriter::of(&store), alloc, unix_now()).unwrap();
+        let (store, writers) = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
+        init_genesis(&cfg, &writers.blocks, alloc, unix_now()).unwrap();
         Self {
             config: Arc::new(cfg),
             store,
+            writers,
             slots: CoreSlots::default(),
             events: EventBus::new(),
             blocks: BlockFeed::default(),
@@ -95,7 +97,7 @@ impl TestChain {
         rollup_actors::sequencer::pool::actor::spec(
             PoolArgs {
                 config: self.config.clone(),
-                store: PoolWriter::of(&self.store),
+                store: self.writers.pool.clone(),
                 slot: slots.pool.clone(),
                 sealer: slots.sealer.clone(),
                 admitted: self.admitted.clone(),
@@ -117,7 +119,7 @@ impl TestChain {
         rollup_actors::sequencer::sealer::spec(
             SealerArgs {
                 config: self.config.clone(),
-                store: BlockWriter::of(&self.store),
+                store: self.writers.blocks.clone(),
                 slot: self.slots.sealer.clone(),
                 pool: self.slots.pool.clone(),
                 blocks: self.blocks.clone(),
@@ -414,7 +416,9 @@ async fn l1_mode_sealer_asks_again_when_the_pool_is_away() {
     let (chain, _sup) = start_custom(&dir, cfg, 5, &alloc, |chain| vec![chain.sealer_spec()]).await;
     // A transaction the pool persisted before it went away.
     let pending = tx(0);
-    PoolWriter::of(&chain.store)
+    chain
+        .writers
+        .pool
         .pool_update(&[(pending.hash, unix_now(), pending.raw.clone())], &[])
         .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -41,7 +41,7 @@ fn signed(nonce: u64, to: TxKind, input: Vec<u8>, gas: u64) -> ValidTx {
 }
 
 fn funded_store(dir: &tempfile::TempDir) -> ChainStore {
-    let store = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
+    let (store, _) = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
     let rich = U256::from(100u64) * U256::from(10u64).pow(U256::from(18));
     store
         .state()
@@ -247,7 +247,7 @@ fn reopened_store_continues_the_chain_and_blockhash_sees_the_parent() {
         BlockWriter::of(&store).commit_block(&b1).unwrap();
         b1.hash
     };
-    let store = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
+    let (store, _) = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
     assert_eq!(store.head().unwrap(), Some((1, b1_hash)), "head survives a restart");
     let contract = signer().address().create(0);
     let call = signed(1, TxKind::Call(contract), vec![], 100_000);

@@ -60,7 +60,7 @@ fn legacy(nonce: u64) -> Vec<u8> {
 }
 
 fn funded_store(dir: &tempfile::TempDir) -> ChainStore {
-    let store = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
+    let (store, _) = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
     let rich = U256::from(100u64) * U256::from(10u64).pow(U256::from(18));
     let write = SlotWrite {
         key: SlotKey::balance(signer().address()),

@@ -59,7 +59,7 @@ fn op(tx: &L2CanonicalTransaction) -> PriorityTx {
 }
 
 fn store_with_code(dir: &tempfile::TempDir) -> ChainStore {
-    let store = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
+    let (store, _) = ChainStore::open(&dir.path().join("chain.redb")).unwrap();
     let (mut writes, mut codes) = rollup_actors::execution::system::genesis_writes();
     let mut logger = vec![0x7f];
     logger.extend_from_slice(&[0xab; 32]);

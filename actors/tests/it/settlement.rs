@@ -6,7 +6,7 @@ use rollup_actors::events::fault::Point;
 use rollup_actors::settlement::batcher::criteria::Limits;
 use rollup_actors::settlement::batcher::{BatcherArgs, BatcherConfig};
 use rollup_actors::settlement::tree_writer::TreeWriterArgs;
-use rollup_actors::storage::batches::{BatchStore, BatchWriter, TreeResultWriter};
+use rollup_actors::storage::batches::BatchStore;
 use rollup_actors::tree::{StateDiff, TreeStore};
 use rollup_supervision::SupervisorMsg;
 use std::sync::atomic::Ordering;
@@ -37,14 +37,14 @@ async fn node(dir: &tempfile::TempDir) -> (TestChain, BatchStore, TreeStore, Sup
     let batches_slot = std::sync::Arc::new(std::sync::Mutex::new(None));
     let bs = batches_slot.clone();
     let (chain, sup, h) = start_with(dir, 5, move |chain| {
-        let batches = BatchStore::open(&chain.store).unwrap();
+        let (batches, writers) = BatchStore::open(&chain.store).unwrap();
         *bs.lock().unwrap() = Some(batches.clone());
         vec![
             rollup_actors::settlement::batcher::spec(
                 BatcherArgs {
                     config: batcher_config(),
                     blocks: chain.store.clone(),
-                    batches: BatchWriter::of(&batches),
+                    batches: writers.batches,
                     events: chain.events.clone(),
                     metrics: Default::default(),
                 },
@@ -52,7 +52,7 @@ async fn node(dir: &tempfile::TempDir) -> (TestChain, BatchStore, TreeStore, Sup
             ),
             rollup_actors::settlement::tree_writer::spec(
                 TreeWriterArgs {
-                    batches: TreeResultWriter::of(&batches),
+                    batches: writers.tree_results,
                     tree: t,
                     events: chain.events.clone(),
                     metrics: Default::default(),

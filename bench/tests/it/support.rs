@@ -178,9 +178,7 @@ pub fn assert_one_line_exit_2(out: &Output, needle: &str) {
 }
 
 /// A port nothing listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+pub use rollup_test_utils::free_port;
 
 /// Short-run flags every load test uses: small, quick, and tolerant of a busy machine.
 pub const QUICK: [&str; 8] =

@@ -6,16 +6,12 @@ use std::time::Duration;
 use rollup_prover::exchange::ExchangeSlot;
 use rollup_prover::gateway::{self, GatewayArgs};
 use rollup_supervision::{RestartBudget, Supervisor, SupervisorArgs, SupervisorMsg};
+use rollup_test_utils::free_port;
 use serde_json::{json, Value};
 
 use super::support::spawn_exchange;
 
 const TOKEN: &str = "gateway-test-token";
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 async fn status(url: &str) -> Result<Value, reqwest::Error> {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "prover_status", "params": []});

@@ -91,7 +91,11 @@ fn a_paced_run_sends_at_the_rate_asked_and_no_faster() {
     let node = Node::rollupd_dev("rate");
     let dir = std::env::temp_dir().join(format!("rollup-bench-it-{}-rate-out", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    // Unpaced, 8 accounts x window 16 send these 600 in well under a second of 250 ms blocks.
+    // Unpaced, these accounts send the 600 in well under a second of 250 ms blocks. The window
+    // (64 in flight per account) is wider than each account's plan (600 / 12 = 50), so only the
+    // pacing limits sending. With 8 accounts and window 16 it also bound once inclusion took over
+    // 0.64 s, which a disk busy with writeback (each block is an fsync) causes right after a big
+    // build: the test then measured the disk, not the pacing.
     let out = run_bench(&[
         "--rpc",
         node.url.as_str(),
@@ -100,7 +104,9 @@ fn a_paced_run_sends_at_the_rate_asked_and_no_faster() {
         "--duration",
         "3",
         "--accounts",
-        "8",
+        "12",
+        "--window",
+        "64",
         "--drain",
         "20",
         "--report",

@@ -143,6 +143,17 @@ pub enum BatchError {
     /// `chunkRecords` is zero while the diff is not empty.
     #[error("chunkRecords is zero but the state diff is not empty")]
     ZeroChunkRecords,
+    /// The state diff does not end with the batch-info record.
+    #[error("the state diff does not end with its batch-info record")]
+    MissingBatchInfoRecord,
+    /// The batch-info record does not hash what the batch claims.
+    #[error("the batch-info record holds {actual}, the batch's claims hash to {expected}")]
+    BatchInfoMismatch {
+        /// What the claims hash to.
+        expected: B256,
+        /// What the record holds.
+        actual: B256,
+    },
     /// The new state commitment is not a BN254 field element.
     #[error("state commitment {value} is not below the BN254 scalar field modulus")]
     NotAFieldElement {
@@ -151,16 +162,87 @@ pub enum BatchError {
     },
 }
 
+/// Derived key of the batch-info record: the largest key, so it is the last record of every
+/// committed batch's diff (`BATCH_INFO_KEY` in the Executor).
+pub const BATCH_INFO_KEY: B256 = B256::repeat_byte(0xff);
+
+/// `keccak256(concat(keccak256(code) for each code))`: what L1 keeps of a batch's bytecodes.
+pub fn bytecodes_hash<C: AsRef<[u8]>>(codes: &[C]) -> B256 {
+    let hashes: Vec<u8> = codes.iter().flat_map(|code| keccak256(code.as_ref()).0).collect();
+    keccak256(hashes)
+}
+
+/// What a batch claims beyond its state changes, bound into its diff by the batch-info record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchClaims {
+    /// The batch number.
+    pub number: u64,
+    /// The batch timestamp.
+    pub timestamp: u64,
+    /// Priority operations it executed.
+    pub priority_ops: U256,
+    /// Their rolling hash.
+    pub priority_hash: B256,
+    /// Root of its L2->L1 logs tree.
+    pub logs_root: B256,
+    /// [`bytecodes_hash`] of its published bytecodes.
+    pub bytecodes_hash: B256,
+}
+
+impl BatchClaims {
+    /// What `commit` claims (its logs root and bytecodes hash computed as L1 does).
+    pub fn of(commit: &CommitBatchInfo) -> Result<Self, BatchError> {
+        Ok(Self {
+            number: commit.batchNumber,
+            timestamp: commit.timestamp,
+            priority_ops: commit.numberOfLayer1Txs,
+            priority_hash: commit.priorityOperationsHash,
+            logs_root: L2LogsTree::from_packed(&commit.l2Logs)?.root(),
+            bytecodes_hash: bytecodes_hash(&commit.publishedBytecodes),
+        })
+    }
+
+    /// The value of the batch-info record, as `commitBatches` checks it.
+    pub fn info_hash(&self) -> B256 {
+        keccak256(
+            (
+                self.number,
+                self.timestamp,
+                self.priority_ops,
+                self.priority_hash,
+                self.logs_root,
+                self.bytecodes_hash,
+            )
+                .abi_encode(),
+        )
+    }
+
+    /// The batch-info record, `(BATCH_INFO_KEY, info_hash)`.
+    pub fn record(&self) -> (B256, B256) {
+        (BATCH_INFO_KEY, self.info_hash())
+    }
+}
+
 /// The `StoredBatchInfo` that `commitBatches` stores (hashed) for `commit`.
 pub fn stored_batch_info(commit: &CommitBatchInfo) -> Result<StoredBatchInfo, BatchError> {
     if U256::from_be_bytes(commit.newStateCommitment.0) >= BN254_SCALAR_FIELD {
         return Err(BatchError::NotAFieldElement { value: commit.newStateCommitment });
     }
     let state_diff_hash = chunks_hash(&chunk_diff_hashes(&commit.stateDiff, commit.chunkRecords)?);
-    let logs_root = L2LogsTree::from_packed(&commit.l2Logs)?.root();
-    let code_hashes: Vec<u8> =
-        commit.publishedBytecodes.iter().flat_map(|code| keccak256(code).0).collect();
-    let bytecodes_hash = keccak256(code_hashes);
+    let claims = BatchClaims::of(commit)?;
+    let (logs_root, bytecodes_hash) = (claims.logs_root, claims.bytecodes_hash);
+    let diff = &commit.stateDiff;
+    let last = diff.len().checked_sub(STATE_DIFF_RECORD_BYTES).map(|at| &diff[at..]);
+    match last {
+        Some(r) if r[..32] == BATCH_INFO_KEY[..] => {
+            let actual = B256::from_slice(&r[32..]);
+            let expected = claims.info_hash();
+            if actual != expected {
+                return Err(BatchError::BatchInfoMismatch { expected, actual });
+            }
+        }
+        _ => return Err(BatchError::MissingBatchInfoRecord),
+    }
     let commitment = keccak256(
         (
             commit.batchNumber,

@@ -95,6 +95,8 @@ pub struct DeployConfig {
     pub priority_tx_deadline: u64,
     /// Initial protocol version.
     pub protocol_version: u64,
+    /// Seconds between proposing an upgrade and its earliest execution (at most 30 days).
+    pub upgrade_delay: u64,
 }
 
 impl DeployConfig {
@@ -123,6 +125,7 @@ impl DeployConfig {
             execution_delay: 0,
             priority_tx_deadline: 24 * 3600,
             protocol_version: 1,
+            upgrade_delay: 0,
         }
     }
 
@@ -164,6 +167,9 @@ impl DeployConfig {
                 "execution_delay",
                 format!("{} s is more than 30 days", self.execution_delay),
             );
+        }
+        if self.upgrade_delay > 30 * 24 * 3600 {
+            return bad("upgrade_delay", format!("{} s is more than 30 days", self.upgrade_delay));
         }
         if !(3600..=30 * 24 * 3600).contains(&self.priority_tx_deadline) {
             return bad(
@@ -378,6 +384,7 @@ fn init_data(config: &DeployConfig, verifier: Address) -> DiamondInit::Initializ
         executionDelay: U256::from(config.execution_delay),
         priorityTxDeadline: U256::from(config.priority_tx_deadline),
         protocolVersion: U256::from(config.protocol_version),
+        upgradeDelay: U256::from(config.upgrade_delay),
     }
 }
 

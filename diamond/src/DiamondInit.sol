@@ -12,6 +12,7 @@ import {
     MAX_EXECUTION_DELAY,
     MAX_GAS_PER_TRANSACTION,
     MAX_PRIORITY_TX_DEADLINE,
+    MAX_UPGRADE_DELAY,
     MIN_PRIORITY_TX_DEADLINE
 } from "./common/Config.sol";
 
@@ -30,6 +31,7 @@ import {
 /// @param executionDelay Seconds between a batch's commit and its earliest execute.
 /// @param priorityTxDeadline Seconds a priority request may wait before commits must include it.
 /// @param protocolVersion The initial protocol version.
+/// @param upgradeDelay Seconds between proposing an upgrade and its earliest execution.
 struct InitializeData {
     IVerifier verifier;
     address governor;
@@ -45,6 +47,7 @@ struct InitializeData {
     uint256 executionDelay;
     uint256 priorityTxDeadline;
     uint256 protocolVersion;
+    uint256 upgradeDelay;
 }
 
 /// @title Genesis initialisation of the diamond, delegatecalled by the proxy's initial cut
@@ -67,6 +70,7 @@ contract DiamondInit is Base {
         if (data.priorityTxDeadline < MIN_PRIORITY_TX_DEADLINE || data.priorityTxDeadline > MAX_PRIORITY_TX_DEADLINE) {
             revert PriorityTxDeadlineOutOfRange(data.priorityTxDeadline);
         }
+        if (data.upgradeDelay > MAX_UPGRADE_DELAY) revert UpgradeDelayTooLong(data.upgradeDelay, MAX_UPGRADE_DELAY);
         validateFeeParams(data.feeParams);
 
         s.verifier = data.verifier;
@@ -82,6 +86,7 @@ contract DiamondInit is Base {
         s.executionDelay = data.executionDelay;
         s.priorityTxDeadline = data.priorityTxDeadline;
         s.protocolVersion = data.protocolVersion;
+        s.upgradeDelay = data.upgradeDelay;
         s.storedBatchHashes[0] = keccak256(abi.encode(genesisBatchInfo(data)));
         return Diamond.DIAMOND_INIT_SUCCESS_RETURN_VALUE;
     }

@@ -64,9 +64,15 @@ pub(crate) struct DeployArgs {
     /// Seconds a priority request may wait before commits must include it (3600..=2592000).
     #[arg(long, default_value_t = 86_400)]
     priority_tx_deadline: u64,
-    /// Seconds between a batch's commit and its earliest execute (at most 2592000).
-    #[arg(long, default_value_t = 0)]
-    execution_delay: u64,
+    /// Seconds between a batch's commit and its earliest execute (at most 2592000): the window in
+    /// which a bad batch can be seen and the diamond frozen. Default: 10800 (3 hours); 0 with
+    /// `--dev`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=2_592_000))]
+    execution_delay: Option<u64>,
+    /// Seconds between proposing an upgrade and its earliest execution (at most 2592000).
+    /// Default: 259200 (3 days); 0 with `--dev`.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=2_592_000))]
+    upgrade_delay: Option<u64>,
     /// Most L2 gas one priority request may ask for (at most 80000000).
     #[arg(long, default_value_t = 72_000_000)]
     priority_tx_max_gas_limit: u64,
@@ -80,6 +86,11 @@ pub(crate) struct DeployArgs {
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
 }
+
+/// Default commit -> execute delay of a production deployment (seconds).
+const PRODUCTION_EXECUTION_DELAY: u64 = 3 * 3600;
+/// Default upgrade delay of a production deployment (seconds).
+const PRODUCTION_UPGRADE_DELAY: u64 = 3 * 24 * 3600;
 
 /// Init code of `StateDiffKeysVerifier` for the keys in `dir` (the capacities the node proves
 /// with), and the key hash it will report.
@@ -193,7 +204,10 @@ pub(crate) async fn run(args: DeployArgs) -> anyhow::Result<()> {
         locked_wei: genesis.locked_wei,
     };
     config.priority_tx_deadline = args.priority_tx_deadline;
-    config.execution_delay = args.execution_delay;
+    let (execution_delay, upgrade_delay) =
+        if args.dev { (0, 0) } else { (PRODUCTION_EXECUTION_DELAY, PRODUCTION_UPGRADE_DELAY) };
+    config.execution_delay = args.execution_delay.unwrap_or(execution_delay);
+    config.upgrade_delay = args.upgrade_delay.unwrap_or(upgrade_delay);
     config.priority_tx_max_gas_limit = args.priority_tx_max_gas_limit;
     if let Some((gas_limit, base_fee)) = l2_limits {
         align_with_l2(&mut config, gas_limit, base_fee);

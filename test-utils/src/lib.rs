@@ -69,7 +69,17 @@ pub fn free_port() -> u16 {
 
 /// The repository's root directory (this crate is its `test-utils/`).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    // From the running test's package (cargo sets this at run time) up to the workspace's
+    // `Cargo.lock`. Not this crate's compile-time path: a build of another clone into the same
+    // target directory can leave that pointing at a directory that is gone.
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    start
+        .ancestors()
+        .find(|d| d.join("Cargo.lock").is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
 /// A fresh, empty directory `<prefix>-<pid>-<name>` in the system's temporary directory; what an

@@ -2,12 +2,16 @@
 //! versions that match an independent tree, and real panics in both without a duplicate version.
 
 use crate::actors::{start_with, submit, wait_included, TestChain};
+use alloy::primitives::U256;
+use alloy::primitives::U256;
 use rollup_actors::events::fault::Point;
 use rollup_actors::settlement::batcher::criteria::Limits;
 use rollup_actors::settlement::batcher::{BatcherArgs, BatcherConfig};
 use rollup_actors::settlement::tree_writer::TreeWriterArgs;
 use rollup_actors::storage::batches::BatchStore;
 use rollup_actors::tree::{StateDiff, TreeStore};
+use rollup_contracts::batch::{bytecodes_hash, BatchClaims, L2LogsTree};
+use rollup_contracts::batch::{bytecodes_hash, BatchClaims, L2LogsTree};
 use rollup_supervision::SupervisorMsg;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -96,10 +100,29 @@ fn check_batches(chain: &TestChain, batches: &BatchStore, tree: &TreeStore) {
                 net.entry(w.key).and_modify(|e: &mut (_, _)| e.1 = w.new).or_insert((w.old, w.new));
             }
         }
-        let expected = StateDiff::new(
-            net.iter().filter(|(_, (o, n))| o != n).map(|(k, (_, n))| (k.derived_key(), *n)),
-        )
-        .unwrap();
+        let mut records: Vec<_> = net
+            .iter()
+            .filter(|(_, (o, n))| o != n)
+            .map(|(k, (_, n))| (k.derived_key(), *n))
+            .collect();
+        if n > 0 {
+            // Every committed batch ends with the record binding its claims (docs/pubdata.md).
+            let claims = BatchClaims {
+                number: n,
+                timestamp: b.timestamp,
+                priority_ops: U256::from(b.priority_ops),
+                priority_hash: b.priority_hash,
+                logs_root: L2LogsTree::from_packed(&b.l2_logs).unwrap().root(),
+                bytecodes_hash: bytecodes_hash(&b.bytecodes),
+            };
+            records.push(claims.record());
+            assert_eq!(
+                b.state_diff[b.state_diff.len() - 64..][..32],
+                [0xff; 32],
+                "batch {n} record last"
+            );
+        }
+        let expected = StateDiff::new(records).unwrap();
         assert_eq!(b.state_diff.as_ref(), expected.encode().as_slice(), "batch {n} net diff");
         let r = batches.tree_result(n).unwrap().unwrap();
         let v = independent.apply_bulk(&expected).unwrap();

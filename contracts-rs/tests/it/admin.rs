@@ -41,8 +41,10 @@ async fn frozen_diamond_refuses_freezable_calls_and_keeps_admin_and_getters() {
     governor.setValidator(t.address(5), true).send().await.unwrap().get_receipt().await.unwrap();
     assert!(governor.isValidator(t.address(5)).call().await.unwrap());
 
-    // The admin may unfreeze; then commits go through.
-    t.chain(&t.admin).unfreezeDiamond().send().await.unwrap().get_receipt().await.unwrap();
+    // Only the governor lifts a freeze; then commits go through.
+    let err = t.chain(&t.admin).unfreezeDiamond().call().await.unwrap_err();
+    assert!(matches!(decode_revert(&err), Some(IRollupChainErrors::NotGovernor(_))));
+    governor.unfreezeDiamond().send().await.unwrap().get_receipt().await.unwrap();
     validator
         .commitBatches(genesis, vec![commit])
         .send()
@@ -70,9 +72,13 @@ async fn execute_upgrade_replaces_a_facet() {
         initAddress: Address::ZERO,
         initCalldata: Bytes::new(),
     };
-    // Only the governor.
-    let err = t.chain(&t.admin).executeUpgrade(cut.clone()).call().await.unwrap_err();
+    // Only the governor, and only a proposed cut.
+    let err = t.chain(&t.admin).proposeUpgrade(cut.clone()).call().await.unwrap_err();
     assert!(matches!(decode_revert(&err), Some(IRollupChainErrors::NotGovernor(_))));
+    let err = governor.executeUpgrade(cut.clone()).call().await.unwrap_err();
+    assert!(matches!(decode_revert(&err), Some(IRollupChainErrors::UpgradeNotProposed(_))));
+    // The test chain is deployed with no upgrade delay: ready at once.
+    governor.proposeUpgrade(cut.clone()).send().await.unwrap().get_receipt().await.unwrap();
 
     let receipt = governor.executeUpgrade(cut).send().await.unwrap().get_receipt().await.unwrap();
     assert!(receipt
@@ -105,6 +111,6 @@ async fn wrong_caller_sees_the_named_error() {
     let text = describe_error(&err);
     assert!(text.contains("NotValidator"), "{text}");
 
-    let err = t.chain(&t.admin).freezeDiamond().call().await.unwrap_err();
+    let err = t.chain(&t.admin).setValidator(t.address(5), true).call().await.unwrap_err();
     assert!(describe_error(&err).contains("NotGovernor"));
 }

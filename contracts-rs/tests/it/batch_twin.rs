@@ -1,15 +1,16 @@
 //! The Rust twin of `commitBatches` against its edge cases (no EVM needed).
 
+use crate::support::with_info_record;
 use alloy::primitives::{keccak256, Address, B256, U256};
 use rollup_contracts::batch::{
-    chunk_diff_hashes, default_leaf, pack_log, stored_batch_info, BatchError, L2LogsTree,
-    BN254_SCALAR_FIELD, L2_TO_L1_LOGS_TREE_HEIGHT,
+    chunk_diff_hashes, default_leaf, pack_log, stored_batch_info, BatchClaims, BatchError,
+    L2LogsTree, BN254_SCALAR_FIELD, L2_TO_L1_LOGS_TREE_HEIGHT,
 };
 use rollup_contracts::bindings::IRollupChain::{CommitBatchInfo, L2Log};
 use sha2::Digest;
 
 fn commit() -> CommitBatchInfo {
-    CommitBatchInfo {
+    with_info_record(CommitBatchInfo {
         batchNumber: 1,
         timestamp: 10,
         indexRepeatedStorageChanges: 3,
@@ -20,7 +21,7 @@ fn commit() -> CommitBatchInfo {
         l2Logs: Default::default(),
         publishedBytecodes: vec![],
         chunkRecords: 2,
-    }
+    })
 }
 
 #[test]
@@ -80,11 +81,34 @@ fn stored_info_rejects_what_commit_would() {
     let mut c = commit();
     c.chunkRecords = 0;
     assert_eq!(stored_batch_info(&c), Err(BatchError::ZeroChunkRecords));
-    // An empty diff needs no chunk size.
+    // Every diff ends with its batch-info record, so no batch is empty ...
     let mut c = commit();
     c.stateDiff = Default::default();
-    c.chunkRecords = 0;
-    assert_eq!(stored_batch_info(&c).unwrap().stateDiffHash, keccak256([]));
+    assert_eq!(stored_batch_info(&c), Err(BatchError::MissingBatchInfoRecord));
+    let mut c = commit();
+    c.stateDiff = c.stateDiff[..128].to_vec().into();
+    assert_eq!(stored_batch_info(&c), Err(BatchError::MissingBatchInfoRecord));
+    // ... and the record binds what the batch claims.
+    let variants: Vec<Box<dyn Fn(&mut CommitBatchInfo)>> = vec![
+        Box::new(|c| c.batchNumber += 1),
+        Box::new(|c| c.timestamp += 1),
+        Box::new(|c| c.publishedBytecodes.push(vec![0x60].into())),
+        Box::new(|c| c.l2Logs = vec![1u8; 88].into()),
+        Box::new(|c| c.numberOfLayer1Txs = U256::from(1)),
+        Box::new(|c| c.priorityOperationsHash = B256::repeat_byte(1)),
+    ];
+    for (i, v) in variants.iter().enumerate() {
+        let mut c = commit();
+        v(&mut c);
+        let expected = BatchClaims::of(&c).unwrap().info_hash();
+        let actual = B256::from_slice(&commit().stateDiff[192 + 32..]);
+        assert_eq!(
+            stored_batch_info(&c),
+            Err(BatchError::BatchInfoMismatch { expected, actual }),
+            "variant {i}"
+        );
+        assert!(stored_batch_info(&with_info_record(c)).is_ok(), "variant {i} with its record");
+    }
 }
 
 #[test]
@@ -113,6 +137,7 @@ fn stored_info_binds_every_input() {
     for (i, v) in variants.iter().enumerate() {
         let mut c = commit();
         v(&mut c);
+        let c = with_info_record(c);
         assert_ne!(stored_batch_info(&c).unwrap().commitment, base.commitment, "variant {i}");
     }
 }

@@ -36,7 +36,7 @@ async fn deploy_installs_every_facet_with_its_selectors() {
     assert_eq!(addresses, vec![d.admin_facet, d.getters_facet, d.executor_facet, d.mailbox_facet]);
     // The aggregated interface covers exactly the facets' functions.
     let all: usize = expected.iter().map(|e| e.1.len()).sum();
-    assert_eq!(all, 53);
+    assert_eq!(all, 57);
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! Deposits through the Mailbox, their event, and their consumption at execute; L2->L1 messages.
 
-use crate::support::{deposit_price, deposit_request, next_commit, test_proof, TestChain};
+use crate::support::{
+    deposit_price, deposit_request, next_commit, test_proof, with_info_record, TestChain,
+};
 use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::{SolCall, SolValue};
@@ -64,6 +66,7 @@ async fn deposit_queues_priority_request_and_execute_consumes_it() {
     c.numberOfLayer1Txs = U256::from(1);
     c.priorityOperationsHash =
         roll_priority_hash(rollup_contracts::batch::empty_rolling_hash(), event.txHash);
+    let c = with_info_record(c);
     let stored = stored_batch_info(&c).unwrap();
     validator
         .commitBatches(genesis.clone(), vec![c.clone()])
@@ -138,6 +141,7 @@ async fn withdrawal_proven_with_the_rust_logs_tree_is_paid_once() {
     c.numberOfLayer1Txs = U256::from(1);
     c.priorityOperationsHash =
         roll_priority_hash(rollup_contracts::batch::empty_rolling_hash(), queued);
+    let c = with_info_record(c);
     let stored = stored_batch_info(&c).unwrap();
     assert_eq!(stored.l2LogsTreeRoot, tree.root());
     let validator = t.chain(&t.validator);

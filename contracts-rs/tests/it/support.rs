@@ -153,7 +153,7 @@ pub(crate) fn next_commit(
 ) -> CommitBatchInfo {
     let n = prev.batchNumber + 1;
     let diff: Vec<u8> = (0..1024u32).map(|i| (i as u8).wrapping_mul(n as u8)).collect();
-    CommitBatchInfo {
+    with_info_record(CommitBatchInfo {
         batchNumber: n,
         timestamp,
         indexRepeatedStorageChanges: prev.indexRepeatedStorageChanges + 2,
@@ -164,7 +164,24 @@ pub(crate) fn next_commit(
         l2Logs: logs.into(),
         publishedBytecodes: vec![],
         chunkRecords: TEST_CHUNK_RECORDS,
+    })
+}
+
+/// `c` with its batch-info record as the diff's last record (replacing one already there): call
+/// it again after changing a field the record binds.
+pub(crate) fn with_info_record(mut c: CommitBatchInfo) -> CommitBatchInfo {
+    use rollup_contracts::batch::{BatchClaims, BATCH_INFO_KEY, STATE_DIFF_RECORD_BYTES};
+    let mut diff = c.stateDiff.to_vec();
+    if let Some(at) = diff.len().checked_sub(STATE_DIFF_RECORD_BYTES) {
+        if diff[at..at + 32] == BATCH_INFO_KEY[..] {
+            diff.truncate(at);
+        }
     }
+    let (key, value) = BatchClaims::of(&c).expect("valid logs").record();
+    diff.extend_from_slice(key.as_slice());
+    diff.extend_from_slice(value.as_slice());
+    c.stateDiff = diff.into();
+    c
 }
 
 /// `k` consecutive commits after `prev` and their stored infos (computed in Rust).

@@ -65,3 +65,11 @@ uint256 constant MAX_NEW_FACTORY_DEPS = 32;
 
 /// @dev Bytes per state-diff record: `derived key (32) ‖ value (32)` (docs/pubdata.md).
 uint256 constant STATE_DIFF_RECORD_BYTES = 64;
+
+/// @dev Derived key of the batch-info record, the last record of every committed batch's state
+/// diff: the largest key, so it sorts last, and no `keccak256(address ‖ slot)` can equal it in
+/// practice. Its value binds what L1 acts on to the proven diff (`docs/proof.md`).
+bytes32 constant BATCH_INFO_KEY = bytes32(type(uint256).max);
+
+/// @dev Upper bound of the delay between proposing and executing an upgrade.
+uint256 constant MAX_UPGRADE_DELAY = 30 days;

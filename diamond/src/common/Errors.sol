@@ -59,6 +59,14 @@ interface IRollupErrors {
     error InvalidFeeParams();
     /// @notice An execution delay above `MAX_EXECUTION_DELAY`.
     error ExecutionDelayTooLong(uint256 value, uint256 max);
+    /// @notice Lowering the execution delay outside an upgrade (which waits `upgradeDelay`).
+    error ExecutionDelayDecrease(uint256 current, uint256 requested);
+    /// @notice An upgrade delay above `MAX_UPGRADE_DELAY`.
+    error UpgradeDelayTooLong(uint256 value, uint256 max);
+    /// @notice `executeUpgrade` of a cut that is not the proposed one (or none is proposed).
+    error UpgradeNotProposed(bytes32 cutHash, bytes32 proposedHash);
+    /// @notice `executeUpgrade` before the proposal's delay has passed.
+    error UpgradeNotReady(uint256 readyAt);
     /// @notice A priority deadline outside `[MIN_PRIORITY_TX_DEADLINE, MAX_PRIORITY_TX_DEADLINE]`.
     error PriorityTxDeadlineOutOfRange(uint256 value);
     /// @notice The L2 chain id is zero or does not fit an Ethereum chain id.
@@ -100,8 +108,10 @@ interface IRollupErrors {
     error ChunkHashesMismatch(uint256 batchNumber);
     /// @notice A batch proof has the wrong number of commitments or proofs for its chunks.
     error ChunkCountMismatch(uint256 batchNumber, uint256 chunks, uint256 commitments, uint256 proofs);
-    /// @notice A batch without state-diff chunks claims a new state commitment.
-    error EmptyDiffChangesState(uint256 batchNumber);
+    /// @notice A batch's state diff does not end with its batch-info record (`BATCH_INFO_KEY`).
+    error MissingBatchInfoRecord(uint256 batchNumber);
+    /// @notice The batch-info record's value is not the hash of what the batch claims.
+    error BatchInfoMismatch(uint256 batchNumber, bytes32 expected, bytes32 actual);
     /// @notice Executing a batch that is not proven yet.
     error CantExecuteUnprovenBatch(uint256 batchNumber);
     /// @notice Executing a batch before the execution delay has passed.

@@ -40,6 +40,10 @@ struct PriorityQueue {
 /// @param deadlineCuts Queue indices of the first request queued after each shortening of the
 /// deadline: expirations grow with the index except at these points, so forced inclusion checks
 /// the oldest uncommitted request and each later cut.
+/// @param upgradeDelay Seconds between proposing an upgrade and its earliest execution; changed
+/// only by an upgrade.
+/// @param proposedUpgradeHash `keccak256(abi.encode(DiamondCutData))` of the proposed upgrade (zero: none).
+/// @param proposedUpgradeReadyAt Earliest execution time of the proposed upgrade.
 struct AppStorage {
     address governor;
     address pendingGovernor;
@@ -63,4 +67,7 @@ struct AppStorage {
     mapping(uint256 => uint256) batchCommitTimestamps;
     uint256 priorityTxDeadline;
     uint256[] deadlineCuts;
+    uint256 upgradeDelay;
+    bytes32 proposedUpgradeHash;
+    uint256 proposedUpgradeReadyAt;
 }

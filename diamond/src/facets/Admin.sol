@@ -58,7 +58,7 @@ contract AdminFacet is Base, IAdmin {
     }
 
     /// @inheritdoc IAdmin
-    function setValidator(address validator, bool active) external onlyGovernorOrAdmin {
+    function setValidator(address validator, bool active) external onlyGovernor {
         if (validator == address(0)) revert ZeroAddress();
         s.validators[validator] = active;
         emit ValidatorStatusUpdate(validator, active);
@@ -86,6 +86,9 @@ contract AdminFacet is Base, IAdmin {
     function setExecutionDelay(uint256 newExecutionDelay) external onlyGovernor {
         if (newExecutionDelay > MAX_EXECUTION_DELAY) revert ExecutionDelayTooLong(newExecutionDelay, MAX_EXECUTION_DELAY);
         uint256 old = s.executionDelay;
+        // The delay is the window in which a bad batch can be caught and frozen: shortening it
+        // at once would let a governor key execute a batch nobody had time to check.
+        if (newExecutionDelay < old) revert ExecutionDelayDecrease(old, newExecutionDelay);
         s.executionDelay = newExecutionDelay;
         emit NewExecutionDelay(old, newExecutionDelay);
     }
@@ -103,13 +106,39 @@ contract AdminFacet is Base, IAdmin {
     }
 
     /// @inheritdoc IAdmin
+    function proposeUpgrade(DiamondCutData calldata diamondCut) external onlyGovernor {
+        bytes32 cutHash = keccak256(abi.encode(diamondCut));
+        uint256 readyAt = block.timestamp + s.upgradeDelay;
+        s.proposedUpgradeHash = cutHash;
+        s.proposedUpgradeReadyAt = readyAt;
+        emit UpgradeProposed(cutHash, readyAt, diamondCut);
+    }
+
+    /// @inheritdoc IAdmin
+    function cancelUpgrade() external onlyGovernor {
+        bytes32 cutHash = s.proposedUpgradeHash;
+        if (cutHash == bytes32(0)) revert UpgradeNotProposed(bytes32(0), bytes32(0));
+        delete s.proposedUpgradeHash;
+        delete s.proposedUpgradeReadyAt;
+        emit UpgradeCancelled(cutHash);
+    }
+
+    /// @inheritdoc IAdmin
     function executeUpgrade(DiamondCutData calldata diamondCut) external onlyGovernor {
+        bytes32 cutHash = keccak256(abi.encode(diamondCut));
+        bytes32 proposed = s.proposedUpgradeHash;
+        if (proposed == bytes32(0) || cutHash != proposed) revert UpgradeNotProposed(cutHash, proposed);
+        uint256 readyAt = s.proposedUpgradeReadyAt;
+        if (block.timestamp < readyAt) revert UpgradeNotReady(readyAt);
+        // Cleared first: the init contract may propose the next upgrade.
+        delete s.proposedUpgradeHash;
+        delete s.proposedUpgradeReadyAt;
         Diamond.diamondCut(diamondCut);
         emit ExecuteUpgrade(diamondCut);
     }
 
     /// @inheritdoc IAdmin
-    function freezeDiamond() external onlyGovernor {
+    function freezeDiamond() external onlyGovernorOrAdmin {
         Diamond.DiamondStorage storage ds = Diamond.getDiamondStorage();
         if (ds.isFrozen) revert DiamondAlreadyFrozen();
         ds.isFrozen = true;
@@ -117,7 +146,7 @@ contract AdminFacet is Base, IAdmin {
     }
 
     /// @inheritdoc IAdmin
-    function unfreezeDiamond() external onlyGovernorOrAdmin {
+    function unfreezeDiamond() external onlyGovernor {
         Diamond.DiamondStorage storage ds = Diamond.getDiamondStorage();
         if (!ds.isFrozen) revert DiamondNotFrozen();
         ds.isFrozen = false;

@@ -8,6 +8,7 @@ import {L2LogsTree} from "../libraries/L2LogsTree.sol";
 import {PriorityQueue} from "../common/Storage.sol";
 import {BatchProof, CommitBatchInfo, PriorityOperation, StoredBatchInfo} from "../common/Types.sol";
 import {
+    BATCH_INFO_KEY,
     BN254_SCALAR_FIELD,
     COMMIT_TIMESTAMP_MAX_FUTURE_DRIFT,
     EMPTY_STRING_KECCAK,
@@ -111,14 +112,9 @@ contract ExecutorFacet is Base, IExecutor {
         if (keccak256(abi.encodePacked(proof.chunkDiffHashes)) != batch.stateDiffHash) {
             revert ChunkHashesMismatch(batchNumber);
         }
-        if (k == 0) {
-            if (proof.chunkCommitments.length != 0 || proof.chunkProofs.length != 0) {
-                revert ChunkCountMismatch(batchNumber, 0, proof.chunkCommitments.length, proof.chunkProofs.length);
-            }
-            if (batch.batchHash != oldCommitment) revert EmptyDiffChangesState(batchNumber);
-            return;
-        }
-        if (proof.chunkCommitments.length != k - 1 || proof.chunkProofs.length != k) {
+        // Every committed diff holds at least its batch-info record, so `k >= 1`: no batch
+        // reaches execute without the verifier having been called.
+        if (k == 0 || proof.chunkCommitments.length != k - 1 || proof.chunkProofs.length != k) {
             revert ChunkCountMismatch(batchNumber, k, proof.chunkCommitments.length, proof.chunkProofs.length);
         }
         uint256[] memory inputs = new uint256[](4);
@@ -200,6 +196,7 @@ contract ExecutorFacet is Base, IExecutor {
         bytes32 stateDiffHash = _chunkHashes(b.stateDiff, b.chunkRecords);
         bytes32 logsRoot = L2LogsTree.root(b.l2Logs);
         bytes32 bytecodesHash = _bytecodesHash(b.publishedBytecodes);
+        _checkBatchInfoRecord(b, logsRoot, bytecodesHash);
         bytes32 commitment = keccak256(
             abi.encode(
                 b.batchNumber,
@@ -226,12 +223,29 @@ contract ExecutorFacet is Base, IExecutor {
         });
     }
 
+    /// @dev The diff's last record must be `(BATCH_INFO_KEY, batchInfoHash)`. The record is part
+    /// of the proven diff (its chunk's SHA-256 is a proof input), so the logs root, priority
+    /// operations and bytecodes L1 keeps for the batch are bound to the proven state transition,
+    /// not to the validator's word. It also makes every diff non-empty: every batch is proven.
+    function _checkBatchInfoRecord(CommitBatchInfo calldata b, bytes32 logsRoot, bytes32 bytecodesHash) private pure {
+        uint256 len = b.stateDiff.length;
+        if (len < STATE_DIFF_RECORD_BYTES || bytes32(b.stateDiff[len - 64:len - 32]) != BATCH_INFO_KEY) {
+            revert MissingBatchInfoRecord(b.batchNumber);
+        }
+        bytes32 expected = keccak256(
+            abi.encode(
+                b.batchNumber, b.timestamp, b.numberOfLayer1Txs, b.priorityOperationsHash, logsRoot, bytecodesHash
+            )
+        );
+        bytes32 actual = bytes32(b.stateDiff[len - 32:len]);
+        if (actual != expected) revert BatchInfoMismatch(b.batchNumber, expected, actual);
+    }
+
     /// @dev `keccak256(abi.encodePacked(sha256(chunk_0), ..., sha256(chunk_{k-1})))` over the diff cut
     /// into chunks of `chunkRecords` 64-byte records (the last may be shorter).
     function _chunkHashes(bytes calldata diff, uint64 chunkRecords) private pure returns (bytes32) {
         uint256 len = diff.length;
         if (len % STATE_DIFF_RECORD_BYTES != 0) revert StateDiffNotWholeRecords(len);
-        if (len == 0) return EMPTY_STRING_KECCAK;
         if (chunkRecords == 0) revert ZeroChunkRecords();
         uint256 chunkBytes = uint256(chunkRecords) * STATE_DIFF_RECORD_BYTES;
         uint256 k = (len + chunkBytes - 1) / chunkBytes;

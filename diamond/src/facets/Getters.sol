@@ -133,6 +133,16 @@ contract GettersFacet is Base, IGetters {
     }
 
     /// @inheritdoc IGetters
+    function getUpgradeDelay() external view returns (uint256) {
+        return s.upgradeDelay;
+    }
+
+    /// @inheritdoc IGetters
+    function getProposedUpgrade() external view returns (bytes32 cutHash, uint256 readyAt) {
+        return (s.proposedUpgradeHash, s.proposedUpgradeReadyAt);
+    }
+
+    /// @inheritdoc IGetters
     function isDiamondStorageFrozen() external view returns (bool) {
         return Diamond.getDiamondStorage().isFrozen;
     }

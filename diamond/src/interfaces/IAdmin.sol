@@ -24,6 +24,10 @@ interface IAdmin is IRollupErrors {
     event NewExecutionDelay(uint256 oldExecutionDelay, uint256 newExecutionDelay);
     /// @notice The forced-inclusion deadline of priority requests changed.
     event NewPriorityTxDeadline(uint256 oldPriorityTxDeadline, uint256 newPriorityTxDeadline);
+    /// @notice An upgrade was proposed; it can be executed from `readyAt` on.
+    event UpgradeProposed(bytes32 indexed cutHash, uint256 readyAt, DiamondCutData diamondCut);
+    /// @notice The proposed upgrade was withdrawn.
+    event UpgradeCancelled(bytes32 indexed cutHash);
     /// @notice An upgrade (diamond cut + init) was executed.
     event ExecuteUpgrade(DiamondCutData diamondCut);
     /// @notice The diamond was frozen.
@@ -47,7 +51,7 @@ interface IAdmin is IRollupErrors {
     /// @notice Become admin. Pending admin only.
     function acceptAdmin() external;
 
-    /// @notice Add or remove a validator. Governor or admin.
+    /// @notice Add or remove a validator. Governor only.
     /// @param validator The address.
     /// @param active Whether it may commit, prove, execute and revert batches.
     function setValidator(address validator, bool active) external;
@@ -60,9 +64,10 @@ interface IAdmin is IRollupErrors {
     /// @param newFeeParams Non-zero limits, with `maxPubdataPerBatch >= priorityTxMaxPubdata`.
     function changeFeeParams(FeeParams calldata newFeeParams) external;
 
-    /// @notice Set the delay between a batch's commit and its earliest execute. Governor only.
-    /// @dev Applies to batches committed after the change.
-    /// @param newExecutionDelay Seconds, at most 30 days.
+    /// @notice Raise the delay between a batch's commit and its earliest execute. Governor only.
+    /// @dev Applies to every batch not executed yet. Lowering it is refused
+    /// (`ExecutionDelayDecrease`): that takes an upgrade, which waits `upgradeDelay`.
+    /// @param newExecutionDelay Seconds, at least the current delay and at most 30 days.
     function setExecutionDelay(uint256 newExecutionDelay) external;
 
     /// @notice Set how long a priority request may wait before commits must include it. Governor only.
@@ -70,13 +75,23 @@ interface IAdmin is IRollupErrors {
     /// @param newPriorityTxDeadline Seconds, from 1 hour to 30 days.
     function setPriorityTxDeadline(uint256 newPriorityTxDeadline) external;
 
-    /// @notice Apply a diamond cut and run its init contract. Governor only; works while frozen.
-    /// @param diamondCut The cut.
+    /// @notice Propose an upgrade; it can be executed `upgradeDelay` seconds from now. Governor only.
+    /// @dev One proposal at a time: a new one replaces the last and restarts the delay.
+    /// @param diamondCut The cut (and its init call) to execute later.
+    function proposeUpgrade(DiamondCutData calldata diamondCut) external;
+
+    /// @notice Withdraw the proposed upgrade. Governor only.
+    function cancelUpgrade() external;
+
+    /// @notice Apply the proposed diamond cut and run its init contract, once its delay has
+    /// passed. Governor only; works while frozen.
+    /// @param diamondCut The cut; must equal the proposed one.
     function executeUpgrade(DiamondCutData calldata diamondCut) external;
 
-    /// @notice Block every freezable selector (Executor, Mailbox). Governor only.
+    /// @notice Block every freezable selector (Executor, Mailbox). Governor or admin, so either
+    /// can stop the chain at once when something is wrong.
     function freezeDiamond() external;
 
-    /// @notice Unblock the freezable selectors. Governor or admin.
+    /// @notice Unblock the freezable selectors. Governor only: the admin cannot lift a freeze.
     function unfreezeDiamond() external;
 }

@@ -59,6 +59,13 @@ interface IGetters is IRollupErrors {
     /// @notice Seconds a priority request may wait before commits must include it.
     function getPriorityTxDeadline() external view returns (uint256);
 
+    /// @notice Seconds between proposing an upgrade and its earliest execution.
+    function getUpgradeDelay() external view returns (uint256);
+
+    /// @notice The proposed upgrade: the hash of its `abi.encode(DiamondCutData)` (zero: none)
+    /// and the earliest time it can be executed.
+    function getProposedUpgrade() external view returns (bytes32 cutHash, uint256 readyAt);
+
     /// @notice Whether the diamond is frozen.
     function isDiamondStorageFrozen() external view returns (bool);
     /// @notice Whether a withdrawal (batch, message index) was finalized.

@@ -26,7 +26,9 @@ contract DiamondCutFuzzTest is DiamondShared {
         bytes4 selector = existing[bound(pick, 0, existing.length - 1)];
         bytes4[] memory one_ = new bytes4[](1);
         one_[0] = selector;
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.SelectorAlreadyAdded.selector, selector));
-        upgrade(one(FacetCut(address(facetA), Action.Add, false, one_)));
+        upgradeReverts(
+            one(FacetCut(address(facetA), Action.Add, false, one_)),
+            abi.encodeWithSelector(IRollupErrors.SelectorAlreadyAdded.selector, selector)
+        );
     }
 }

@@ -78,6 +78,7 @@ contract PipelineHandler is Fixture {
                 0, true, 0, address(0x8008), bytes32(uint256(uint160(address(0x800a)))), keccak256(message)
             );
         }
+        c = withInfoRecord(c);
         CommitBatchInfo[] memory list = new CommitBatchInfo[](1);
         list[0] = c;
         vm.prank(validator);

@@ -41,6 +41,8 @@ abstract contract Fixture is Test {
     bytes32 internal constant GENESIS_STATE = bytes32(uint256(0xabcdef));
     uint256 internal constant GENESIS_TIMESTAMP = 1_000;
     uint256 internal constant DEADLINE = 1 days;
+    uint256 internal constant UPGRADE_DELAY = 3 days;
+    bytes32 internal constant INFO_KEY = bytes32(type(uint256).max);
     bytes32 internal constant EMPTY_KECCAK = keccak256("");
 
     IRollupChain internal chain;
@@ -58,8 +60,9 @@ abstract contract Fixture is Test {
     bytes32[][] internal chunkHashes;
     /// @dev Records per state-diff chunk in `nextCommit`.
     uint64 internal constant CHUNK_RECORDS = 2;
-    /// @dev Records in the state diff of `nextCommit` (3: two chunks, the second shorter).
-    uint256 internal diffRecords = 3;
+    /// @dev Records in the state diff of `nextCommit` before its batch-info record (3 in all: two
+    /// chunks, the second shorter).
+    uint256 internal diffRecords = 2;
 
     function makeAddr(string memory name) internal returns (address a) {
         a = address(uint160(uint256(keccak256(bytes(name)))));
@@ -125,7 +128,8 @@ abstract contract Fixture is Test {
             feeParams: defaultFeeParams(),
             executionDelay: 0,
             priorityTxDeadline: DEADLINE,
-            protocolVersion: 1
+            protocolVersion: 1,
+            upgradeDelay: UPGRADE_DELAY
         });
     }
 
@@ -146,7 +150,9 @@ abstract contract Fixture is Test {
     // ---- selectors ----
 
     function adminSelectors() internal pure returns (bytes4[] memory s) {
-        s = new bytes4[](12);
+        s = new bytes4[](14);
+        s[12] = IAdmin.proposeUpgrade.selector;
+        s[13] = IAdmin.cancelUpgrade.selector;
         s[0] = IAdmin.setPendingGovernor.selector;
         s[1] = IAdmin.acceptGovernor.selector;
         s[2] = IAdmin.setPendingAdmin.selector;
@@ -179,7 +185,9 @@ abstract contract Fixture is Test {
     }
 
     function gettersSelectors() internal pure returns (bytes4[] memory s) {
-        s = new bytes4[](32);
+        s = new bytes4[](34);
+        s[32] = IGetters.getUpgradeDelay.selector;
+        s[33] = IGetters.getProposedUpgrade.selector;
         s[0] = IGetters.getVerifier.selector;
         s[1] = IGetters.getGovernor.selector;
         s[2] = IGetters.getPendingGovernor.selector;
@@ -222,6 +230,13 @@ abstract contract Fixture is Test {
         cuts[3] = FacetCut(address(mailboxFacet), Action.Add, true, mailboxSelectors());
     }
 
+    /// @dev Proposes the upgrade `d` as the governor and waits until it can be executed.
+    function proposeAndWait(DiamondCutData memory d) internal {
+        vm.prank(governor);
+        chain.proposeUpgrade(d);
+        vm.warp(block.timestamp + UPGRADE_DELAY);
+    }
+
     // ---- batches ----
 
     /// @dev A commit info for the batch after `prev` with a distinct state and diff.
@@ -236,6 +251,52 @@ abstract contract Fixture is Test {
         c.chunkRecords = CHUNK_RECORDS;
         c.l2Logs = "";
         c.publishedBytecodes = new bytes[](0);
+        c = withInfoRecord(c);
+    }
+
+    /// @dev `c` with its batch-info record as the diff's last record, replacing one already
+    /// there: call it after changing any field the record binds.
+    function withInfoRecord(CommitBatchInfo memory c) internal pure returns (CommitBatchInfo memory) {
+        bytes memory diff = c.stateDiff;
+        uint256 len = diff.length;
+        if (len >= 64 && bytes32(slice(diff, len - 64, 32)) == INFO_KEY) diff = slice(diff, 0, len - 64);
+        c.stateDiff = bytes.concat(diff, INFO_KEY, batchInfoHash(c));
+        return c;
+    }
+
+    /// @dev The value of `c`'s batch-info record (an independent twin of the Executor's).
+    function batchInfoHash(CommitBatchInfo memory c) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                c.batchNumber,
+                c.timestamp,
+                c.numberOfLayer1Txs,
+                c.priorityOperationsHash,
+                logsRootOf(c.l2Logs),
+                bytecodesHashOf(c.publishedBytecodes)
+            )
+        );
+    }
+
+    function slice(bytes memory b, uint256 start, uint256 len) internal pure returns (bytes memory out) {
+        out = new bytes(len);
+        for (uint256 i = 0; i < len; ++i) {
+            out[i] = b[start + i];
+        }
+    }
+
+    function logsRootOf(bytes memory l2Logs) internal pure returns (bytes32 logsRoot) {
+        logsRoot = MerkleHelper.emptyRoot();
+        // The full naive tree costs 16k words of memory: only build it when there are logs.
+        if (l2Logs.length > 0) (logsRoot,) = MerkleHelper.rootAndPath(MerkleHelper.leavesOf(l2Logs), 0);
+    }
+
+    function bytecodesHashOf(bytes[] memory codes) internal pure returns (bytes32) {
+        bytes32[] memory codeHashes = new bytes32[](codes.length);
+        for (uint256 i = 0; i < codeHashes.length; ++i) {
+            codeHashes[i] = keccak256(codes[i]);
+        }
+        return keccak256(abi.encodePacked(codeHashes));
     }
 
     /// @dev A canonical state diff of `records` records, distinct per batch `n`: keys ascend.
@@ -263,14 +324,8 @@ abstract contract Fixture is Test {
 
     /// @dev What the Executor stores for `c` (recomputed independently of the facet).
     function storedInfo(CommitBatchInfo memory c) internal pure returns (StoredBatchInfo memory) {
-        bytes32 logsRoot = MerkleHelper.emptyRoot();
-        // The full naive tree costs 16k words of memory: only build it when there are logs.
-        if (c.l2Logs.length > 0) (logsRoot,) = MerkleHelper.rootAndPath(MerkleHelper.leavesOf(c.l2Logs), 0);
+        bytes32 logsRoot = logsRootOf(c.l2Logs);
         bytes32 diffHash = keccak256(abi.encodePacked(chunkHashesOf(c.stateDiff, c.chunkRecords)));
-        bytes32[] memory codeHashes = new bytes32[](c.publishedBytecodes.length);
-        for (uint256 i = 0; i < codeHashes.length; ++i) {
-            codeHashes[i] = keccak256(c.publishedBytecodes[i]);
-        }
         bytes32 commitment = keccak256(
             abi.encode(
                 c.batchNumber,
@@ -281,7 +336,7 @@ abstract contract Fixture is Test {
                 c.priorityOperationsHash,
                 diffHash,
                 logsRoot,
-                keccak256(abi.encodePacked(codeHashes))
+                bytecodesHashOf(c.publishedBytecodes)
             )
         );
         return StoredBatchInfo({
@@ -303,6 +358,7 @@ abstract contract Fixture is Test {
 
     function commitOne(CommitBatchInfo memory c) internal returns (StoredBatchInfo memory info) {
         CommitBatchInfo[] memory list = new CommitBatchInfo[](1);
+        c = withInfoRecord(c);
         list[0] = c;
         vm.prank(validator);
         chain.commitBatches(lastBatch(), list);

@@ -3,7 +3,7 @@
 use crate::support::{rollupd, KEY0};
 use alloy::network::EthereumWallet;
 use alloy::node_bindings::{Anvil, AnvilInstance};
-use alloy::primitives::{Address, B256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
@@ -25,6 +25,8 @@ sol!(
         function isValidator(address) external view returns (bool);
         function getL2ChainId() external view returns (uint256);
         function facetAddresses() external view returns (address[]);
+        function getExecutionDelay() external view returns (uint256);
+        function getUpgradeDelay() external view returns (uint256);
     }
 );
 
@@ -86,6 +88,9 @@ async fn deploy_writes_addresses_of_a_working_diamond() {
     );
     assert!(getters.isValidator(validator).call().await.unwrap());
     assert_eq!(getters.getL2ChainId().call().await.unwrap(), alloy::primitives::U256::from(271));
+    // A production deployment leaves time to catch a bad batch and to leave before an upgrade.
+    assert_eq!(getters.getExecutionDelay().call().await.unwrap(), U256::from(3 * 3600));
+    assert_eq!(getters.getUpgradeDelay().call().await.unwrap(), U256::from(3 * 24 * 3600));
     let facets = getters.facetAddresses().call().await.unwrap();
     for key in ["admin_facet", "getters_facet", "executor_facet", "mailbox_facet"] {
         let a: Address = json[key].as_str().unwrap().parse().unwrap();

@@ -365,7 +365,9 @@ async fn deploy_run_and_settle(
     let mut deploy = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"));
     deploy.args(["deploy", "--l1-rpc", l1_url, "--config"]).arg(&config);
     if keys {
-        deploy.arg("--keys").arg(&keys_dir);
+        // A production deployment waits 3 hours between commit and execute by default; this
+        // test settles in seconds.
+        deploy.arg("--keys").arg(&keys_dir).args(["--execution-delay", "0"]);
     } else {
         deploy.arg("--dev");
     }

@@ -13,10 +13,11 @@ pub mod pubdata;
 use crate::state::StateReader;
 use crate::storage::batches::{BatchWriter, SealedBatch};
 use crate::storage::chain::{ChainStore, StoreError};
-use alloy::primitives::Bytes;
+use alloy::primitives::{Bytes, U256};
 use criteria::Limits;
 use pubdata::BatchBuilder;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
+use rollup_contracts::batch::{bytecodes_hash, BatchClaims, L2LogsTree};
 use rollup_events::{fault::Point, Event, EventBus};
 use rollup_supervision::{wake_on, ChildSpec, RestartBudget, Wakeups};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -117,15 +118,35 @@ impl BatcherState {
             bytecodes.push(code);
             published.push(*h);
         }
+        // L1 wants strictly increasing batch timestamps; blocks share seconds.
+        let timestamp = content.last_timestamp.max(prev_ts + 1);
+        let mut state_diff = content.diff.encode();
+        if number > 0 {
+            // The batch-info record (the largest key, so the diff stays sorted) binds the
+            // batch's logs, priority operations and bytecodes into the proven diff.
+            let logs_root = L2LogsTree::from_packed(&content.l2_logs)
+                .map_err(|e| format!("batch {number}: {e}"))?
+                .root();
+            let claims = BatchClaims {
+                number,
+                timestamp,
+                priority_ops: U256::from(content.priority_ops),
+                priority_hash: content.priority_hash,
+                logs_root,
+                bytecodes_hash: bytecodes_hash(&bytecodes),
+            };
+            let (key, value) = claims.record();
+            state_diff.extend_from_slice(key.as_slice());
+            state_diff.extend_from_slice(value.as_slice());
+        }
         let batch = SealedBatch {
             number,
             first_block: content.first_block,
             last_block: content.last_block,
-            // L1 wants strictly increasing batch timestamps; blocks share seconds.
-            timestamp: content.last_timestamp.max(prev_ts + 1),
+            timestamp,
             tx_count: content.tx_count,
             chunk_records: self.args.config.chunk_records,
-            state_diff: Bytes::from(content.diff.encode()),
+            state_diff: Bytes::from(state_diff),
             l2_logs: Bytes::from(content.l2_logs),
             bytecodes,
             priority_ops: content.priority_ops,

@@ -47,7 +47,7 @@ contract FreezingTest is AdminShared {
         freeze();
         vm.expectEmit(address(chain));
         emit IAdmin.Unfreeze();
-        vm.prank(admin);
+        vm.prank(governor);
         chain.unfreezeDiamond();
         vm.assertFalse(chain.isDiamondStorageFrozen(), "unfrozen");
         commitOne(nextCommit(lastBatch()));
@@ -67,15 +67,31 @@ contract FreezingTest is AdminShared {
         chain.unfreezeDiamond();
     }
 
-    function test_RevertWhen_FreezeByAdmin() public {
-        vm.expectRevert(notGovernor(admin));
+    /// Either role can stop the chain at once.
+    function test_FreezeByAdmin() public {
         vm.prank(admin);
         chain.freezeDiamond();
+        vm.assertTrue(chain.isDiamondStorageFrozen(), "frozen by the admin");
+    }
+
+    function test_RevertWhen_FreezeByStranger() public {
+        vm.expectRevert(notGovernorOrAdmin(stranger));
+        vm.prank(stranger);
+        chain.freezeDiamond();
+    }
+
+    /// The admin cannot lift a freeze, its own or the governor's.
+    function test_RevertWhen_UnfreezeByAdmin() public {
+        freeze();
+        vm.expectRevert(notGovernor(admin));
+        vm.prank(admin);
+        chain.unfreezeDiamond();
+        vm.assertTrue(chain.isDiamondStorageFrozen(), "still frozen");
     }
 
     function test_RevertWhen_UnfreezeByStranger() public {
         freeze();
-        vm.expectRevert(notGovernorOrAdmin(stranger));
+        vm.expectRevert(notGovernor(stranger));
         vm.prank(stranger);
         chain.unfreezeDiamond();
     }

@@ -74,6 +74,18 @@ contract ParametersTest is AdminShared {
         chain.setExecutionDelay(30 days + 1);
     }
 
+    /// Shortening the window in which a bad batch can be frozen takes an upgrade (timelocked).
+    function test_RevertWhen_ExecutionDelayLowered() public {
+        vm.prank(governor);
+        chain.setExecutionDelay(3 hours);
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ExecutionDelayDecrease.selector, 3 hours, 3 hours - 1));
+        vm.prank(governor);
+        chain.setExecutionDelay(3 hours - 1);
+        vm.prank(governor);
+        chain.setExecutionDelay(3 hours);
+        vm.assertEq(chain.getExecutionDelay(), 3 hours, "unchanged by an equal value");
+    }
+
     function test_RevertWhen_SetExecutionDelayByAdmin() public {
         vm.expectRevert(notGovernor(admin));
         vm.prank(admin);

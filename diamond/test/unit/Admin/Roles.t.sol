@@ -94,25 +94,33 @@ contract RolesTest is AdminShared {
         chain.acceptAdmin();
     }
 
-    function test_SetValidatorByGovernorAndAdmin() public {
+    function test_SetValidatorByGovernor() public {
         vm.expectEmit(address(chain));
         emit IAdmin.ValidatorStatusUpdate(stranger, true);
         vm.prank(governor);
         chain.setValidator(stranger, true);
         vm.assertTrue(chain.isValidator(stranger), "added by governor");
-        vm.prank(admin);
+        vm.prank(governor);
         chain.setValidator(stranger, false);
-        vm.assertFalse(chain.isValidator(stranger), "removed by admin");
+        vm.assertFalse(chain.isValidator(stranger), "removed by governor");
+    }
+
+    /// The admin key alone cannot appoint a validator (who could then commit what it likes).
+    function test_RevertWhen_SetValidatorByAdmin() public {
+        vm.expectRevert(notGovernor(admin));
+        vm.prank(admin);
+        chain.setValidator(admin, true);
+        vm.assertFalse(chain.isValidator(admin), "not appointed");
     }
 
     function test_RevertWhen_SetValidatorByStranger() public {
-        vm.expectRevert(notGovernorOrAdmin(stranger));
+        vm.expectRevert(notGovernor(stranger));
         vm.prank(stranger);
         chain.setValidator(stranger, true);
     }
 
     function test_RevertWhen_SetValidatorByValidator() public {
-        vm.expectRevert(notGovernorOrAdmin(validator));
+        vm.expectRevert(notGovernor(validator));
         vm.prank(validator);
         chain.setValidator(stranger, true);
     }

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {AdminShared} from "./_Shared.t.sol";
 import {IAdmin} from "../../../src/interfaces/IAdmin.sol";
+import {IRollupErrors} from "../../../src/common/Errors.sol";
 import {IGetters} from "../../../src/interfaces/IGetters.sol";
 import {Action, DiamondCutData, FacetCut} from "../../../src/common/Types.sol";
 
@@ -25,6 +26,7 @@ contract UpgradeTest is AdminShared {
     function test_ExecuteUpgradeReplacesFacet() public {
         GettersV2 v2 = new GettersV2();
         DiamondCutData memory d = replaceGetters(address(v2));
+        proposeAndWait(d);
         vm.expectEmit(address(chain));
         emit IAdmin.ExecuteUpgrade(d);
         vm.prank(governor);
@@ -40,6 +42,7 @@ contract UpgradeTest is AdminShared {
         chain.freezeDiamond();
         GettersV2 v2 = new GettersV2();
         DiamondCutData memory d = replaceGetters(address(v2));
+        proposeAndWait(d);
         vm.prank(governor);
         chain.executeUpgrade(d);
         vm.assertEq(chain.getProtocolVersion(), 2, "upgraded while frozen");
@@ -49,6 +52,81 @@ contract UpgradeTest is AdminShared {
         DiamondCutData memory d = replaceGetters(address(gettersFacet));
         vm.expectRevert(notGovernor(admin));
         vm.prank(admin);
+        chain.proposeUpgrade(d);
+        proposeAndWait(d);
+        vm.expectRevert(notGovernor(admin));
+        vm.prank(admin);
+        chain.executeUpgrade(d);
+    }
+
+    /// No upgrade lands before `upgradeDelay` has passed since it was proposed.
+    function test_RevertWhen_UpgradeBeforeItsDelay() public {
+        DiamondCutData memory d = replaceGetters(address(new GettersV2()));
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.UpgradeNotProposed.selector, keccak256(abi.encode(d)), 0));
+        vm.prank(governor);
+        chain.executeUpgrade(d);
+
+        uint256 readyAt = block.timestamp + UPGRADE_DELAY;
+        vm.expectEmit(address(chain));
+        emit IAdmin.UpgradeProposed(keccak256(abi.encode(d)), readyAt, d);
+        vm.prank(governor);
+        chain.proposeUpgrade(d);
+        (bytes32 cutHash, uint256 at) = chain.getProposedUpgrade();
+        vm.assertEq(cutHash, keccak256(abi.encode(d)), "proposed hash");
+        vm.assertEq(at, readyAt, "ready at");
+        vm.assertEq(chain.getUpgradeDelay(), UPGRADE_DELAY, "delay");
+
+        vm.warp(readyAt - 1);
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.UpgradeNotReady.selector, readyAt));
+        vm.prank(governor);
+        chain.executeUpgrade(d);
+        vm.warp(readyAt);
+        vm.prank(governor);
+        chain.executeUpgrade(d);
+        vm.assertEq(chain.getProtocolVersion(), 2, "executed once ready");
+        (cutHash,) = chain.getProposedUpgrade();
+        vm.assertEq(cutHash, bytes32(0), "proposal consumed");
+    }
+
+    /// Only the proposed cut can be executed, and a cancelled one not at all.
+    function test_RevertWhen_ExecutingAnotherCutOrACancelledOne() public {
+        DiamondCutData memory d = replaceGetters(address(new GettersV2()));
+        DiamondCutData memory other = replaceGetters(address(gettersFacet));
+        proposeAndWait(d);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IRollupErrors.UpgradeNotProposed.selector, keccak256(abi.encode(other)), keccak256(abi.encode(d))
+            )
+        );
+        vm.prank(governor);
+        chain.executeUpgrade(other);
+
+        vm.expectEmit(address(chain));
+        emit IAdmin.UpgradeCancelled(keccak256(abi.encode(d)));
+        vm.prank(governor);
+        chain.cancelUpgrade();
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.UpgradeNotProposed.selector, keccak256(abi.encode(d)), 0));
+        vm.prank(governor);
+        chain.executeUpgrade(d);
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.UpgradeNotProposed.selector, 0, 0));
+        vm.prank(governor);
+        chain.cancelUpgrade();
+        vm.expectRevert(notGovernor(admin));
+        vm.prank(admin);
+        chain.cancelUpgrade();
+    }
+
+    /// A new proposal replaces the last one and restarts the delay.
+    function test_ReproposingRestartsTheDelay() public {
+        DiamondCutData memory d = replaceGetters(address(new GettersV2()));
+        vm.prank(governor);
+        chain.proposeUpgrade(d);
+        vm.warp(block.timestamp + UPGRADE_DELAY - 1);
+        vm.prank(governor);
+        chain.proposeUpgrade(d);
+        vm.warp(block.timestamp + 1);
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.UpgradeNotReady.selector, block.timestamp + UPGRADE_DELAY - 1));
+        vm.prank(governor);
         chain.executeUpgrade(d);
     }
 }

@@ -58,22 +58,19 @@ contract DiamondCutTest is DiamondShared {
 
     function test_RevertWhen_CutHasNoSelectors() public {
         DiamondCutData memory d = one(FacetCut(address(facetA), Action.Add, false, new bytes4[](0)));
-        vm.expectRevert(IRollupErrors.NoSelectorsForFacetCut.selector);
-        upgrade(d);
+        upgradeReverts(d, IRollupErrors.NoSelectorsForFacetCut.selector);
     }
 
     function test_RevertWhen_AddFacetWithoutCode() public {
         address empty = makeAddr("no code");
         DiamondCutData memory d = one(FacetCut(empty, Action.Add, false, dummySelectors()));
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.FacetHasNoCode.selector, empty));
-        upgrade(d);
+        upgradeReverts(d, abi.encodeWithSelector(IRollupErrors.FacetHasNoCode.selector, empty));
     }
 
     function test_RevertWhen_AddExistingSelector() public {
         upgrade(one(FacetCut(address(facetA), Action.Add, false, dummySelectors())));
         DiamondCutData memory d = one(FacetCut(address(facetB), Action.Add, false, dummySelectors()));
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.SelectorAlreadyAdded.selector, DummyFacetA.a1.selector));
-        upgrade(d);
+        upgradeReverts(d, abi.encodeWithSelector(IRollupErrors.SelectorAlreadyAdded.selector, DummyFacetA.a1.selector));
     }
 
     function test_RevertWhen_AddDuplicateSelectorInOneCut() public {
@@ -81,35 +78,30 @@ contract DiamondCutTest is DiamondShared {
         dup[0] = DummyFacetA.a1.selector;
         dup[1] = DummyFacetA.a1.selector;
         DiamondCutData memory d = one(FacetCut(address(facetA), Action.Add, false, dup));
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.SelectorAlreadyAdded.selector, DummyFacetA.a1.selector));
-        upgrade(d);
+        upgradeReverts(d, abi.encodeWithSelector(IRollupErrors.SelectorAlreadyAdded.selector, DummyFacetA.a1.selector));
     }
 
     function test_RevertWhen_ReplaceMissingSelector() public {
         DiamondCutData memory d = one(FacetCut(address(facetB), Action.Replace, false, dummySelectors()));
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.SelectorNotFound.selector, DummyFacetA.a1.selector));
-        upgrade(d);
+        upgradeReverts(d, abi.encodeWithSelector(IRollupErrors.SelectorNotFound.selector, DummyFacetA.a1.selector));
     }
 
     function test_RevertWhen_ReplaceWithFacetWithoutCode() public {
         upgrade(one(FacetCut(address(facetA), Action.Add, false, dummySelectors())));
         address empty = makeAddr("no code");
         DiamondCutData memory d = one(FacetCut(empty, Action.Replace, false, dummySelectors()));
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.FacetHasNoCode.selector, empty));
-        upgrade(d);
+        upgradeReverts(d, abi.encodeWithSelector(IRollupErrors.FacetHasNoCode.selector, empty));
     }
 
     function test_RevertWhen_RemoveNamesAFacet() public {
         upgrade(one(FacetCut(address(facetA), Action.Add, false, dummySelectors())));
         DiamondCutData memory d = one(FacetCut(address(facetA), Action.Remove, false, dummySelectors()));
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.RemoveFacetAddressNotZero.selector, address(facetA)));
-        upgrade(d);
+        upgradeReverts(d, abi.encodeWithSelector(IRollupErrors.RemoveFacetAddressNotZero.selector, address(facetA)));
     }
 
     function test_RevertWhen_RemoveMissingSelector() public {
         DiamondCutData memory d = one(FacetCut(address(0), Action.Remove, false, dummySelectors()));
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.SelectorNotFound.selector, DummyFacetA.a1.selector));
-        upgrade(d);
+        upgradeReverts(d, abi.encodeWithSelector(IRollupErrors.SelectorNotFound.selector, DummyFacetA.a1.selector));
     }
 
     function test_RevertWhen_FreezabilityDiffersWithinFacet() public {
@@ -119,8 +111,7 @@ contract DiamondCutTest is DiamondShared {
         second[0] = DummyFacetA.a2.selector;
         upgrade(one(FacetCut(address(facetA), Action.Add, false, first)));
         DiamondCutData memory d = one(FacetCut(address(facetA), Action.Add, true, second));
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.FreezabilityMismatch.selector, DummyFacetA.a2.selector));
-        upgrade(d);
+        upgradeReverts(d, abi.encodeWithSelector(IRollupErrors.FreezabilityMismatch.selector, DummyFacetA.a2.selector));
     }
 
     function test_InitRunsWithMagicValue() public {
@@ -137,10 +128,9 @@ contract DiamondCutTest is DiamondShared {
         DiamondCutData memory d = one(FacetCut(address(facetA), Action.Add, false, dummySelectors()));
         d.initAddress = address(init);
         d.initCalldata = abi.encodeCall(WrongMagicInit.init, ());
-        vm.expectRevert(
+        upgradeReverts(d, 
             abi.encodeWithSelector(IRollupErrors.BadInitReturnValue.selector, abi.encode(keccak256("not the magic")))
         );
-        upgrade(d);
     }
 
     function test_RevertWhen_InitReturnsShortData() public {
@@ -148,16 +138,14 @@ contract DiamondCutTest is DiamondShared {
         DiamondCutData memory d = one(FacetCut(address(facetA), Action.Add, false, dummySelectors()));
         d.initAddress = address(init);
         d.initCalldata = abi.encodeCall(ShortReturnInit.init, ());
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.BadInitReturnValue.selector, abi.encode(uint8(1))));
-        upgrade(d);
+        upgradeReverts(d, abi.encodeWithSelector(IRollupErrors.BadInitReturnValue.selector, abi.encode(uint8(1))));
     }
 
     function test_RevertWhen_InitAddressHasNoCode() public {
         DiamondCutData memory d = one(FacetCut(address(facetA), Action.Add, false, dummySelectors()));
         d.initAddress = makeAddr("no code");
         d.initCalldata = hex"12345678";
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.BadInitReturnValue.selector, bytes("")));
-        upgrade(d);
+        upgradeReverts(d, abi.encodeWithSelector(IRollupErrors.BadInitReturnValue.selector, bytes("")));
     }
 
     function test_RevertWhen_InitRevertsBubblesReason() public {
@@ -165,8 +153,7 @@ contract DiamondCutTest is DiamondShared {
         DiamondCutData memory d = one(FacetCut(address(facetA), Action.Add, false, dummySelectors()));
         d.initAddress = address(init);
         d.initCalldata = abi.encodeCall(RevertingInit.init, ());
-        vm.expectRevert(abi.encodeWithSelector(RevertingInit.InitFailed.selector, 7));
-        upgrade(d);
+        upgradeReverts(d, abi.encodeWithSelector(RevertingInit.InitFailed.selector, 7));
     }
 
     function test_RevertWhen_InitRevertsWithoutData() public {
@@ -174,22 +161,22 @@ contract DiamondCutTest is DiamondShared {
         DiamondCutData memory d = one(FacetCut(address(facetA), Action.Add, false, dummySelectors()));
         d.initAddress = address(init);
         d.initCalldata = abi.encodeCall(RevertingInit.initNoData, ());
-        vm.expectRevert(IRollupErrors.DelegateCallFailed.selector);
-        upgrade(d);
+        upgradeReverts(d, IRollupErrors.DelegateCallFailed.selector);
     }
 
     function test_RevertWhen_NoInitButCalldata() public {
         DiamondCutData memory d = one(FacetCut(address(facetA), Action.Add, false, dummySelectors()));
         d.initCalldata = hex"01";
-        vm.expectRevert(IRollupErrors.NonEmptyCalldata.selector);
-        upgrade(d);
+        upgradeReverts(d, IRollupErrors.NonEmptyCalldata.selector);
     }
 
     function test_CutEmitsDiamondCut() public {
         DiamondCutData memory d = one(FacetCut(address(facetA), Action.Add, false, dummySelectors()));
+        proposeAndWait(d);
         vm.expectEmit(address(chain));
         emit DiamondCut(d.facetCuts, address(0), "");
-        upgrade(d);
+        vm.prank(governor);
+        chain.executeUpgrade(d);
     }
 
     event DiamondCut(FacetCut[] facetCuts, address initAddress, bytes initCalldata);

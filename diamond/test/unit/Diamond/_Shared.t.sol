@@ -86,7 +86,20 @@ abstract contract DiamondShared is Fixture {
     }
 
     function upgrade(DiamondCutData memory d) internal {
+        proposeAndWait(d);
         vm.prank(governor);
         chain.executeUpgrade(d);
+    }
+
+    /// @dev Proposes `d`, waits out the delay and expects its execution to revert with `err`.
+    function upgradeReverts(DiamondCutData memory d, bytes memory err) internal {
+        proposeAndWait(d);
+        vm.expectRevert(err);
+        vm.prank(governor);
+        chain.executeUpgrade(d);
+    }
+
+    function upgradeReverts(DiamondCutData memory d, bytes4 err) internal {
+        upgradeReverts(d, abi.encodeWithSelector(err));
     }
 }

@@ -26,16 +26,13 @@ contract ProvingTest is ExecutorShared {
     }
 
     function test_ChunksAreCutEveryChunkRecords() public view {
-        // Three records, two per chunk: the first chunk is 128 bytes, the second 64.
-        bytes memory diff = diffOf(1, 3);
-        bytes memory first = new bytes(128);
-        bytes memory second = new bytes(64);
-        for (uint256 i = 0; i < 128; ++i) {
-            first[i] = diff[i];
-        }
-        for (uint256 i = 0; i < 64; ++i) {
-            second[i] = diff[128 + i];
-        }
+        // Two records and the batch-info record, two per chunk: the first chunk is 128 bytes,
+        // the second 64 (the record alone).
+        bytes memory diff = nextCommit(batches[0]).stateDiff;
+        vm.assertEq(diff.length, 192, "three records");
+        bytes memory first = slice(diff, 0, 128);
+        bytes memory second = slice(diff, 128, 64);
+        vm.assertEq(bytes32(slice(second, 0, 32)), INFO_KEY, "the batch-info record is last");
         vm.assertEq(chunkHashes[1].length, 2, "two chunks");
         vm.assertEq(chunkHashes[1][0], sha256(first), "first chunk");
         vm.assertEq(chunkHashes[1][1], sha256(second), "second chunk");
@@ -80,25 +77,23 @@ contract ProvingTest is ExecutorShared {
         vm.assertEq(chain.getTotalBatchesVerified(), 4, "verified");
     }
 
-    function test_ProveBatchWithoutStateChange() public {
-        proveUpTo(3);
-        CommitBatchInfo memory c = nextCommit(lastBatch());
-        c.stateDiff = "";
-        c.newStateCommitment = batches[3].batchHash;
-        commitOne(c);
-        vm.assertEq(batches[4].stateDiffHash, EMPTY_KECCAK, "no chunks");
-        proveUpTo(4);
-        vm.assertEq(chain.getTotalBatchesVerified(), 4, "verified without a proof");
-    }
-
-    function test_RevertWhen_EmptyDiffChangesState() public {
+    /// A batch that changes no account still has its batch-info record, so it is proven like
+    /// any other: without a chunk proof it does not pass.
+    function test_BatchWithoutStateChangeNeedsAProof() public {
         proveUpTo(3);
         CommitBatchInfo memory c = nextCommit(lastBatch());
         c.stateDiff = "";
         commitOne(c);
+        vm.assertEq(chunkHashes[4].length, 1, "one chunk: the record");
         (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(3, 4);
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.EmptyDiffChangesState.selector, 4));
+        BatchProof[] memory none = new BatchProof[](1);
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkHashesMismatch.selector, 4));
+        prove(3, list, none);
+        none[0].chunkDiffHashes = proofs[0].chunkDiffHashes;
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkCountMismatch.selector, 4, 1, 0, 0));
+        prove(3, list, none);
         prove(3, list, proofs);
+        vm.assertEq(chain.getTotalBatchesVerified(), 4, "verified with its proof");
     }
 
     function test_RevertWhen_ChunkProofInvalid() public {

@@ -10,8 +10,10 @@ abstract contract ExecutorShared is Fixture {
         list[0] = c;
     }
 
+    /// @dev Expects committing `c` (with its batch-info record made for its final fields) to
+    /// revert with `err`.
     function expectCommitRevert(CommitBatchInfo memory c, bytes memory err) internal {
-        CommitBatchInfo[] memory list = single(c);
+        CommitBatchInfo[] memory list = single(withInfoRecord(c));
         vm.expectRevert(err);
         vm.prank(validator);
         chain.commitBatches(lastBatch(), list);

@@ -83,6 +83,7 @@ fn main() {
         gas_limit: 1_000_000_000,
         base_fee: GWEI as u64,
         coinbase: address!("0x00000000000000000000000000000000000c0ffe"),
+        settle: Some(rollup_actors::execution::block::SettleLimits::DEV),
     };
 
     // Its own thread, so that `perf report --comm sealer` leaves the signing out.

@@ -7,10 +7,13 @@
 //!   genesis batch, and returns every address.
 //! - [`batch`]: the Rust twin of what `commitBatches` computes (stored batch info, commitment,
 //!   L2->L1 logs tree), so the node can build the exact structs L1 will hash.
+//! - [`cost`]: the calldata size and gas bound of each settlement transaction, which the
+//!   batcher seals by and the eth sender packs by.
 //! - [`errors`]: typed decoding of reverts, so users see `NotValidator(0x…)`, not hex.
 
 pub mod batch;
 pub mod bindings;
+pub mod cost;
 pub mod deploy;
 pub mod errors;
 

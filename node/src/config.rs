@@ -80,8 +80,6 @@ pub(crate) struct EthSenderSection {
     pub(crate) enabled: bool,
     pub(crate) operator_key_file: String,
     pub(crate) max_batches_per_tx: usize,
-    pub(crate) max_calldata_bytes: usize,
-    pub(crate) max_gas: u64,
     pub(crate) resend_after_ms: u64,
     pub(crate) fee_bump_percent: u64,
     pub(crate) poll_ms: u64,
@@ -203,6 +201,18 @@ pub(crate) struct L1Config {
     pub(crate) chain_id: u64,
     pub(crate) diamond: String,
     pub(crate) confirmations: u64,
+    pub(crate) max_tx_gas: u64,
+    pub(crate) max_tx_calldata_bytes: usize,
+}
+
+impl L1Config {
+    /// The limits of one settlement transaction.
+    pub(crate) fn tx_limits(&self) -> rollup_contracts::cost::TxLimits {
+        rollup_contracts::cost::TxLimits {
+            max_calldata: self.max_tx_calldata_bytes,
+            max_gas: self.max_tx_gas,
+        }
+    }
 }
 
 /// `[dev_l1]`.
@@ -431,8 +441,32 @@ impl NodeConfig {
             bail!("prover.lease_ms must be at least 100");
         }
         let e = &self.eth_sender;
-        if e.max_batches_per_tx == 0 || e.max_calldata_bytes < 1024 || e.max_gas < 100_000 {
-            bail!("eth_sender.max_batches_per_tx must be > 0, max_calldata_bytes >= 1024, max_gas >= 100000");
+        if e.max_batches_per_tx == 0 {
+            bail!("eth_sender.max_batches_per_tx must be > 0");
+        }
+        // The smallest batch the batcher can be forced to seal must settle: one proof chunk and
+        // one block's priority transactions.
+        let smallest = rollup_contracts::cost::BatchShape {
+            records: b.chunk_records as usize,
+            chunk_records: b.chunk_records as usize,
+            priority_ops: per_block as u64,
+            ..Default::default()
+        };
+        if let Some((call, cost)) = self.l1.tx_limits().oversized(&smallest) {
+            bail!(
+                "l1.max_tx_gas ({}) and l1.max_tx_calldata_bytes ({}) are too small: a batch of one proof chunk of {} records and {per_block} priority transactions needs {} gas and {} calldata bytes to {call:?}",
+                self.l1.max_tx_gas,
+                self.l1.max_tx_calldata_bytes,
+                b.chunk_records,
+                cost.gas,
+                cost.calldata
+            );
+        }
+        if self.l1.max_tx_calldata_bytes > 131_072 {
+            bail!(
+                "l1.max_tx_calldata_bytes must be at most 131072 (geth refuses larger transactions), got {}",
+                self.l1.max_tx_calldata_bytes
+            );
         }
         if e.fee_bump_percent < 10 {
             bail!("eth_sender.fee_bump_percent must be at least 10 (geth refuses smaller replacements)");
@@ -464,6 +498,10 @@ impl NodeConfig {
                 gas_limit: l2.block_gas_limit,
                 base_fee: l2.base_fee,
                 coinbase: l2.fee_account,
+                settle: Some(rollup_actors::execution::block::SettleLimits {
+                    tx: self.l1.tx_limits(),
+                    chunk_records: self.batcher.chunk_records as usize,
+                }),
             },
             validation: self.validation(l2.chain_id, l2.block_gas_limit, l2.base_fee),
             pool: self.pool_config(),
@@ -484,6 +522,7 @@ impl NodeConfig {
                 gas_limit: l1.block_gas_limit,
                 base_fee: l1.base_fee,
                 coinbase: Address::ZERO,
+                settle: None,
             },
             validation: self.validation(l1.chain_id, l1.block_gas_limit, l1.base_fee),
             pool: self.pool_config(),
@@ -592,6 +631,10 @@ mod tests {
             (&[], &["eth_watcher.max_blocks_per_scan=0"], "eth_watcher.max_blocks_per_scan"),
             (&[], &["eth_watcher.from_block=-1"], "invalid"),
             (&[], &["batcher.max_age_ms=1800001"], "half of L1's shortest priority deadline"),
+            (&[], &["l1.max_tx_gas=300000"], "l1.max_tx_gas (300000) and l1.max_tx_calldata_bytes"),
+            (&[], &["l1.max_tx_calldata_bytes=1000"], "are too small"),
+            (&[], &["l1.max_tx_calldata_bytes=131073"], "at most 131072"),
+            (&[], &["eth_sender.max_gas=1"], "unknown field `max_gas`"),
             (&[], &["l2"], "expected section.key=value"),
             (&[], &["l2.chain_id.x=1"], "not a section"),
         ];

@@ -91,7 +91,7 @@ fn render_backlog(out: &mut String, s: &SettlementMetrics) {
 /// Settlement counters of the L2 (eth sender; label `chain="l2"`).
 pub(crate) fn render_sender(out: &mut String, m: &rollup_eth::SenderMetrics) {
     let g = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    let rows: [(&str, &str, &str, u64); 7] = [
+    let rows: [(&str, &str, &str, u64); 9] = [
         (
             "rollupd_l1_batches_committed",
             "gauge",
@@ -118,6 +118,18 @@ pub(crate) fn render_sender(out: &mut String, m: &rollup_eth::SenderMetrics) {
             "counter",
             "Stuck L1 transactions replaced with bumped fees.",
             g(&m.replacements),
+        ),
+        (
+            "rollupd_eth_sender_reverted_txs_total",
+            "counter",
+            "Settlement transactions mined and reverted (planned again from L1's counters).",
+            g(&m.reverted_txs),
+        ),
+        (
+            "rollupd_eth_sender_dropped_txs_total",
+            "counter",
+            "Settlement transactions whose nonce another transaction took.",
+            g(&m.dropped_txs),
         ),
     ];
     for (name, kind, help, v) in rows {

@@ -4,8 +4,8 @@
 //!
 //! - [`error`]: the transient/fatal classification of L1 errors both actors share.
 //! - [`store`]: its tables (every L1 transaction recorded before it is sent; per-batch steps).
-//! - [`sender`]: the actor, its reconciliation with L1 at start, replacement of stuck
-//!   transactions, and the building of each call from redb.
+//! - [`sender`]: the actor; its pure planner ([`sender::plan`]), the life of each L1
+//!   transaction, and back-pressure on the pool.
 //! - [`watcher`]: the eth watcher actor (confirmation depth, persisted cursor, reorgs).
 
 pub mod error;

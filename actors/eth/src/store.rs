@@ -52,6 +52,32 @@ pub enum TxState {
     Pending,
     /// Mined, succeeded and confirmed.
     Confirmed,
+    /// Mined and reverted: nothing moved on L1; the next plan starts again from L1's counters.
+    Reverted,
+    /// Its nonce was taken by a transaction the sender does not know: nothing of it is known to
+    /// have happened on L1, and it counts for nothing.
+    Dropped,
+}
+
+impl TxState {
+    fn code(self) -> u8 {
+        match self {
+            TxState::Pending => 0,
+            TxState::Confirmed => 1,
+            TxState::Reverted => 2,
+            TxState::Dropped => 3,
+        }
+    }
+
+    fn of(code: u8) -> Option<Self> {
+        Some(match code {
+            0 => TxState::Pending,
+            1 => TxState::Confirmed,
+            2 => TxState::Reverted,
+            3 => TxState::Dropped,
+            _ => return None,
+        })
+    }
 }
 
 /// One L1 transaction of the sender (all replacements share its nonce).
@@ -111,10 +137,7 @@ impl L1Tx {
         o.extend_from_slice(&self.priority_fee.to_be_bytes());
         o.extend_from_slice(&self.gas.to_be_bytes());
         o.extend_from_slice(&self.sent_at_ms.to_be_bytes());
-        o.push(match self.state {
-            TxState::Pending => 0,
-            TxState::Confirmed => 1,
-        });
+        o.push(self.state.code());
         o.extend_from_slice(self.mined.unwrap_or_default().as_slice());
         o.extend_from_slice(&(self.hashes.len() as u32).to_be_bytes());
         for h in &self.hashes {
@@ -144,11 +167,7 @@ impl L1Tx {
         let priority_fee = u128_(take(16)?);
         let gas = u64_(take(8)?);
         let sent_at_ms = u64_(take(8)?);
-        let state = match take(1)?[0] {
-            0 => TxState::Pending,
-            1 => TxState::Confirmed,
-            _ => return None,
-        };
+        let state = TxState::of(take(1)?[0])?;
         let mined = B256::from_slice(take(32)?);
         let n = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
         let mut hashes = Vec::with_capacity(n.min(64));
@@ -279,15 +298,29 @@ impl SenderWriter {
         &self.0
     }
 
-    /// Records (or updates) a transaction, durably.
+    /// Records (or updates) a pending transaction, durably. Confirmations go through
+    /// [`Self::confirm`], the other ends through [`Self::close`].
     pub fn put(&self, t: &L1Tx) -> Result<(), StoreError> {
         let tx = self.0.db.begin_write().map_err(err)?;
         tx.open_table(L1_TXS).map_err(err)?.insert(t.nonce, t.encode().as_slice()).map_err(err)?;
         if t.state == TxState::Confirmed {
-            // A record dropped as confirmed (its nonce taken by another transaction) counts,
-            // as it did when this was a scan of `l1_txs`.
             raise_last_confirmed(&tx, t.step, t.last)?;
         }
+        tx.commit().map_err(err)
+    }
+
+    /// Ends `t` as reverted (mined as `mined`) or dropped: kept for the record, counted for
+    /// nothing (no batch status, no `safe`/`finalized`).
+    pub fn close(&self, t: &L1Tx, state: TxState, mined: Option<B256>) -> Result<(), StoreError> {
+        debug_assert!(matches!(state, TxState::Reverted | TxState::Dropped));
+        let mut done = t.clone();
+        done.state = state;
+        done.mined = mined;
+        let tx = self.0.db.begin_write().map_err(err)?;
+        tx.open_table(L1_TXS)
+            .map_err(err)?
+            .insert(t.nonce, done.encode().as_slice())
+            .map_err(err)?;
         tx.commit().map_err(err)
     }
 
@@ -342,6 +375,10 @@ mod tests {
             mined: None,
         };
         assert_eq!(L1Tx::decode(&t.encode()), Some(t.clone()));
+        for state in [TxState::Confirmed, TxState::Reverted, TxState::Dropped] {
+            let ended = state.with(t.clone());
+            assert_eq!(L1Tx::decode(&ended.encode()), Some(ended));
+        }
         w.put(&t).unwrap();
         assert_eq!(s.pending().unwrap(), vec![t.clone()]);
         w.confirm(&t, B256::repeat_byte(2), 77).unwrap();
@@ -396,8 +433,9 @@ mod tests {
             }
         };
         same(&s);
-        // Commits of 1..=2 and 3..=5 confirmed, of 6..=6 pending; 1..=2 executed; a prove
-        // record dropped as confirmed (its nonce was taken) still counts, as in the scan.
+        // Commits of 1..=2 and 3..=5 confirmed, of 6..=6 pending; 1..=2 executed; 1..=4 proven;
+        // a prove of 5..=9 dropped (its nonce was taken) and one of 5..=6 reverted count for
+        // nothing.
         let (c1, c2, c3) =
             (tx(0, L1Step::Commit, 1, 2), tx(1, L1Step::Commit, 3, 5), tx(4, L1Step::Commit, 6, 6));
         for t in [&c1, &c2, &c3] {
@@ -410,7 +448,10 @@ mod tests {
         w.put(&e1).unwrap();
         w.confirm(&e1, B256::ZERO, 1).unwrap();
         w.put(&TxState::Confirmed.with(tx(3, L1Step::Prove, 1, 4))).unwrap();
+        w.close(&tx(5, L1Step::Prove, 5, 9), TxState::Dropped, None).unwrap();
+        w.close(&tx(6, L1Step::Prove, 5, 6), TxState::Reverted, Some(B256::ZERO)).unwrap();
         same(&s);
+        assert!(s.status(5, L1Step::Prove).unwrap().is_none());
         assert_eq!(steps.map(|st| s.last_confirmed(st).unwrap()), [5, 4, 2]);
         // Reopened, and opened as a database from before `l1_last_confirmed`: the same.
         let (s, _) = SenderStore::open(db.clone()).unwrap();

@@ -12,7 +12,9 @@
 //!
 //! Actions: [`Action::Panic`] panics there (the actor's supervisor restarts it);
 //! [`Action::Pause`] prints `fault point <name> reached` to stderr and parks the calling thread
-//! for ever, so a test can `kill -9` the process at exactly that state.
+//! for ever, so a test can `kill -9` the process at exactly that state; [`Action::Fire`] makes
+//! [`Faults::fires`] answer `true` once, for points that inject a misbehaviour rather than a
+//! crash (a transaction signed with too little gas).
 
 /// The places where a crash test can stop or panic an actor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,11 +49,14 @@ pub enum Point {
     L1TxSent,
     /// The eth watcher starts a scan.
     EthWatcher,
+    /// The eth sender signs its next prove transaction with half the gas it estimated, so that
+    /// it is mined and runs out of gas (armed with [`Action::Fire`]).
+    L1GasShort,
 }
 
 impl Point {
     /// Every point.
-    pub const ALL: [Point; 15] = [
+    pub const ALL: [Point; 16] = [
         Point::PoolBeforeFlush,
         Point::PoolAfterFlush,
         Point::SealerBeforeCommit,
@@ -67,6 +72,7 @@ impl Point {
         Point::L1TxRecorded,
         Point::L1TxSent,
         Point::EthWatcher,
+        Point::L1GasShort,
     ];
 
     /// The point's name in `ROLLUPD_FAULTS` and in the message a paused point prints.
@@ -87,6 +93,7 @@ impl Point {
             Point::L1TxRecorded => "l1_tx_recorded",
             Point::L1TxSent => "l1_tx_sent",
             Point::EthWatcher => "eth_watcher",
+            Point::L1GasShort => "l1_gas_short",
         }
     }
 }
@@ -98,6 +105,8 @@ pub enum Action {
     Panic,
     /// Print `fault point <name> reached` and park the thread for ever (for `kill -9`).
     Pause,
+    /// Make [`Faults::fires`] answer `true` (once); reaching the point does nothing else.
+    Fire,
 }
 
 impl Action {
@@ -106,6 +115,7 @@ impl Action {
         match s {
             "panic" => Some(Action::Panic),
             "pause" => Some(Action::Pause),
+            "fire" => Some(Action::Fire),
             _ => None,
         }
     }
@@ -130,11 +140,34 @@ impl Faults {
     pub fn reach(&self, point: Point) {
         let armed = {
             let mut g = self.armed.lock().unwrap_or_else(|p| p.into_inner());
-            g.iter().position(|(p, _)| *p == point).map(|i| g.remove(i).1)
+            g.iter().position(|(p, a)| *p == point && *a != Action::Fire).map(|i| g.remove(i).1)
         };
         if let Some(action) = armed.or_else(|| from_env(point)) {
             act(point, action);
         }
+    }
+
+    /// Whether a misbehaviour point is armed with [`Action::Fire`] (consumed: `true` once per
+    /// arming). Always `false` without the `test-utils` feature.
+    #[cfg(not(feature = "test-utils"))]
+    #[inline(always)]
+    pub fn fires(&self, _point: Point) -> bool {
+        false
+    }
+
+    /// Whether a misbehaviour point is armed with [`Action::Fire`] (consumed: `true` once per
+    /// arming, or the first time the process asks when `ROLLUPD_FAULTS` names it).
+    #[cfg(feature = "test-utils")]
+    pub fn fires(&self, point: Point) -> bool {
+        let armed = {
+            let mut g = self.armed.lock().unwrap_or_else(|p| p.into_inner());
+            g.iter().position(|(p, a)| *p == point && *a == Action::Fire).map(|i| g.remove(i).1)
+        };
+        let fired = armed.or_else(|| from_env(point)) == Some(Action::Fire);
+        if fired {
+            eprintln!("fault point {} reached: fire", point.name());
+        }
+        fired
     }
 
     /// Arms `point`: the next time an actor of this bus reaches it, it does `action`.
@@ -189,6 +222,7 @@ fn act(point: Point, action: Action) {
                 std::thread::park();
             }
         }
+        Action::Fire => {}
     }
 }
 
@@ -210,5 +244,16 @@ mod tests {
         let first = std::panic::catch_unwind(|| a.reach(Point::Batcher));
         assert!(first.is_err(), "the armed point panics");
         a.reach(Point::Batcher);
+    }
+
+    #[test]
+    fn a_fire_point_answers_true_once() {
+        let f = Faults::default();
+        assert!(!f.fires(Point::L1GasShort));
+        f.arm(Point::L1GasShort, Action::Fire);
+        f.reach(Point::L1GasShort);
+        assert!(f.fires(Point::L1GasShort), "reaching does not consume it");
+        assert!(!f.fires(Point::L1GasShort), "once");
+        assert_eq!(Action::parse("fire"), Some(Action::Fire));
     }
 }

@@ -10,7 +10,8 @@
 use crate::execution::priority::PriorityTx;
 use crate::execution::validation::ValidTx;
 use crate::state::{
-    execute_tx, ExecutionError, NewBytecodes, Overlay, SlotKey, SlotWrite, StateError, StateReader,
+    execute_tx, execute_tx_failing, ExecutionError, NewBytecodes, Overlay, SlotKey, SlotWrite,
+    StateError, StateReader,
 };
 use alloy::consensus::proofs::{calculate_receipt_root, ordered_trie_root_with_encoder};
 use alloy::consensus::{
@@ -21,17 +22,113 @@ use alloy::primitives::{keccak256, Address, Bloom, Bytes, TxKind, B256, U256};
 use revm::context::{BlockEnv, CfgEnv, TxEnv};
 use revm::context_interface::result::{ExecutionResult, Output};
 use revm::primitives::hardfork::SpecId;
-use std::collections::HashSet;
+use rollup_contracts::cost::{code_words, BatchShape, TxLimits};
+use std::collections::{HashMap, HashSet};
 
 /// Most L2->L1 messages one block may send: each is an 88-byte log in the commit calldata, and
-/// a block is never split across batches. A user transaction that alone sends more is dropped; a
-/// priority transaction that does is included as failed.
+/// a block is never split across batches. A transaction that alone sends more is included as
+/// failed and pays for all its gas.
 pub const MAX_BLOCK_MESSAGES: usize = 256;
 
 /// Most priority transactions one block includes: `executeBatches` pops each on L1 (about 10k
 /// gas), a block is never split across batches, and the batcher bounds them per batch
 /// (`batcher.max_priority_ops`, at least this).
 pub const MAX_BLOCK_PRIORITY_TXS: usize = 256;
+
+/// What a block may publish: it must settle in one batch, whose commit, prove and execute
+/// transactions each fit one L1 transaction's limits (`l1.max_tx_gas`,
+/// `l1.max_tx_calldata_bytes`; the batcher seals by the same rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettleLimits {
+    /// Limits of one settlement transaction.
+    pub tx: TxLimits,
+    /// Records per proof chunk.
+    pub chunk_records: usize,
+}
+
+impl SettleLimits {
+    /// `rollupd dev`'s defaults: 120,000 calldata bytes, 10M gas, 16 records per chunk.
+    pub const DEV: SettleLimits = SettleLimits {
+        tx: TxLimits { max_calldata: 120_000, max_gas: 10_000_000 },
+        chunk_records: 16,
+    };
+
+    /// Whether a batch of this shape (with its batch-info record) settles.
+    fn settles(&self, mut shape: BatchShape) -> bool {
+        shape.records += 1;
+        shape.chunk_records = self.chunk_records;
+        self.tx.oversized(&shape).is_none()
+    }
+}
+
+/// Whether `shape` settles under `limits` (always, for a chain that does not settle).
+fn settles(limits: &Option<SettleLimits>, shape: BatchShape) -> bool {
+    limits.as_ref().is_none_or(|l| l.settles(shape))
+}
+
+/// What a block publishes so far: distinct slots written, L2->L1 messages, distinct new
+/// bytecodes, priority operations.
+#[derive(Debug, Default)]
+struct BlockUse {
+    keys: HashSet<SlotKey>,
+    messages: usize,
+    codes: HashMap<B256, usize>,
+    priority: u64,
+}
+
+/// What one transaction publishes.
+struct TxUse<'a> {
+    writes: &'a [SlotWrite],
+    messages: usize,
+    bytecodes: &'a NewBytecodes,
+    priority: bool,
+}
+
+impl TxUse<'_> {
+    /// The transaction alone in a batch.
+    fn alone(&self) -> BatchShape {
+        BatchShape {
+            records: self.writes.len(),
+            logs: self.messages,
+            bytecodes: self.bytecodes.len(),
+            bytecode_words: self.bytecodes.iter().map(|(_, c)| code_words(c.len())).sum(),
+            priority_ops: u64::from(self.priority),
+            ..BatchShape::default()
+        }
+    }
+}
+
+impl BlockUse {
+    /// The block with `tx` added (an upper bound: a slot already written counts once).
+    fn with(&self, tx: &TxUse<'_>) -> BatchShape {
+        let new_keys = tx.writes.iter().filter(|w| !self.keys.contains(&w.key)).count();
+        let mut words: usize = self.codes.values().sum();
+        let mut count = self.codes.len();
+        for (h, c) in tx.bytecodes {
+            if !self.codes.contains_key(h) {
+                words += code_words(c.len());
+                count += 1;
+            }
+        }
+        BatchShape {
+            records: self.keys.len() + new_keys,
+            logs: self.messages + tx.messages,
+            bytecodes: count,
+            bytecode_words: words,
+            priority_ops: self.priority + u64::from(tx.priority),
+            ..BatchShape::default()
+        }
+    }
+
+    fn add(&mut self, tx: &TxUse<'_>) {
+        self.keys.extend(tx.writes.iter().map(|w| w.key));
+        self.messages += tx.messages;
+        for (h, c) in tx.bytecodes {
+            self.codes.insert(*h, code_words(c.len()));
+        }
+        self.priority += u64::from(tx.priority);
+    }
+}
 
 /// Chain parameters block building needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +141,9 @@ pub struct ChainSpec {
     pub base_fee: u64,
     /// Fee account of the operator (coinbase).
     pub coinbase: Address,
+    /// What a block may publish (it must settle in one batch); `None` for a chain that does not
+    /// settle (the embedded dev L1).
+    pub settle: Option<SettleLimits>,
 }
 
 /// The block to build on.
@@ -197,7 +297,14 @@ struct PriorityOutcome {
     success: bool,
     gas_used: u64,
     logs: Vec<alloy::primitives::Log>,
+    /// Its net slot writes and new bytecodes (fee and refund moves included).
+    writes: Vec<SlotWrite>,
+    bytecodes: NewBytecodes,
+    messages: usize,
 }
+
+/// Slot writes a priority transaction makes beyond its call: the fee and the refund.
+const PRIORITY_FEE_WRITES: usize = 4;
 
 /// Executes one priority transaction on `overlay` by the rules of docs/bridge.md:
 /// - `to_mint` is minted to `from`, and `gas_limit × gas_price` is taken from it before the call
@@ -208,10 +315,16 @@ struct PriorityOutcome {
 ///   effects are undone, the operator gets `gas_used × gas_price` and the refund recipient the
 ///   rest of `to_mint`; `from` ends where it started.
 ///
+/// - a call that alone would publish more than one batch can settle (slot writes, L2->L1
+///   messages, bytecodes; `spec.settle`) fails and pays for all its gas, as a user transaction
+///   does.
+///
 /// Returns `None`, changing nothing, if the call succeeds but sends more L2->L1 messages than
-/// `messages_left` and `must_include` is false (the block is not empty: it goes in the next one).
-/// Everything happens on a scratch overlay applied at the end, so a refused or failed call
-/// leaves no trace but its fee and refund.
+/// `messages_left`, or its writes do not fit what the block has left, and `must_include` is
+/// false (the block is not empty: it goes in the next one). Everything happens on a scratch
+/// overlay applied at the end, so a refused or failed call leaves no trace but its fee and
+/// refund.
+#[allow(clippy::too_many_arguments)]
 fn execute_priority<R: StateReader>(
     overlay: &mut Overlay<R>,
     cfg: &CfgEnv,
@@ -219,6 +332,8 @@ fn execute_priority<R: StateReader>(
     op: &PriorityTx,
     messages_left: usize,
     must_include: bool,
+    block: &BlockUse,
+    settle: &Option<SettleLimits>,
 ) -> Result<Option<PriorityOutcome>, StateError> {
     let mut scratch = Overlay::new(&*overlay);
     let price = U256::from(op.gas_price);
@@ -248,31 +363,51 @@ fn execute_priority<R: StateReader>(
     let (success, gas_used, logs) = match result {
         Ok(outcome) => {
             let sent = crate::execution::system::messages_in(0, outcome.result.logs()).count();
+            let mut padded = outcome.writes.clone();
+            padded.extend((0..PRIORITY_FEE_WRITES).map(|i| SlotWrite {
+                key: SlotKey::balance(Address::with_last_byte(i as u8)),
+                old: B256::ZERO,
+                new: B256::ZERO,
+            }));
+            let used = TxUse {
+                writes: &padded,
+                messages: sent,
+                bytecodes: &outcome.bytecodes,
+                priority: true,
+            };
+            let alone = settles(settle, used.alone());
             let success = outcome.result.is_success();
-            if success && sent > messages_left && !must_include {
+            let room = sent <= messages_left && settles(settle, block.with(&used));
+            if success && alone && !must_include && !room {
                 return Ok(None);
             }
-            // A call that alone sends more L2->L1 messages than a block allows fails.
-            let success = success && sent <= messages_left;
-            if success {
-                // revm counts the call in the caller's nonce; a priority transaction does not.
-                let nonce = SlotKey::nonce(op.from);
-                let writes: Vec<SlotWrite> = outcome
-                    .writes
-                    .iter()
-                    .map(|w| {
-                        if w.key != nonce {
-                            return *w;
-                        }
-                        let n = U256::from_be_bytes(w.new.0).saturating_sub(U256::from(1));
-                        SlotWrite { new: B256::from(n), ..*w }
-                    })
-                    .collect();
-                scratch.apply(&writes, &outcome.bytecodes);
-                burn_withdrawn(&mut scratch, outcome.result.logs())?;
+            // A call that alone sends more L2->L1 messages than a block allows, or publishes more
+            // than a batch settles, fails; it pays for all its gas.
+            if success && !alone {
+                tracing::warn!(target: "rollup::sealer", serial = op.serial, tx = %op.hash, writes = outcome.writes.len(), messages = sent, bytecodes = outcome.bytecodes.len(), "priority transaction publishes more than one batch can settle; included as failed");
+                (false, op.gas_limit, Vec::new())
+            } else {
+                let success = success && sent <= messages_left;
+                if success {
+                    // revm counts the call in the caller's nonce; a priority transaction does not.
+                    let nonce = SlotKey::nonce(op.from);
+                    let writes: Vec<SlotWrite> = outcome
+                        .writes
+                        .iter()
+                        .map(|w| {
+                            if w.key != nonce {
+                                return *w;
+                            }
+                            let n = U256::from_be_bytes(w.new.0).saturating_sub(U256::from(1));
+                            SlotWrite { new: B256::from(n), ..*w }
+                        })
+                        .collect();
+                    scratch.apply(&writes, &outcome.bytecodes);
+                    burn_withdrawn(&mut scratch, outcome.result.logs())?;
+                }
+                let logs = if success { outcome.result.logs().to_vec() } else { Vec::new() };
+                (success, outcome.result.tx_gas_used(), logs)
             }
-            let logs = if success { outcome.result.logs().to_vec() } else { Vec::new() };
-            (success, outcome.result.tx_gas_used(), logs)
         }
         Err(ExecutionError::State(e)) => return Err(e),
         Err(other) => {
@@ -291,7 +426,8 @@ fn execute_priority<R: StateReader>(
     let writes = scratch.block_writes();
     let bytecodes = scratch.new_bytecodes()?;
     overlay.apply(&writes, &bytecodes);
-    Ok(Some(PriorityOutcome { success, gas_used, logs }))
+    let messages = crate::execution::system::messages_in(0, &logs).count();
+    Ok(Some(PriorityOutcome { success, gas_used, logs, writes, bytecodes, messages }))
 }
 
 /// [`build_block`] with priority transactions: they come first, in the order given (by serial
@@ -322,6 +458,7 @@ pub fn build_block_with<R: StateReader>(
     let mut gas_used = 0u64;
     let mut bloom = Bloom::default();
     let mut messages = 0usize;
+    let mut block = BlockUse::default();
     for op in priority {
         let fits = op.gas_limit <= spec.gas_limit - gas_used || op.gas_limit > spec.gas_limit;
         if !fits && !included.is_empty() {
@@ -329,11 +466,19 @@ pub fn build_block_with<R: StateReader>(
         }
         let left = MAX_BLOCK_MESSAGES - messages;
         let first = included.is_empty();
-        let Some(out) = execute_priority(&mut overlay, &cfg, &env, op, left, first)? else {
-            // Its messages do not fit what the block has left: it opens the next block.
+        let Some(out) =
+            execute_priority(&mut overlay, &cfg, &env, op, left, first, &block, &spec.settle)?
+        else {
+            // What it publishes does not fit what the block has left: it opens the next block.
             break;
         };
-        messages += crate::execution::system::messages_in(0, &out.logs).count();
+        messages += out.messages;
+        block.add(&TxUse {
+            writes: &out.writes,
+            messages: out.messages,
+            bytecodes: &out.bytecodes,
+            priority: true,
+        });
         gas_used += out.gas_used;
         let receipt = receipt_for(TxType::Eip1559, out.success, gas_used, out.logs);
         bloom.accrue_bloom(&receipt.bloom());
@@ -379,20 +524,41 @@ pub fn build_block_with<R: StateReader>(
             }
         };
         let sent = crate::execution::system::messages_in(0, outcome.result.logs()).count();
-        if sent > MAX_BLOCK_MESSAGES {
-            gapped.insert(tx.sender);
-            dropped.push((
-                tx.hash,
-                format!("sends {sent} L2->L1 messages; a block allows {MAX_BLOCK_MESSAGES}"),
-            ));
-            continue;
-        }
-        if messages + sent > MAX_BLOCK_MESSAGES {
+        let used = TxUse {
+            writes: &outcome.writes,
+            messages: sent,
+            bytecodes: &outcome.bytecodes,
+            priority: false,
+        };
+        let outcome = if sent > MAX_BLOCK_MESSAGES || !settles(&spec.settle, used.alone()) {
+            // It alone would publish more than one batch can settle: it fails and pays for all
+            // its gas, as Era reverts a transaction past its pubdata limit.
+            tracing::debug!(target: "rollup::sealer", tx = %tx.hash, writes = outcome.writes.len(), messages = sent, bytecodes = outcome.bytecodes.len(), "transaction publishes more than one batch can settle; included as failed");
+            match execute_tx_failing(&overlay, &cfg, &env, tx_env(&tx)) {
+                Ok(o) => o,
+                Err(ExecutionError::State(e)) => return Err(e),
+                Err(other) => {
+                    gapped.insert(tx.sender);
+                    dropped.push((tx.hash, other.to_string()));
+                    continue;
+                }
+            }
+        } else if messages + sent > MAX_BLOCK_MESSAGES || !settles(&spec.settle, block.with(&used))
+        {
             waiting.insert(tx.sender);
             deferred.push(tx);
             continue;
-        }
+        } else {
+            outcome
+        };
+        let sent = crate::execution::system::messages_in(0, outcome.result.logs()).count();
         messages += sent;
+        block.add(&TxUse {
+            writes: &outcome.writes,
+            messages: sent,
+            bytecodes: &outcome.bytecodes,
+            priority: false,
+        });
         overlay.apply(&outcome.writes, &outcome.bytecodes);
         burn_withdrawn(&mut overlay, outcome.result.logs())?;
         let used = outcome.result.tx_gas_used();

@@ -245,6 +245,36 @@ fn evm_error(e: EVMError<StateError>) -> ExecutionError {
     }
 }
 
+/// Halts the outermost frame at its first instruction with out-of-gas.
+struct HaltAtOnce;
+
+impl<CTX, INTR: revm::interpreter::InterpreterTypes> revm::Inspector<CTX, INTR> for HaltAtOnce {
+    fn step(&mut self, interp: &mut revm::interpreter::Interpreter<INTR>, _: &mut CTX) {
+        interp.halt(revm::interpreter::InstructionResult::OutOfGas);
+    }
+}
+
+/// Executes `tx` as a transaction that fails and pays for all its gas: everything the first
+/// execution of it did is undone, its nonce and fee are taken as for an out-of-gas halt. This is
+/// what a transaction gets when it would publish more than a batch can settle (the way Era
+/// reverts a transaction that passes its pubdata limit).
+pub fn execute_tx_failing<R: StateReader>(
+    state: &R,
+    cfg: &CfgEnv,
+    block: &BlockEnv,
+    tx: TxEnv,
+) -> Result<TxOutcome, ExecutionError> {
+    use revm::InspectEvm;
+    let mut evm = Context::mainnet()
+        .with_db(WrapDatabaseRef(FlatStateDb(state)))
+        .with_cfg(cfg.clone())
+        .with_block(block.clone())
+        .build_mainnet_with_inspector(HaltAtOnce);
+    let ResultAndState { result, state: changes } = evm.inspect_tx(tx).map_err(evm_error)?;
+    let (writes, bytecodes) = state_changes_to_writes(state, &changes)?;
+    Ok(TxOutcome { result, writes, bytecodes })
+}
+
 /// Executes `tx` on `state` in `block` and returns its outcome; `state` is not modified.
 pub fn execute_tx<R: StateReader>(
     state: &R,

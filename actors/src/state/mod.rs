@@ -15,8 +15,8 @@ mod overlay;
 mod store;
 
 pub use evm::{
-    execute_tx, execute_tx_touching, execute_tx_until, state_changes_to_writes, ExecutionError,
-    FlatStateDb, NewBytecodes, Touched, TxOutcome,
+    execute_tx, execute_tx_failing, execute_tx_touching, execute_tx_until, state_changes_to_writes,
+    ExecutionError, FlatStateDb, NewBytecodes, Touched, TxOutcome,
 };
 pub use keys::{SlotKey, SlotWrite, ACCOUNT_CODE_STORAGE, BASE_TOKEN, NONCE_HOLDER};
 pub use overlay::Overlay;

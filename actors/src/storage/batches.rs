@@ -55,6 +55,19 @@ impl SealedBatch {
         self.state_diff.len() / rollup_tree::RECORD_BYTES
     }
 
+    /// What settling it depends on (its L1 cost, `rollup_contracts::cost`).
+    pub fn shape(&self) -> rollup_contracts::cost::BatchShape {
+        use rollup_contracts::cost::{code_words, BatchShape};
+        BatchShape {
+            records: self.records(),
+            chunk_records: usize::try_from(self.chunk_records).unwrap_or(usize::MAX),
+            logs: self.l2_logs.len() / rollup_contracts::batch::L2_TO_L1_LOG_SERIALIZE_SIZE,
+            bytecodes: self.bytecodes.len(),
+            bytecode_words: self.bytecodes.iter().map(|c| code_words(c.len())).sum(),
+            priority_ops: self.priority_ops,
+        }
+    }
+
     /// Number of proof chunks.
     pub fn chunks(&self) -> usize {
         let per = usize::try_from(self.chunk_records).unwrap_or(usize::MAX).max(1);

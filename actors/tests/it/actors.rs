@@ -40,6 +40,7 @@ pub(crate) fn config() -> ChainConfig {
             gas_limit: 30_000_000,
             base_fee: 1,
             coinbase: Address::ZERO,
+            settle: Some(rollup_actors::execution::block::SettleLimits::DEV),
         },
         validation: ValidationConfig { min_gas_price: 1, ..ValidationConfig::default() },
         pool: PoolConfig::default(),

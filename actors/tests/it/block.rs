@@ -20,7 +20,13 @@ fn signer() -> PrivateKeySigner {
 }
 
 fn spec(gas_limit: u64) -> ChainSpec {
-    ChainSpec { chain_id: 270, gas_limit, base_fee: GWEI as u64, coinbase: COINBASE }
+    ChainSpec {
+        chain_id: 270,
+        gas_limit,
+        base_fee: GWEI as u64,
+        coinbase: COINBASE,
+        settle: Some(rollup_actors::execution::block::SettleLimits::DEV),
+    }
 }
 
 fn signed(nonce: u64, to: TxKind, input: Vec<u8>, gas: u64) -> ValidTx {
@@ -289,4 +295,78 @@ fn logs_reach_receipts_and_bloom() {
         .header
         .logs_bloom
         .contains_input(alloy::primitives::BloomInput::Raw(topic.as_slice())));
+}
+
+/// Initcode that writes `n` fresh storage slots (keys `n..=1`, value 1) and deploys no code.
+fn fresh_slots_initcode(n: u16) -> Vec<u8> {
+    let [hi, lo] = n.to_be_bytes();
+    vec![
+        0x61, hi, lo,   // PUSH2 n
+        0x5b, // JUMPDEST (3)
+        0x60, 0x01, 0x81, 0x55, // sstore(i, 1)
+        0x60, 0x01, 0x90, 0x03, // i - 1
+        0x80, 0x60, 0x03, 0x57, // loop while i != 0
+        0x00,
+    ]
+}
+
+/// Initcode deploying 24,576 bytes of code that starts with `first` (so every `first` gives a
+/// distinct bytecode).
+fn big_code_initcode(first: u8) -> Vec<u8> {
+    vec![0x60, first, 0x60, 0x00, 0x53, 0x61, 0x60, 0x00, 0x60, 0x00, 0xf3]
+}
+
+/// A transaction that alone writes more slots than one batch can settle (the default limits:
+/// 37 proof chunks of 16 records) is included as failed and pays for all its gas; its writes
+/// are gone. One that fits goes through.
+#[test]
+fn a_transaction_writing_more_than_a_batch_settles_fails_and_pays_all_its_gas() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = funded_store(&dir);
+    let snap = store.state().snapshot().unwrap();
+    let gas = 20_000_000;
+    let txs = vec![
+        signed(0, TxKind::Create, fresh_slots_initcode(700), gas),
+        signed(1, TxKind::Create, fresh_slots_initcode(300), gas),
+    ];
+    let block = build_block(&snap, &spec(60_000_000), input(1, B256::ZERO), txs).unwrap();
+    assert!(block.dropped.is_empty(), "{:?}", block.dropped);
+    assert_eq!(block.transactions.len(), 2);
+    let big = &block.transactions[0];
+    assert!(!big.receipt.status(), "the 700-slot transaction fails");
+    assert_eq!(big.gas_used, gas, "and pays for all its gas");
+    assert!(block.transactions[1].receipt.status(), "the 300-slot transaction succeeds");
+    let second = signer().address().create(1);
+    let slots: Vec<&SlotWrite> = block.writes.iter().filter(|w| w.key.address == second).collect();
+    assert_eq!(slots.len(), 300, "the second one's slots are written");
+    let first = signer().address().create(0);
+    assert!(block.writes.iter().all(|w| w.key.address != first), "none of the first one's");
+    let nonce = snap_nonce(&block.writes, signer().address());
+    assert_eq!(nonce, 2, "both nonces used");
+}
+
+/// Six different 24 KB contracts deployed together would need a 148 KB commit: the block takes
+/// four (their bytecodes fit one commit of 120,000 bytes) and defers the other two.
+#[test]
+fn a_block_holds_only_the_bytecodes_one_commit_can_carry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = funded_store(&dir);
+    let snap = store.state().snapshot().unwrap();
+    let txs: Vec<ValidTx> = (0..6u8)
+        .map(|i| signed(u64::from(i), TxKind::Create, big_code_initcode(0x60 + i), 6_000_000))
+        .collect();
+    let block = build_block(&snap, &spec(100_000_000), input(1, B256::ZERO), txs).unwrap();
+    assert!(block.dropped.is_empty(), "{:?}", block.dropped);
+    assert_eq!(block.transactions.len(), 4, "four bytecodes fit one commit");
+    assert!(block.transactions.iter().all(|t| t.receipt.status()));
+    assert_eq!(block.bytecodes.len(), 4);
+    assert_eq!(block.deferred.len(), 2, "the other two wait for the next block");
+}
+
+fn snap_nonce(writes: &[SlotWrite], who: Address) -> u64 {
+    writes
+        .iter()
+        .find(|w| w.key == SlotKey::nonce(who))
+        .map(|w| U256::from_be_bytes(w.new.0).to::<u64>())
+        .unwrap_or_default()
 }

@@ -26,6 +26,7 @@ fn spec() -> ChainSpec {
         gas_limit: 30_000_000,
         base_fee: GWEI as u64,
         coinbase: address!("0x00000000000000000000000000000000000c0ffe"),
+        settle: Some(rollup_actors::execution::block::SettleLimits::DEV),
     }
 }
 

@@ -23,7 +23,13 @@ const LOGGER: Address = address!("0x00000000000000000000000000000000000000e2");
 const SPAMMER: Address = address!("0x00000000000000000000000000000000000000e3");
 
 fn spec() -> ChainSpec {
-    ChainSpec { chain_id: 270, gas_limit: 30_000_000, base_fee: GWEI, coinbase: COINBASE }
+    ChainSpec {
+        chain_id: 270,
+        gas_limit: 30_000_000,
+        base_fee: GWEI,
+        coinbase: COINBASE,
+        settle: Some(rollup_actors::execution::block::SettleLimits::DEV),
+    }
 }
 
 fn canonical(

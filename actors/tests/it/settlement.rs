@@ -3,14 +3,12 @@
 
 use crate::actors::{start_with, submit, wait_included, TestChain};
 use alloy::primitives::U256;
-use alloy::primitives::U256;
 use rollup_actors::events::fault::Point;
 use rollup_actors::settlement::batcher::criteria::Limits;
 use rollup_actors::settlement::batcher::{BatcherArgs, BatcherConfig};
 use rollup_actors::settlement::tree_writer::TreeWriterArgs;
 use rollup_actors::storage::batches::BatchStore;
 use rollup_actors::tree::{StateDiff, TreeStore};
-use rollup_contracts::batch::{bytecodes_hash, BatchClaims, L2LogsTree};
 use rollup_contracts::batch::{bytecodes_hash, BatchClaims, L2LogsTree};
 use rollup_supervision::SupervisorMsg;
 use std::sync::atomic::Ordering;
@@ -28,6 +26,8 @@ fn batcher_config() -> BatcherConfig {
             max_age: Duration::from_millis(300),
             max_bytecodes: 32,
             max_priority_ops: 1024,
+            l1: rollup_contracts::cost::TxLimits { max_calldata: 120_000, max_gas: 10_000_000 },
+            chunk_records: 2,
         },
         chunk_records: 2,
     }
@@ -191,4 +191,36 @@ async fn batcher_and_tree_writer_panics_before_work_lose_nothing_and_restart_sur
     let block = wait_included(&chain, h).await;
     wait_applied_through_block(&batches, block).await;
     check_batches(&chain, &batches, &tree);
+}
+
+/// Blocks that each close a batch (every transfer passes the test's write limit), eight of them
+/// within a second or so: batch timestamps stay strictly increasing and never run ahead of the
+/// clock at sealing (before, each batch took the previous one's second plus one, and a flood of
+/// such blocks pushed batch time ahead of real time until L1 refused the commits).
+#[tokio::test(flavor = "multi_thread")]
+async fn batch_timestamps_never_run_ahead_of_the_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let (chain, batches, _tree, _sup) = node(&dir).await;
+    let mut last_block = 0;
+    let started = Instant::now();
+    for nonce in 0..8 {
+        let h = submit(&chain, nonce).await.unwrap();
+        last_block = wait_included(&chain, h).await;
+    }
+    let flood = started.elapsed();
+    let last = wait_applied_through_block(&batches, last_block).await;
+    let mut prev = 0;
+    for n in 1..=last {
+        let b = batches.batch(n).unwrap().unwrap();
+        assert!(b.timestamp > prev, "batch {n}: timestamps increase");
+        assert!(
+            b.timestamp <= b.sealed_at_ms / 1000,
+            "batch {n} has timestamp {} but was sealed at {} ms: ahead of the clock",
+            b.timestamp,
+            b.sealed_at_ms
+        );
+        prev = b.timestamp;
+    }
+    assert!(last >= 2, "the transfers took several batches ({last})");
+    eprintln!("BATCH TIME: {} batches for blocks sealed in {flood:?}", last);
 }

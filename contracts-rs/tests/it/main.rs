@@ -5,6 +5,7 @@ mod support;
 
 mod admin;
 mod batch_twin;
+mod cost;
 mod deploy;
 mod mailbox;
 mod pipeline;

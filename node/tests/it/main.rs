@@ -4,6 +4,7 @@
 mod bridge;
 mod crash;
 mod deploy;
+mod hostile_settlement;
 mod l1_faults;
 mod prover;
 mod rpc;

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 /// Dev account 9, the validator.
-const VALIDATOR: Address = address!("0xa0Ee7A142d267C1f36714E4a8F75612F20a79720");
+pub(crate) const VALIDATOR: Address = address!("0xa0Ee7A142d267C1f36714E4a8F75612F20a79720");
 
 /// The dev proving keys, generated once (by `rollupd prover setup --dev`) for every test of this
 /// binary and cached across runs, so parallel tests do not each spend a minute on them.
@@ -56,7 +56,7 @@ pub(crate) fn start_proving(dir: &std::path::Path) -> DevNode {
 }
 
 /// A proving dev node with `ROLLUPD_FAULTS` set (see `rollup_events::fault`).
-fn start_with_faults(dir: &std::path::Path, faults: &str) -> DevNode {
+pub(crate) fn start_with_faults(dir: &std::path::Path, faults: &str) -> DevNode {
     let sets = proving();
     let refs: Vec<&str> = sets.iter().map(String::as_str).collect();
     DevNode::start_with_env(dir, &refs, &[("ROLLUPD_FAULTS", faults)])
@@ -95,7 +95,7 @@ pub(crate) fn diamond(node: &DevNode) -> Address {
         .unwrap()
 }
 
-async fn counters(node: &DevNode) -> (u64, u64, u64) {
+pub(crate) async fn counters(node: &DevNode) -> (u64, u64, u64) {
     let chain = rollup_contracts::bindings::IRollupChain::new(diamond(node), node.l1(0));
     let c = chain.getTotalBatchesCommitted().call().await.unwrap().to::<u64>();
     let v = chain.getTotalBatchesVerified().call().await.unwrap().to::<u64>();

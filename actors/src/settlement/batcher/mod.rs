@@ -94,6 +94,19 @@ impl BatcherState {
         self.args.batches.reader().last_batched_block()
     }
 
+    /// Whether the open batch may be sealed now: its timestamp (its last block's, raised above
+    /// the previous batch's) must not be ahead of the wall clock. Without this a flood of blocks
+    /// that each close a batch pushed batch time ahead of real time (one second per batch) until
+    /// L1 refused commits as `TimestampInTheFuture`; now at most one batch is sealed per second
+    /// of block time, and a full batch waits for the next second.
+    fn may_seal(&self) -> Result<bool, StoreError> {
+        let batches = self.args.batches.reader();
+        let Some(last) = batches.last_sealed()? else { return Ok(true) };
+        let prev_ts = batches.batch(last)?.map_or(0, |b| b.timestamp);
+        let ts = self.open.last_timestamp().max(prev_ts + 1);
+        Ok(ts <= now_ms() / 1000)
+    }
+
     /// Seals the open batch (if any) as the next batch number.
     fn seal(&mut self, reason: &str) -> Result<(), ActorProcessingErr> {
         let open = std::mem::take(&mut self.open);
@@ -201,21 +214,37 @@ impl BatcherState {
             let txs = hashes.len() as u32;
             let priority = (store.block_priority_count(next)? as usize).min(hashes.len());
             let messages = store.block_messages(next)?;
+            let new_codes = self.open.unsized_codes(&writes);
+            if !new_codes.is_empty() {
+                let snap = store.state().snapshot()?;
+                for h in new_codes {
+                    let len = snap.bytecode(&h)?.map_or(0, |c| c.len());
+                    self.open.note_code(h, len);
+                }
+            }
             let current = self.open.totals();
             let with = self.open.totals_with(txs as usize, priority, &writes, messages.len());
             if let Some(reason) = criteria::seal_before(&limits, &current, &with) {
+                if !self.may_seal()? {
+                    // Full, and its timestamp would be ahead of the clock: the next tick.
+                    return Ok(());
+                }
                 self.seal(reason)?;
             }
             self.open.add_priority(&hashes[..priority]);
             self.open.add_messages(&messages);
             self.open.add_block(next, header.timestamp, txs, &writes);
             if let Some(reason) = criteria::seal_now(&limits, &self.open.totals()) {
-                self.seal(reason)?;
+                if self.may_seal()? {
+                    self.seal(reason)?;
+                }
             }
             next += 1;
         }
         if let Some(reason) = criteria::seal_now(&limits, &self.open.totals()) {
-            self.seal(reason)?;
+            if self.may_seal()? {
+                self.seal(reason)?;
+            }
         }
         Ok(())
     }

@@ -33,6 +33,8 @@ pub struct BatchBuilder {
     priority: Vec<B256>,
     /// The batch's L2->L1 logs, packed (88 bytes each).
     logs: Vec<u8>,
+    /// Size in words of each code hash the batch may publish (see [`Self::note_code`]).
+    code_words: BTreeMap<B256, usize>,
 }
 
 /// A closed batch's content, before it gets its number and timestamp.
@@ -59,6 +61,11 @@ pub struct BatchContent {
 }
 
 impl BatchBuilder {
+    /// Timestamp of the last block added (0 for an empty batch).
+    pub fn last_timestamp(&self) -> u64 {
+        self.last_timestamp
+    }
+
     /// Whether no block was added yet.
     pub fn is_empty(&self) -> bool {
         self.blocks == 0
@@ -82,17 +89,42 @@ impl BatchBuilder {
             .collect()
     }
 
+    /// Words of these codes (a code whose size was not noted counts as none).
+    fn words<'a>(&self, codes: impl IntoIterator<Item = &'a B256>) -> usize {
+        codes.into_iter().map(|h| self.code_words.get(h).copied().unwrap_or(0)).sum()
+    }
+
+    /// The code hashes `writes` set whose size is not noted yet: the batcher looks them up and
+    /// calls [`Self::note_code`] before asking for [`Self::totals_with`].
+    pub fn unsized_codes(&self, writes: &[SlotWrite]) -> Vec<B256> {
+        let mut out: Vec<B256> = writes
+            .iter()
+            .filter(|w| is_code(&w.key, &w.new) && !self.code_words.contains_key(&w.new))
+            .map(|w| w.new)
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Notes the size of a bytecode the batch may publish.
+    pub fn note_code(&mut self, hash: B256, len: usize) {
+        self.code_words.insert(hash, rollup_contracts::cost::code_words(len));
+    }
+
     /// The batch's size now.
     pub fn totals(&self) -> Totals {
         let writes = self.net.values().filter(|(old, new)| old != new).count();
         let codes = self.codes();
+        let code_words = self.words(&codes);
         Totals {
             writes,
-            pubdata_bytes: writes * RECORD_BYTES + self.l2_logs * LOG_BYTES,
+            pubdata_bytes: writes * RECORD_BYTES + self.l2_logs * LOG_BYTES + code_words * 32,
             l2_logs: self.l2_logs,
             blocks: self.blocks,
             age: self.opened.map_or(Duration::ZERO, |t| t.elapsed()),
             bytecodes: codes.len(),
+            code_words,
             txs: self.txs as usize,
             priority_ops: self.priority.len(),
         }
@@ -111,13 +143,18 @@ impl BatchBuilder {
         // Distinct codes: a block that deploys one contract many times publishes it once.
         let mut codes = self.codes();
         codes.extend(writes.iter().filter(|w| is_code(&w.key, &w.new)).map(|w| w.new));
+        let code_words = self.words(&codes);
         Totals {
             writes: t.writes + writes.len(),
-            pubdata_bytes: t.pubdata_bytes + writes.len() * RECORD_BYTES + l2_logs * LOG_BYTES,
+            pubdata_bytes: t.pubdata_bytes - t.code_words * 32
+                + writes.len() * RECORD_BYTES
+                + l2_logs * LOG_BYTES
+                + code_words * 32,
             l2_logs: t.l2_logs + l2_logs,
             blocks: t.blocks + 1,
             age: t.age,
             bytecodes: codes.len(),
+            code_words,
             txs: t.txs + txs,
             priority_ops: t.priority_ops + priority,
         }

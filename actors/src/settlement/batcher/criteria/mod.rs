@@ -9,6 +9,7 @@
 mod age;
 mod blocks;
 mod bytecodes;
+mod l1_cost;
 mod l2_logs;
 mod priority_ops;
 mod pubdata;
@@ -35,6 +36,11 @@ pub struct Limits {
     pub max_bytecodes: usize,
     /// Most priority operations (L1->L2 requests) per batch.
     pub max_priority_ops: usize,
+    /// Limits of one settlement transaction: each batch must commit, prove and execute alone
+    /// within them (`l1.max_tx_gas`, `l1.max_tx_calldata_bytes`).
+    pub l1: rollup_contracts::cost::TxLimits,
+    /// Records per proof chunk (how many proofs a batch needs).
+    pub chunk_records: usize,
 }
 
 /// The size of an open batch (or of one with the next block added).
@@ -42,7 +48,7 @@ pub struct Limits {
 pub struct Totals {
     /// State-diff records.
     pub writes: usize,
-    /// Pubdata bytes.
+    /// Pubdata bytes: state diff, logs and bytecodes.
     pub pubdata_bytes: usize,
     /// L2->L1 logs.
     pub l2_logs: usize,
@@ -52,6 +58,8 @@ pub struct Totals {
     pub age: Duration,
     /// Distinct code hashes the batch sets (an upper bound of the bytecodes it publishes).
     pub bytecodes: usize,
+    /// Their total size in 32-byte words.
+    pub code_words: usize,
     /// Transactions.
     pub txs: usize,
     /// Priority operations.
@@ -75,13 +83,14 @@ pub(crate) trait SealCriterion {
     }
 }
 
-const CRITERIA: [&dyn SealCriterion; 8] = [
+const CRITERIA: [&dyn SealCriterion; 9] = [
     &txs::Txs,
     &priority_ops::PriorityOps,
     &writes::Writes,
     &pubdata::Pubdata,
     &l2_logs::L2Logs,
     &bytecodes::Bytecodes,
+    &l1_cost::L1Cost,
     &blocks::Blocks,
     &age::Age,
 ];
@@ -112,6 +121,8 @@ pub(crate) fn limits() -> Limits {
         max_age: Duration::from_secs(1),
         max_bytecodes: 32,
         max_priority_ops: 8,
+        l1: rollup_contracts::cost::TxLimits { max_calldata: 120_000, max_gas: 30_000_000 },
+        chunk_records: 16,
     }
 }
 

@@ -83,6 +83,10 @@ pub struct WatcherState {
     range: u64,
 }
 
+/// Blocks behind L1's head whose state the watcher reads: well within what a pruned node keeps
+/// (geth: 128).
+const RECENT_STATE_BLOCKS: u64 = 32;
+
 /// The watcher's child spec.
 pub fn spec(args: WatcherArgs, budget: RestartBudget) -> ChildSpec {
     ChildSpec::actor("eth_watcher", budget, EthWatcherActor, args, None)
@@ -125,6 +129,22 @@ impl WatcherState {
             Err(e @ RewindError::Included { .. }) => Err(fatal(e)),
             Err(RewindError::Store(e)) => Err(fatal(e)),
         }
+    }
+
+    /// After a skip in the serial ids: scan again from the block after the last request stored
+    /// (its requests are kept), so logs a lagging node left out of an earlier range are read.
+    fn rescan_after_last_request(&self, next_serial: u64) -> Result<(), L1Error> {
+        let keep = match next_serial.checked_sub(1) {
+            Some(last) => match self.store().get(last).map_err(fatal)? {
+                Some(op) => op.l1_block,
+                None => return Ok(()),
+            },
+            None => self.args.config.from_block.saturating_sub(1),
+        };
+        if self.store().next_block().map_err(fatal)?.is_some_and(|n| n > keep + 1) {
+            self.args.priority.rewind(keep).map_err(|e| fatal(e.to_string()))?;
+        }
+        Ok(())
     }
 
     /// One scan; returns whether L1 has more to read right away.
@@ -205,6 +225,12 @@ impl WatcherState {
         // chain reused (anvil does); the cursor then stays where it is.
         let expected = self.store().next_serial().map_err(fatal)?;
         let chain = IRollupChain::new(cfg.diamond, &self.args.provider);
+        // Read L1's queue at `to` while L1 surely keeps that block's state; further back, at
+        // `safe`: a pruned L1 node keeps only its last ~128 states, and a watcher that was down
+        // longer must still catch up. A request not executed yet (every new one) is in the
+        // queue under its serial id at either block.
+        let recent = head.saturating_sub(to) <= RECENT_STATE_BLOCKS;
+        let at = if recent { to } else { safe };
         let mut by_serial: std::collections::BTreeMap<u64, Vec<PriorityTx>> = Default::default();
         for op in ops.into_iter().filter(|o| o.serial >= expected) {
             by_serial.entry(op.serial).or_default().push(op);
@@ -212,6 +238,7 @@ impl WatcherState {
         let mut ops = Vec::with_capacity(by_serial.len());
         for (serial, candidates) in by_serial {
             if serial != expected + ops.len() as u64 {
+                self.rescan_after_last_request(expected)?;
                 return Err(transient(format!(
                     "L1's logs skip from request {} to {serial}: a lagging L1 node, or eth_watcher.from_block after the Diamond's first request; reading again",
                     expected + ops.len() as u64
@@ -219,23 +246,26 @@ impl WatcherState {
             }
             let held = chain
                 .getPriorityOperation(U256::from(serial))
-                .block(to.into())
+                .block(at.into())
                 .call()
                 .await
                 .map_err(transient)?
                 .canonicalTxHash;
             let Some(op) = candidates.into_iter().find(|c| c.hash == held) else {
                 return Err(transient(format!(
-                    "request {serial} in L1's logs is not the one its queue holds at block {to} ({held}); reading again"
+                    "request {serial} in L1's logs is not the one its queue holds at block {at} ({held}); reading again"
                 )));
             };
             ops.push(op);
         }
         let next = expected + ops.len() as u64;
-        let total = chain.getTotalPriorityTxs().block(to.into()).call().await.map_err(transient)?;
-        if U256::from(next) != total {
+        let total = chain.getTotalPriorityTxs().block(at.into()).call().await.map_err(transient)?;
+        // At `to`, the logs must give every request; read at a later block (catching up on a
+        // pruned node) they cannot give more. Missing logs at the end of an old range show as a
+        // skip in a later scan, which reads again from after the last request stored.
+        if (recent && U256::from(next) != total) || U256::from(next) > total {
             return Err(transient(format!(
-                "L1 reports {total} requests up to block {to}, its logs give {next}: a lagging L1 node, or eth_watcher.from_block after the Diamond's first request; reading again"
+                "L1 reports {total} requests up to block {at}, its logs give {next}: a lagging L1 node, or eth_watcher.from_block after the Diamond's first request; reading again"
             )));
         }
         let added = self.args.priority.record_scan(&ops, (to, to_hash), to + 1).map_err(fatal)?;

@@ -270,7 +270,15 @@ pub fn execute_tx_failing<R: StateReader>(
         .with_cfg(cfg.clone())
         .with_block(block.clone())
         .build_mainnet_with_inspector(HaltAtOnce);
-    let ResultAndState { result, state: changes } = evm.inspect_tx(tx).map_err(evm_error)?;
+    outcome(state, evm.inspect_tx(tx))
+}
+
+/// revm's result as slot writes against `state`.
+fn outcome<R: StateReader>(
+    state: &R,
+    result: Result<ResultAndState, EVMError<StateError>>,
+) -> Result<TxOutcome, ExecutionError> {
+    let ResultAndState { result, state: changes } = result.map_err(evm_error)?;
     let (writes, bytecodes) = state_changes_to_writes(state, &changes)?;
     Ok(TxOutcome { result, writes, bytecodes })
 }
@@ -287,9 +295,7 @@ pub fn execute_tx<R: StateReader>(
         .with_cfg(cfg.clone())
         .with_block(block.clone())
         .build_mainnet();
-    let ResultAndState { result, state: changes } = evm.transact(tx).map_err(evm_error)?;
-    let (writes, bytecodes) = state_changes_to_writes(state, &changes)?;
-    Ok(TxOutcome { result, writes, bytecodes })
+    outcome(state, evm.transact(tx))
 }
 
 /// Turns revm's state changes into slot writes against `before` (the state the transaction ran

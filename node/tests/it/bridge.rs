@@ -598,15 +598,27 @@ pub(crate) async fn deposit_via(
     to: Address,
     amount: U256,
 ) -> B256 {
+    request_via(l1, diamond, to, amount, Bytes::new(), 300_000).await
+}
+
+/// One `requestL2Transaction` paid at 2 gwei; returns the L2 hash L1 gave it.
+pub(crate) async fn request_via(
+    l1: alloy::providers::DynProvider,
+    diamond: Address,
+    to: Address,
+    amount: U256,
+    calldata: Bytes,
+    gas: u64,
+) -> B256 {
     let price = 2_000_000_000u128;
-    let cost = request_cost(&l1, diamond, price, 300_000).await;
+    let cost = request_cost(&l1, diamond, price, gas).await;
     let chain = rollup_contracts::bindings::IRollupChain::new(diamond, l1);
     let r = chain
         .requestL2Transaction(
             to,
             amount,
-            Bytes::new(),
-            U256::from(300_000),
+            calldata,
+            U256::from(gas),
             U256::from(800),
             vec![],
             Address::ZERO,

@@ -4,10 +4,10 @@
 //! gas by the `l1_gas_short` fault point). Afterwards a plain transfer is finalized and no
 //! settlement transaction failed but the injected one.
 
-use crate::settle::{counters, diamond, rpc, start_with_faults, wait_status, VALIDATOR};
+use crate::settle::{counters, diamond, rpc, start_with_faults, validator_outcomes, wait_status};
 use crate::support::{raw_call, tmp_dir, DevNode};
 use alloy::network::TransactionBuilder;
-use alloy::primitives::{address, Address, Bytes, TxKind, B256, U256};
+use alloy::primitives::{address, Bytes, TxKind, B256, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
 use serde_json::json;
@@ -46,29 +46,6 @@ fn big_code(first: u8) -> Vec<u8> {
 
 async fn send(node: &DevNode, tx: TransactionRequest) -> alloy::rpc::types::TransactionReceipt {
     node.l2(0).send_transaction(tx).await.unwrap().get_receipt().await.unwrap()
-}
-
-/// Settlement transactions of the validator on L1: (succeeded, failed).
-async fn validator_outcomes(node: &DevNode) -> (usize, usize) {
-    let l1 = node.l1(0);
-    let head = l1.get_block_number().await.unwrap();
-    let (mut ok, mut failed) = (0, 0);
-    for n in 0..=head {
-        let block =
-            rpc(&node.l1_url, "eth_getBlockByNumber", json!([format!("{n:#x}"), true])).await;
-        for tx in block["transactions"].as_array().unwrap() {
-            if tx["from"].as_str().unwrap().parse::<Address>().unwrap() != VALIDATOR {
-                continue;
-            }
-            let hash: B256 = tx["hash"].as_str().unwrap().parse().unwrap();
-            if l1.get_transaction_receipt(hash).await.unwrap().unwrap().status() {
-                ok += 1;
-            } else {
-                failed += 1;
-            }
-        }
-    }
-    (ok, failed)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -129,45 +106,10 @@ async fn no_transaction_can_halt_settlement_and_a_reverted_proof_is_recovered() 
     .await;
     assert!(r.status());
     let writer = r.contract_address.unwrap();
-    let l1 = node.l1(0);
-    let chain = rollup_contracts::bindings::IRollupChain::new(diamond, l1.clone());
-    let price = 2_000_000_000u128;
-    let gas = 72_000_000u64;
-    let cost = chain
-        .l2TransactionBaseCost(U256::from(price), U256::from(gas), U256::from(800))
-        .call()
-        .await
-        .unwrap();
-    let r = chain
-        .requestL2Transaction(
-            writer,
-            U256::ZERO,
-            Bytes::from(U256::from(3_000).to_be_bytes::<32>().to_vec()),
-            U256::from(gas),
-            U256::from(800),
-            vec![],
-            Address::ZERO,
-        )
-        .value(cost)
-        .gas_price(price)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(r.status(), "L1 accepts the request");
-    let forced = r
-        .inner
-        .logs()
-        .iter()
-        .find_map(|l| {
-            l.log_decode::<rollup_contracts::bindings::IRollupChain::NewPriorityRequest>().ok()
-        })
-        .unwrap()
-        .inner
-        .data
-        .txHash;
+    let calldata = Bytes::from(U256::from(3_000).to_be_bytes::<32>().to_vec());
+    let forced =
+        crate::bridge::request_via(node.l1(0), diamond, writer, U256::ZERO, calldata, 72_000_000)
+            .await;
 
     // 4. A plain transfer after all of it settles, as does everything before it.
     let tx = TransactionRequest::default()
@@ -183,21 +125,19 @@ async fn no_transaction_can_halt_settlement_and_a_reverted_proof_is_recovered() 
     for h in &hashes {
         wait_status(&node, *h, "finalized", 60).await;
     }
-    // The forced call failed on L2 (its status stays `failed`), in a block L1 executed.
+    // The forced call failed on L2 (its status stays `failed`), in a batch L1 executes: the
+    // watcher read it after the transfer was sent, so it may come in a later batch.
     let receipt = rpc(&node.l2_url, "eth_getTransactionReceipt", json!([forced])).await;
     assert_eq!(receipt["status"], "0x0", "the forced 3,000-slot call failed on L2: {receipt}");
-    let block =
-        u64::from_str_radix(receipt["blockNumber"].as_str().unwrap().trim_start_matches("0x"), 16)
-            .unwrap();
-    let finalized = node
-        .l2(0)
-        .get_block_by_number(alloy::eips::BlockNumberOrTag::Finalized)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(finalized.header.number >= block, "the forced call's block is finalized");
-    let details = rpc(&node.l2_url, "zks_getTransactionDetails", json!([forced])).await;
-    assert!(details["ethExecuteTxHash"].is_string(), "{details}");
+    let deadline = Instant::now() + std::time::Duration::from_secs(900);
+    loop {
+        let details = rpc(&node.l2_url, "zks_getTransactionDetails", json!([forced])).await;
+        if details["ethExecuteTxHash"].is_string() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the forced call's batch was never executed: {details}");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
     for h in &hashes {
         let receipt = rpc(&node.l2_url, "eth_getTransactionReceipt", json!([h])).await;
         assert_eq!(receipt["status"], "0x1", "every 24 KB contract deployed: {receipt}");

@@ -69,15 +69,10 @@ fn wait_log(log: &std::path::Path, needle: &str, secs: u64) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_spike() {
-    let Some(anvil) = crate::deploy::anvil() else { return };
-    let dir = crate::support::tmp_dir("l1-faults");
-    let down = Arc::new(AtomicBool::new(false));
-    let anvil_addr: std::net::SocketAddr = format!("127.0.0.1:{}", anvil.port()).parse().unwrap();
-    let l1_url = format!("http://{}", proxy(anvil_addr, down.clone()).await);
+/// `rollupd deploy --dev` on `l1`, validator dev key 1; the Diamond's address.
+fn deploy_dev(l1: &str, dir: &std::path::Path) -> Address {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
-        .args(["deploy", "--l1-rpc", &anvil.endpoint(), "--dev", "--validator"])
+        .args(["deploy", "--l1-rpc", l1, "--dev", "--validator"])
         .arg(rollup_test_utils::signer(1).address().to_string())
         .arg("--out")
         .arg(dir.join("deployment.json"))
@@ -85,22 +80,49 @@ async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_s
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let diamond = String::from_utf8_lossy(&out.stdout)
+    String::from_utf8_lossy(&out.stdout)
         .lines()
         .find(|l| l.starts_with("Diamond proxy"))
         .and_then(|l| l.split_whitespace().last())
         .unwrap()
-        .to_string();
+        .parse()
+        .unwrap()
+}
+
+/// A `rollupd run` config in `dir` settling on `l1_url`, with `extra` TOML sections.
+fn write_config(
+    dir: &std::path::Path,
+    l1_url: &str,
+    diamond: Address,
+    extra: &str,
+) -> std::path::PathBuf {
     let config = dir.join("node.toml");
     std::fs::write(
         &config,
         format!(
-            "data_dir = {:?}\n[l2]\nbase_fee = 0\n[rpc]\naddr = \"127.0.0.1:0\"\n[metrics]\naddr = \"\"\n[prover]\nkeys_dir = {:?}\n[eth_sender]\nresend_after_ms = 3000\npoll_ms = 250\n[l1]\nrpc_url = \"{l1_url}\"\nchain_id = 9\ndiamond = \"{diamond}\"\n",
+            "data_dir = {:?}\n[l2]\nbase_fee = 0\n[rpc]\naddr = \"127.0.0.1:0\"\n[metrics]\naddr = \"\"\n[prover]\nkeys_dir = {:?}\n{extra}[l1]\nrpc_url = \"{l1_url}\"\nchain_id = 9\ndiamond = \"{diamond}\"\n",
             dir.join("data").to_str().unwrap(),
-            dev_keys().to_str().unwrap()
+            dev_keys().to_str().unwrap(),
         ),
     )
     .unwrap();
+    config
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_spike() {
+    let Some(anvil) = crate::deploy::anvil() else { return };
+    let dir = crate::support::tmp_dir("l1-faults");
+    let down = Arc::new(AtomicBool::new(false));
+    let anvil_addr: std::net::SocketAddr = format!("127.0.0.1:{}", anvil.port()).parse().unwrap();
+    let l1_url = format!("http://{}", proxy(anvil_addr, down.clone()).await);
+    let diamond = deploy_dev(&anvil.endpoint(), &dir);
+    let config = write_config(
+        &dir,
+        &l1_url,
+        diamond,
+        "[eth_sender]\nresend_after_ms = 3000\npoll_ms = 250\n",
+    );
     let log = dir.join("run.log");
     // The validator has its own key: its nonces are the sender's alone.
     let (child, url) = crate::settle::spawn_run(&config, &rollup_test_utils::key_hex(1), &log);
@@ -120,8 +142,7 @@ async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_s
     let recipient = alloy::primitives::address!("0x000000000000000000000000000000000000d3d4");
     let amount = alloy::primitives::U256::from(12_345u64);
     let l1_direct = crate::support::provider(&anvil.endpoint(), 2);
-    let deposit =
-        crate::bridge::deposit_via(l1_direct, diamond.parse().unwrap(), recipient, amount).await;
+    let deposit = crate::bridge::deposit_via(l1_direct, diamond, recipient, amount).await;
     wait_log(&log, "reading L1 failed", 60);
     tokio::time::sleep(Duration::from_secs(3)).await;
     down.store(false, Ordering::SeqCst);
@@ -160,7 +181,7 @@ async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_s
         for tx in block["transactions"].as_array().unwrap() {
             let from: Address = tx["from"].as_str().unwrap().parse().unwrap();
             let to = tx["to"].as_str().unwrap_or_default().to_lowercase();
-            if from != me || to != diamond.to_lowercase() {
+            if from != me || to != format!("{diamond:#x}") {
                 continue;
             }
             let hash: B256 = tx["hash"].as_str().unwrap().parse().unwrap();
@@ -183,4 +204,71 @@ async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_s
         text.matches("L1 step failed; retrying").count(),
         text.matches("replacing a stuck transaction").count()
     );
+}
+
+/// The eth watcher against an L1 node that keeps only its last 64 states (anvil
+/// `--prune-history 64`, as a pruned geth keeps 128): the node is killed, a deposit is made,
+/// L1 mines 200 blocks, and the restarted watcher, 200 blocks behind, still reads the deposit
+/// (logs for the past, state at recent blocks only). Before, it read L1's queue at each scanned
+/// block and failed for ever with `BlockOutOfRangeError`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_watcher_catches_up_on_a_pruned_l1_after_200_blocks_of_downtime() {
+    let Some(path) = rollup_test_utils::anvil_path_or_skip() else { return };
+    let anvil = alloy::node_bindings::Anvil::new()
+        .path(path)
+        .chain_id(9u64)
+        .args(["--prune-history", "64"])
+        .spawn();
+    let dir = crate::support::tmp_dir("pruned-l1");
+    let diamond = deploy_dev(&anvil.endpoint(), &dir);
+    let config = write_config(
+        &dir,
+        &anvil.endpoint(),
+        diamond,
+        "[eth_watcher]\npoll_ms = 250\nmax_blocks_per_scan = 50\n",
+    );
+    let key = rollup_test_utils::key_hex(1);
+    let recipient = alloy::primitives::address!("0x000000000000000000000000000000000000d3d5");
+    let first = alloy::primitives::U256::from(1_000u64);
+    let second = alloy::primitives::U256::from(2_000u64);
+    let credited = |url: String, want: alloy::primitives::U256, log: std::path::PathBuf| async move {
+        let l2 = crate::support::provider(&url, 0);
+        let deadline = Instant::now() + Duration::from_secs(180);
+        loop {
+            if l2.get_balance(recipient).await.unwrap() == want {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{want} never credited:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    };
+
+    let log = dir.join("run.log");
+    let (child, url) = crate::settle::spawn_run(&config, &key, &log);
+    let mut child = rollup_test_utils::KillOnDrop(child);
+    let l1 = crate::support::provider(&anvil.endpoint(), 2);
+    crate::bridge::deposit_via(l1.clone(), diamond, recipient, first).await;
+    credited(url, first, log.clone()).await;
+
+    child.kill9();
+    crate::bridge::deposit_via(l1, diamond, recipient, second).await;
+    rpc(&anvil.endpoint(), "anvil_mine", json!(["0xc8"])).await;
+    // The state of the deposit's block is gone from the L1 node by now.
+    let gone = crate::support::raw_call(
+        &anvil.endpoint(),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance",
+            "params": [format!("{diamond:#x}"), "0x2"]}),
+    )
+    .await;
+    assert!(gone.get("error").is_some(), "anvil keeps old state after all: {gone}");
+    let log = dir.join("run-again.log");
+    let (child, url) = crate::settle::spawn_run(&config, &key, &log);
+    let _child = rollup_test_utils::KillOnDrop(child);
+    credited(url, first + second, log.clone()).await;
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!text.contains("BlockOutOfRange"), "no read of pruned state:\n{text}");
 }

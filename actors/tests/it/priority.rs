@@ -21,6 +21,8 @@ const LOGGER: Address = address!("0x00000000000000000000000000000000000000e2");
 /// Runtime code that calls the messenger's `sendToL1("")` as many times as its first calldata
 /// word says.
 const SPAMMER: Address = address!("0x00000000000000000000000000000000000000e3");
+/// Runtime code that writes as many fresh slots (value 1) as its first calldata word says.
+const SLOTTER: Address = address!("0x00000000000000000000000000000000000000e4");
 
 fn spec() -> ChainSpec {
     ChainSpec {
@@ -75,9 +77,16 @@ fn store_with_code(dir: &tempfile::TempDir) -> ChainStore {
         "6180085af1506001900361001356" "5b00"
     )
     .to_vec();
-    for (at, code) in
-        [(REVERTER, vec![0x60, 0x00, 0x80, 0xfd]), (LOGGER, logger), (SPAMMER, spammer)]
-    {
+    let slotter = vec![
+        0x60, 0x00, 0x35, 0x5b, 0x60, 0x01, 0x81, 0x55, 0x60, 0x01, 0x90, 0x03, 0x80, 0x60, 0x03,
+        0x57, 0x00,
+    ];
+    for (at, code) in [
+        (REVERTER, vec![0x60, 0x00, 0x80, 0xfd]),
+        (LOGGER, logger),
+        (SPAMMER, spammer),
+        (SLOTTER, slotter),
+    ] {
         let hash = keccak256(&code);
         writes.push(SlotWrite { key: SlotKey::code_hash(at), old: B256::ZERO, new: hash });
         codes.push((hash, Bytes::from(code)));
@@ -330,4 +339,30 @@ fn a_request_whose_messages_do_not_fit_waits_for_the_next_block_and_one_that_nev
     assert!(t.receipt.logs().is_empty());
     let fee = U256::from(t.gas_used) * U256::from(GWEI);
     assert_eq!(balance(&store, &block, REFUND), mint - fee);
+}
+
+/// A request whose call alone writes more slots than one batch can settle (the default limits
+/// take 591) fails on L2 and pays for all its gas: nobody can force, from L1, a block that
+/// cannot settle. One that fits goes through.
+#[test]
+fn a_request_writing_more_than_a_batch_settles_fails_and_pays_all_its_gas() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_code(&dir);
+    let mint = U256::from(10u64).pow(U256::from(18));
+    let gas = 20_000_000u64;
+    let write = |serial: u64, n: u64| {
+        let mut tx = canonical(serial, SLOTTER, gas, GWEI, U256::ZERO, mint);
+        tx.data = B256::from(U256::from(n)).to_vec().into();
+        op(&tx)
+    };
+    let block = build(&store, &[write(0, 700)]);
+    let t = &block.transactions[0];
+    assert!(!t.receipt.status(), "700 slots: failed");
+    assert_eq!(t.gas_used, gas, "and all its gas paid");
+    assert!(block.writes.iter().all(|w| w.key.address != SLOTTER), "none of its slots written");
+    let fee = U256::from(gas) * U256::from(GWEI);
+    assert_eq!(balance(&store, &block, REFUND), mint - fee, "the rest refunded");
+    let block = build(&store, &[write(0, 300)]);
+    assert!(block.transactions[0].receipt.status(), "300 slots fit");
+    assert_eq!(block.writes.iter().filter(|w| w.key.address == SLOTTER).count(), 300);
 }

@@ -131,19 +131,18 @@ impl WatcherState {
         }
     }
 
-    /// After a skip in the serial ids: scan again from the block after the last request stored
-    /// (its requests are kept), so logs a lagging node left out of an earlier range are read.
+    /// After a skip in the serial ids, or fewer requests than L1 counts: scan again from the
+    /// L1 block of the last request stored (that block too: a node may have answered part of
+    /// it), keeping every stored request, so logs a lagging node left out are read.
     fn rescan_after_last_request(&self, next_serial: u64) -> Result<(), L1Error> {
-        let keep = match next_serial.checked_sub(1) {
+        let from = match next_serial.checked_sub(1) {
             Some(last) => match self.store().get(last).map_err(fatal)? {
                 Some(op) => op.l1_block,
                 None => return Ok(()),
             },
-            None => self.args.config.from_block.saturating_sub(1),
+            None => self.args.config.from_block,
         };
-        if self.store().next_block().map_err(fatal)?.is_some_and(|n| n > keep + 1) {
-            self.args.priority.rewind(keep).map_err(|e| fatal(e.to_string()))?;
-        }
+        self.args.priority.rescan_from(from).map_err(fatal)?;
         Ok(())
     }
 
@@ -229,7 +228,7 @@ impl WatcherState {
         // `safe`: a pruned L1 node keeps only its last ~128 states, and a watcher that was down
         // longer must still catch up. A request not executed yet (every new one) is in the
         // queue under its serial id at either block.
-        let recent = head.saturating_sub(to) <= RECENT_STATE_BLOCKS;
+        let recent = safe.saturating_sub(to) <= RECENT_STATE_BLOCKS;
         let at = if recent { to } else { safe };
         let mut by_serial: std::collections::BTreeMap<u64, Vec<PriorityTx>> = Default::default();
         for op in ops.into_iter().filter(|o| o.serial >= expected) {
@@ -264,6 +263,11 @@ impl WatcherState {
         // pruned node) they cannot give more. Missing logs at the end of an old range show as a
         // skip in a later scan, which reads again from after the last request stored.
         if (recent && U256::from(next) != total) || U256::from(next) > total {
+            if U256::from(next) < total {
+                // Requests L1 has are missing from the logs read so far: perhaps from an older
+                // range a lagging node answered in part. Read again from the last one stored.
+                self.rescan_after_last_request(expected)?;
+            }
             return Err(transient(format!(
                 "L1 reports {total} requests up to block {at}, its logs give {next}: a lagging L1 node, or eth_watcher.from_block after the Diamond's first request; reading again"
             )));

@@ -375,7 +375,8 @@ fn execute_priority<R: StateReader>(
                 bytecodes: &outcome.bytecodes,
                 priority: true,
             };
-            let alone = settles(settle, used.alone());
+            // More L2->L1 messages than a block allows never fit either.
+            let alone = sent <= MAX_BLOCK_MESSAGES && settles(settle, used.alone());
             let success = outcome.result.is_success();
             let room = sent <= messages_left && settles(settle, block.with(&used));
             if success && alone && !must_include && !room {
@@ -383,6 +384,18 @@ fn execute_priority<R: StateReader>(
             }
             // A call that alone sends more L2->L1 messages than a block allows, or publishes more
             // than a batch settles, fails; it pays for all its gas.
+            if success && !alone && !must_include {
+                // Failing, it still writes its fee and refund: they must fit what is left.
+                let fee_only = TxUse {
+                    writes: &padded[outcome.writes.len()..],
+                    messages: 0,
+                    bytecodes: &Vec::new(),
+                    priority: true,
+                };
+                if !settles(settle, block.with(&fee_only)) {
+                    return Ok(None);
+                }
+            }
             if success && !alone {
                 tracing::warn!(target: "rollup::sealer", serial = op.serial, tx = %op.hash, writes = outcome.writes.len(), messages = sent, bytecodes = outcome.bytecodes.len(), "priority transaction publishes more than one batch can settle; included as failed");
                 (false, op.gas_limit, Vec::new())
@@ -534,7 +547,7 @@ pub fn build_block_with<R: StateReader>(
             // It alone would publish more than one batch can settle: it fails and pays for all
             // its gas, as Era reverts a transaction past its pubdata limit.
             tracing::debug!(target: "rollup::sealer", tx = %tx.hash, writes = outcome.writes.len(), messages = sent, bytecodes = outcome.bytecodes.len(), "transaction publishes more than one batch can settle; included as failed");
-            match execute_tx_failing(&overlay, &cfg, &env, tx_env(&tx)) {
+            let failed = match execute_tx_failing(&overlay, &cfg, &env, tx_env(&tx)) {
                 Ok(o) => o,
                 Err(ExecutionError::State(e)) => return Err(e),
                 Err(other) => {
@@ -542,7 +555,20 @@ pub fn build_block_with<R: StateReader>(
                     dropped.push((tx.hash, other.to_string()));
                     continue;
                 }
+            };
+            // Its few writes (nonce, fee) must still fit what the block has left.
+            let used = TxUse {
+                writes: &failed.writes,
+                messages: 0,
+                bytecodes: &failed.bytecodes,
+                priority: false,
+            };
+            if !included.is_empty() && !settles(&spec.settle, block.with(&used)) {
+                waiting.insert(tx.sender);
+                deferred.push(tx);
+                continue;
             }
+            failed
         } else if messages + sent > MAX_BLOCK_MESSAGES || !settles(&spec.settle, block.with(&used))
         {
             waiting.insert(tx.sender);

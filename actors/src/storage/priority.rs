@@ -184,6 +184,21 @@ impl PriorityWriter {
         Ok(added)
     }
 
+    /// Moves the next block to scan back to `block` (never forward), keeping every stored
+    /// request: the requests read again are kept as they are (idempotent by serial id).
+    pub fn rescan_from(&self, block: u64) -> Result<(), StoreError> {
+        let tx = self.0.db.begin_write()?;
+        {
+            let mut meta = tx.open_table(WATCHER_META)?;
+            let next = meta.get("next_block")?.map(|v| v.value());
+            if next.is_some_and(|n| n > block) {
+                meta.insert("next_block", block)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// After a reorg: forgets every request read from an L1 block after `keep`, and every kept
     /// hash after it, so those blocks are scanned again from `keep + 1`. Refused if the L2
     /// already included a request from a forgotten block.

@@ -85,6 +85,11 @@ struct TxUse<'a> {
 }
 
 impl TxUse<'_> {
+    /// Whether the transaction alone fits a block (messages) and a batch (everything).
+    fn fits_alone(&self, limits: &Option<SettleLimits>) -> bool {
+        self.messages <= MAX_BLOCK_MESSAGES && settles(limits, self.alone())
+    }
+
     /// The transaction alone in a batch.
     fn alone(&self) -> BatchShape {
         BatchShape {
@@ -375,8 +380,7 @@ fn execute_priority<R: StateReader>(
                 bytecodes: &outcome.bytecodes,
                 priority: true,
             };
-            // More L2->L1 messages than a block allows never fit either.
-            let alone = sent <= MAX_BLOCK_MESSAGES && settles(settle, used.alone());
+            let alone = used.fits_alone(settle);
             let success = outcome.result.is_success();
             let room = sent <= messages_left && settles(settle, block.with(&used));
             if success && alone && !must_include && !room {
@@ -543,7 +547,7 @@ pub fn build_block_with<R: StateReader>(
             bytecodes: &outcome.bytecodes,
             priority: false,
         };
-        let outcome = if sent > MAX_BLOCK_MESSAGES || !settles(&spec.settle, used.alone()) {
+        let (outcome, sent) = if !used.fits_alone(&spec.settle) {
             // It alone would publish more than one batch can settle: it fails and pays for all
             // its gas, as Era reverts a transaction past its pubdata limit.
             tracing::debug!(target: "rollup::sealer", tx = %tx.hash, writes = outcome.writes.len(), messages = sent, bytecodes = outcome.bytecodes.len(), "transaction publishes more than one batch can settle; included as failed");
@@ -568,16 +572,16 @@ pub fn build_block_with<R: StateReader>(
                 deferred.push(tx);
                 continue;
             }
-            failed
+            // Halted at its first instruction: no logs, no messages.
+            (failed, 0)
         } else if messages + sent > MAX_BLOCK_MESSAGES || !settles(&spec.settle, block.with(&used))
         {
             waiting.insert(tx.sender);
             deferred.push(tx);
             continue;
         } else {
-            outcome
+            (outcome, sent)
         };
-        let sent = crate::execution::system::messages_in(0, outcome.result.logs()).count();
         messages += sent;
         block.add(&TxUse {
             writes: &outcome.writes,

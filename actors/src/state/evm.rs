@@ -221,11 +221,7 @@ fn execute_watched<R: StateReader>(
         return Err(ExecutionError::Deadline);
     }
     let watch = Watch { deadline: Deadline { at: deadline, steps: 0, passed: false }, touched };
-    let mut evm = Context::mainnet()
-        .with_db(WrapDatabaseRef(FlatStateDb(state)))
-        .with_cfg(cfg.clone())
-        .with_block(block.clone())
-        .build_mainnet_with_inspector(watch);
+    let mut evm = context(state, cfg, block).build_mainnet_with_inspector(watch);
     let outcome = evm.inspect_tx(tx);
     if evm.inspector.deadline.passed {
         return Err(ExecutionError::Deadline);
@@ -265,11 +261,7 @@ pub fn execute_tx_failing<R: StateReader>(
     tx: TxEnv,
 ) -> Result<TxOutcome, ExecutionError> {
     use revm::InspectEvm;
-    let mut evm = Context::mainnet()
-        .with_db(WrapDatabaseRef(FlatStateDb(state)))
-        .with_cfg(cfg.clone())
-        .with_block(block.clone())
-        .build_mainnet_with_inspector(HaltAtOnce);
+    let mut evm = context(state, cfg, block).build_mainnet_with_inspector(HaltAtOnce);
     outcome(state, evm.inspect_tx(tx))
 }
 
@@ -283,6 +275,19 @@ fn outcome<R: StateReader>(
     Ok(TxOutcome { result, writes, bytecodes })
 }
 
+/// The mainnet context that executes on `state` in `block` (every execution here builds its
+/// EVM from it).
+fn context<'a, R: StateReader>(
+    state: &'a R,
+    cfg: &CfgEnv,
+    block: &BlockEnv,
+) -> revm::handler::MainnetContext<WrapDatabaseRef<FlatStateDb<&'a R>>> {
+    Context::mainnet()
+        .with_db(WrapDatabaseRef(FlatStateDb(state)))
+        .with_cfg(cfg.clone())
+        .with_block(block.clone())
+}
+
 /// Executes `tx` on `state` in `block` and returns its outcome; `state` is not modified.
 pub fn execute_tx<R: StateReader>(
     state: &R,
@@ -290,11 +295,7 @@ pub fn execute_tx<R: StateReader>(
     block: &BlockEnv,
     tx: TxEnv,
 ) -> Result<TxOutcome, ExecutionError> {
-    let mut evm = Context::mainnet()
-        .with_db(WrapDatabaseRef(FlatStateDb(state)))
-        .with_cfg(cfg.clone())
-        .with_block(block.clone())
-        .build_mainnet();
+    let mut evm = context(state, cfg, block).build_mainnet();
     outcome(state, evm.transact(tx))
 }
 

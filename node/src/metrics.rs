@@ -155,7 +155,7 @@ pub(crate) fn render_sender(out: &mut String, m: &rollup_eth::SenderMetrics) {
 /// Renders the metrics of `chains` in the Prometheus text format.
 pub(crate) fn render(chains: &[ChainMetrics]) -> String {
     let mut out = String::new();
-    let series: [Series; 9] = [
+    let series: [Series; 10] = [
         ("rollupd_blocks_sealed_total", "counter", "Blocks sealed since start.", |c| {
             c.sealer.blocks_sealed.load(Ordering::Relaxed)
         }),
@@ -182,6 +182,12 @@ pub(crate) fn render(chains: &[ChainMetrics]) -> String {
             "gauge",
             "Latency of the last seal, microseconds.",
             |c| c.sealer.seal_micros_last.load(Ordering::Relaxed),
+        ),
+        (
+            "rollupd_sealer_blind",
+            "gauge",
+            "1 while sealing waits for the eth watcher (its view of L1 is older than half the priority deadline).",
+            |c| c.sealer.blind.load(Ordering::Relaxed),
         ),
         ("rollupd_actor_restarts_total", "counter", "Actor restarts by the supervisor.", |c| {
             c.status.restarts.load(Ordering::Relaxed)

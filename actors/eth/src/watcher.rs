@@ -11,6 +11,9 @@
 //!   forgets the requests read after it and scans again. A replaced block whose request the L2
 //!   already included is fatal (the reorg was deeper than `l1.confirmations`).
 //! - L1 outages are retried with backoff; the cursor only moves with what was stored.
+//! - Each scan also records the time of its last block and the forced-inclusion deadline there
+//!   ([`L1View`]): the sealer stops before it could seal past the deadline of a request the
+//!   watcher has not read.
 
 use crate::error::{fatal, transient, L1Error};
 use alloy::primitives::{Address, B256, U256};
@@ -19,7 +22,7 @@ use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rollup_actors::execution::priority::PriorityTx;
-use rollup_actors::storage::priority::{PriorityStore, PriorityWriter, RewindError};
+use rollup_actors::storage::priority::{L1View, PriorityStore, PriorityWriter, RewindError};
 use rollup_contracts::bindings::IRollupChain::{self, NewPriorityRequest};
 use rollup_events::{fault::Point, Event, EventBus};
 use rollup_supervision::{ChildSpec, RestartBudget};
@@ -100,10 +103,15 @@ impl WatcherState {
     /// The hash L1 has now for block `number`. A block L1 does not return is a transient error
     /// (a lagging backend behind a load balancer), never a reorg.
     async fn l1_hash(&self, number: u64) -> Result<B256, L1Error> {
+        Ok(self.l1_block(number).await?.0)
+    }
+
+    /// [`Self::l1_hash`] with the block's timestamp.
+    async fn l1_block(&self, number: u64) -> Result<(B256, u64), L1Error> {
         let block =
             self.args.provider.get_block_by_number(number.into()).await.map_err(transient)?;
         block
-            .map(|b| b.header.hash)
+            .map(|b| (b.header.hash, b.header.timestamp))
             .ok_or_else(|| transient(format!("L1 returned no block {number}")))
     }
 
@@ -157,7 +165,7 @@ impl WatcherState {
             return Ok(false);
         }
         let to = safe.min(from.saturating_add(self.range - 1));
-        let to_hash = self.l1_hash(to).await?;
+        let (to_hash, to_timestamp) = self.l1_block(to).await?;
         let filter = Filter::new()
             .address(cfg.diamond)
             .event_signature(NewPriorityRequest::SIGNATURE_HASH)
@@ -272,7 +280,15 @@ impl WatcherState {
                 "L1 reports {total} requests up to block {at}, its logs give {next}: a lagging L1 node, or eth_watcher.from_block after the Diamond's first request; reading again"
             )));
         }
-        let added = self.args.priority.record_scan(&ops, (to, to_hash), to + 1).map_err(fatal)?;
+        // What the sealer needs to know it is not sealing blind (`L1View`).
+        let deadline =
+            chain.getPriorityTxDeadline().block(at.into()).call().await.map_err(transient)?;
+        let view = L1View { timestamp: to_timestamp, deadline: deadline.saturating_to() };
+        let added = self
+            .args
+            .priority
+            .record_scan(&ops, (to, to_hash), to + 1, Some(view))
+            .map_err(fatal)?;
         if added > 0 {
             let next = self.store().next_serial().map_err(fatal)?;
             tracing::info!(target: "rollup::eth_watcher", l1_blocks = %format!("{from}..={to}"), added, next, "priority requests read from L1");

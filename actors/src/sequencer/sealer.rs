@@ -7,6 +7,10 @@
 //! committed head. Empty blocks are not sealed. A block that left transactions out (by count,
 //! bytes, gas or messages) is followed at once by the next; in L1 mode a pool that cannot be
 //! reached (being restarted) is asked again shortly, since no tick would.
+//!
+//! Sealing pauses while the eth watcher's view of L1 is older than half the priority deadline
+//! ([`crate::storage::priority::L1View`]): a block sealed later could leave out a request L1 has
+//! and the watcher has not read, past its deadline, and L1 would refuse that batch for good.
 
 use crate::execution::block::{build_block_with, BlockInput, BuiltBlock};
 use crate::execution::validation::ValidTx;
@@ -15,7 +19,7 @@ use crate::sequencer::protocol::PoolMsg;
 pub use crate::sequencer::protocol::{SealerMsg, SealerRef};
 use crate::state::StateError;
 use crate::storage::chain::{BlockWriter, StoreError};
-use crate::storage::priority::PriorityStore;
+use crate::storage::priority::{L1View, PriorityStore};
 use alloy::primitives::{Address, B256};
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -49,6 +53,8 @@ pub struct SealerMetrics {
     pub seal_micros_total: AtomicU64,
     /// Last seal latency in microseconds.
     pub seal_micros_last: AtomicU64,
+    /// 1 while sealing is paused because the eth watcher's view of L1 is too old.
+    pub blind: AtomicU64,
 }
 
 /// What the sealer touches.
@@ -181,9 +187,32 @@ fn fit(txs: Vec<ValidTx>, room: usize, mut bytes_left: usize) -> (Vec<ValidTx>, 
     (out, cut)
 }
 
+/// Whether the sealer must wait for the eth watcher: past [`L1View::blind_after`] a request the
+/// watcher has not read could be past its deadline, and L1 refuses for good a batch sealed after
+/// a request's deadline that leaves it out. A chain without a watcher has no view and never waits.
+fn blind(args: &SealerArgs) -> Result<Option<L1View>, StoreError> {
+    let view = PriorityStore::of(args.store.reader()).l1_view()?;
+    Ok(view.filter(|v| unix_now() > v.blind_after()))
+}
+
 impl SealerActor {
     async fn seal(&self, state: &SealerState) -> Result<SealReport, ActorProcessingErr> {
         let args = &state.args;
+        let was_blind = args.metrics.blind.load(Ordering::Relaxed) == 1;
+        match blind(args)? {
+            Some(view) => {
+                if !was_blind {
+                    tracing::warn!(target: "rollup::sealer", chain = %args.config.name, l1_view_timestamp = view.timestamp, deadline_secs = view.deadline, "sealing paused: the eth watcher has not read L1 for half the priority deadline, and a request it has not read could expire unseen");
+                    args.metrics.blind.store(1, Ordering::Relaxed);
+                }
+                return Ok(SealReport::default());
+            }
+            None if was_blind => {
+                tracing::info!(target: "rollup::sealer", chain = %args.config.name, "sealing resumed: the eth watcher caught up with L1");
+                args.metrics.blind.store(0, Ordering::Relaxed);
+            }
+            None => {}
+        }
         let unavailable = SealReport { pool_unavailable: true, ..SealReport::default() };
         let Some(pool) = args.pool.get() else {
             // The pool is being restarted; the next tick (or, in L1 mode, a retry) tries again.

@@ -34,6 +34,27 @@ fn decode_row(row: &[u8]) -> Result<PriorityTx, StoreError> {
     Ok(tx)
 }
 
+/// What the watcher last knew of L1: the time of the newest block it scanned and the forced
+/// inclusion deadline there. A request it has not read was made after that block, so none can
+/// expire before `timestamp + deadline`; the sealer stops once half of that is gone
+/// ([`L1View::blind_after`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct L1View {
+    /// The L1 timestamp of the newest block scanned.
+    pub timestamp: u64,
+    /// `priorityTxDeadline` at that block, in seconds.
+    pub deadline: u64,
+}
+
+impl L1View {
+    /// The time after which sealing would risk a batch sealed after the deadline of a request
+    /// the watcher has not read yet (L1 refuses its commit for good): half the deadline after the
+    /// view, the other half kept for a governor shortening the deadline meanwhile.
+    pub fn blind_after(&self) -> u64 {
+        self.timestamp.saturating_add(self.deadline / 2)
+    }
+}
+
 /// Why the watcher's rewind was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum RewindError {
@@ -114,6 +135,16 @@ impl PriorityStore {
         Ok(tx.open_table(WATCHER_META)?.get("next_block")?.map(|v| v.value()))
     }
 
+    /// What the watcher last knew of L1 (`None` before its first scan, and in a chain without
+    /// one).
+    pub fn l1_view(&self) -> Result<Option<L1View>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let meta = tx.open_table(WATCHER_META)?;
+        let timestamp = meta.get("view_timestamp")?.map(|v| v.value());
+        let deadline = meta.get("view_deadline")?.map(|v| v.value());
+        Ok(timestamp.zip(deadline).map(|(timestamp, deadline)| L1View { timestamp, deadline }))
+    }
+
     /// The hash the watcher saw for L1 block `number`, if it kept it.
     pub fn scanned_hash(&self, number: u64) -> Result<Option<B256>, StoreError> {
         let tx = self.db.begin_read()?;
@@ -157,12 +188,13 @@ impl PriorityWriter {
 
     /// Records one scan in one transaction: the requests read (a serial id already stored is
     /// kept as it is: events are idempotent by serial id), the hash of the last block scanned,
-    /// and the next block to scan.
+    /// the next block to scan and, if given, what that scan knew of L1.
     pub fn record_scan(
         &self,
         ops: &[PriorityTx],
         last: (u64, B256),
         next_block: u64,
+        view: Option<L1View>,
     ) -> Result<usize, StoreError> {
         let tx = self.0.db.begin_write()?;
         let mut added = 0;
@@ -178,7 +210,12 @@ impl PriorityWriter {
             blocks.insert(last.0, last.1 .0)?;
             let keep_from = last.0.saturating_sub(KEPT_L1_HASHES);
             blocks.retain(|k, _| k >= keep_from)?;
-            tx.open_table(WATCHER_META)?.insert("next_block", next_block)?;
+            let mut meta = tx.open_table(WATCHER_META)?;
+            meta.insert("next_block", next_block)?;
+            if let Some(view) = view {
+                meta.insert("view_timestamp", view.timestamp)?;
+                meta.insert("view_deadline", view.deadline)?;
+            }
         }
         tx.commit()?;
         Ok(added)

@@ -429,3 +429,25 @@ async fn l1_mode_sealer_asks_again_when_the_pool_is_away() {
     let _pool = supervise(&chain, vec![chain.pool_spec_with(&deaf)]).await;
     assert_eq!(wait_included(&chain, pending.hash).await, 1);
 }
+
+/// A chain whose eth watcher last read L1 more than half a priority deadline ago seals nothing
+/// (a request it has not read could expire unseen, and L1 would refuse that batch for good), and
+/// resumes once the watcher catches up.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sealer_waits_while_the_watchers_view_of_l1_is_older_than_half_the_deadline() {
+    use rollup_actors::storage::priority::{L1View, PriorityWriter};
+    let dir = tempfile::tempdir().unwrap();
+    let (chain, _sup, _h) = start(&dir, 5).await;
+    let watcher = PriorityWriter::of(&chain.store);
+    let now = unix_now();
+    let stale = L1View { timestamp: now - 1801, deadline: 3600 };
+    watcher.record_scan(&[], (1, B256::repeat_byte(1)), 2, Some(stale)).unwrap();
+    let hash = submit(&chain, 0).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(chain.store.transaction(hash).unwrap().is_none(), "a block was sealed blind");
+    assert_eq!(chain.metrics.blind.load(Ordering::Relaxed), 1, "the pause is on the metrics");
+    let fresh = L1View { timestamp: now - 1700, deadline: 3600 };
+    watcher.record_scan(&[], (2, B256::repeat_byte(2)), 3, Some(fresh)).unwrap();
+    wait_included(&chain, hash).await;
+    assert_eq!(chain.metrics.blind.load(Ordering::Relaxed), 0, "resumed");
+}

@@ -214,7 +214,7 @@ fn priority_transactions_come_first_and_the_store_records_how_far_the_l2_got() {
         Err(rollup_actors::storage::chain::StoreError::PriorityChanged { serial: 0, number: 1 })
     ));
     let p = rollup_actors::storage::priority::PriorityWriter::of(&store);
-    p.record_scan(&ops, (7, B256::repeat_byte(7)), 8).unwrap();
+    p.record_scan(&ops, (7, B256::repeat_byte(7)), 8, None).unwrap();
     BlockWriter::of(&store).commit_block(&block).unwrap();
     assert_eq!(store.next_priority().unwrap(), 3);
     assert_eq!(store.block_priority_count(1).unwrap(), 3);
@@ -259,7 +259,7 @@ fn a_withdrawal_leaves_l2_circulation_and_sends_the_message_finalize_expects() {
 
     let w = op(&tx);
     rollup_actors::storage::priority::PriorityWriter::of(&store)
-        .record_scan(&[w], (7, B256::ZERO), 8)
+        .record_scan(&[w], (7, B256::ZERO), 8, None)
         .unwrap();
     BlockWriter::of(&store).commit_block(&block).unwrap();
     let messages = store.block_messages(1).unwrap();
@@ -289,10 +289,13 @@ fn the_watcher_tables_are_idempotent_by_serial_and_a_rewind_forgets_only_uninclu
         o
     };
     assert_eq!((p.next_serial().unwrap(), p.next_block().unwrap()), (0, None));
-    assert_eq!(w.record_scan(&[at(0, 10), at(1, 11)], (11, B256::repeat_byte(11)), 12).unwrap(), 2);
+    assert_eq!(
+        w.record_scan(&[at(0, 10), at(1, 11)], (11, B256::repeat_byte(11)), 12, None).unwrap(),
+        2
+    );
     // The same events read again (a restart, an overlapping range) add nothing.
-    assert_eq!(w.record_scan(&[at(1, 11)], (11, B256::repeat_byte(11)), 12).unwrap(), 0);
-    assert_eq!(w.record_scan(&[at(2, 13)], (13, B256::repeat_byte(13)), 14).unwrap(), 1);
+    assert_eq!(w.record_scan(&[at(1, 11)], (11, B256::repeat_byte(11)), 12, None).unwrap(), 0);
+    assert_eq!(w.record_scan(&[at(2, 13)], (13, B256::repeat_byte(13)), 14, None).unwrap(), 1);
     assert_eq!(p.range(0, 10).unwrap().iter().map(|o| o.serial).collect::<Vec<_>>(), vec![0, 1, 2]);
     assert_eq!(p.scanned_hash(11).unwrap(), Some(B256::repeat_byte(11)));
     assert_eq!(p.scanned().unwrap()[0], (13, B256::repeat_byte(13)), "newest first");
@@ -310,7 +313,7 @@ fn the_watcher_tables_are_idempotent_by_serial_and_a_rewind_forgets_only_uninclu
     assert!(matches!(err, RewindError::Included { serial: 1, l1_block: 11 }), "{err}");
     assert_eq!(p.next_serial().unwrap(), 2);
     // A gap stops the range where the L2 must wait.
-    w.record_scan(&[at(4, 20)], (20, B256::repeat_byte(20)), 21).unwrap();
+    w.record_scan(&[at(4, 20)], (20, B256::repeat_byte(20)), 21, None).unwrap();
     assert_eq!(p.range(0, 10).unwrap().len(), 2);
 }
 

@@ -56,6 +56,12 @@ uint256 constant COMMIT_TIMESTAMP_MAX_FUTURE_DRIFT = 15 minutes;
 uint256 constant MIN_PRIORITY_TX_DEADLINE = 1 hours;
 uint256 constant MAX_PRIORITY_TX_DEADLINE = 30 days;
 
+/// @dev The shortest catch-up window of forced inclusion: batches sealed before a request's
+/// deadline may still be committed without it for this long (or the deadline, if longer), so an
+/// outage of the node or its L1 shorter than it never halts commits. Censorship of a request is
+/// bounded by its deadline plus the window.
+uint256 constant MIN_PRIORITY_CATCH_UP_WINDOW = 7 days;
+
 /// @dev Upper bound of the commit -> execute delay.
 uint256 constant MAX_EXECUTION_DELAY = 30 days;
 

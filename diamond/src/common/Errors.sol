@@ -92,8 +92,11 @@ interface IRollupErrors {
     /// @notice A batch claims more priority operations than the queue holds after those of the
     /// batches committed before it.
     error NotEnoughPriorityOperations(uint256 claimed, uint256 available);
-    /// @notice A priority request past its deadline is still not included in a committed batch.
+    /// @notice A committed batch sealed after a priority request's deadline leaves it out.
     error PriorityOperationDeadlinePassed(uint256 priorityOpId, uint256 deadline);
+    /// @notice A priority request is past its deadline on L1 and this commit leaves it out with
+    /// batches older than the catch-up window (the longer of 7 days and `priorityTxDeadline`).
+    error PriorityOperationOverdue(uint256 priorityOpId, uint256 deadline, uint256 lastBatchTimestamp);
     /// @notice Proving more batches than are committed.
     error CantProveUncommittedBatch(uint256 batchNumber);
     /// @notice The number of proofs differs from the number of batches.

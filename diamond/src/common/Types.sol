@@ -140,7 +140,7 @@ struct BatchProof {
 
 /// @notice A pending priority (L1->L2) operation.
 /// @param canonicalTxHash `keccak256(abi.encode(L2CanonicalTransaction))`.
-/// @param expirationTimestamp Deadline: a commit that leaves it out after this time reverts.
+/// @param expirationTimestamp Deadline: every batch sealed after it must include the request.
 /// @param layer2Tip Reserved, always 0.
 struct PriorityOperation {
     bytes32 canonicalTxHash;

@@ -12,6 +12,7 @@ import {
     BN254_SCALAR_FIELD,
     COMMIT_TIMESTAMP_MAX_FUTURE_DRIFT,
     EMPTY_STRING_KECCAK,
+    MIN_PRIORITY_CATCH_UP_WINDOW,
     STATE_DIFF_RECORD_BYTES
 } from "../common/Config.sol";
 
@@ -53,24 +54,36 @@ contract ExecutorFacet is Base, IExecutor {
         }
         s.totalBatchesCommitted = committed + n;
 
-        // Forced inclusion: after this commit, no request past its deadline may be left out.
-        // Expirations grow with the queue index except where the deadline was shortened, so the
-        // earliest among the requests left is the oldest one or the first after a cut.
+        // Forced inclusion, judged by batch time so that a backlog can always be committed: a
+        // batch sealed after a request's deadline must include it, and batches from before it may
+        // leave it out only while they are within the catch-up window of the L1's time (the
+        // longer of 7 days and the deadline). Censorship is thus bounded by the deadline plus the
+        // window, and an outage shorter than the window never halts commits. Expirations grow with
+        // the queue index except where the deadline was shortened, so the earliest among the
+        // requests left is the oldest one or the first after a cut.
         if (priorityTxs < available) {
-            _checkDeadline(priorityTxs);
+            uint256 lastTimestamp = prev.timestamp;
+            _checkDeadline(priorityTxs, lastTimestamp);
             uint256[] storage cuts = s.deadlineCuts;
             for (uint256 i = cuts.length; i > 0; --i) {
                 uint256 cut = cuts[i - 1];
                 if (cut <= priorityTxs) break;
-                if (cut < available) _checkDeadline(cut);
+                if (cut < available) _checkDeadline(cut, lastTimestamp);
             }
         }
     }
 
-    /// @dev Reverts if the request at queue index `index` is past its deadline.
-    function _checkDeadline(uint256 index) private view {
+    /// @dev Reverts if the request at queue index `index`, left out by committed batches up to
+    /// one with timestamp `lastTimestamp`, is overdue.
+    function _checkDeadline(uint256 index, uint256 lastTimestamp) private view {
         uint256 deadline = s.priorityQueue.data[index].expirationTimestamp;
-        if (deadline < block.timestamp) revert PriorityOperationDeadlinePassed(index, deadline);
+        if (deadline < lastTimestamp) revert PriorityOperationDeadlinePassed(index, deadline);
+        if (deadline >= block.timestamp) return;
+        uint256 window = s.priorityTxDeadline;
+        if (window < MIN_PRIORITY_CATCH_UP_WINDOW) window = MIN_PRIORITY_CATCH_UP_WINDOW;
+        if (lastTimestamp + window < block.timestamp) {
+            revert PriorityOperationOverdue(index, deadline, lastTimestamp);
+        }
     }
 
     /// @inheritdoc IExecutor

@@ -15,7 +15,10 @@ use tokio::io::AsyncWriteExt;
 
 /// Forwards TCP to `target` unless `down`, in which case connections are dropped, including open
 /// ones (HTTP clients keep connections alive).
-async fn proxy(target: std::net::SocketAddr, down: Arc<AtomicBool>) -> std::net::SocketAddr {
+pub(crate) async fn proxy(
+    target: std::net::SocketAddr,
+    down: Arc<AtomicBool>,
+) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -41,7 +44,7 @@ async fn proxy(target: std::net::SocketAddr, down: Arc<AtomicBool>) -> std::net:
     addr
 }
 
-async fn wait_finalized(url: &str, hash: B256, log: &std::path::Path, what: &str) {
+pub(crate) async fn wait_finalized(url: &str, hash: B256, log: &std::path::Path, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let d = rpc(url, "zks_getTransactionDetails", json!([hash])).await;
@@ -70,7 +73,7 @@ fn wait_log(log: &std::path::Path, needle: &str, secs: u64) {
 }
 
 /// `rollupd deploy --dev` on `l1`, validator dev key 1; the Diamond's address.
-fn deploy_dev(l1: &str, dir: &std::path::Path) -> Address {
+pub(crate) fn deploy_dev(l1: &str, dir: &std::path::Path) -> Address {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
         .args(["deploy", "--l1-rpc", l1, "--dev", "--validator"])
         .arg(rollup_test_utils::signer(1).address().to_string())
@@ -90,7 +93,7 @@ fn deploy_dev(l1: &str, dir: &std::path::Path) -> Address {
 }
 
 /// A `rollupd run` config in `dir` settling on `l1_url`, with `extra` TOML sections.
-fn write_config(
+pub(crate) fn write_config(
     dir: &std::path::Path,
     l1_url: &str,
     diamond: Address,
@@ -171,13 +174,26 @@ async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_s
     wait_finalized(&url, h3, &log, "after a fee spike").await;
 
     // Every validator transaction succeeded, with consecutive nonces from 0.
-    let l1 = crate::support::provider(&anvil.endpoint(), 0);
+    let nonces = validator_nonces_all_succeeded(&anvil.endpoint(), diamond).await;
+    assert!(nonces.len() >= 9, "three settled batches at least: {nonces:?}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    eprintln!(
+        "L1 FAULTS: {} validator transactions, {} retried L1 errors, {} replacements",
+        nonces.len(),
+        text.matches("L1 step failed; retrying").count(),
+        text.matches("replacing a stuck transaction").count()
+    );
+}
+
+/// The nonces of validator dev key 1's transactions to `diamond` on `l1`, after checking that
+/// every one succeeded and that they run from 0 without a gap.
+pub(crate) async fn validator_nonces_all_succeeded(l1_url: &str, diamond: Address) -> Vec<u64> {
+    let l1 = crate::support::provider(l1_url, 0);
     let me: Address = rollup_test_utils::signer(1).address();
     let head = l1.get_block_number().await.unwrap();
     let mut nonces = Vec::new();
     for n in 0..=head {
-        let block =
-            rpc(&anvil.endpoint(), "eth_getBlockByNumber", json!([format!("{n:#x}"), true])).await;
+        let block = rpc(l1_url, "eth_getBlockByNumber", json!([format!("{n:#x}"), true])).await;
         for tx in block["transactions"].as_array().unwrap() {
             let from: Address = tx["from"].as_str().unwrap().parse().unwrap();
             let to = tx["to"].as_str().unwrap_or_default().to_lowercase();
@@ -196,14 +212,75 @@ async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_s
         }
     }
     assert_eq!(nonces, (0..nonces.len() as u64).collect::<Vec<_>>(), "no nonce gap or reuse");
-    assert!(nonces.len() >= 9, "three settled batches at least: {nonces:?}");
-    let text = std::fs::read_to_string(&log).unwrap();
-    eprintln!(
-        "L1 FAULTS: {} validator transactions, {} retried L1 errors, {} replacements",
-        nonces.len(),
-        text.matches("L1 step failed; retrying").count(),
-        text.matches("replacing a stuck transaction").count()
+    nonces
+}
+
+/// Forced inclusion cannot turn a backlog into a halt. L1 is cut off while the L2 seals
+/// batches; a deposit is made on L1 and L1's clock moves past its deadline; the L1 comes back.
+/// The sender commits one batch per transaction, so the batches sealed before the deposit take
+/// several commits that leave it out, after its deadline. Before, L1 refused each of them
+/// (`PriorityOperationDeadlinePassed`) for ever; now batches sealed before a deadline may leave
+/// the request out, and every later transaction is finalized with no validator transaction
+/// reverted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deadline_passing_during_an_l1_outage_does_not_halt_the_commits_of_the_backlog() {
+    let Some(anvil) = crate::deploy::anvil() else { return };
+    let dir = crate::support::tmp_dir("deadline-backlog");
+    let down = Arc::new(AtomicBool::new(false));
+    let anvil_addr: std::net::SocketAddr = format!("127.0.0.1:{}", anvil.port()).parse().unwrap();
+    let l1_url = format!("http://{}", proxy(anvil_addr, down.clone()).await);
+    let diamond = deploy_dev(&anvil.endpoint(), &dir);
+    let config = write_config(
+        &dir,
+        &l1_url,
+        diamond,
+        "[batcher]\nmax_age_ms = 300\n[eth_sender]\nmax_batches_per_tx = 1\npoll_ms = 250\n",
     );
+    let log = dir.join("run.log");
+    let (child, url) = crate::settle::spawn_run(&config, &rollup_test_utils::key_hex(1), &log);
+    let _child = rollup_test_utils::KillOnDrop(child);
+    let first = zero_fee_transfer(&url).await;
+    wait_finalized(&url, first, &log, "before the outage").await;
+
+    down.store(true, Ordering::SeqCst);
+    let mut backlog = Vec::new();
+    for _ in 0..3 {
+        backlog.push(zero_fee_transfer(&url).await);
+        // Each in a batch of its own (`max_age_ms` 300, at most one batch a second).
+        tokio::time::sleep(Duration::from_millis(1_300)).await;
+    }
+    let recipient = alloy::primitives::address!("0x000000000000000000000000000000000000d3d6");
+    let amount = alloy::primitives::U256::from(777u64);
+    let l1_direct = crate::support::provider(&anvil.endpoint(), 2);
+    let deposit = crate::bridge::deposit_via(l1_direct, diamond, recipient, amount).await;
+    let deadline: u64 = {
+        let chain = rollup_contracts::bindings::IRollupChain::new(
+            diamond,
+            crate::support::provider(&anvil.endpoint(), 0),
+        );
+        chain.getPriorityTxDeadline().call().await.unwrap().to()
+    };
+    rpc(&anvil.endpoint(), "evm_increaseTime", json!([deadline + 3_600])).await;
+    rpc(&anvil.endpoint(), "evm_mine", json!([])).await;
+    down.store(false, Ordering::SeqCst);
+
+    for (i, h) in backlog.iter().enumerate() {
+        wait_finalized(&url, *h, &log, &format!("backlog transfer {i}")).await;
+    }
+    wait_finalized(&url, deposit, &log, "the overdue deposit").await;
+    let l2 = crate::support::provider(&url, 0);
+    assert_eq!(l2.get_balance(recipient).await.unwrap(), amount, "credited once");
+    let mut batches = Vec::new();
+    for h in backlog.iter().chain([&deposit]) {
+        let receipt = rpc(&url, "eth_getTransactionReceipt", json!([h])).await;
+        let batch = receipt["l1BatchNumber"].as_str().unwrap().trim_start_matches("0x");
+        batches.push(u64::from_str_radix(batch, 16).unwrap());
+    }
+    let mut distinct = batches.clone();
+    distinct.dedup();
+    assert!(distinct.len() >= 3, "the backlog took several commits: batches {batches:?}");
+    let nonces = validator_nonces_all_succeeded(&anvil.endpoint(), diamond).await;
+    eprintln!("DEADLINE BACKLOG: batches {batches:?}, {} validator transactions", nonces.len());
 }
 
 /// The eth watcher against an L1 node that keeps only its last 64 states (anvil

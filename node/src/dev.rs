@@ -11,7 +11,7 @@ use crate::node::{
 };
 use crate::settlement::{L1Target, SettlementParts};
 use alloy::network::EthereumWallet;
-use alloy::primitives::{hex, Address, U256};
+use alloy::primitives::{hex, Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use anyhow::{bail, Context};
 use rollup_actors::settlement::backlog::BacklogGauge;
@@ -253,6 +253,66 @@ pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
     run_until_stopped(vec![l1, l2]).await
 }
 
+/// What `run` checks on the L1 before it starts.
+struct L1Facts {
+    chain_id: u64,
+    diamond_has_code: bool,
+    genesis_hash: B256,
+}
+
+/// Reads [`L1Facts`]. A first start gives up at once when the L1 does not answer (most likely a
+/// wrong `l1.rpc_url`); a node resuming its data dir waits for it, retrying with backoff, so a
+/// restart during an L1 outage comes back when the L1 does.
+async fn read_l1(
+    config: &NodeConfig,
+    provider: &alloy::providers::DynProvider,
+    diamond: Address,
+) -> anyhow::Result<L1Facts> {
+    let resuming = config.data_dir.join("l2.redb").exists();
+    let url = &config.l1.rpc_url;
+    // An error is worth waiting out only if the L1 did not answer; an answer (a revert, a
+    // refusal) is final.
+    let unreachable = |e: &alloy::transports::RpcError<alloy::transports::TransportErrorKind>| {
+        e.is_transport_error()
+    };
+    let read = async || -> Result<L1Facts, (String, bool)> {
+        let chain_id = provider
+            .get_chain_id()
+            .await
+            .map_err(|e| (format!("cannot reach the L1 at {url}: {e}"), unreachable(&e)))?;
+        let code = provider.get_code_at(diamond).await.map_err(|e| {
+            (format!("cannot read l1.diamond's code from the L1 at {url}: {e}"), unreachable(&e))
+        })?;
+        if code.is_empty() {
+            return Ok(L1Facts { chain_id, diamond_has_code: false, genesis_hash: B256::ZERO });
+        }
+        let genesis_hash = rollup_contracts::bindings::IRollupChain::new(diamond, provider)
+            .storedBatchHash(U256::ZERO)
+            .call()
+            .await
+            .map_err(|e| {
+                let waits =
+                    matches!(&e, alloy::contract::Error::TransportError(t) if unreachable(t));
+                (format!("reading the genesis batch hash from L1: {e}"), waits)
+            })?;
+        Ok(L1Facts { chain_id, diamond_has_code: true, genesis_hash })
+    };
+    let mut wait = Duration::from_secs(1);
+    loop {
+        let (error, waits) = match tokio::time::timeout(Duration::from_secs(30), read()).await {
+            Ok(Ok(facts)) => return Ok(facts),
+            Ok(Err(e)) => e,
+            Err(_) => (format!("the L1 at {url} did not answer within 30s"), true),
+        };
+        if !(resuming && waits) {
+            bail!("{error}");
+        }
+        tracing::warn!(target: "rollup::node", error, retry_in_s = wait.as_secs(), "waiting for the L1 before resuming");
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(30));
+    }
+}
+
 /// `rollupd run --config FILE`.
 pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
     lower_proving_priority();
@@ -271,11 +331,9 @@ pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
         .rpc_url
         .parse()
         .with_context(|| format!("l1.rpc_url `{}` is not a URL", config.l1.rpc_url))?;
-    let provider = ProviderBuilder::new().connect_http(url);
-    let chain_id = tokio::time::timeout(Duration::from_secs(30), provider.get_chain_id())
-        .await
-        .with_context(|| format!("the L1 at {} did not answer within 30s", config.l1.rpc_url))?
-        .with_context(|| format!("cannot reach the L1 at {}", config.l1.rpc_url))?;
+    let provider = ProviderBuilder::new().connect_http(url).erased();
+    let facts = read_l1(&config, &provider, diamond).await?;
+    let chain_id = facts.chain_id;
     if chain_id != config.l1.chain_id {
         bail!(
             "the L1 at {} has chain id {chain_id}, the config says l1.chain_id = {}",
@@ -283,7 +341,7 @@ pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
             config.l1.chain_id
         );
     }
-    if provider.get_code_at(diamond).await?.is_empty() {
+    if !facts.diamond_has_code {
         bail!("l1.diamond {diamond} has no code on the L1 (chain {chain_id})");
     }
     if config.l1.confirmations == 0 {
@@ -292,11 +350,7 @@ pub(crate) async fn run(config: NodeConfig) -> anyhow::Result<()> {
     // A non-dev genesis holds `l2.genesis_alloc` (empty by default: value arrives by deposits).
     let alloc = config.l2.genesis_alloc()?;
     let genesis = crate::settlement::genesis_info(&alloc)?;
-    let stored = rollup_contracts::bindings::IRollupChain::new(diamond, provider.clone())
-        .storedBatchHash(U256::ZERO)
-        .call()
-        .await
-        .context("reading the genesis batch hash from L1")?;
+    let stored = facts.genesis_hash;
     if stored != rollup_contracts::batch::stored_batch_hash(&genesis) {
         let why = format!(
             "the Diamond's genesis batch is not this L2's genesis (L1 stores {stored}); deploy with `rollupd deploy --config` on this config so the genesis (l2.genesis_alloc) matches"

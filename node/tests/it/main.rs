@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::type_complexity)] // test code: panics are failures
 
 mod bridge;
+mod chaos;
 mod crash;
 mod deploy;
 mod hostile_settlement;

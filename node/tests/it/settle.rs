@@ -105,14 +105,18 @@ pub(crate) async fn counters(node: &DevNode) -> (u64, u64, u64) {
 
 /// The validator's L1 transactions: (succeeded, failed).
 pub(crate) async fn validator_outcomes(node: &DevNode) -> (usize, usize) {
-    let l1 = node.l1(0);
+    validator_outcomes_at(&node.l1_url, VALIDATOR).await
+}
+
+/// The L1 transactions `validator` sent on the L1 at `l1_url`: (succeeded, failed).
+pub(crate) async fn validator_outcomes_at(l1_url: &str, validator: Address) -> (usize, usize) {
+    let l1 = crate::support::provider(l1_url, 0);
     let head = l1.get_block_number().await.unwrap();
     let (mut ok, mut failed) = (0, 0);
     for n in 0..=head {
-        let block =
-            rpc(&node.l1_url, "eth_getBlockByNumber", json!([format!("{n:#x}"), true])).await;
+        let block = rpc(l1_url, "eth_getBlockByNumber", json!([format!("{n:#x}"), true])).await;
         for tx in block["transactions"].as_array().unwrap() {
-            if tx["from"].as_str().unwrap().parse::<Address>().unwrap() != VALIDATOR {
+            if tx["from"].as_str().unwrap().parse::<Address>().unwrap() != validator {
                 continue;
             }
             let hash: B256 = tx["hash"].as_str().unwrap().parse().unwrap();
@@ -531,12 +535,23 @@ pub(crate) fn spawn_run(
     operator_key: &str,
     log: &std::path::Path,
 ) -> (std::process::Child, String) {
+    spawn_run_with_env(config, operator_key, log, &[])
+}
+
+/// [`spawn_run`] with extra environment variables (for example `ROLLUPD_FAULTS`).
+pub(crate) fn spawn_run_with_env(
+    config: &std::path::Path,
+    operator_key: &str,
+    log: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
         .args(["run", "--config"])
         .arg(config)
         .env("ROLLUPD_OPERATOR_KEY", operator_key)
         .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()

@@ -37,7 +37,7 @@ pub(crate) struct DevNode {
     pub l2_url: String,
     pub(crate) metrics_url: String,
     pub(crate) stdout: String,
-    stderr_log: PathBuf,
+    pub(crate) stderr_log: PathBuf,
 }
 
 impl DevNode {

@@ -11,9 +11,10 @@
 //!   forgets the requests read after it and scans again. A replaced block whose request the L2
 //!   already included is fatal (the reorg was deeper than `l1.confirmations`).
 //! - L1 outages are retried with backoff; the cursor only moves with what was stored.
-//! - Each scan also records the time of its last block and the forced-inclusion deadline there
-//!   ([`L1View`]): the sealer stops before it could seal past the deadline of a request the
-//!   watcher has not read.
+//! - Each poll also records what it knows of L1 ([`L1View`]: the earliest time a request it has
+//!   not read could have been made, and the forced-inclusion deadline), also when L1 has nothing
+//!   new: the sealer stops before it could seal past the deadline of a request the watcher has
+//!   not read, and an idle L1 must not look like a lost one.
 
 use crate::error::{fatal, transient, L1Error};
 use alloy::primitives::{Address, B256, U256};
@@ -84,7 +85,12 @@ pub struct WatcherState {
     /// Blocks per `eth_getLogs` now: halved after a failed one (providers cap ranges and
     /// response sizes), doubled back after a good one, up to the configured most.
     range: u64,
+    /// The last [`L1View`] stored.
+    view: Option<L1View>,
 }
+
+/// How far an idle watcher's view must move before it is stored again.
+const VIEW_STEP_SECS: u64 = 60;
 
 /// Blocks behind L1's head whose state the watcher reads: well within what a pruned node keeps
 /// (geth: 128).
@@ -154,18 +160,58 @@ impl WatcherState {
         Ok(())
     }
 
+    /// What the watcher knows of L1 once every block before `next` is read: a request it has
+    /// not read is in block `next` or later, so it was made at `next`'s time at the earliest
+    /// (or, if L1 has no such block yet, after `asked_at`, the local time before L1 was asked
+    /// for its head); the deadline is read at `at`.
+    async fn view_before(
+        &self,
+        next: u64,
+        head: u64,
+        asked_at: u64,
+        at: u64,
+    ) -> Result<L1View, L1Error> {
+        let timestamp = if next > head { asked_at } else { self.l1_block(next).await?.1 };
+        let chain = IRollupChain::new(self.args.config.diamond, &self.args.provider);
+        let deadline =
+            chain.getPriorityTxDeadline().block(at.into()).call().await.map_err(transient)?;
+        Ok(L1View { timestamp, deadline: deadline.saturating_to() })
+    }
+
+    /// Stores the view of a poll that read nothing new when it moved far enough: an idle L1
+    /// (one that makes blocks only for transactions) must not look like a lost one.
+    async fn refresh_view(
+        &mut self,
+        next: u64,
+        head: u64,
+        asked_at: u64,
+        at: u64,
+    ) -> Result<(), L1Error> {
+        let view = self.view_before(next, head, asked_at, at).await?;
+        let moved = self.view.is_none_or(|v| {
+            v.deadline != view.deadline || view.timestamp >= v.timestamp + VIEW_STEP_SECS
+        });
+        if moved {
+            self.args.priority.record_view(view).map_err(fatal)?;
+            self.view = Some(view);
+        }
+        Ok(())
+    }
+
     /// One scan; returns whether L1 has more to read right away.
     async fn scan(&mut self) -> Result<bool, L1Error> {
         self.check_reorg().await?;
         let cfg = &self.args.config;
+        let asked_at = rollup_actors::sequencer::chain::unix_now();
         let head = self.args.provider.get_block_number().await.map_err(transient)?;
         let safe = head.saturating_sub(cfg.confirmations);
         let from = self.store().next_block().map_err(fatal)?.unwrap_or(cfg.from_block);
         if from > safe {
+            self.refresh_view(from, head, asked_at, safe).await?;
             return Ok(false);
         }
         let to = safe.min(from.saturating_add(self.range - 1));
-        let (to_hash, to_timestamp) = self.l1_block(to).await?;
+        let to_hash = self.l1_hash(to).await?;
         let filter = Filter::new()
             .address(cfg.diamond)
             .event_signature(NewPriorityRequest::SIGNATURE_HASH)
@@ -281,14 +327,13 @@ impl WatcherState {
             )));
         }
         // What the sealer needs to know it is not sealing blind (`L1View`).
-        let deadline =
-            chain.getPriorityTxDeadline().block(at.into()).call().await.map_err(transient)?;
-        let view = L1View { timestamp: to_timestamp, deadline: deadline.saturating_to() };
+        let view = self.view_before(to + 1, head, asked_at, at).await?;
         let added = self
             .args
             .priority
             .record_scan(&ops, (to, to_hash), to + 1, Some(view))
             .map_err(fatal)?;
+        self.view = Some(view);
         if added > 0 {
             let next = self.store().next_serial().map_err(fatal)?;
             tracing::info!(target: "rollup::eth_watcher", l1_blocks = %format!("{from}..={to}"), added, next, "priority requests read from L1");
@@ -310,7 +355,7 @@ impl Actor for EthWatcherActor {
     ) -> Result<WatcherState, ActorProcessingErr> {
         myself.send_message(WatcherMsg::Poll)?;
         let range = args.config.max_range.max(1);
-        Ok(WatcherState { args, backoff: Duration::ZERO, range })
+        Ok(WatcherState { args, backoff: Duration::ZERO, range, view: None })
     }
 
     async fn handle(

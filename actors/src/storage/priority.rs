@@ -34,13 +34,14 @@ fn decode_row(row: &[u8]) -> Result<PriorityTx, StoreError> {
     Ok(tx)
 }
 
-/// What the watcher last knew of L1: the time of the newest block it scanned and the forced
-/// inclusion deadline there. A request it has not read was made after that block, so none can
+/// What the watcher last knew of L1: the earliest time a request it has not read could have
+/// been made (the time of the first block it has not scanned, or, caught up with L1's head, the
+/// time it asked for the head) and the forced-inclusion deadline. No request it has not read can
 /// expire before `timestamp + deadline`; the sealer stops once half of that is gone
 /// ([`L1View::blind_after`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct L1View {
-    /// The L1 timestamp of the newest block scanned.
+    /// The earliest time, in seconds, a request the watcher has not read could have been made.
     pub timestamp: u64,
     /// `priorityTxDeadline` at that block, in seconds.
     pub deadline: u64,
@@ -219,6 +220,18 @@ impl PriorityWriter {
         }
         tx.commit()?;
         Ok(added)
+    }
+
+    /// Records what the watcher knows of L1 after a poll that read nothing new.
+    pub fn record_view(&self, view: L1View) -> Result<(), StoreError> {
+        let tx = self.0.db.begin_write()?;
+        {
+            let mut meta = tx.open_table(WATCHER_META)?;
+            meta.insert("view_timestamp", view.timestamp)?;
+            meta.insert("view_deadline", view.deadline)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Moves the next block to scan back to `block` (never forward), keeping every stored

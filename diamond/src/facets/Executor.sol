@@ -54,13 +54,14 @@ contract ExecutorFacet is Base, IExecutor {
         }
         s.totalBatchesCommitted = committed + n;
 
-        // Forced inclusion, judged by batch time so that a backlog can always be committed: a
-        // batch sealed after a request's deadline must include it, and batches from before it may
-        // leave it out only while they are within the catch-up window of the L1's time (the
-        // longer of 7 days and the deadline). Censorship is thus bounded by the deadline plus the
-        // window, and an outage shorter than the window never halts commits. Expirations grow with
-        // the queue index except where the deadline was shortened, so the earliest among the
-        // requests left is the oldest one or the first after a cut.
+        // Forced inclusion, judged by batch time after the whole call so that a backlog can
+        // always be committed: the last committed batch may not be sealed after the deadline of a
+        // request still left out, and once that deadline has passed on L1 it must be within the
+        // catch-up window of the L1's time (the longer of 7 days and the deadline). Censorship is
+        // thus bounded by the deadline plus the window, and batches sealed less than a window ago
+        // always commit. Expirations grow with the queue index except where the deadline was
+        // shortened, so the earliest among the requests left is the oldest one or the first
+        // after a cut.
         if (priorityTxs < available) {
             uint256 lastTimestamp = prev.timestamp;
             _checkDeadline(priorityTxs, lastTimestamp);

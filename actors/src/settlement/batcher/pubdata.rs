@@ -29,6 +29,9 @@ pub struct BatchBuilder {
     net: BTreeMap<SlotKey, (B256, B256)>,
     l2_logs: usize,
     opened: Option<Instant>,
+    /// Timestamp (seconds) of the first block: the age survives a restart, which opens the batch
+    /// again from its blocks.
+    first_timestamp: u64,
     /// Canonical hashes of the priority transactions, in serial order.
     priority: Vec<B256>,
     /// The batch's L2->L1 logs, packed (88 bytes each).
@@ -122,7 +125,7 @@ impl BatchBuilder {
             pubdata_bytes: writes * RECORD_BYTES + self.l2_logs * LOG_BYTES + code_words * 32,
             l2_logs: self.l2_logs,
             blocks: self.blocks,
-            age: self.opened.map_or(Duration::ZERO, |t| t.elapsed()),
+            age: self.age(),
             bytecodes: codes.len(),
             code_words,
             txs: self.txs as usize,
@@ -160,11 +163,25 @@ impl BatchBuilder {
         }
     }
 
+    /// How long the batch has been open: since it was opened in this process, or, if longer
+    /// (a restart opened it again from its blocks), since its first block, less the second that
+    /// block timestamps round away. Without the second term a node restarted more often than
+    /// `max_age` never sealed by age.
+    fn age(&self) -> Duration {
+        let Some(opened) = self.opened else { return Duration::ZERO };
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let since_first = now_ms.saturating_sub(self.first_timestamp.saturating_add(1) * 1000);
+        opened.elapsed().max(Duration::from_millis(since_first))
+    }
+
     /// Adds block `number` with its transactions and slot writes.
     pub fn add_block(&mut self, number: u64, timestamp: u64, txs: u32, writes: &[SlotWrite]) {
         if self.first_block.is_none() {
             self.first_block = Some(number);
             self.opened = Some(Instant::now());
+            self.first_timestamp = timestamp;
         }
         self.last_block = number;
         self.last_timestamp = timestamp;
@@ -248,6 +265,20 @@ mod tests {
             old: B256::from(U256::from(old)),
             new: B256::from(U256::from(new)),
         }
+    }
+
+    /// A batch opened again after a restart keeps its age: the blocks' time counts.
+    #[test]
+    fn a_batch_opened_again_from_old_blocks_is_as_old_as_its_first_block() {
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let mut old = BatchBuilder::default();
+        old.add_block(1, now - 100, 1, &[w(1, 0, 5)]);
+        let age = old.totals().age;
+        assert!(age >= Duration::from_secs(98) && age <= Duration::from_secs(100), "{age:?}");
+        let mut fresh = BatchBuilder::default();
+        fresh.add_block(1, now, 1, &[w(1, 0, 5)]);
+        assert!(fresh.totals().age < Duration::from_secs(1), "a new block's batch is new");
     }
 
     #[test]

@@ -5,9 +5,10 @@ import {ExecutorShared} from "./_Shared.t.sol";
 import {IRollupErrors} from "../../../src/common/Errors.sol";
 import {CommitBatchInfo, StoredBatchInfo} from "../../../src/common/Types.sol";
 
-/// Forced inclusion is judged by batch time: a batch sealed after a request's deadline must
-/// include it; batches from before it may leave it out while they are within the catch-up window
-/// (one deadline before the L1 block), so a backlog always commits and censorship is bounded.
+/// Forced inclusion is judged by batch time, after each commit: the last committed batch may not
+/// be sealed after the deadline of a request still left out, and once that deadline has passed on
+/// L1 it must be within the catch-up window (the longer of 7 days and the deadline) of the L1's
+/// time. A backlog sealed before a deadline always commits, and censorship is bounded.
 contract ForcedInclusionTest is ExecutorShared {
     /// A commit info for the batch after the last one, sealed at `timestamp`.
     function batchAt(uint256 timestamp) internal view returns (CommitBatchInfo memory c) {
@@ -159,6 +160,44 @@ contract ForcedInclusionTest is ExecutorShared {
             including(batchAt(second + 1), one(first)),
             abi.encodeWithSelector(IRollupErrors.PriorityOperationDeadlinePassed.selector, 1, second)
         );
+    }
+
+    /// A request after a shortened deadline is judged by the window too, although the oldest
+    /// request is included.
+    function test_ARequestAfterACutIsOverdueOutsideTheWindow() public {
+        bytes32 first = deposit(user, 1 ether);
+        vm.prank(governor);
+        chain.setPriorityTxDeadline(1 hours);
+        deposit(user, 1 ether);
+        uint256 second = block.timestamp + 1 hours;
+        uint256 sealedAt = block.timestamp + 10;
+        vm.warp(sealedAt + 7 days + 1);
+        expectCommitRevert(
+            including(batchAt(sealedAt), one(first)),
+            abi.encodeWithSelector(IRollupErrors.PriorityOperationOverdue.selector, 1, second, sealedAt)
+        );
+    }
+
+    /// The rule holds after the whole commit: batches sealed after the deadline may leave the
+    /// request out when a later batch of the same call includes it.
+    function test_OneCallMayIncludeTheRequestInItsLastBatch() public {
+        bytes32 h = deposit(user, 1 ether);
+        vm.warp(block.timestamp + DEADLINE + 100);
+        CommitBatchInfo[] memory list = new CommitBatchInfo[](3);
+        StoredBatchInfo memory prev = lastBatch();
+        for (uint256 i = 0; i < 3; ++i) {
+            CommitBatchInfo memory c = nextCommit(prev);
+            c.timestamp = uint64(block.timestamp - 3 + i);
+            if (i == 2) c = including(c, one(h));
+            list[i] = withInfoRecord(c);
+            prev = storedInfo(list[i]);
+        }
+        vm.prank(validator);
+        chain.commitBatches(lastBatch(), list);
+        for (uint256 i = 0; i < 3; ++i) {
+            record(list[i]);
+        }
+        vm.assertEq(chain.getFirstUncommittedPriorityTx(), 1, "included by the last batch");
     }
 
     function test_RevertedInclusionCountsAgain() public {

@@ -12,9 +12,7 @@
 //! `CHAOS_KILLS` sets the number of kills (10 by default, as CI runs it; the long run 200)
 //! and `CHAOS_SEED` replays a run (the seed is printed).
 
-use crate::l1_faults::{
-    deploy_dev, proxy, validator_nonces_all_succeeded, wait_finalized, write_config,
-};
+use crate::l1_faults::{proxied_l1, validator_nonces_all_succeeded, wait_finalized, ProxiedL1};
 use crate::settle::rpc;
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy::eips::eip2718::Encodable2718;
@@ -231,7 +229,6 @@ async fn load(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn chaos_kill_9_and_l1_cuts_under_bridge_load_lose_nothing_and_keep_l1_and_l2_in_agreement() {
-    let Some(anvil) = crate::deploy::anvil() else { return };
     let kills: u32 = std::env::var("CHAOS_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
     let seed = std::env::var("CHAOS_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
@@ -239,18 +236,15 @@ async fn chaos_kill_9_and_l1_cuts_under_bridge_load_lose_nothing_and_keep_l1_and
     });
     eprintln!("CHAOS seed {seed} (CHAOS_SEED replays it), {kills} kills");
     let started = Instant::now();
-    let dir = crate::support::tmp_dir("chaos");
-    let down = Arc::new(AtomicBool::new(false));
-    let anvil_addr: std::net::SocketAddr = format!("127.0.0.1:{}", anvil.port()).parse().unwrap();
-    let l1_url = format!("http://{}", proxy(anvil_addr, down.clone()).await);
-    let diamond = deploy_dev(&anvil.endpoint(), &dir);
     // Batches of a few seconds keep the local prover's work (a few seconds per batch) bounded.
-    let config = write_config(
-        &dir,
-        &l1_url,
-        diamond,
+    let Some(ProxiedL1 { anvil, down, diamond, config, dir }) = proxied_l1(
+        "chaos",
         "[batcher]\nmax_age_ms = 4000\n[eth_sender]\nresend_after_ms = 3000\npoll_ms = 250\n[eth_watcher]\npoll_ms = 250\n",
-    );
+    )
+    .await
+    else {
+        return;
+    };
     let node = Arc::new(Node {
         child: Mutex::new(None),
         url: Mutex::new(String::new()),

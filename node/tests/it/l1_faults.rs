@@ -112,20 +112,36 @@ pub(crate) fn write_config(
     config
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_spike() {
-    let Some(anvil) = crate::deploy::anvil() else { return };
-    let dir = crate::support::tmp_dir("l1-faults");
+/// An L1 the node reaches through a proxy the test can cut: anvil, the cut switch, the Diamond
+/// (`rollupd deploy --dev`), and a `rollupd run` config settling through the proxy with `extra`
+/// TOML sections, in a fresh directory `name`.
+pub(crate) struct ProxiedL1 {
+    pub(crate) anvil: alloy::node_bindings::AnvilInstance,
+    pub(crate) down: Arc<AtomicBool>,
+    pub(crate) diamond: Address,
+    pub(crate) config: std::path::PathBuf,
+    pub(crate) dir: std::path::PathBuf,
+}
+
+/// [`ProxiedL1`] (`None` without anvil).
+pub(crate) async fn proxied_l1(name: &str, extra: &str) -> Option<ProxiedL1> {
+    let anvil = crate::deploy::anvil()?;
+    let dir = crate::support::tmp_dir(name);
     let down = Arc::new(AtomicBool::new(false));
     let anvil_addr: std::net::SocketAddr = format!("127.0.0.1:{}", anvil.port()).parse().unwrap();
     let l1_url = format!("http://{}", proxy(anvil_addr, down.clone()).await);
     let diamond = deploy_dev(&anvil.endpoint(), &dir);
-    let config = write_config(
-        &dir,
-        &l1_url,
-        diamond,
-        "[eth_sender]\nresend_after_ms = 3000\npoll_ms = 250\n",
-    );
+    let config = write_config(&dir, &l1_url, diamond, extra);
+    Some(ProxiedL1 { anvil, down, diamond, config, dir })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settlement_survives_an_unreachable_l1_a_dropped_transaction_and_a_fee_spike() {
+    let Some(ProxiedL1 { anvil, down, diamond, config, dir }) =
+        proxied_l1("l1-faults", "[eth_sender]\nresend_after_ms = 3000\npoll_ms = 250\n").await
+    else {
+        return;
+    };
     let log = dir.join("run.log");
     // The validator has its own key: its nonces are the sender's alone.
     let (child, url) = crate::settle::spawn_run(&config, &rollup_test_utils::key_hex(1), &log);
@@ -224,18 +240,14 @@ pub(crate) async fn validator_nonces_all_succeeded(l1_url: &str, diamond: Addres
 /// reverted.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_deadline_passing_during_an_l1_outage_does_not_halt_the_commits_of_the_backlog() {
-    let Some(anvil) = crate::deploy::anvil() else { return };
-    let dir = crate::support::tmp_dir("deadline-backlog");
-    let down = Arc::new(AtomicBool::new(false));
-    let anvil_addr: std::net::SocketAddr = format!("127.0.0.1:{}", anvil.port()).parse().unwrap();
-    let l1_url = format!("http://{}", proxy(anvil_addr, down.clone()).await);
-    let diamond = deploy_dev(&anvil.endpoint(), &dir);
-    let config = write_config(
-        &dir,
-        &l1_url,
-        diamond,
+    let Some(ProxiedL1 { anvil, down, diamond, config, dir }) = proxied_l1(
+        "deadline-backlog",
         "[batcher]\nmax_age_ms = 300\n[eth_sender]\nmax_batches_per_tx = 1\npoll_ms = 250\n",
-    );
+    )
+    .await
+    else {
+        return;
+    };
     let log = dir.join("run.log");
     let (child, url) = crate::settle::spawn_run(&config, &rollup_test_utils::key_hex(1), &log);
     let _child = rollup_test_utils::KillOnDrop(child);

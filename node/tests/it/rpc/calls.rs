@@ -209,14 +209,21 @@ async fn timed_out_calls_stop_executing() {
     let started = std::time::Instant::now();
     assert!(p.get_block_number().await.is_ok());
     assert!(started.elapsed() < std::time::Duration::from_secs(1), "the node answers at once");
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    let used = node.cpu_time() - before;
-    eprintln!("DEADLINE: {used:?} of node CPU in the second after 16 timed-out calls");
-    // Calls that keep running use both cores: about 2 s of CPU in that second (measured before
-    // the fix). An idle dev node still settles and its eth watcher polls the embedded L1 (a debug
-    // build); 410 ms was seen once on a loaded CI run, so the bar sits well between the two.
+    // The quietest of three seconds: calls that keep running use both cores in every one of
+    // them (about 2 s of CPU a second, measured before the fix), while an idle dev node's own
+    // work (settling, its watcher polling the embedded L1, in a debug build on a loaded CI
+    // machine) comes in bursts: 410 ms and 810 ms were seen in a single second.
+    let mut quietest = std::time::Duration::MAX;
+    let mut before = before;
+    for _ in 0..3 {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let now = node.cpu_time();
+        quietest = quietest.min(now - before);
+        before = now;
+    }
+    eprintln!("DEADLINE: {quietest:?} of node CPU in the quietest second after 16 timed-out calls");
     assert!(
-        used < std::time::Duration::from_millis(800),
-        "timed-out calls kept running: {used:?} of CPU in the second after"
+        quietest < std::time::Duration::from_millis(800),
+        "timed-out calls kept running: {quietest:?} of CPU in the quietest second after"
     );
 }

@@ -236,10 +236,10 @@ async fn chaos_kill_9_and_l1_cuts_under_bridge_load_lose_nothing_and_keep_l1_and
     });
     eprintln!("CHAOS seed {seed} (CHAOS_SEED replays it), {kills} kills");
     let started = Instant::now();
-    // Batches of a few seconds keep the local prover's work (a few seconds per batch) bounded.
+    // Batches of 20 s keep the local prover's work bounded (tens of seconds per batch here).
     let Some(ProxiedL1 { anvil, down, diamond, config, dir }) = proxied_l1(
         "chaos",
-        "[batcher]\nmax_age_ms = 4000\n[eth_sender]\nresend_after_ms = 3000\npoll_ms = 250\n[eth_watcher]\npoll_ms = 250\n",
+        "[batcher]\nmax_age_ms = 20000\n[eth_sender]\nresend_after_ms = 3000\npoll_ms = 250\n[eth_watcher]\npoll_ms = 250\n",
     )
     .await
     else {

@@ -138,6 +138,13 @@ async fn deploy_refuses_a_verifier_without_code() {
 fn deploy_rejects_malformed_input_with_clear_errors() {
     let v = Address::repeat_byte(1).to_string();
     let z = B256::repeat_byte(0xff).to_string();
+    // A well-formed command line (its L1 unreachable) with `extra` arguments after it.
+    fn valid_and<'a>(verifier: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec!["--l1-rpc", "http://127.0.0.1:1", "--private-key", KEY0, "--verifier"];
+        args.push(verifier);
+        args.extend_from_slice(extra);
+        args
+    }
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec!["--l1-rpc", "not a url", "--private-key", KEY0, "--verifier", &v],
@@ -157,108 +164,21 @@ fn deploy_rejects_malformed_input_with_clear_errors() {
         ),
         (vec!["--l1-rpc", "http://127.0.0.1:1", "--private-key", KEY0], "--verifier <ADDRESS>"),
         (vec!["--l1-rpc", "http://127.0.0.1:1", "--verifier", &v], "--private-key <HEX>"),
+        (valid_and(&v, &["--l2-chain-id", "0"]), "for '--l2-chain-id"),
+        (valid_and(&v, &["--priority-tx-deadline", "60"]), "priority_tx_deadline"),
+        (valid_and(&v, &["--genesis-batch-hash", &z]), "genesis.batch_hash"),
+        (valid_and(&v, &["--bogus"]), "unexpected argument '--bogus'"),
+        (valid_and(&v, &["--execution-delay", "2592001"]), "2592001 is not in 0..=2592000"),
         (
-            vec![
-                "--l1-rpc",
-                "http://127.0.0.1:1",
-                "--private-key",
-                KEY0,
-                "--verifier",
-                &v,
-                "--l2-chain-id",
-                "0",
-            ],
-            "for '--l2-chain-id",
-        ),
-        (
-            vec![
-                "--l1-rpc",
-                "http://127.0.0.1:1",
-                "--private-key",
-                KEY0,
-                "--verifier",
-                &v,
-                "--priority-tx-deadline",
-                "60",
-            ],
-            "priority_tx_deadline",
-        ),
-        (
-            vec![
-                "--l1-rpc",
-                "http://127.0.0.1:1",
-                "--private-key",
-                KEY0,
-                "--verifier",
-                &v,
-                "--genesis-batch-hash",
-                &z,
-            ],
-            "genesis.batch_hash",
-        ),
-        (
-            vec![
-                "--l1-rpc",
-                "http://127.0.0.1:1",
-                "--private-key",
-                KEY0,
-                "--verifier",
-                &v,
-                "--bogus",
-            ],
-            "unexpected argument '--bogus'",
-        ),
-        (
-            vec![
-                "--l1-rpc",
-                "http://127.0.0.1:1",
-                "--private-key",
-                KEY0,
-                "--verifier",
-                &v,
-                "--execution-delay",
-                "2592001",
-            ],
-            "2592001 is not in 0..=2592000",
-        ),
-        (
-            vec![
-                "--l1-rpc",
-                "http://127.0.0.1:1",
-                "--private-key",
-                KEY0,
-                "--verifier",
-                &v,
-                "--upgrade-delay",
-                "3days",
-            ],
+            valid_and(&v, &["--upgrade-delay", "3days"]),
             "invalid value '3days' for '--upgrade-delay",
         ),
         (
-            vec![
-                "--l1-rpc",
-                "http://127.0.0.1:1",
-                "--private-key",
-                KEY0,
-                "--verifier",
-                &v,
-                "--out",
-                "/nonexistent-dir/x.json",
-            ],
+            valid_and(&v, &["--out", "/nonexistent-dir/x.json"]),
             "the directory of --out (/nonexistent-dir) does not exist",
         ),
         (
-            vec![
-                "--l1-rpc",
-                "http://127.0.0.1:1",
-                "--private-key",
-                KEY0,
-                "--verifier",
-                &v,
-                "--out",
-                "/tmp/rollupd-unreachable.json",
-                "--force",
-            ],
+            valid_and(&v, &["--out", "/tmp/rollupd-unreachable.json", "--force"]),
             "cannot reach the L1 at http://127.0.0.1:1/",
         ),
     ];

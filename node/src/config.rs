@@ -149,6 +149,10 @@ pub(crate) struct PoolSection {
     pub(crate) max_per_account: usize,
     pub(crate) max_queued_per_account: usize,
     pub(crate) max_total: usize,
+    /// Raw transaction bytes in the pool.
+    pub(crate) max_bytes: usize,
+    /// Raw transaction bytes one sender may have pooled.
+    pub(crate) max_bytes_per_account: usize,
     pub(crate) price_bump_percent: u64,
     pub(crate) lifetime_secs: u64,
     pub(crate) nonce_window: u64,
@@ -176,6 +180,14 @@ pub(crate) struct RpcConfig {
     pub(crate) ws_ping_interval_ms: u64,
     /// A WebSocket peer whose last pong is older than this at two checks is closed.
     pub(crate) ws_inactive_limit_ms: u64,
+    /// Once the server has bytes for a client, the time the client has to take all of them.
+    pub(crate) write_timeout_ms: u64,
+    /// Threads that run calls' reads and executions, apart from the sequencer's.
+    pub(crate) exec_threads: u32,
+    /// Calls that may wait for an execution thread; more are refused (`-32005`).
+    pub(crate) max_queued_calls: u32,
+    /// Calls one connection may have unanswered (a batch counts one); more are refused.
+    pub(crate) max_in_flight_per_connection: u32,
 }
 
 /// `[metrics]`.
@@ -340,6 +352,14 @@ impl NodeConfig {
         {
             bail!("pool.max_queued_per_account must be > 0 and <= pool.max_total");
         }
+        let max_tx = rollup_actors::execution::validation::MAX_TX_SIZE;
+        if self.pool.max_bytes_per_account < max_tx
+            || self.pool.max_bytes < self.pool.max_bytes_per_account
+        {
+            bail!(
+                "pool.max_bytes_per_account must be at least one largest transaction ({max_tx} bytes) and pool.max_bytes at least pool.max_bytes_per_account"
+            );
+        }
         if self.pool.nonce_window == 0 || self.pool.price_bump_percent == 0 {
             bail!("pool.nonce_window and pool.price_bump_percent must be > 0");
         }
@@ -360,6 +380,15 @@ impl NodeConfig {
         }
         if rpc.read_timeout_ms == 0 || rpc.read_timeout_ms > 600_000 {
             bail!("rpc.read_timeout_ms must be within 1..=600000, got {}", rpc.read_timeout_ms);
+        }
+        if rpc.write_timeout_ms == 0 || rpc.write_timeout_ms > 600_000 {
+            bail!("rpc.write_timeout_ms must be within 1..=600000, got {}", rpc.write_timeout_ms);
+        }
+        if rpc.exec_threads == 0 || rpc.exec_threads > 256 {
+            bail!("rpc.exec_threads must be within 1..=256, got {}", rpc.exec_threads);
+        }
+        if rpc.max_queued_calls == 0 || rpc.max_in_flight_per_connection == 0 {
+            bail!("rpc.max_queued_calls and rpc.max_in_flight_per_connection must be > 0");
         }
         if rpc.filter_timeout_secs == 0 || rpc.filter_timeout_secs > 86_400 {
             bail!(
@@ -554,6 +583,8 @@ impl NodeConfig {
             max_per_account: self.pool.max_per_account,
             max_queued_per_account: self.pool.max_queued_per_account,
             max_total: self.pool.max_total,
+            max_bytes: self.pool.max_bytes,
+            max_bytes_per_account: self.pool.max_bytes_per_account,
             price_bump_percent: u128::from(self.pool.price_bump_percent),
             lifetime_secs: self.pool.lifetime_secs,
         }
@@ -618,10 +649,21 @@ mod tests {
             (&[], &["dev_l1.chain_id=270"], "differ from l2.chain_id"),
             (&[], &["pool.max_per_account=0"], "pool.max_per_account"),
             (&[], &["rpc.max_connections_per_ip=0"], "rpc.max_connections_per_ip"),
+            (&[], &["pool.max_bytes_per_account=1000"], "pool.max_bytes_per_account must be"),
+            (&[], &["pool.max_bytes=200000"], "pool.max_bytes at least"),
+            (&[], &["pool.max_bytes=-1"], "invalid"),
             (&[], &["rpc.max_connections_per_ip=-1"], "invalid value"),
             (&[], &["rpc.ws_ping_interval_ms=0"], "rpc.ws_ping_interval_ms must be within"),
             (&[], &["rpc.ws_inactive_limit_ms=30000"], "rpc.ws_inactive_limit_ms must be above"),
             (&[], &["rpc.ws_inactive_limit_ms=3600001"], "rpc.ws_inactive_limit_ms must be above"),
+            (&[], &["rpc.write_timeout_ms=0"], "rpc.write_timeout_ms must be within"),
+            (&[], &["rpc.write_timeout_ms=600001"], "rpc.write_timeout_ms must be within"),
+            (&[], &["rpc.exec_threads=0"], "rpc.exec_threads must be within"),
+            (&[], &["rpc.exec_threads=257"], "rpc.exec_threads must be within"),
+            (&[], &["rpc.exec_threads=two"], "invalid"),
+            (&[], &["rpc.max_queued_calls=0"], "rpc.max_queued_calls"),
+            (&[], &["rpc.max_queued_calls=-1"], "invalid value"),
+            (&[], &["rpc.max_in_flight_per_connection=0"], "rpc.max_in_flight_per_connection"),
             (&[], &["rpc.cors_origins=[\"app.example.org\"]"], "rpc.cors_origins"),
             (&[], &["rpc.cors_origins=[\"https://a.org/\"]"], "rpc.cors_origins"),
             (&[], &["rpc.cors_origins=\"*\""], "invalid type"),

@@ -40,6 +40,11 @@ pub(crate) fn dev_l1_rpc(config: &NodeConfig) -> anyhow::Result<crate::config::R
     r.max_batch_requests = r.max_batch_requests.max(floor.max_batch_requests);
     r.call_timeout_ms = r.call_timeout_ms.max(floor.call_timeout_ms);
     r.read_timeout_ms = r.read_timeout_ms.max(floor.read_timeout_ms);
+    r.write_timeout_ms = r.write_timeout_ms.max(floor.write_timeout_ms);
+    r.exec_threads = r.exec_threads.max(floor.exec_threads);
+    r.max_queued_calls = r.max_queued_calls.max(floor.max_queued_calls);
+    r.max_in_flight_per_connection =
+        r.max_in_flight_per_connection.max(floor.max_in_flight_per_connection);
     r.max_logs_block_range = r.max_logs_block_range.max(floor.max_logs_block_range);
     r.max_logs = r.max_logs.max(floor.max_logs);
     r.max_connections = r.max_connections.max(floor.max_connections);
@@ -163,7 +168,15 @@ async fn start_settling_l2(
     let (parts, backlog) = SettlementParts::open(config, &l2_open, l1)?;
     let mut children = crate::trees::sequencer(config, &l2_open, &writers, backlog);
     children.extend(crate::trees::settlement(config, &l2_open, &writers, &parts));
-    let l2 = start_chain(&l2_open, children, config.rpc.clone(), false, Some(parts.view())).await?;
+    let l2 = start_chain(
+        &l2_open,
+        children,
+        config.rpc.clone(),
+        false,
+        Some(parts.view()),
+        crate::rpc::RPC_NICE,
+    )
+    .await?;
     let prover = parts.prover_parts(l2_open.events.clone());
     let config = config.clone();
     l2.supervise_later("prover", async move {
@@ -225,7 +238,7 @@ pub(crate) async fn dev(config: NodeConfig) -> anyhow::Result<()> {
     let (l1_open, l1_writers) =
         open_chain(config.dev_l1_chain(), &config.data_dir.join("l1.redb"), &l1_alloc)?;
     let l1_children = crate::trees::sequencer(&config, &l1_open, &l1_writers, BacklogGauge::open());
-    let l1 = start_chain(&l1_open, l1_children, l1_rpc, true, None).await?;
+    let l1 = start_chain(&l1_open, l1_children, l1_rpc, true, None, 0).await?;
     let l1_url = format!("http://{}", l1.rpc.addr);
     let deployment = match deploy_or_resume(&config, &l1_url, &alloc).await {
         Ok(d) => d,
@@ -414,6 +427,9 @@ mod tests {
             "rpc.max_logs=3",
             "rpc.call_timeout_ms=1",
             "rpc.eth_call_gas_cap=1000000",
+            "rpc.max_queued_calls=1",
+            "rpc.max_in_flight_per_connection=1",
+            "rpc.write_timeout_ms=1",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -428,6 +444,9 @@ mod tests {
         assert_eq!(l1.max_connections_per_ip, l1.max_connections);
         assert_eq!(l1.max_logs, defaults.max_logs);
         assert_eq!(l1.call_timeout_ms, defaults.call_timeout_ms);
+        assert_eq!(l1.max_queued_calls, defaults.max_queued_calls);
+        assert_eq!(l1.max_in_flight_per_connection, defaults.max_in_flight_per_connection);
+        assert_eq!(l1.write_timeout_ms, defaults.write_timeout_ms);
         // What is not a limit follows the section.
         assert_eq!(l1.eth_call_gas_cap, 1_000_000);
         // The L2's own settings are untouched, and more generous ones carry over.

@@ -131,17 +131,18 @@ pub(crate) async fn supervise(
 }
 
 /// Starts the chain's supervision tree over `children` (its list from `trees.rs`) and its
-/// JSON-RPC server.
+/// JSON-RPC server, whose threads run at nice `rpc_nice`.
 pub(crate) async fn start_chain(
     open: &OpenChain,
     children: Vec<ChildSpec>,
     rpc_cfg: RpcConfig,
     instant_finality: bool,
     settlement: Option<SettlementView>,
+    rpc_nice: i32,
 ) -> anyhow::Result<RunningChain> {
     let status = open.metrics.status.clone();
     let started = supervise(&open.config.name, children, status).await?;
-    let rpc = rpc::start(open.view(), rpc_cfg, instant_finality, settlement).await?;
+    let rpc = rpc::start(open.view(), rpc_cfg, instant_finality, settlement, rpc_nice).await?;
     Ok(RunningChain {
         chain: open.clone(),
         supervisors: Arc::new(std::sync::Mutex::new(vec![started])),
@@ -181,7 +182,10 @@ impl RunningChain {
         let _ = self.rpc.handle.stop();
         // Open connections finish their requests; one that cannot (a client that reads nothing)
         // fails at the write timeout, but the node never waits longer than this to stop.
-        if tokio::time::timeout(Duration::from_secs(30), self.rpc.handle.stopped()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(30), self.rpc.handle.clone().stopped())
+            .await
+            .is_err()
+        {
             tracing::warn!(target: "rollup::node", "RPC connections still open after 30 s; stopping anyway");
         }
         let all: Vec<Started> =

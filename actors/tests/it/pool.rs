@@ -15,16 +15,21 @@ fn key(i: u8) -> PrivateKeySigner {
 }
 
 fn tx(signer: u8, nonce: u64, fee_cap: u128, tip: u128) -> ValidTx {
+    tx_with(signer, nonce, fee_cap, tip, 0)
+}
+
+/// [`tx`] carrying `data` bytes of calldata (with the gas they need, EIP-7623's floor).
+fn tx_with(signer: u8, nonce: u64, fee_cap: u128, tip: u128, data: usize) -> ValidTx {
     let t = TxEip1559 {
         chain_id: 270,
         nonce,
-        gas_limit: 21_000,
+        gas_limit: 21_000 + 40 * data as u64,
         max_fee_per_gas: fee_cap * GWEI,
         max_priority_fee_per_gas: tip * GWEI,
         to: TxKind::Call(address!("0x0000000000000000000000000000000000000b0b")),
         value: U256::from(1),
         access_list: Default::default(),
-        input: Bytes::new(),
+        input: Bytes::from(vec![1u8; data]),
     };
     let sig = key(signer).sign_hash_sync(&t.signature_hash()).unwrap();
     let raw = TxEnvelope::from(t.into_signed(sig)).encoded_2718();
@@ -102,6 +107,67 @@ fn future_transactions_never_lock_out_the_executable_one() {
     // Once the executable ones are included (account nonce 2), 2 is executable again.
     pool.remove_below(key(0).address(), 2);
     assert_eq!(pool.add(tx(0, 2, 10, 1), 2, 0), Ok(Added::New));
+}
+
+/// The pool is bounded in bytes, not only in count: a sender's share, and the whole pool, where
+/// a full pool evicts as by count (a cheaper highest nonce, for an executable transaction only).
+#[test]
+fn the_pool_is_bounded_in_bytes_per_sender_and_in_all() {
+    let big = |signer, nonce, tip| tx_with(signer, nonce, 100, tip, 100_000);
+    let one = big(0, 0, 1).raw.len();
+    let mut pool = Pool::new(PoolConfig {
+        max_bytes_per_account: 2 * one + 200,
+        max_bytes: 3 * one + 200,
+        ..Default::default()
+    });
+    // Future nonces count too: two fit the share, the third does not.
+    assert_eq!(pool.add(big(0, 5, 1), 0, 0), Ok(Added::New));
+    assert_eq!(pool.add(big(0, 6, 1), 0, 0), Ok(Added::New));
+    let limit = 2 * one + 200;
+    assert_eq!(pool.add(big(0, 7, 1), 0, 0), Err(PoolError::AccountBytes { limit }));
+    assert_eq!(
+        PoolError::AccountBytes { limit: 7 }.to_string(),
+        "account limit exceeded: 7 bytes of pooled transactions per sender"
+    );
+    // Small transactions still fit beside them.
+    assert_eq!(pool.add(tx(0, 0, 10, 1), 0, 0), Ok(Added::New));
+    assert_eq!(pool.bytes(), 2 * one + tx(0, 0, 10, 1).raw.len());
+    // The pool's own budget: a third big one from another sender fits, a fourth evicts a
+    // cheaper highest nonce (sender 0's nonce 6), and a future one is refused.
+    let b0 = big(1, 0, 2);
+    assert_eq!(pool.add(b0.clone(), 0, 0), Ok(Added::New));
+    let c0 = big(2, 0, 5);
+    assert_eq!(pool.add(c0, 0, 0), Ok(Added::Evicted(vec![big(0, 6, 1).hash])));
+    assert_eq!(pool.add(big(3, 3, 90), 0, 0), Err(PoolError::PoolFull));
+    assert!(pool.bytes() <= 3 * one + 200, "{} bytes pooled", pool.bytes());
+    // Removal gives the bytes back.
+    pool.remove(&b0.hash);
+    pool.remove_below(addr(0), 100);
+    assert_eq!(pool.bytes(), big(2, 0, 5).raw.len());
+}
+
+/// Future transactions count against the balance, so a sender cannot hold pool space it could
+/// never pay for; but they make way for its next executable transaction, highest nonce first.
+#[test]
+fn future_transactions_count_against_the_balance_and_make_way_for_the_executable_one() {
+    use rollup_actors::execution::validation::tx_cost;
+    let mut pool = Pool::new(PoolConfig::default());
+    let futures: Vec<ValidTx> = (5..8).map(|n| tx(0, n, 10, 1)).collect();
+    for t in &futures {
+        pool.add(t.clone(), 0, 0).unwrap();
+    }
+    let next = tx(0, 0, 10, 1);
+    let cost = tx_cost(&next);
+    assert_eq!(pool.queued_cost(&next, 0), cost * U256::from(3), "future ones are counted");
+    // A balance for two transactions: the next one displaces the two highest future ones.
+    let balance = cost * U256::from(2);
+    let gone = pool.displace_future(&next, 0, balance);
+    assert_eq!(gone, vec![futures[2].hash, futures[1].hash]);
+    assert_eq!(pool.queued_cost(&next, 0) + cost, balance);
+    // A future transaction displaces nothing, nor does one that cannot pay even alone.
+    assert!(pool.displace_future(&tx(0, 9, 10, 1), 0, U256::ZERO).is_empty());
+    assert!(pool.displace_future(&next, 0, cost - U256::from(1)).is_empty());
+    assert!(pool.contains(&futures[0].hash));
 }
 
 #[test]
@@ -236,10 +302,13 @@ fn queued_cost_follows_adds_replacements_and_removals() {
     // Other senders count apart.
     pool.add(tx(1, 0, 10, 1), 0, 0).unwrap();
     assert_eq!(pool.queued_cost(&next, 0), U256::ZERO);
-    // Future transactions (after a gap) are not counted, as geth counts only pending ones: a
-    // dear one queued at nonce 5 does not keep nonce 1 out.
+    // Future transactions (after a gap) are counted too; a dear one queued at nonce 5 makes way
+    // for the executable nonce 1 when the balance cannot pay for both.
     let dear = tx(1, 5, 40_000, 1);
-    pool.add(dear, 0, 0).unwrap();
+    pool.add(dear.clone(), 0, 0).unwrap();
     let second = tx(1, 1, 10, 1);
-    assert_eq!(pool.queued_cost(&second, 0), cost(&tx(1, 0, 10, 1)));
+    let first = cost(&tx(1, 0, 10, 1));
+    assert_eq!(pool.queued_cost(&second, 0), first + cost(&dear));
+    assert_eq!(pool.displace_future(&second, 0, first + cost(&second)), vec![dear.hash]);
+    assert_eq!(pool.queued_cost(&second, 0), first);
 }

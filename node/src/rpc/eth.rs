@@ -69,7 +69,8 @@ impl RpcCtx {
         })
     }
 
-    fn call_block(&self, number: u64) -> RpcResult<CallBlock> {
+    /// The block a call runs in at `number`, its execution stopped at `deadline`.
+    fn call_block(&self, number: u64, deadline: std::time::Instant) -> RpcResult<CallBlock> {
         let h = self.header(number)?;
         let spec = &self.chain.config.spec;
         Ok(CallBlock {
@@ -79,7 +80,7 @@ impl RpcCtx {
             gas_limit: h.gas_limit,
             coinbase: h.beneficiary,
             prevrandao: h.mix_hash,
-            deadline: std::time::Instant::now() + self.timeout(),
+            deadline,
         })
     }
 }
@@ -92,10 +93,12 @@ fn to_json<T: Serialize>(v: T) -> RpcResult<Value> {
     serde_json::to_value(v).map_err(server_err)
 }
 
+/// Runs `f` on the RPC's execution threads ([`super::workers`]), never the sequencer's.
 pub(super) async fn blocking<T: Send + 'static>(
+    workers: Arc<super::workers::Workers>,
     f: impl FnOnce() -> RpcResult<T> + Send + 'static,
 ) -> RpcResult<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| server_err(format!("internal error: {e}")))?
+    workers.run(f).await
 }
 
 /// The state `eth_call` and `eth_estimateGas` run on.
@@ -120,9 +123,11 @@ async fn with_call(
         return Err(invalid_params("block overrides are not supported"));
     }
     super::exec::check_request(&req, overrides.as_ref())?;
-    blocking(move || {
+    // Counted from the call's receipt, not from when it gets a thread.
+    let deadline = super::workers::due(ctx.timeout());
+    blocking(ctx.workers.clone(), move || {
         let state = ctx.state(id)?;
-        let block = ctx.call_block(state.number())?;
+        let block = ctx.call_block(state.number(), deadline)?;
         let state = Overridden::new(state, overrides);
         f(&state, &block, &req, ctx.cfg.eth_call_gas_cap)
     })
@@ -291,11 +296,8 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         let mut seq = p.sequence();
         let address: Address = seq.next()?;
         let id: Option<BlockId> = seq.optional_next()?;
-        blocking(move || {
-            let state = ctx.state(id)?;
-            to_json(U256::from_be_bytes(slot(&state, SlotKey::balance(address))?.0))
-        })
-        .await
+        let state = ctx.state(id)?;
+        to_json(U256::from_be_bytes(slot(&state, SlotKey::balance(address))?.0))
     })?;
     reg(m, "eth_getTransactionCount", |p, ctx| async move {
         let mut seq = p.sequence();
@@ -309,37 +311,28 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
                 _ => Err(rpc_err(-32000, "transaction pool did not answer, retry")),
             };
         }
-        blocking(move || {
-            let state = ctx.state(id)?;
-            let nonce = U256::from_be_bytes(slot(&state, SlotKey::nonce(address))?.0);
-            to_json(U64::from(nonce.saturating_to::<u64>()))
-        })
-        .await
+        let state = ctx.state(id)?;
+        let nonce = U256::from_be_bytes(slot(&state, SlotKey::nonce(address))?.0);
+        to_json(U64::from(nonce.saturating_to::<u64>()))
     })?;
     reg(m, "eth_getCode", |p, ctx| async move {
         let mut seq = p.sequence();
         let address: Address = seq.next()?;
         let id: Option<BlockId> = seq.optional_next()?;
-        blocking(move || {
-            let state = ctx.state(id)?;
-            let hash = slot(&state, SlotKey::code_hash(address))?;
-            if hash.is_zero() {
-                return to_json(Bytes::new());
-            }
-            to_json(state.bytecode(&hash).map_err(server_err)?.unwrap_or_default())
-        })
-        .await
+        let state = ctx.state(id)?;
+        let hash = slot(&state, SlotKey::code_hash(address))?;
+        if hash.is_zero() {
+            return to_json(Bytes::new());
+        }
+        to_json(state.bytecode(&hash).map_err(server_err)?.unwrap_or_default())
     })?;
     reg(m, "eth_getStorageAt", |p, ctx| async move {
         let mut seq = p.sequence();
         let address: Address = seq.next()?;
         let index: U256 = seq.next()?;
         let id: Option<BlockId> = seq.optional_next()?;
-        blocking(move || {
-            let state = ctx.state(id)?;
-            to_json(slot(&state, SlotKey::storage(address, index))?)
-        })
-        .await
+        let state = ctx.state(id)?;
+        to_json(slot(&state, SlotKey::storage(address, index))?)
     })?;
     reg(m, "eth_call", |p, ctx| async move {
         with_call(p, ctx, |state, block, req, cap| to_json(exec::call(state, block, req, cap)?))
@@ -399,7 +392,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         let tag: BlockNumberOrTag = seq.next()?;
         let full: bool = seq.next()?;
         let n = ctx.number(tag)?;
-        blocking(move || to_json(types::block(&ctx.chain.store, n, full)?)).await
+        to_json(types::block(&ctx.chain.store, n, full)?)
     })?;
     reg(m, "eth_getBlockByHash", |p, ctx| async move {
         let mut seq = p.sequence();
@@ -408,7 +401,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         let Some(n) = ctx.chain.store.block_number(hash).map_err(server_err)? else {
             return Ok(Value::Null);
         };
-        blocking(move || to_json(types::block(&ctx.chain.store, n, full)?)).await
+        to_json(types::block(&ctx.chain.store, n, full)?)
     })?;
     reg(m, "eth_getBlockTransactionCountByNumber", |p, ctx| async move {
         let tag: BlockNumberOrTag = p.one()?;
@@ -436,22 +429,20 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
             }
             BlockId::Number(tag) => ctx.number(tag)?,
         };
-        blocking(move || {
-            let receipts = to_json(types::block_receipts_json(&ctx.chain.store, n)?)?;
-            match receipts {
-                Value::Array(list) => Ok(Value::Array(
-                    list.into_iter()
-                        .map(|r| ctx.with_batch_position(r))
-                        .collect::<RpcResult<Vec<_>>>()?,
-                )),
-                other => Ok(other),
-            }
-        })
-        .await
+        let receipts = to_json(types::block_receipts_json(&ctx.chain.store, n)?)?;
+        match receipts {
+            Value::Array(list) => Ok(Value::Array(
+                list.into_iter()
+                    .map(|r| ctx.with_batch_position(r))
+                    .collect::<RpcResult<Vec<_>>>()?,
+            )),
+            other => Ok(other),
+        }
     })?;
     reg(m, "eth_getLogs", |p, ctx| async move {
         let filter: Filter = p.one()?;
-        blocking(move || to_json(logs_in_range(&ctx, &filter)?)).await
+        super::filters::check_criteria(&filter)?;
+        blocking(ctx.workers.clone(), move || to_json(logs_in_range(&ctx, &filter)?)).await
     })?;
     reg(m, "eth_feeHistory", |p, ctx| async move {
         let mut seq = p.sequence();
@@ -489,7 +480,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
             return to_json(FeeHistory::default());
         }
         let oldest = newest.saturating_sub(count - 1);
-        blocking(move || {
+        blocking(ctx.workers.clone(), move || {
             let mut history = FeeHistory { oldest_block: oldest, ..Default::default() };
             let mut rewards = Vec::new();
             for n in oldest..=newest {
@@ -553,7 +544,10 @@ async fn subscribe(
     }
     let filter: Option<Filter> = match kind.as_str() {
         "newHeads" => None,
-        "logs" => match seq.optional_next::<Filter>() {
+        "logs" => match seq
+            .optional_next::<Filter>()
+            .and_then(|f| f.map(|f| super::filters::check_criteria(&f).map(|()| f)).transpose())
+        {
             Ok(f) => Some(f.unwrap_or_default()),
             Err(e) => {
                 pending.reject(e).await;

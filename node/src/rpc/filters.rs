@@ -5,7 +5,9 @@
 //! Ids are hex strings. A filter not polled for `rpc.filter_timeout_secs` (geth: 5 minutes) is removed,
 //! and at most [`MAX_FILTERS`] exist at once. Log and block filters keep a cursor, the last block
 //! they reported, and read the blocks after it from the store at each poll (at most
-//! `rpc.max_logs_block_range` blocks per poll; the next poll goes on from there). A
+//! `rpc.max_logs_block_range` blocks per poll; the next poll goes on from there). One client
+//! address holds at most [`MAX_FILTERS_PER_ADDRESS`], and log criteria are bounded
+//! ([`check_criteria`]). A
 //! pending-transaction filter holds a receiver of the pool's admissions; one that is not polled
 //! while more than 4,096 transactions are admitted loses the oldest, as geth's does.
 
@@ -24,6 +26,30 @@ use tokio::sync::broadcast::{self, error::TryRecvError};
 /// Most filters installed at once.
 pub(crate) const MAX_FILTERS: usize = 10_000;
 
+/// Most filters one client address holds, so one client cannot take every slot (ethers and viem
+/// watch events over HTTP with filters).
+pub(crate) const MAX_FILTERS_PER_ADDRESS: usize = MAX_FILTERS / 10;
+
+/// Most addresses in a log filter, as geth (`exceed max addresses`), for `eth_getLogs`,
+/// `eth_newFilter` and `logs` subscriptions alike.
+pub(crate) const MAX_ADDRESSES: usize = 1_000;
+
+/// Most topic alternatives over a log filter's four positions (`exceed max topics`); geth bounds
+/// the positions only (four: alloy refuses a fifth).
+pub(crate) const MAX_TOPICS: usize = 1_000;
+
+/// Refuses log criteria over [`MAX_ADDRESSES`] or [`MAX_TOPICS`]: each is held for the life of
+/// a filter or subscription, and matched against every log.
+pub(crate) fn check_criteria(f: &Filter) -> RpcResult<()> {
+    if f.address.len() > MAX_ADDRESSES {
+        return Err(rpc_err(-32000, "exceed max addresses"));
+    }
+    if f.topics.iter().map(|t| t.len()).sum::<usize>() > MAX_TOPICS {
+        return Err(rpc_err(-32000, "exceed max topics"));
+    }
+    Ok(())
+}
+
 enum Kind {
     Logs(Box<Filter>),
     Blocks,
@@ -32,6 +58,8 @@ enum Kind {
 
 struct Entry {
     kind: Kind,
+    /// The client address that installed it (its share is counted by it).
+    owner: Option<std::net::IpAddr>,
     /// The last block reported (log and block filters).
     cursor: u64,
     last_poll: Instant,
@@ -69,9 +97,21 @@ impl Filters {
         Ok(g)
     }
 
+    /// Installs a filter for the calling client ([`super::peer`]), within its share.
     fn install(&self, kind: Kind, cursor: u64) -> RpcResult<String> {
+        let owner = super::peer();
         let mut g = self.live()?;
         let now = Instant::now();
+        if owner.is_some()
+            && g.values().filter(|e| e.owner == owner).count() >= MAX_FILTERS_PER_ADDRESS
+        {
+            return Err(rpc_err(
+                -32000,
+                format!(
+                    "too many filters installed from this address ({MAX_FILTERS_PER_ADDRESS}); uninstall some"
+                ),
+            ));
+        }
         if g.len() >= MAX_FILTERS {
             return Err(rpc_err(
                 -32000,
@@ -79,7 +119,7 @@ impl Filters {
             ));
         }
         let id = self.ids.next_hex();
-        g.insert(id.clone(), Entry { kind, cursor, last_poll: now });
+        g.insert(id.clone(), Entry { kind, owner, cursor, last_poll: now });
         Ok(id)
     }
 }
@@ -114,6 +154,7 @@ fn next_range(ctx: &RpcCtx, filter: &Filter, cursor: u64) -> RpcResult<Option<(u
 pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodError> {
     reg(m, "eth_newFilter", |p, ctx| async move {
         let filter: Filter = p.one()?;
+        check_criteria(&filter)?;
         if let FilterBlockOption::Range { from_block: Some(f), to_block: Some(t) } =
             filter.block_option
         {
@@ -162,7 +203,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
             }
         };
         let ctx2 = ctx.clone();
-        let (out, new_cursor) = super::eth::blocking(move || match job {
+        let (out, new_cursor) = super::eth::blocking(ctx.workers.clone(), move || match job {
             Some(filter) => {
                 let Some((from, to)) = next_range(&ctx2, &filter, cursor)? else {
                     return Ok((json!([]), cursor));
@@ -200,7 +241,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
             }
         };
         let ctx2 = ctx.clone();
-        super::eth::blocking(move || {
+        super::eth::blocking(ctx.workers.clone(), move || {
             serde_json::to_value(super::eth::logs_in_range(&ctx2, &filter)?).map_err(server_err)
         })
         .await

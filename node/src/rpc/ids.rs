@@ -154,14 +154,69 @@ fn swap_back(answer: &[u8]) -> Option<(Vec<u8>, usize)> {
     Some((splice(text, &spans), spans.len()))
 }
 
-/// An HTTP body or WebSocket message rewritten: from the client (`inbound`) with its odd ids
-/// swapped out, or to it with them put back; and how many were swapped. `None` if there was
-/// nothing to do (a fast scan first, so ordinary messages are not parsed).
-pub(super) fn rewrite_message(payload: &[u8], inbound: bool) -> Option<(Vec<u8>, usize)> {
-    if inbound {
-        may_have_odd_id(payload).then(|| swap_out(payload))?
+/// The members of a call object that geth, reading JSON as Go does, takes by their last value
+/// when a client repeats them.
+const CALL_KEYS: [&[u8]; 4] = [b"\"jsonrpc\"", b"\"id\"", b"\"method\"", b"\"params\""];
+
+/// Whether `body` may hold a call object with a repeated member (a fast over-approximation by
+/// counting: a single object with any of [`CALL_KEYS`] twice; a batch with more ids or params
+/// than methods, or not one `jsonrpc` per method).
+fn may_repeat_keys(body: &[u8]) -> bool {
+    let [jsonrpc, id, method, params] =
+        CALL_KEYS.map(|k| memchr::memmem::find_iter(body, k).count());
+    if skip_ws(body).starts_with(b"{") {
+        jsonrpc > 1 || id > 1 || method > 1 || params > 1
     } else {
-        may_have_mark(payload).then(|| swap_back(payload))?
+        jsonrpc != method || id > method || params > method
+    }
+}
+
+/// A call object rebuilt with each member once, at its last value (every value's text as the
+/// client wrote it); `None` if `text` is not a JSON object.
+fn last_value_wins(text: &str) -> Option<String> {
+    let members: std::collections::BTreeMap<String, &RawValue> = serde_json::from_str(text).ok()?;
+    let mut out = String::with_capacity(text.len());
+    out.push('{');
+    for (i, (key, value)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(key).ok()?);
+        out.push(':');
+        out.push_str(value.get());
+    }
+    out.push('}');
+    Some(out)
+}
+
+/// `body` (one call or a batch) with every call object's repeated members reduced to their last
+/// value, as geth reads them; `None` if it is not JSON.
+fn dedupe(body: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(body).ok()?;
+    if !text.trim_start().starts_with('[') {
+        return last_value_wins(text).map(String::into_bytes);
+    }
+    let calls: Vec<&RawValue> = serde_json::from_str(text).ok()?;
+    let calls: Vec<String> = calls
+        .into_iter()
+        .map(|c| last_value_wins(c.get()).unwrap_or_else(|| c.get().to_string()))
+        .collect();
+    Some(format!("[{}]", calls.join(",")).into_bytes())
+}
+
+/// An HTTP body or WebSocket message rewritten: from the client (`inbound`) with repeated
+/// members reduced to their last value and odd ids swapped out, or to it with them put back;
+/// and how many ids were swapped. `None` if there was nothing to do (fast scans first, so
+/// ordinary messages are not parsed).
+pub(super) fn rewrite_message(payload: &[u8], inbound: bool) -> Option<(Vec<u8>, usize)> {
+    if !inbound {
+        return may_have_mark(payload).then(|| swap_back(payload))?;
+    }
+    let deduped = may_repeat_keys(payload).then(|| dedupe(payload)).flatten();
+    let body = deduped.as_deref().unwrap_or(payload);
+    match may_have_odd_id(body).then(|| swap_out(body)).flatten() {
+        Some(swapped) => Some(swapped),
+        None => deduped.map(|d| (d, 0)),
     }
 }
 
@@ -228,6 +283,31 @@ mod tests {
         assert!(swap_out(b"{\"id\":-1,").is_none());
         assert!(swap_out(br#"{"id":"x"}"#).is_none());
         assert!(swap_back(br#"{"id":"x","result":1}"#).is_none());
+    }
+
+    #[test]
+    fn repeated_members_take_their_last_value_as_geth_reads_them() {
+        let body = br#"{"id":-1,"jsonrpc":"2.0","id":7,"method":"a","method":"b","params":[1.50]}"#;
+        assert!(may_repeat_keys(body));
+        let (new, n) = rewrite_message(body, true).unwrap();
+        assert_eq!(n, 0, "7 is an ordinary id");
+        let new: Value = serde_json::from_slice(&new).unwrap();
+        assert_eq!(new, serde_json::json!({"jsonrpc":"2.0","id":7,"method":"b","params":[1.50]}));
+        // In a batch, only the calls with repeats change; an odd last id is still swapped.
+        let batch = br#"[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","id":2,"id":-3,"method":"b"}]"#;
+        assert!(may_repeat_keys(batch));
+        let (new, n) = rewrite_message(batch, true).unwrap();
+        assert_eq!(n, 1);
+        let new: Value = serde_json::from_slice(&new).unwrap();
+        assert_eq!(new[0], serde_json::json!({"jsonrpc":"2.0","id":1,"method":"a"}));
+        assert!(new[1]["id"].as_str().unwrap().starts_with(MARK), "{new}");
+        // Ordinary calls are not flagged, nor is a key spelled inside a string.
+        for plain in [
+            &br#"{"jsonrpc":"2.0","id":1,"method":"a","params":["\"method\""]}"#[..],
+            br#"[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","method":"b","params":[]}]"#,
+        ] {
+            assert!(!may_repeat_keys(plain), "{}", String::from_utf8_lossy(plain));
+        }
     }
 
     #[test]

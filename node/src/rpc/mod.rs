@@ -13,6 +13,7 @@ mod ids;
 mod precheck;
 mod serve;
 mod types;
+mod workers;
 mod zks;
 
 use crate::config::RpcConfig;
@@ -87,6 +88,8 @@ pub(crate) struct RpcCtx {
     pub(crate) filters: filters::Filters,
     /// Subscription notifications of the last block, serialized once.
     pub(crate) notifications: eth::Notifications,
+    /// The threads calls run their reads and executions on, apart from the sequencer's.
+    pub(crate) workers: Arc<workers::Workers>,
 }
 
 impl RpcCtx {
@@ -110,7 +113,18 @@ impl RpcCtx {
     }
 }
 
-/// Registers `name` with the per-call timeout around it.
+tokio::task_local! {
+    /// The address the call being served came from (its /64 for IPv6).
+    static PEER: Option<std::net::IpAddr>;
+}
+
+/// The address the call being served came from, if known: what per-client shares count.
+pub(crate) fn peer() -> Option<std::net::IpAddr> {
+    PEER.try_with(|p| *p).ok().flatten()
+}
+
+/// Registers `name` with the per-call timeout around it, counted from the call's receipt, and
+/// the caller's address known to it ([`peer`]).
 pub(crate) fn reg<F, Fut>(
     m: &mut RpcModule<RpcCtx>,
     name: &'static str,
@@ -120,16 +134,16 @@ where
     F: Fn(Params<'static>, Arc<RpcCtx>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = RpcResult<Value>> + Send + 'static,
 {
-    m.register_async_method(name, move |params, ctx, _| {
+    m.register_async_method(name, move |params, ctx, ext| {
         let f = f.clone();
+        let peer = ext.get::<Arc<serve::Conn>>().map(|c| c.ip);
         async move {
             let timeout = ctx.timeout();
-            match tokio::time::timeout(timeout, f(params, ctx)).await {
+            let due = std::time::Instant::now() + timeout;
+            let call = PEER.scope(peer, workers::scope(due, f(params, ctx)));
+            match tokio::time::timeout_at(due.into(), call).await {
                 Ok(r) => r,
-                Err(_) => Err(rpc_err(
-                    -32000,
-                    format!("request timed out after {}ms", timeout.as_millis()),
-                )),
+                Err(_) => Err(workers::timed_out(timeout)),
             }
         }
     })?;
@@ -162,7 +176,23 @@ pub(crate) struct RpcServer {
     /// The bound address (the configured one, or the port the OS chose for port 0).
     pub(crate) addr: SocketAddr,
     pub(crate) handle: ServerHandle,
+    /// The runtime its connections run on, apart from the sequencer's.
+    runtime: Option<tokio::runtime::Runtime>,
 }
+
+impl Drop for RpcServer {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// The nice value of the L2's RPC threads (the embedded L1's run at the node's own priority).
+pub(crate) use workers::RPC_NICE;
+
+/// Threads of an RPC server's own async runtime: its connections, parsing and answers.
+const IO_THREADS: usize = 2;
 
 /// Subscription ids as geth writes them: a JSON string, `0x` and up to 32 hex digits (leading
 /// zeros trimmed). viem drops notifications whose id is not a string, and Go clients decode it
@@ -213,15 +243,25 @@ fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
     )
 }
 
-/// Starts the server for `chain` on `cfg.addr`.
+/// Starts the server for `chain` on `cfg.addr`, on threads of its own at `nice` (connections on
+/// their own async runtime, calls' work on [`workers::Workers`]), so RPC load never takes the
+/// sequencer's threads.
 pub(crate) async fn start(
     chain: ChainView,
     cfg: RpcConfig,
     instant_finality: bool,
     settlement: Option<SettlementView>,
+    nice: i32,
 ) -> anyhow::Result<RpcServer> {
     use anyhow::Context;
-    let response_limit = cfg.max_response_body_bytes as usize;
+    let name = chain.config.name.clone();
+    let call_limits = precheck::CallLimits {
+        response: cfg.max_response_body_bytes as usize,
+        in_flight: cfg.max_in_flight_per_connection as usize,
+        // A client may leave one response limit's worth of answers unread (plus the answer
+        // that crosses it) before its calls are refused.
+        unsent: u64::from(cfg.max_response_body_bytes),
+    };
     let server_cfg = ServerConfig::builder()
         .max_request_body_size(cfg.max_request_body_bytes)
         .max_response_body_size(cfg.max_response_body_bytes)
@@ -241,7 +281,7 @@ pub(crate) async fn start(
         .set_config(server_cfg)
         .set_rpc_middleware(
             jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
-                .layer_fn(move |inner| precheck::Precheck(inner, response_limit)),
+                .layer_fn(move |inner| precheck::Precheck(inner, call_limits)),
         )
         .set_http_middleware(
             // CORS outermost, so the body reader's refusals (408, 413) carry its headers too.
@@ -253,12 +293,13 @@ pub(crate) async fn start(
             ),
         )
         .to_service_builder();
-    let listener = tokio::net::TcpListener::bind(cfg.addr)
-        .await
+    let listener = std::net::TcpListener::bind(cfg.addr)
         .with_context(|| format!("binding the JSON-RPC server to {}", cfg.addr))?;
+    listener.set_nonblocking(true).context("setting the RPC socket non-blocking")?;
     let addr = listener.local_addr().context("reading the bound address")?;
     let limits = serve::Limits {
         header_timeout: Duration::from_millis(cfg.read_timeout_ms),
+        write_timeout: Duration::from_millis(cfg.write_timeout_ms),
         per_ip: cfg.max_connections_per_ip,
         total: cfg.max_connections,
         ws_max_in: cfg.max_request_body_bytes as usize,
@@ -269,7 +310,16 @@ pub(crate) async fn start(
             .saturating_add((cfg.max_batch_requests as usize).saturating_mul(256)),
     };
     let filters = filters::Filters::new(Duration::from_secs(cfg.filter_timeout_secs));
+    let workers = workers::Workers::start(
+        &name,
+        cfg.exec_threads as usize,
+        cfg.max_queued_calls as usize,
+        nice,
+        Duration::from_millis(cfg.call_timeout_ms),
+    )
+    .context("starting the RPC's execution threads")?;
     let ctx = RpcCtx {
+        workers: Arc::new(workers),
         chain,
         cfg,
         instant_finality,
@@ -288,6 +338,22 @@ pub(crate) async fn start(
         let stop = stop.clone();
         move || builder.clone().build(methods.clone(), stop.clone())
     };
-    tokio::spawn(serve::accept_loop(listener, make, stop, limits));
-    Ok(RpcServer { addr, handle })
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(IO_THREADS)
+        .thread_name(format!("{name}-rpc"))
+        .on_thread_start(move || workers::nice_this_thread(nice))
+        .enable_all()
+        .build()
+        .context("starting the RPC's runtime")?;
+    let served = runtime.spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        serve::accept_loop(listener, make, stop, limits).await;
+        Ok::<_, std::io::Error>(())
+    });
+    tokio::spawn(async move {
+        if let Ok(Err(e)) = served.await {
+            tracing::error!(target: "rollup::rpc", error = %e, "the RPC server could not listen");
+        }
+    });
+    Ok(RpcServer { addr, handle, runtime: Some(runtime) })
 }

@@ -8,22 +8,31 @@
 //!   sign, at most 64 (or 256) bits; alloy's parser, which the handlers use, lets `LATEST`,
 //!   `0x0001` and `0x+1` through.
 //!
+//! It also holds each connection to its limits ([`CallLimits`]): calls in flight (past them
+//! `-32005`), the size of every answer, errors and their revert data included (past it
+//! `-32008`), and the bytes of WebSocket answers the client has not read yet (past them
+//! `-32005`, so a client that does not read cannot make the server hold more for it).
+//!
 //! It also serves batches: jsonrpsee runs a batch's calls one after the other, so a batch of 16
 //! `eth_sendRawTransaction` waited for 16 of the pool's group commits in a row. Here a batch of
 //! nothing but submissions runs up to [`BATCH_CONCURRENCY`] of them at once (each is still
 //! started in order, so a sender's nonces reach the pool in the batch's order); the answers keep
 //! the batch's order. Any other batch runs one call after the other, as before.
 
+use super::serve::Conn;
 use futures_util::StreamExt;
+use http::Extensions;
 use jsonrpsee::core::middleware::{Batch, BatchEntry, BatchEntryErr, Notification};
 use jsonrpsee::core::server::BatchResponseBuilder;
 use jsonrpsee::server::middleware::rpc::RpcServiceT;
-use jsonrpsee::types::{ErrorObjectOwned, Request};
+use jsonrpsee::types::{ErrorObjectOwned, Id, Request};
 use jsonrpsee::MethodResponse;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// Marks calls that came over plain HTTP (not a WebSocket); set by the body reader.
 #[derive(Debug, Clone, Copy)]
@@ -246,10 +255,93 @@ pub(super) const BATCH_CONCURRENCY: usize = 16;
 /// sixteen blocking threads at once.
 const CONCURRENT_METHODS: [&str; 1] = ["eth_sendRawTransaction"];
 
-/// The RPC middleware that applies [`refusal`] to single calls and to each call of a batch, and
-/// runs a batch's calls concurrently; the second field is the response size limit (bytes).
+/// What one connection may hold.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CallLimits {
+    /// Bytes of one answer (`rpc.max_response_body_bytes`).
+    pub(super) response: usize,
+    /// Calls in flight on one connection (`rpc.max_in_flight_per_connection`).
+    pub(super) in_flight: usize,
+    /// Bytes of a WebSocket's answers not yet taken by its socket, past which its calls are
+    /// refused (the answer that crosses it still goes out whole).
+    pub(super) unsent: u64,
+}
+
+/// A call in flight on its connection; uncounted when dropped.
+struct InFlight(Option<Arc<Conn>>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(c) = &self.0 {
+            c.in_flight.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Counts a call on its connection, or says why it is refused: too many in flight, or too many
+/// answer bytes unread.
+fn admit(ext: &Extensions, limits: &CallLimits) -> Result<InFlight, ErrorObjectOwned> {
+    let Some(conn) = ext.get::<Arc<Conn>>() else { return Ok(InFlight(None)) };
+    let unsent = conn.unsent.load(Ordering::Relaxed);
+    if unsent > limits.unsent {
+        return Err(unread(unsent, limits.unsent));
+    }
+    if conn.in_flight.fetch_add(1, Ordering::Relaxed) >= limits.in_flight {
+        conn.in_flight.fetch_sub(1, Ordering::Relaxed);
+        return Err(super::rpc_err(
+            -32005,
+            format!(
+                "too many calls in flight on this connection (rpc.max_in_flight_per_connection = {}); wait for answers",
+                limits.in_flight
+            ),
+        ));
+    }
+    Ok(InFlight(Some(conn.clone())))
+}
+
+fn unread(unsent: u64, limit: u64) -> ErrorObjectOwned {
+    super::rpc_err(
+        -32005,
+        format!("{unsent} bytes of answers on this connection are not read yet (limit {limit}); read them first"),
+    )
+}
+
+/// `rp` if it fits `limit`, else jsonrpsee's `-32008` for it: errors (revert data) count too.
+fn bounded(rp: MethodResponse, id: Id<'static>, limit: usize) -> MethodResponse {
+    let len = rp.as_json().get().len();
+    if len <= limit || rp.is_notification() || rp.is_subscription() {
+        return rp;
+    }
+    MethodResponse::error(
+        id,
+        ErrorObjectOwned::owned(
+            -32008,
+            "Response is too big",
+            Some(format!("Exceeded max limit of {limit}")),
+        ),
+    )
+}
+
+/// Counts a WebSocket answer against its connection's unread bytes; one that would take them
+/// past the limit (unless none are waiting) is replaced by `-32005`.
+fn account(rp: MethodResponse, id: Id<'static>, ext: &Extensions, limit: u64) -> MethodResponse {
+    if ext.get::<PlainHttp>().is_some() {
+        return rp;
+    }
+    let Some(conn) = ext.get::<Arc<Conn>>() else { return rp };
+    let len = rp.as_json().get().len() as u64;
+    let before = conn.unsent.fetch_add(len, Ordering::Relaxed);
+    if before > 0 && before.saturating_add(len) > limit {
+        conn.sent(len as usize);
+        return MethodResponse::error(id, unread(before, limit));
+    }
+    rp
+}
+
+/// The RPC middleware that applies [`refusal`] to single calls and to each call of a batch,
+/// holds each connection to its [`CallLimits`], and runs a batch's calls concurrently.
 #[derive(Debug, Clone)]
-pub(super) struct Precheck<S>(pub(super) S, pub(super) usize);
+pub(super) struct Precheck<S>(pub(super) S, pub(super) CallLimits);
 
 impl<S> RpcServiceT for Precheck<S>
 where
@@ -267,17 +359,30 @@ where
     type BatchResponse = MethodResponse;
 
     fn call<'a>(&self, req: Request<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
+        let limits = self.1;
+        let admitted = admit(req.extensions(), &limits);
         let refused = refusal(&req);
         let inner = self.0.clone();
         async move {
-            match refused {
+            let id = req.id.clone().into_owned();
+            let ext = req.extensions().clone();
+            let _counted = match admitted {
+                Ok(counted) => counted,
+                Err(e) => return MethodResponse::error(id, e),
+            };
+            let rp = match refused {
                 Some(e) => MethodResponse::error(req.id, e),
                 None => inner.call(req).await,
-            }
+            };
+            let rp = bounded(rp, id.clone(), limits.response);
+            account(rp, id, &ext, limits.unsent)
         }
     }
 
     fn batch<'a>(&self, mut batch: Batch<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
+        let limits = self.1;
+        let ext = batch.extensions().clone();
+        let admitted = admit(&ext, &limits);
         let mut concurrent = true;
         for entry in batch.iter_mut() {
             let refused = match entry {
@@ -295,7 +400,7 @@ where
                 *entry = Err(BatchEntryErr::new(id, e));
             }
         }
-        let limit = self.1;
+        let limit = limits.response;
         let entries: Vec<_> = batch.into_iter().collect();
         // As jsonrpsee's own batch service, but 16 calls at a time. The calls' futures are made
         // here, outside the returned one, which must be `Send` for every lifetime a closure
@@ -309,6 +414,10 @@ where
         };
         let inner = self.0.clone();
         async move {
+            let _counted = match admitted {
+                Ok(counted) => counted,
+                Err(e) => return MethodResponse::error(Id::Null, e),
+            };
             let mut notified = false;
             let out = if calls.is_empty() {
                 // One call at a time, and as geth: once the results so far pass the response
@@ -335,10 +444,9 @@ where
                     };
                     match answer {
                         Some(rp) => {
-                            // geth counts results only, not errors.
-                            if rp.is_success() {
-                                size = size.saturating_add(rp.as_json().get().len());
-                            }
+                            // Errors count too (geth counts results only): revert data
+                            // can be as large as any result.
+                            size = size.saturating_add(rp.as_json().get().len());
                             // The builder's own limit is off: it cannot fail.
                             let _ = out.append(rp);
                         }
@@ -366,7 +474,7 @@ where
             if out.is_empty() && notified {
                 MethodResponse::notification()
             } else {
-                MethodResponse::from_batch(out.finish())
+                account(MethodResponse::from_batch(out.finish()), Id::Null, &ext, limits.unsent)
             }
         }
     }
@@ -383,10 +491,12 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonrpsee::types::Id;
     use jsonrpsee::ResponsePayload;
-    use std::sync::Arc;
     use std::time::Duration;
+
+    fn limits(response: usize) -> CallLimits {
+        CallLimits { response, in_flight: 64, unsent: u64::MAX }
+    }
 
     /// Test double for jsonrpsee's method service: a call whose first parameter is `"wait"`
     /// answers only once one with `"go"` has run; every call answers its method name and
@@ -445,7 +555,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_batch_of_submissions_runs_concurrently_and_answers_in_order() {
-        let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), usize::MAX);
+        let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), limits(usize::MAX));
         // Run one after the other (as jsonrpsee does), `wait` would never see the `go` after it.
         let batch =
             batch_of(&[(SEND, "a"), (SEND, "wait"), (SEND, "b"), (SEND, "go"), (SEND, "c")]);
@@ -469,7 +579,7 @@ mod tests {
     async fn any_other_batch_runs_one_call_after_the_other() {
         // A filter poll among submissions: the whole batch runs in order, so `go` only runs
         // once `wait` has answered, which it never does.
-        let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), usize::MAX);
+        let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), limits(usize::MAX));
         let batch = batch_of(&[(SEND, "wait"), ("eth_getFilterChanges", "go")]);
         let answer = tokio::time::timeout(Duration::from_secs(1), service.batch(batch)).await;
         assert!(answer.is_err(), "a batch with a filter poll ran its calls concurrently");
@@ -477,12 +587,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_batch_over_the_response_limit_is_one_error_and_refusals_keep_their_place() {
-        let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), 120);
+        let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), limits(120));
         let calls = [(SEND, "a"), (SEND, "b"), (SEND, "c"), (SEND, "d"), (SEND, "e")];
         let answer = service.batch(batch_of(&calls)).await;
         let error: Value = serde_json::from_str(answer.as_json().get()).unwrap();
         assert_eq!(error["error"]["code"], -32011, "{error}");
-        let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), usize::MAX);
+        let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), limits(usize::MAX));
         let mut batch = batch_of(&[("eth_chainId", "")]);
         let params = RawValue::from_string(r#"["0x1", "LATEST"]"#.into()).unwrap();
         let mut entries: Vec<_> = batch.into_iter().collect();
@@ -503,7 +613,7 @@ mod tests {
     async fn past_the_response_limit_the_rest_of_a_batch_is_not_run_as_geth_does() {
         // Each answer is ~45 bytes: the first two pass the 60-byte limit, the rest get -32003
         // without running (the last would wait forever if it ran).
-        let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), 60);
+        let service = Precheck(Gate(Arc::new(tokio::sync::Notify::new())), limits(60));
         let batch = batch_of(&[
             ("eth_getFilterChanges", "a"),
             ("eth_getFilterChanges", "b"),

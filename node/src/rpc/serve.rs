@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::net::IpAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -37,6 +38,8 @@ type BoxError = Box<dyn StdError + Send + Sync>;
 pub(super) struct Limits {
     /// Time to receive a request's headers.
     pub(super) header_timeout: Duration,
+    /// Time a client has to take the bytes the server has for it.
+    pub(super) write_timeout: Duration,
     /// Sockets one IP address may hold open.
     pub(super) per_ip: u32,
     /// Sockets open in all (`rpc.max_connections`).
@@ -47,6 +50,33 @@ pub(super) struct Limits {
     /// The largest text frame to a client held whole to put ids back (a batch's answer may pass
     /// `rpc.max_response_body_bytes` by one result plus its `-32003` errors).
     pub(super) ws_max_out: usize,
+}
+
+/// One client connection, as each call on it sees it (in the request's extensions): what the
+/// per-connection limits count.
+#[derive(Debug)]
+pub(super) struct Conn {
+    /// The address it counts against (its /64 for IPv6).
+    pub(super) ip: IpAddr,
+    /// Calls received and not yet answered (a batch counts one).
+    pub(super) in_flight: AtomicUsize,
+    /// Bytes of WebSocket answers made and not yet taken by the socket (frames the socket takes
+    /// count against it, notifications too, so it errs low, never high).
+    pub(super) unsent: AtomicU64,
+}
+
+impl Conn {
+    pub(super) fn new(ip: IpAddr) -> Self {
+        Self { ip, in_flight: AtomicUsize::new(0), unsent: AtomicU64::new(0) }
+    }
+
+    /// `n` more bytes taken by the socket.
+    pub(super) fn sent(&self, n: usize) {
+        let n = n as u64;
+        let _ = self
+            .unsent
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| Some(u.saturating_sub(n)));
+    }
 }
 
 /// Open sockets per remote address, and in all.
@@ -110,41 +140,56 @@ impl Drop for Slot {
     }
 }
 
-/// A socket with a deadline on writes that make no progress.
+/// A socket with a deadline on the bytes the server has for the client.
 struct Sock {
     stream: TcpStream,
-    /// How long a write may make no progress (the client stopped reading) before it fails.
+    /// How long the client may take to read what the server has written, from the first write
+    /// that had to wait until a flush finds everything taken.
     stall_limit: Duration,
-    /// Running while a write waits; reset on progress.
+    /// Running from the first write that waited; progress does not reset it, a completed
+    /// flush ([`Sock::caught_up`]) does.
     stalled: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Sock {
-    /// `poll` of a write, failing with `TimedOut` once it has waited `stall_limit` without
-    /// progress, so a client that sends requests but never reads their answers cannot hold its
-    /// socket, the buffered answers and a graceful shutdown forever.
+    /// `poll` of a write, failing with `TimedOut` once the client has not caught up with the
+    /// server's bytes for `stall_limit`, so a client that never reads its answers, or reads a
+    /// few bytes at a time, cannot hold its socket, the buffered answers and a graceful shutdown
+    /// for long (geth: a write deadline).
     fn with_stall_limit<T>(
         &mut self,
         cx: &mut Context<'_>,
         poll: impl FnOnce(Pin<&mut TcpStream>, &mut Context<'_>) -> Poll<std::io::Result<T>>,
     ) -> Poll<std::io::Result<T>> {
-        match poll(Pin::new(&mut self.stream), cx) {
-            Poll::Ready(r) => {
-                self.stalled = None;
-                Poll::Ready(r)
+        if let Some(timer) = self.stalled.as_mut() {
+            if std::future::Future::poll(timer.as_mut(), cx).is_ready() {
+                return Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the client did not read its answers within the write timeout",
+                )));
             }
+        }
+        match poll(Pin::new(&mut self.stream), cx) {
+            Poll::Ready(r) => Poll::Ready(r),
             Poll::Pending => {
                 let limit = self.stall_limit;
                 let timer = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
                 match std::future::Future::poll(timer.as_mut(), cx) {
                     Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
                         std::io::ErrorKind::TimedOut,
-                        "the client read nothing for the write timeout",
+                        "the client did not read its answers within the write timeout",
                     ))),
                     Poll::Pending => Poll::Pending,
                 }
             }
         }
+    }
+}
+
+impl Sock {
+    /// Everything written has been taken: the write deadline stops.
+    fn caught_up(&mut self) {
+        self.stalled = None;
     }
 }
 
@@ -183,7 +228,12 @@ impl WsIds {
     }
 
     /// Writes what is ready to the socket; ready once all of it is taken.
-    fn drain(&mut self, sock: &mut Sock, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+    fn drain(
+        &mut self,
+        sock: &mut Sock,
+        conn: &Conn,
+        cx: &mut Context<'_>,
+    ) -> Poll<std::io::Result<()>> {
         while self.write_at < self.write_ready.len() {
             let rest = &self.write_ready[self.write_at..];
             let n = std::task::ready!(sock.with_stall_limit(cx, |s, cx| s.poll_write(cx, rest)))?;
@@ -191,6 +241,7 @@ impl WsIds {
                 return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
             }
             self.write_at += n;
+            conn.sent(n);
         }
         super::frames::empty(&mut self.write_ready);
         self.write_at = 0;
@@ -204,6 +255,8 @@ impl WsIds {
 struct Counted {
     sock: Sock,
     _slot: Slot,
+    /// What the calls on this connection count (its answers' bytes leave through here).
+    conn: Arc<Conn>,
     limits: Limits,
     /// Bytes of a `101` answer still to be written; the WebSocket starts after them.
     upgrade_head_left: usize,
@@ -287,7 +340,7 @@ impl AsyncWrite for Counted {
         let this = &mut *self;
         let Some(ws) = this.ws.as_deref_mut() else { return this.write_http(cx, buf) };
         if ws.write_ready.len() - ws.write_at >= WS_BACKLOG {
-            std::task::ready!(ws.drain(&mut this.sock, cx))?;
+            std::task::ready!(ws.drain(&mut this.sock, &this.conn, cx))?;
         }
         // Take no more than the backlog has room for (a partial write; the writer comes back
         // for the rest), so a large message is not copied here whole unless it must be held.
@@ -305,7 +358,7 @@ impl AsyncWrite for Counted {
             Some(new)
         });
         // Send what it can now; the rest goes with the next write or flush.
-        if let Poll::Ready(Err(e)) = ws.drain(&mut this.sock, cx) {
+        if let Poll::Ready(Err(e)) = ws.drain(&mut this.sock, &this.conn, cx) {
             return Poll::Ready(Err(e));
         }
         Poll::Ready(Ok(buf.len()))
@@ -314,15 +367,17 @@ impl AsyncWrite for Counted {
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let this = &mut *self;
         if let Some(ws) = this.ws.as_deref_mut() {
-            std::task::ready!(ws.drain(&mut this.sock, cx))?;
+            std::task::ready!(ws.drain(&mut this.sock, &this.conn, cx))?;
         }
-        this.sock.with_stall_limit(cx, |s, cx| s.poll_flush(cx))
+        std::task::ready!(this.sock.with_stall_limit(cx, |s, cx| s.poll_flush(cx)))?;
+        this.sock.caught_up();
+        Poll::Ready(Ok(()))
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let this = &mut *self;
         if let Some(ws) = this.ws.as_deref_mut() {
-            std::task::ready!(ws.drain(&mut this.sock, cx))?;
+            std::task::ready!(ws.drain(&mut this.sock, &this.conn, cx))?;
         }
         Pin::new(&mut this.sock.stream).poll_shutdown(cx)
     }
@@ -427,11 +482,22 @@ pub(super) async fn accept_loop<M, S, B>(
             }
         };
         let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(make());
+        let conn = Arc::new(Conn::new(ip));
+        let service = {
+            let conn = conn.clone();
+            tower::ServiceBuilder::new()
+                .map_request(move |mut req: http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(conn.clone());
+                    req
+                })
+                .service(make())
+        };
+        let service = hyper_util::service::TowerToHyperService::new(service);
         let stop = stop.clone();
         tokio::spawn(async move {
-            let sock = Sock { stream, stall_limit: limits.header_timeout, stalled: None };
-            let counted = Counted { sock, _slot: slot, limits, upgrade_head_left: 0, ws: None };
+            let sock = Sock { stream, stall_limit: limits.write_timeout, stalled: None };
+            let counted =
+                Counted { sock, _slot: slot, conn, limits, upgrade_head_left: 0, ws: None };
             let io = TokioIo::new(counted);
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);

@@ -269,7 +269,7 @@ pub(super) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
     reg(m, "zks_getL2ToL1LogProof", |p, ctx| async move {
         let (hash, index): (B256, Option<u64>) = p.parse()?;
         let index = usize::try_from(index.unwrap_or(0)).unwrap_or(usize::MAX);
-        super::eth::blocking(move || log_proof(&ctx, hash, index)).await
+        super::eth::blocking(ctx.workers.clone(), move || log_proof(&ctx, hash, index)).await
     })?;
     // No token bridges yet: ETH moves through the Diamond's Mailbox.
     reg(m, "zks_getBridgeContracts", |_, _| async move {

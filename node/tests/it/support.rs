@@ -144,6 +144,23 @@ impl DevNode {
         Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
     }
 
+    /// A field of the node's `/proc/<pid>/status` (its number: kB for sizes).
+    fn status_field(&self, name: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = status.lines().find(|l| l.starts_with(name)).unwrap();
+        line[name.len()..].split_whitespace().next().unwrap().parse().unwrap()
+    }
+
+    /// The node's resident memory, in bytes.
+    pub(crate) fn rss(&self) -> u64 {
+        self.status_field("VmRSS:") * 1024
+    }
+
+    /// The node's thread count.
+    pub(crate) fn threads(&self) -> u64 {
+        self.status_field("Threads:")
+    }
+
     /// SIGKILL, no chance to clean up.
     pub(crate) fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {

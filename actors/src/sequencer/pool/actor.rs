@@ -11,7 +11,8 @@
 //! before the next submission.
 //!
 //! Admission refuses what could never be included: a transaction larger than a whole block, or
-//! one whose cost, with the sender's pooled transactions', exceeds its balance.
+//! one whose cost, with the sender's pooled transactions', exceeds its balance (the sender's
+//! future transactions make way for its next executable one).
 
 use crate::execution::validation::{
     validate_against_account, validate_block_size, validate_queued_cost, validate_stateless,
@@ -89,6 +90,8 @@ impl PoolState {
         // Balance and the nonce window are checked against committed state, as geth does.
         let account = self.account(tx.sender)?;
         validate_against_account(&tx, &account, cfg)?;
+        let displaced = self.pool.displace_future(&tx, account.nonce, account.balance);
+        self.unflushed_deletes.extend(displaced);
         validate_queued_cost(&tx, account.balance, self.pool.queued_cost(&tx, account.nonce))?;
         Ok(self.pool.add(tx, account.nonce, now)?)
     }

@@ -8,13 +8,17 @@
 //!   sender has at most [`PoolConfig::max_per_account`] *executable* transactions (the run of
 //!   nonces from its account nonce) and [`PoolConfig::max_queued_per_account`] *future* ones
 //!   (after a gap), so future transactions can never lock out the next executable one;
-//! - at most [`PoolConfig::max_total`] in all; when full, only a sender's *highest* nonce is ever
-//!   evicted, so eviction never leaves an account with a gap it cannot fill;
+//! - at most [`PoolConfig::max_total`] transactions and [`PoolConfig::max_bytes`] raw bytes in
+//!   all, and [`PoolConfig::max_bytes_per_account`] per sender; when full, only a sender's
+//!   *highest* nonce is ever evicted, so eviction never leaves an account with a gap it cannot
+//!   fill;
 //! - a transaction older than [`PoolConfig::lifetime_secs`] expires together with every later nonce
 //!   of its sender (they could not execute without it);
-//! - admission counts, as geth does, the worst-case cost ([`tx_cost`]) of the sender's
-//!   *executable* pooled transactions against its balance; future ones (after a gap) are not
-//!   counted, so they cannot keep the next executable transaction out.
+//! - admission counts the worst-case cost ([`tx_cost`]) of all the sender's pooled transactions,
+//!   future ones (after a gap) included, against its balance, so a sender cannot hold pool space
+//!   it could never pay for; an executable transaction that does not fit only because of future
+//!   ones displaces them, highest nonce first ([`Pool::displace_future`]), so they can never keep
+//!   the next executable transaction out.
 
 pub mod actor;
 
@@ -32,6 +36,10 @@ pub struct PoolConfig {
     pub max_queued_per_account: usize,
     /// Most transactions in the pool.
     pub max_total: usize,
+    /// Most raw transaction bytes in the pool (geth: about 192 MiB in 32 KiB slots).
+    pub max_bytes: usize,
+    /// Most raw transaction bytes one sender may have pooled.
+    pub max_bytes_per_account: usize,
     /// Fee bump a replacement needs, in percent.
     pub price_bump_percent: u128,
     /// Seconds a transaction may wait before it expires.
@@ -44,6 +52,8 @@ impl Default for PoolConfig {
             max_per_account: 16,
             max_queued_per_account: 64,
             max_total: 10_000,
+            max_bytes: 128 << 20,
+            max_bytes_per_account: 2 << 20,
             price_bump_percent: 10,
             lifetime_secs: 3 * 3600,
         }
@@ -69,6 +79,12 @@ pub enum PoolError {
     #[error("account limit exceeded: {limit} queued (future-nonce) transactions per sender")]
     QueueLimit {
         /// The per-account limit of queued transactions.
+        limit: usize,
+    },
+    /// The sender's pooled transactions would pass its byte share.
+    #[error("account limit exceeded: {limit} bytes of pooled transactions per sender")]
+    AccountBytes {
+        /// The per-account byte limit.
         limit: usize,
     },
     /// The pool is full and nothing cheaper can be evicted without leaving a gap.
@@ -125,6 +141,8 @@ pub struct Pool {
     config: PoolConfig,
     by_sender: HashMap<Address, BTreeMap<u64, Entry>>,
     by_hash: HashMap<B256, (Address, u64)>,
+    /// Raw bytes of every pooled transaction.
+    bytes: usize,
 }
 
 impl Pool {
@@ -136,6 +154,11 @@ impl Pool {
     /// Number of pooled transactions.
     pub fn len(&self) -> usize {
         self.by_hash.len()
+    }
+
+    /// Raw bytes of the pooled transactions.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Whether the pool is empty.
@@ -184,6 +207,14 @@ impl Pool {
                 return Err(PoolError::ReplacementUnderpriced);
             }
             let old_hash = old.tx.hash;
+            let old_len = old.tx.raw.len();
+            let others = self.sender_bytes(sender) - old_len;
+            if others + tx.raw.len() > self.config.max_bytes_per_account {
+                return Err(PoolError::AccountBytes { limit: self.config.max_bytes_per_account });
+            }
+            if self.bytes - old_len + tx.raw.len() > self.config.max_bytes {
+                return Err(PoolError::PoolFull);
+            }
             self.remove(&old_hash);
             self.insert(tx, now);
             return Ok(Added::Replaced(old_hash));
@@ -200,8 +231,13 @@ impl Pool {
         } else if queued >= self.config.max_queued_per_account {
             return Err(PoolError::QueueLimit { limit: self.config.max_queued_per_account });
         }
+        if self.sender_bytes(sender) + tx.raw.len() > self.config.max_bytes_per_account {
+            return Err(PoolError::AccountBytes { limit: self.config.max_bytes_per_account });
+        }
         let mut evicted = Vec::new();
-        if self.len() >= self.config.max_total {
+        while self.len() >= self.config.max_total
+            || self.bytes + tx.raw.len() > self.config.max_bytes
+        {
             // A full pool takes only transactions that are executable now, never future ones.
             if nonce != next {
                 return Err(PoolError::PoolFull);
@@ -227,31 +263,68 @@ impl Pool {
         Ok(if evicted.is_empty() { Added::New } else { Added::Evicted(evicted) })
     }
 
+    /// Raw bytes `sender` has pooled (at most `max_per_account + max_queued_per_account`
+    /// entries are read).
+    fn sender_bytes(&self, sender: Address) -> usize {
+        self.by_sender.get(&sender).map_or(0, |txs| txs.values().map(|e| e.tx.raw.len()).sum())
+    }
+
     fn insert(&mut self, tx: ValidTx, now: u64) {
         let (sender, nonce) = (tx.sender, tx.envelope.nonce());
+        self.bytes += tx.raw.len();
         self.by_hash.insert(tx.hash, (sender, nonce));
         self.by_sender.entry(sender).or_default().insert(nonce, Entry { tx, received_at: now });
     }
 
-    /// What `tx`'s sender already has pooled against its balance (geth's "queued cost"): the
-    /// cost of its executable pooled transactions, the run of nonces from `account_nonce`,
-    /// without the one `tx` would replace. Transactions below the account nonce are already
-    /// paid for (included in a block the pool has not heard of yet); future ones, after a gap,
-    /// are not counted, as geth counts only its pending ones. At most
-    /// [`PoolConfig::max_per_account`] entries are read.
+    /// What `tx`'s sender already has pooled against its balance: the cost of all its pooled
+    /// transactions from `account_nonce` on, future ones (after a gap) included (geth counts only
+    /// its pending ones, which let a sender hold queue space for almost nothing), without the
+    /// one `tx` would replace. Transactions below the account nonce are already paid for
+    /// (included in a block the pool has not heard of yet).
     pub fn queued_cost(&self, tx: &ValidTx, account_nonce: u64) -> U256 {
         let Some(txs) = self.by_sender.get(&tx.sender) else { return U256::ZERO };
         let replaced = tx.envelope.nonce();
-        let mut cost = U256::ZERO;
-        for (expected, (&nonce, e)) in (account_nonce..).zip(txs.range(account_nonce..)) {
-            if nonce != expected {
-                break;
-            }
-            if nonce != replaced {
-                cost = cost.saturating_add(tx_cost(&e.tx));
+        txs.range(account_nonce..)
+            .filter(|(&nonce, _)| nonce != replaced)
+            .fold(U256::ZERO, |cost, (_, e)| cost.saturating_add(tx_cost(&e.tx)))
+    }
+
+    /// Makes room against `balance` for `tx` when it is its sender's next executable
+    /// transaction: removes the sender's future transactions (after its gap), highest nonce
+    /// first, while the pooled cost with `tx`'s passes the balance. Future transactions cannot
+    /// keep the next executable one out. Returns the removed hashes.
+    pub fn displace_future(
+        &mut self,
+        tx: &ValidTx,
+        account_nonce: u64,
+        balance: U256,
+    ) -> Vec<B256> {
+        let sender = tx.sender;
+        let next = self.pending_nonce(sender, account_nonce);
+        if tx.envelope.nonce() != next {
+            return Vec::new();
+        }
+        // Only if `tx` fits once they are gone: the run before it is not displaced.
+        let run = self.by_sender.get(&sender).map_or(U256::ZERO, |txs| {
+            txs.range(account_nonce..next)
+                .fold(U256::ZERO, |cost, (_, e)| cost.saturating_add(tx_cost(&e.tx)))
+        });
+        if balance < run.saturating_add(tx_cost(tx)) {
+            return Vec::new();
+        }
+        let mut removed = Vec::new();
+        while balance < self.queued_cost(tx, account_nonce).saturating_add(tx_cost(tx)) {
+            let last = self.by_sender.get(&sender).and_then(|t| t.iter().next_back());
+            match last {
+                Some((&nonce, e)) if nonce > next => {
+                    let h = e.tx.hash;
+                    self.remove(&h);
+                    removed.push(h);
+                }
+                _ => break,
             }
         }
-        cost
+        removed
     }
 
     /// Senders with pooled transactions.
@@ -267,7 +340,9 @@ impl Pool {
         if txs.is_empty() {
             self.by_sender.remove(&sender);
         }
-        entry.map(|e| e.tx)
+        let tx = entry.map(|e| e.tx)?;
+        self.bytes -= tx.raw.len();
+        Some(tx)
     }
 
     /// Forgets `sender`'s transactions below its new account nonce (included or superseded).
@@ -278,6 +353,7 @@ impl Pool {
         if txs.is_empty() {
             self.by_sender.remove(&sender);
         }
+        self.bytes -= gone.iter().map(|t| t.raw.len()).sum::<usize>();
         let gone: Vec<B256> = gone.into_iter().map(|t| t.hash).collect();
         for h in &gone {
             self.by_hash.remove(h);

@@ -1,7 +1,7 @@
 //! Request ids of any JSON type but an object or array echoed byte for byte, over HTTP and over a
 //! WebSocket.
 
-use super::{ws_connect, ws_frame};
+use super::{ws_connect, ws_frame, ws_text};
 use crate::support::{tmp_dir, DevNode};
 use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, U256};
@@ -39,26 +39,21 @@ async fn odd_request_ids_are_echoed_byte_for_byte() {
     assert!(answer.contains(r#""id":2.50,"#), "{answer}");
     assert!(answer.contains(r#""id":7,"#), "{answer}");
     assert!(answer.contains(r#""id":-1e-2,"#), "{answer}");
-}
-
-/// A client's text frame: FIN, masked (as RFC 6455 requires of clients).
-fn ws_text(payload: &[u8]) -> Vec<u8> {
-    let mask = [0x12u8, 0x34, 0x56, 0x78];
-    let mut f = vec![0x81];
-    match payload.len() {
-        n if n < 126 => f.push(0x80 | n as u8),
-        n if n <= 0xffff => {
-            f.push(0x80 | 126);
-            f.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            f.push(0x80 | 127);
-            f.extend_from_slice(&(n as u64).to_be_bytes());
-        }
+    // A repeated member counts by its last value, as geth reads it (before: `{"id":-1,"id":7}`
+    // ran as a notification and answered a bare null; a repeated method got -32600).
+    for (body, want) in [
+        (r#"{"jsonrpc":"2.0","id":-1,"id":7,"method":"eth_chainId","params":[]}"#, r#""id":7,"#),
+        (r#"{"jsonrpc":"2.0","id":7,"id":1.5,"method":"eth_chainId","params":[]}"#, r#""id":1.5,"#),
+        (r#"{"jsonrpc":"2.0","id":3,"method":"eth_nope","method":"eth_chainId"}"#, r#""id":3,"#),
+        (
+            r#"[{"jsonrpc":"2.0","id":4,"method":"eth_chainId","params":[1],"params":[]}]"#,
+            r#""id":4,"#,
+        ),
+    ] {
+        let answer = raw_text(url, body).await;
+        assert!(answer.contains(want), "{body}: {answer}");
+        assert!(answer.contains(r#""result":"0x10e""#), "{body}: {answer}");
     }
-    f.extend_from_slice(&mask);
-    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    f
 }
 
 /// The next text frame from the server within `wait` (`Ok(None)`: the socket closed).

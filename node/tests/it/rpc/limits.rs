@@ -97,7 +97,7 @@ async fn stalled_and_oversized_request_bodies_are_refused_without_holding_slots(
 }
 
 /// A TCP connection to `addr` from the loopback address `from` (127.0.0.2 plays another host).
-async fn connect_from(from: &str, addr: &str) -> tokio::net::TcpStream {
+pub(super) async fn connect_from(from: &str, addr: &str) -> tokio::net::TcpStream {
     let sock = tokio::net::TcpSocket::new_v4().unwrap();
     sock.bind(format!("{from}:0").parse().unwrap()).unwrap();
     sock.connect(addr.parse().unwrap()).await.unwrap()
@@ -248,7 +248,7 @@ async fn one_address_cannot_take_every_slot_and_trickled_headers_time_out() {
 }
 
 /// A client that sends requests but never reads their answers: once the socket buffers are full
-/// the server's write makes no progress, and after `rpc.read_timeout_ms` the connection is
+/// the server's write makes no progress, and after `rpc.write_timeout_ms` the connection is
 /// closed and its slot freed (with one slot per address here, a new client from the same
 /// address is served).
 #[tokio::test(flavor = "multi_thread")]
@@ -256,7 +256,7 @@ async fn a_client_that_never_reads_its_answers_is_closed_and_its_slot_freed() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let node = DevNode::start(
         &tmp_dir("rpc-write-stall"),
-        &["rpc.max_connections_per_ip=1", "rpc.read_timeout_ms=1000"],
+        &["rpc.max_connections_per_ip=1", "rpc.write_timeout_ms=1000"],
     );
     let addr = node.l2_url.trim_start_matches("http://").to_string();
     let sock = tokio::net::TcpSocket::new_v4().unwrap();
@@ -299,7 +299,7 @@ async fn a_client_that_never_reads_its_answers_is_closed_and_its_slot_freed() {
     other.write_all(ask.as_bytes()).await.unwrap();
     let answer = read_some(&mut other, std::time::Duration::from_secs(1)).await;
     assert!(answer.starts_with("HTTP/1.1 429"), "the stalled socket holds the slot: {answer}");
-    // Within about the read timeout the stalled connection is closed and the slot is free.
+    // Within about the write timeout the stalled connection is closed and the slot is free.
     let served_after = loop {
         assert!(
             stalled_at.elapsed() < std::time::Duration::from_secs(8),

@@ -8,6 +8,7 @@ mod calls;
 mod compat;
 mod filters;
 mod ids;
+mod isolation;
 mod limits;
 mod subscriptions;
 mod transactions;
@@ -85,8 +86,12 @@ async fn deploy(p: &alloy::providers::DynProvider, init: Bytes) -> Address {
 
 /// The WebSocket handshake on a raw socket (read byte by byte, so no frame is read with it).
 async fn ws_connect(addr: &str) -> tokio::net::TcpStream {
+    ws_handshake(tokio::net::TcpStream::connect(addr).await.unwrap(), addr).await
+}
+
+/// [`ws_connect`] over a socket already connected to `addr`.
+async fn ws_handshake(mut s: tokio::net::TcpStream, addr: &str) -> tokio::net::TcpStream {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let upgrade = format!(
         "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -119,4 +124,24 @@ async fn ws_frame(s: &mut tokio::net::TcpStream) -> Option<(u8, Vec<u8>)> {
     let mut payload = vec![0u8; len as usize];
     s.read_exact(&mut payload).await.ok()?;
     Some((h[0] & 0x0f, payload))
+}
+
+/// A client's text frame: FIN, masked (as RFC 6455 requires of clients).
+fn ws_text(payload: &[u8]) -> Vec<u8> {
+    let mask = [0x12u8, 0x34, 0x56, 0x78];
+    let mut f = vec![0x81];
+    match payload.len() {
+        n if n < 126 => f.push(0x80 | n as u8),
+        n if n <= 0xffff => {
+            f.push(0x80 | 126);
+            f.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            f.push(0x80 | 127);
+            f.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    f.extend_from_slice(&mask);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    f
 }

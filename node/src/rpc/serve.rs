@@ -8,7 +8,8 @@
 //! - **Connections.** The server holds at most `rpc.max_connections` sockets, and one address at
 //!   most `rpc.max_connections_per_ip`; more get `429` and are closed. Clients that trickle
 //!   headers or bodies from one address therefore cannot take every slot, and room stays for
-//!   others. A WebSocket keeps its socket's count for its whole life.
+//!   others: the last tenth of the slots only goes to addresses holding fewer than
+//!   [`FEW_SOCKETS`]. A WebSocket keeps its socket's count for its whole life.
 //! - **Whole bodies.** [`ReadBodyLayer`] reads each request body completely, within
 //!   `rpc.read_timeout_ms` (else `408`) and `rpc.max_request_body_bytes` (else `413`, chunked
 //!   bodies too), before jsonrpsee sees the request, so a slow body never holds a call slot.
@@ -103,6 +104,9 @@ fn share_key(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Sockets an address may hold and still take one of the slots kept for new clients.
+const FEW_SOCKETS: u32 = 4;
+
 /// One counted socket; uncounted when dropped.
 #[derive(Debug)]
 struct Slot {
@@ -117,9 +121,16 @@ impl PerIp {
         if open.total >= limits.total {
             return Err("rpc.max_connections");
         }
+        let total = open.total;
         let n = open.by_ip.entry(ip).or_insert(0);
         if *n >= limits.per_ip {
             return Err("rpc.max_connections_per_ip");
+        }
+        // The last tenth of the slots is kept for addresses that hold few, so a handful of
+        // addresses cannot fill the server and lock every new client out.
+        let reserve = (limits.total / 10).max(1);
+        if total >= limits.total.saturating_sub(reserve) && *n >= FEW_SOCKETS {
+            return Err("rpc.max_connections (the last tenth is kept for new clients)");
         }
         *n += 1;
         open.total += 1;

@@ -43,7 +43,7 @@ async fn stalled_and_oversized_request_bodies_are_refused_without_holding_slots(
     use tokio::io::AsyncWriteExt;
     let node = DevNode::start(
         &tmp_dir("rpc-slow-body"),
-        &["rpc.max_connections=8", "rpc.read_timeout_ms=1000", "rpc.max_request_body_bytes=200000"],
+        &["rpc.max_connections=9", "rpc.read_timeout_ms=1000", "rpc.max_request_body_bytes=200000"],
     );
     let addr = node.l2_url.trim_start_matches("http://").to_string();
     let mut stalled = Vec::new();
@@ -56,7 +56,8 @@ async fn stalled_and_oversized_request_bodies_are_refused_without_holding_slots(
         stalled.push(s);
     }
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    // Six stalled bodies and a jsonrpsee call limit of eight: two clients at once are served.
+    // Six stalled bodies and nine slots, the last kept for addresses with few sockets: two more
+    // clients from the same address at once are served.
     let one = json!({"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]});
     let client = alloy::transports::http::reqwest::Client::new();
     let (a, b) = tokio::join!(
@@ -245,6 +246,41 @@ async fn one_address_cannot_take_every_slot_and_trickled_headers_time_out() {
         "closed only once the header time had passed: {closed_after:?}"
     );
     eprintln!("trickled headers: connection closed after {closed_after:?}");
+}
+
+/// A few addresses cannot fill the server: the last tenth of `rpc.max_connections` goes only to
+/// addresses holding fewer than four sockets. Before, two addresses with 500 idle WebSockets
+/// each took all 1,000 slots and every other client got 429.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_last_slots_are_kept_for_new_clients() {
+    let node = DevNode::start(
+        &tmp_dir("rpc-slot-reserve"),
+        &["rpc.max_connections=20", "rpc.max_connections_per_ip=20"],
+    );
+    let addr = node.l2_url.trim_start_matches("http://").to_string();
+    // Idle sockets from one address (each holds its slot until the header timeout).
+    let mut held = Vec::new();
+    let mut refused = 0;
+    for _ in 0..20 {
+        let mut s = connect_from("127.0.0.7", &addr).await;
+        if read_some(&mut s, std::time::Duration::from_millis(200))
+            .await
+            .starts_with("HTTP/1.1 429")
+        {
+            refused += 1;
+        } else {
+            held.push(s);
+        }
+    }
+    assert_eq!((held.len(), refused), (18, 2), "the last two slots are kept");
+    // A new address is served in them.
+    let client = alloy::transports::http::reqwest::Client::builder()
+        .local_address("127.0.0.8".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let one = json!({"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]});
+    let resp = client.post(&node.l2_url).json(&one).send().await.unwrap();
+    assert!(resp.status().is_success(), "a new client is served: {:?}", resp.status());
 }
 
 /// A client that sends requests but never reads their answers: once the socket buffers are full

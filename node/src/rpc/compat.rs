@@ -50,7 +50,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
     // State proofs are of a Poseidon sparse Merkle tree here, not a Merkle-Patricia trie: an
     // answer in eth_getProof's shape would not verify against any block's stateRoot.
     reg(m, "eth_getProof", |_, _| async move {
-        Err(super::rpc_err(
+        Err::<Value, _>(super::rpc_err(
             -32601,
             "eth_getProof is not supported: rollupd's state is a Poseidon sparse Merkle tree, not a Merkle-Patricia trie, so no proof of this shape would verify",
         ))

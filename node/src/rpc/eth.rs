@@ -110,7 +110,7 @@ async fn with_call(
     p: Params<'static>,
     ctx: Arc<RpcCtx>,
     f: fn(&CallState, &CallBlock, &TransactionRequest, u64) -> RpcResult<Value>,
-) -> RpcResult<Value> {
+) -> RpcResult<super::Json> {
     let mut seq = p.sequence();
     let req: TransactionRequest = seq.next()?;
     let id: Option<BlockId> = seq.optional_next()?;
@@ -129,7 +129,7 @@ async fn with_call(
         let state = ctx.state(id)?;
         let block = ctx.call_block(state.number(), deadline)?;
         let state = Overridden::new(state, overrides);
-        f(&state, &block, &req, ctx.cfg.eth_call_gas_cap)
+        super::json_of(&f(&state, &block, &req, ctx.cfg.eth_call_gas_cap)?)
     })
     .await
 }
@@ -442,7 +442,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
     reg(m, "eth_getLogs", |p, ctx| async move {
         let filter: Filter = p.one()?;
         super::filters::check_criteria(&filter)?;
-        blocking(ctx.workers.clone(), move || to_json(logs_in_range(&ctx, &filter)?)).await
+        blocking(ctx.workers.clone(), move || super::json_of(&logs_in_range(&ctx, &filter)?)).await
     })?;
     reg(m, "eth_feeHistory", |p, ctx| async move {
         let mut seq = p.sequence();

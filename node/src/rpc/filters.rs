@@ -196,7 +196,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
                             Err(TryRecvError::Empty | TryRecvError::Closed) => break,
                         }
                     }
-                    return Ok(json!(hashes));
+                    return super::json_of(&hashes);
                 }
                 Kind::Logs(f) => (Some(f.clone()), e.cursor),
                 Kind::Blocks => (None, e.cursor),
@@ -206,10 +206,10 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         let (out, new_cursor) = super::eth::blocking(ctx.workers.clone(), move || match job {
             Some(filter) => {
                 let Some((from, to)) = next_range(&ctx2, &filter, cursor)? else {
-                    return Ok((json!([]), cursor));
+                    return Ok((super::json_of(&json!([]))?, cursor));
                 };
                 let (logs, last) = super::eth::logs_for_poll(&ctx2, &filter, from, to)?;
-                Ok((serde_json::to_value(logs).map_err(server_err)?, last))
+                Ok((super::json_of(&logs)?, last))
             }
             None => {
                 let head = ctx2.head()?;
@@ -218,7 +218,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
                 for n in cursor + 1..=to {
                     hashes.push(ctx2.header(n)?.hash_slow());
                 }
-                Ok((json!(hashes), to.max(cursor)))
+                Ok((super::json_of(&hashes)?, to.max(cursor)))
             }
         })
         .await?;
@@ -242,7 +242,7 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         };
         let ctx2 = ctx.clone();
         super::eth::blocking(ctx.workers.clone(), move || {
-            serde_json::to_value(super::eth::logs_in_range(&ctx2, &filter)?).map_err(server_err)
+            super::json_of(&super::eth::logs_in_range(&ctx2, &filter)?)
         })
         .await
     })?;

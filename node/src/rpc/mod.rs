@@ -28,7 +28,6 @@ use rollup_actors::sequencer::chain::{AdmittedFeed, BlockFeed, ChainConfig};
 use rollup_actors::sequencer::protocol::PoolMsg;
 use rollup_actors::storage::chain::ChainStore;
 use rollup_supervision::ActorSlot;
-use serde_json::Value;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +39,15 @@ pub(crate) type RpcResult<T> = Result<T, ErrorObjectOwned>;
 /// An error object without data.
 pub(crate) fn rpc_err(code: i32, msg: impl Into<String>) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(code, msg.into(), None::<()>)
+}
+
+/// An answer serialized where it was made: a large one (an `eth_call`'s output, logs) is
+/// written out on the execution threads, so the server's own threads only copy it.
+pub(crate) type Json = Box<serde_json::value::RawValue>;
+
+/// `v` serialized ([`Json`]).
+pub(crate) fn json_of<T: serde::Serialize>(v: &T) -> RpcResult<Json> {
+    serde_json::value::to_raw_value(v).map_err(server_err)
 }
 
 /// `-32602 invalid params`.
@@ -125,14 +133,17 @@ pub(crate) fn peer() -> Option<std::net::IpAddr> {
 
 /// Registers `name` with the per-call timeout around it, counted from the call's receipt, and
 /// the caller's address known to it ([`peer`]).
-pub(crate) fn reg<F, Fut>(
+/// A handler answers a `Value`, or JSON already serialized ([`Json`]) where the answer may be
+/// large: it is then written on the execution threads, not the server's.
+pub(crate) fn reg<F, Fut, T>(
     m: &mut RpcModule<RpcCtx>,
     name: &'static str,
     f: F,
 ) -> Result<(), RegisterMethodError>
 where
     F: Fn(Params<'static>, Arc<RpcCtx>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = RpcResult<Value>> + Send + 'static,
+    Fut: Future<Output = RpcResult<T>> + Send + 'static,
+    T: serde::Serialize + Clone + Send + 'static,
 {
     m.register_async_method(name, move |params, ctx, ext| {
         let f = f.clone();

@@ -303,8 +303,10 @@ async fn a_websocket_that_does_not_read_its_answers_gets_refusals_not_buffers() 
         "UNREAD: {answered} answered, {refused} refused ({unread} for unread answers); node RSS grew {} MB at most",
         grown >> 20
     );
-    assert!((1..=10).contains(&answered), "{answered} answers went out");
-    assert!(unread >= 40, "only {unread} calls were refused for unread answers");
+    // What the socket buffers take (a few MB on loopback) counts as read; without the bound
+    // every one of the 64 calls in flight at a time was answered.
+    assert!((1..=16).contains(&answered), "{answered} answers went out");
+    assert!(unread >= 30, "only {unread} calls were refused for unread answers");
     assert!(grown < 100 << 20, "the node held {} MB for a client that did not read", grown >> 20);
 }
 
@@ -434,4 +436,151 @@ async fn filter_criteria_and_filters_per_client_are_bounded() {
     let other: Value =
         from("127.0.0.6").post(url).json(&new_filter).send().await.unwrap().json().await.unwrap();
     assert!(result(other).is_string());
+}
+
+/// A raw WebSocket from `from` (a loopback address) to `addr`.
+async fn ws_from(from: &str, addr: &str) -> tokio::net::TcpStream {
+    ws_handshake(super::limits::connect_from(from, addr).await, addr).await
+}
+
+/// Sends `calls` on `ws` and reads as many answers (refusals count); `false` once the socket
+/// is closed.
+async fn ws_round(ws: &mut tokio::net::TcpStream, calls: &[Value]) -> bool {
+    use tokio::io::AsyncWriteExt;
+    for c in calls {
+        if ws.write_all(&ws_text(c.to_string().as_bytes())).await.is_err() {
+            return false;
+        }
+    }
+    let mut answers = 0;
+    while answers < calls.len() {
+        match tokio::time::timeout(Duration::from_secs(60), ws_frame(ws)).await {
+            Ok(Some((1, _))) => answers += 1,
+            Ok(Some(_)) => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The soak run (not in CI; `docs/rpc.md`): `SOAK_SECS` (1,800 by default) of mixed hostile
+/// load from two addresses beside a steady transfer load from a third. 127.0.0.2 floods slow
+/// `eth_call`s over two WebSockets; 127.0.0.3 sends batches of large reverts, fills its filter
+/// share, sends log queries over the criteria bounds, opens a WebSocket whose answers it does
+/// not read, and holds idle sockets. Transfers keep their quiet latency (median within twice,
+/// and none over 2 s), the node's memory stays under 1 GiB more than at the start, and no actor
+/// restarts. `SOAK_ATTACKERS=a` or `b` runs one attacker only.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "the soak run: 30 minutes (SOAK_SECS)"]
+async fn soak_mixed_hostile_load_beside_transfers() {
+    let secs: u64 = std::env::var("SOAK_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(1800);
+    // Which attackers run (`a`: the slow calls, `b`: the rest); both by default.
+    let who = std::env::var("SOAK_ATTACKERS").unwrap_or_else(|_| "ab".into());
+    let node = DevNode::start(&tmp_dir("rpc-soak"), &[]);
+    let url = node.l2_url.clone();
+    let addr = url.trim_start_matches("http://").to_string();
+    let mut nonce = 0;
+    let mut quiet = Vec::new();
+    for _ in 0..10 {
+        quiet.push(transfer_latency(&url, nonce).await);
+        nonce += 1;
+    }
+    let rss_start = node.rss();
+    let until = Instant::now() + Duration::from_secs(secs);
+    let mut attackers = Vec::new();
+    // 127.0.0.2: two sockets of slow calls, 200 at a time each.
+    for _ in 0..if who.contains('a') { 2 } else { 0 } {
+        let addr = addr.clone();
+        attackers.push(tokio::spawn(async move {
+            let calls: Vec<Value> = (0..200)
+                .map(|i| {
+                    json!({"jsonrpc":"2.0","id":i,"method":"eth_call",
+                                "params":[blake2f_call(1_500_000), "latest"]})
+                })
+                .collect();
+            while Instant::now() < until {
+                let mut ws = ws_from("127.0.0.2", &addr).await;
+                while Instant::now() < until && ws_round(&mut ws, &calls).await {}
+            }
+        }));
+    }
+    // 127.0.0.3: large reverts, filters, criteria, unread answers, idle sockets.
+    if who.contains('b') {
+        let (url, addr) = (url.clone(), addr.clone());
+        attackers.push(tokio::spawn(async move {
+            let client = alloy::transports::http::reqwest::Client::builder()
+                .local_address("127.0.0.3".parse::<std::net::IpAddr>().unwrap())
+                .build()
+                .unwrap();
+            let (reverter, echo) = (Address::repeat_byte(0xee), Address::repeat_byte(0xec));
+            let reverts = Value::Array(
+                (0..100).map(|i| zeros_call(i, reverter, &zeros_code(0xfd), 2_000_000)).collect(),
+            );
+            let filters = Value::Array(vec![
+                json!({"jsonrpc":"2.0","id":1,"method":"eth_newBlockFilter","params":[]});
+                100
+            ]);
+            let too_wide: Vec<Address> =
+                (0..1_001u64).map(|i| Address::left_padding_from(&i.to_be_bytes())).collect();
+            let wide = json!({"jsonrpc":"2.0","id":1,"method":"eth_getLogs",
+                              "params":[{"address": too_wide}]});
+            let unread: Vec<Value> =
+                (0..200).map(|i| zeros_call(i, echo, &zeros_code(0xf3), 4_000_000)).collect();
+            let mut idle = Vec::new();
+            while Instant::now() < until {
+                for body in [&reverts, &filters, &wide] {
+                    if let Ok(r) = client.post(&url).json(body).send().await {
+                        let _ = r.bytes().await;
+                    }
+                }
+                let mut ws = ws_from("127.0.0.3", &addr).await;
+                for c in &unread {
+                    use tokio::io::AsyncWriteExt;
+                    if ws.write_all(&ws_text(c.to_string().as_bytes())).await.is_err() {
+                        break;
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                drop(ws);
+                idle.truncate(100);
+                for _ in 0..50 {
+                    idle.push(super::limits::connect_from("127.0.0.3", &addr).await);
+                }
+            }
+        }));
+    }
+    // The steady load: a transfer every half second, and the node's memory.
+    let (mut loaded, mut rss_peak, mut threads_peak) = (Vec::new(), rss_start, 0);
+    while Instant::now() < until {
+        let started = Instant::now();
+        let latency = transfer_latency(&url, nonce).await;
+        if latency > Duration::from_secs(1) {
+            eprintln!("SOAK: transfer {nonce} took {latency:?} (sent at {started:?})");
+        }
+        loaded.push(latency);
+        nonce += 1;
+        rss_peak = rss_peak.max(node.rss());
+        threads_peak = threads_peak.max(node.threads());
+        tokio::time::sleep(Duration::from_millis(500).saturating_sub(started.elapsed())).await;
+    }
+    for a in attackers {
+        a.abort();
+    }
+    let count = loaded.len();
+    let mut sorted = loaded.clone();
+    sorted.sort();
+    let (p50, p99, max) = (sorted[count / 2], sorted[count * 99 / 100], sorted[count - 1]);
+    let quiet_median = median(quiet);
+    let restarts = node.log().matches("restarted").count();
+    eprintln!(
+        "SOAK: {secs} s, {count} transfers; quiet median {quiet_median:?}; under load p50 {p50:?} \
+         p99 {p99:?} max {max:?}; RSS {} -> {} MB at most; threads at most {threads_peak}; \
+         {restarts} restarts",
+        rss_start >> 20,
+        rss_peak >> 20
+    );
+    assert!(p50 <= quiet_median * 2 + Duration::from_millis(100), "p50 {p50:?}");
+    assert!(max < Duration::from_secs(2), "a transfer waited {max:?}");
+    assert!(rss_peak < rss_start + (1 << 30), "RSS grew to {} MB", rss_peak >> 20);
+    assert_eq!(restarts, 0, "an actor restarted under the load");
 }

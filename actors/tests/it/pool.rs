@@ -140,6 +140,16 @@ fn the_pool_is_bounded_in_bytes_per_sender_and_in_all() {
     assert_eq!(pool.add(c0, 0, 0), Ok(Added::Evicted(vec![big(0, 6, 1).hash])));
     assert_eq!(pool.add(big(3, 3, 90), 0, 0), Err(PoolError::PoolFull));
     assert!(pool.bytes() <= 3 * one + 200, "{} bytes pooled", pool.bytes());
+    // A sender's future transactions make way for its next executable one by bytes too.
+    let share =
+        Pool::new(PoolConfig { max_bytes_per_account: 2 * one + 200, ..Default::default() });
+    let mut share = share;
+    share.add(big(5, 3, 1), 0, 0).unwrap();
+    share.add(big(5, 4, 1), 0, 0).unwrap();
+    let next = big(5, 0, 1);
+    let gone = share.displace_future(&next, 0, U256::MAX);
+    assert_eq!(gone.iter().map(|(t, _)| t.hash).collect::<Vec<_>>(), vec![big(5, 4, 1).hash]);
+    assert_eq!(share.add(next, 0, 0), Ok(Added::New));
     // Removal gives the bytes back.
     pool.remove(&b0.hash);
     pool.remove_below(addr(0), 100);
@@ -162,12 +172,33 @@ fn future_transactions_count_against_the_balance_and_make_way_for_the_executable
     // A balance for two transactions: the next one displaces the two highest future ones.
     let balance = cost * U256::from(2);
     let gone = pool.displace_future(&next, 0, balance);
-    assert_eq!(gone, vec![futures[2].hash, futures[1].hash]);
+    let hashes: Vec<B256> = gone.iter().map(|(t, _)| t.hash).collect();
+    assert_eq!(hashes, vec![futures[2].hash, futures[1].hash]);
     assert_eq!(pool.queued_cost(&next, 0) + cost, balance);
+    // Refused after all: they are put back.
+    pool.restore(gone);
+    assert_eq!(pool.queued_cost(&next, 0), cost * U256::from(3));
+    assert_eq!(pool.len(), 3);
     // A future transaction displaces nothing, nor does one that cannot pay even alone.
     assert!(pool.displace_future(&tx(0, 9, 10, 1), 0, U256::ZERO).is_empty());
     assert!(pool.displace_future(&next, 0, cost - U256::from(1)).is_empty());
     assert!(pool.contains(&futures[0].hash));
+}
+
+/// A full pool that cannot free enough by evicting cheaper transactions evicts none of them.
+#[test]
+fn an_eviction_that_cannot_make_room_removes_nothing() {
+    let big = |signer, nonce, tip, data| tx_with(signer, nonce, 100, tip, data);
+    let one = big(0, 0, 1, 50_000).raw.len();
+    let mut pool = Pool::new(PoolConfig { max_bytes: 2 * one + 100, ..Default::default() });
+    let cheap = big(0, 0, 1, 50_000);
+    let dear = big(1, 0, 9, 50_000);
+    pool.add(cheap.clone(), 0, 0).unwrap();
+    pool.add(dear.clone(), 0, 0).unwrap();
+    // Needs two of them gone, and only one pays less.
+    assert_eq!(pool.add(big(2, 0, 5, 100_000), 0, 0), Err(PoolError::PoolFull));
+    assert!(pool.contains(&cheap.hash) && pool.contains(&dear.hash));
+    assert_eq!(pool.bytes(), cheap.raw.len() + dear.raw.len());
 }
 
 #[test]
@@ -309,6 +340,7 @@ fn queued_cost_follows_adds_replacements_and_removals() {
     let second = tx(1, 1, 10, 1);
     let first = cost(&tx(1, 0, 10, 1));
     assert_eq!(pool.queued_cost(&second, 0), first + cost(&dear));
-    assert_eq!(pool.displace_future(&second, 0, first + cost(&second)), vec![dear.hash]);
+    let gone = pool.displace_future(&second, 0, first + cost(&second));
+    assert_eq!(gone.iter().map(|(t, _)| t.hash).collect::<Vec<_>>(), vec![dear.hash]);
     assert_eq!(pool.queued_cost(&second, 0), first);
 }

@@ -392,16 +392,22 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         let tag: BlockNumberOrTag = seq.next()?;
         let full: bool = seq.next()?;
         let n = ctx.number(tag)?;
-        to_json(types::block(&ctx.chain.store, n, full)?)
+        blocking(ctx.workers.clone(), move || {
+            super::json_of(&types::block(&ctx.chain.store, n, full)?)
+        })
+        .await
     })?;
     reg(m, "eth_getBlockByHash", |p, ctx| async move {
         let mut seq = p.sequence();
         let hash: B256 = seq.next()?;
         let full: bool = seq.next()?;
         let Some(n) = ctx.chain.store.block_number(hash).map_err(server_err)? else {
-            return Ok(Value::Null);
+            return super::json_of(&Value::Null);
         };
-        to_json(types::block(&ctx.chain.store, n, full)?)
+        blocking(ctx.workers.clone(), move || {
+            super::json_of(&types::block(&ctx.chain.store, n, full)?)
+        })
+        .await
     })?;
     reg(m, "eth_getBlockTransactionCountByNumber", |p, ctx| async move {
         let tag: BlockNumberOrTag = p.one()?;
@@ -424,20 +430,24 @@ pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
             BlockId::Hash(h) => {
                 match ctx.chain.store.block_number(h.block_hash).map_err(server_err)? {
                     Some(n) => n,
-                    None => return Ok(Value::Null),
+                    None => return super::json_of(&Value::Null),
                 }
             }
             BlockId::Number(tag) => ctx.number(tag)?,
         };
-        let receipts = to_json(types::block_receipts_json(&ctx.chain.store, n)?)?;
-        match receipts {
-            Value::Array(list) => Ok(Value::Array(
-                list.into_iter()
-                    .map(|r| ctx.with_batch_position(r))
-                    .collect::<RpcResult<Vec<_>>>()?,
-            )),
-            other => Ok(other),
-        }
+        // A block's receipts can be thousands: built and written out on the execution threads.
+        blocking(ctx.workers.clone(), move || {
+            let receipts = to_json(types::block_receipts_json(&ctx.chain.store, n)?)?;
+            super::json_of(&match receipts {
+                Value::Array(list) => Value::Array(
+                    list.into_iter()
+                        .map(|r| ctx.with_batch_position(r))
+                        .collect::<RpcResult<Vec<_>>>()?,
+                ),
+                other => other,
+            })
+        })
+        .await
     })?;
     reg(m, "eth_getLogs", |p, ctx| async move {
         let filter: Filter = p.one()?;

@@ -316,6 +316,7 @@ pub(crate) async fn start(
         ws_max_in: cfg.max_request_body_bytes as usize,
         // A batch's answer may pass the response limit by one answer (as geth's does), plus
         // the `-32003` errors of the calls after it.
+        ws_unread: u64::from(cfg.max_response_body_bytes),
         ws_max_out: (cfg.max_response_body_bytes as usize)
             .saturating_mul(2)
             .saturating_add((cfg.max_batch_requests as usize).saturating_mul(256)),

@@ -10,8 +10,10 @@
 //!
 //! It also holds each connection to its limits ([`CallLimits`]): calls in flight (past them
 //! `-32005`), the size of every answer, errors and their revert data included (past it
-//! `-32008`), and the bytes of WebSocket answers the client has not read yet (past them
-//! `-32005`, so a client that does not read cannot make the server hold more for it).
+//! `-32008`), and the bytes of WebSocket answers the client has not read yet (past them new
+//! calls get `-32005`, and a read's answer is replaced by it, so a client that does not read
+//! cannot make the server hold more for it; the socket also stops reading from it, in
+//! [`super::serve`]).
 //!
 //! It also serves batches: jsonrpsee runs a batch's calls one after the other, so a batch of 16
 //! `eth_sendRawTransaction` waited for 16 of the pool's group commits in a row. Here a batch of
@@ -322,16 +324,37 @@ fn bounded(rp: MethodResponse, id: Id<'static>, limit: usize) -> MethodResponse 
     )
 }
 
-/// Counts a WebSocket answer against its connection's unread bytes; one that would take them
-/// past the limit (unless none are waiting) is replaced by `-32005`.
-fn account(rp: MethodResponse, id: Id<'static>, ext: &Extensions, limit: u64) -> MethodResponse {
-    if ext.get::<PlainHttp>().is_some() {
+/// Methods whose call changes something (the pool, a filter's cursor, a subscription): their
+/// answer is never thrown away once the call has run.
+const SIDE_EFFECTS: [&str; 8] = [
+    "eth_sendRawTransaction",
+    "eth_newFilter",
+    "eth_newBlockFilter",
+    "eth_newPendingTransactionFilter",
+    "eth_getFilterChanges",
+    "eth_uninstallFilter",
+    "eth_subscribe",
+    "eth_unsubscribe",
+];
+
+/// Counts a WebSocket answer against its connection's unread bytes. A read's answer that would
+/// take them past the limit (unless none are waiting) is replaced by `-32005`: asking again
+/// gives the same answer. Other answers (`replaceable` false: the call changed something) and
+/// subscription ids always go out.
+fn account(
+    rp: MethodResponse,
+    id: Id<'static>,
+    ext: &Extensions,
+    limit: u64,
+    replaceable: bool,
+) -> MethodResponse {
+    if ext.get::<PlainHttp>().is_some() || rp.is_subscription() || rp.is_notification() {
         return rp;
     }
     let Some(conn) = ext.get::<Arc<Conn>>() else { return rp };
     let len = rp.as_json().get().len() as u64;
     let before = conn.unsent.fetch_add(len, Ordering::Relaxed);
-    if before > 0 && before.saturating_add(len) > limit {
+    if replaceable && before > 0 && before.saturating_add(len) > limit {
         conn.sent(len as usize);
         return MethodResponse::error(id, unread(before, limit));
     }
@@ -362,6 +385,7 @@ where
         let limits = self.1;
         let admitted = admit(req.extensions(), &limits);
         let refused = refusal(&req);
+        let replaceable = !SIDE_EFFECTS.contains(&req.method_name());
         let inner = self.0.clone();
         async move {
             let id = req.id.clone().into_owned();
@@ -375,7 +399,7 @@ where
                 None => inner.call(req).await,
             };
             let rp = bounded(rp, id.clone(), limits.response);
-            account(rp, id, &ext, limits.unsent)
+            account(rp, id, &ext, limits.unsent, replaceable)
         }
     }
 
@@ -384,10 +408,12 @@ where
         let ext = batch.extensions().clone();
         let admitted = admit(&ext, &limits);
         let mut concurrent = true;
+        let mut replaceable = true;
         for entry in batch.iter_mut() {
             let refused = match entry {
                 Ok(BatchEntry::Call(req)) => {
                     concurrent &= CONCURRENT_METHODS.contains(&req.method_name());
+                    replaceable &= !SIDE_EFFECTS.contains(&req.method_name());
                     refusal(req).map(|e| (req.id.clone(), e))
                 }
                 Ok(BatchEntry::Notification(_)) => {
@@ -474,7 +500,8 @@ where
             if out.is_empty() && notified {
                 MethodResponse::notification()
             } else {
-                account(MethodResponse::from_batch(out.finish()), Id::Null, &ext, limits.unsent)
+                let answer = MethodResponse::from_batch(out.finish());
+                account(answer, Id::Null, &ext, limits.unsent, replaceable)
             }
         }
     }

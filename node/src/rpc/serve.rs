@@ -51,6 +51,9 @@ pub(super) struct Limits {
     /// The largest text frame to a client held whole to put ids back (a batch's answer may pass
     /// `rpc.max_response_body_bytes` by one result plus its `-32003` errors).
     pub(super) ws_max_out: usize,
+    /// A WebSocket's answers not yet taken by its socket past which its messages are not read
+    /// (`rpc.max_response_body_bytes`).
+    pub(super) ws_unread: u64,
 }
 
 /// One client connection, as each call on it sees it (in the request's extensions): what the
@@ -64,19 +67,46 @@ pub(super) struct Conn {
     /// Bytes of WebSocket answers made and not yet taken by the socket (frames the socket takes
     /// count against it, notifications too, so it errs low, never high).
     pub(super) unsent: AtomicU64,
+    /// Past this many unsent bytes the socket stops reading the client's next messages.
+    unread_limit: u64,
+    /// The socket's reader, waiting for the client to read its answers.
+    reader: Mutex<Option<std::task::Waker>>,
 }
 
 impl Conn {
-    pub(super) fn new(ip: IpAddr) -> Self {
-        Self { ip, in_flight: AtomicUsize::new(0), unsent: AtomicU64::new(0) }
+    pub(super) fn new(ip: IpAddr, unread_limit: u64) -> Self {
+        Self {
+            ip,
+            in_flight: AtomicUsize::new(0),
+            unsent: AtomicU64::new(0),
+            unread_limit,
+            reader: Mutex::new(None),
+        }
     }
 
-    /// `n` more bytes taken by the socket.
+    /// `n` more bytes taken by the socket (or an answer's bytes taken back); wakes the reader
+    /// once the unread bytes are back under the limit.
     pub(super) fn sent(&self, n: usize) {
         let n = n as u64;
-        let _ = self
+        let before = self
             .unsent
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| Some(u.saturating_sub(n)));
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| Some(u.saturating_sub(n)))
+            .unwrap_or_default();
+        if before.saturating_sub(n) <= self.unread_limit {
+            if let Some(w) = self.reader.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                w.wake();
+            }
+        }
+    }
+
+    /// Whether the client has more answers unread than its limit; if so, `cx` is woken once
+    /// it has not.
+    fn backed_up(&self, cx: &Context<'_>) -> bool {
+        if self.unsent.load(Ordering::Relaxed) <= self.unread_limit {
+            return false;
+        }
+        *self.reader.lock().unwrap_or_else(|p| p.into_inner()) = Some(cx.waker().clone());
+        self.unsent.load(Ordering::Relaxed) > self.unread_limit
     }
 }
 
@@ -272,6 +302,8 @@ struct Counted {
     /// Bytes of a `101` answer still to be written; the WebSocket starts after them.
     upgrade_head_left: usize,
     ws: Option<Box<WsIds>>,
+    /// Running while reading is paused for a client that does not read its answers.
+    read_paused: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Counted {
@@ -319,6 +351,21 @@ impl AsyncRead for Counted {
                 }
                 return Poll::Ready(Ok(()));
             }
+            // A client with more answers unread than its limit is not read from (its TCP window
+            // closes) until it reads them, or, past the write timeout, is closed.
+            if this.conn.backed_up(cx) {
+                let limit = this.limits.write_timeout;
+                let timer =
+                    this.read_paused.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                if std::future::Future::poll(timer.as_mut(), cx).is_ready() {
+                    return Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the client did not read its answers within the write timeout",
+                    )));
+                }
+                return Poll::Pending;
+            }
+            this.read_paused = None;
             let mut raw = [0u8; 16 * 1024];
             let mut got = ReadBuf::new(&mut raw);
             std::task::ready!(Pin::new(&mut this.sock.stream).poll_read(cx, &mut got))?;
@@ -363,9 +410,12 @@ impl AsyncWrite for Counted {
         // of that socket.
         let hold = ws.outstanding > 0;
         let outstanding = &mut ws.outstanding;
+        let conn = &this.conn;
         ws.outbound.feed(buf, &mut ws.write_ready, hold, |payload| {
             let (new, n) = super::ids::rewrite_message(payload, false)?;
             *outstanding = outstanding.saturating_sub(n);
+            // The answer was counted with its placeholder ids; the socket takes it shorter.
+            conn.sent(payload.len().saturating_sub(new.len()));
             Some(new)
         });
         // Send what it can now; the rest goes with the next write or flush.
@@ -493,7 +543,7 @@ pub(super) async fn accept_loop<M, S, B>(
             }
         };
         let _ = stream.set_nodelay(true);
-        let conn = Arc::new(Conn::new(ip));
+        let conn = Arc::new(Conn::new(ip, limits.ws_unread));
         let service = {
             let conn = conn.clone();
             tower::ServiceBuilder::new()
@@ -507,8 +557,15 @@ pub(super) async fn accept_loop<M, S, B>(
         let stop = stop.clone();
         tokio::spawn(async move {
             let sock = Sock { stream, stall_limit: limits.write_timeout, stalled: None };
-            let counted =
-                Counted { sock, _slot: slot, conn, limits, upgrade_head_left: 0, ws: None };
+            let counted = Counted {
+                sock,
+                _slot: slot,
+                conn,
+                limits,
+                upgrade_head_left: 0,
+                ws: None,
+                read_paused: None,
+            };
             let io = TokioIo::new(counted);
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);

@@ -1,14 +1,15 @@
 //! The RPC's own execution threads, apart from the sequencer's.
 //!
 //! Every call that runs the EVM or scans (`eth_call`, `eth_estimateGas`,
-//! `eth_createAccessList`, `eth_getLogs`, filter polls, `eth_feeHistory`, log proofs) runs here,
-//! never on tokio's blocking pool, which the sealer uses to build blocks. Point reads (balances,
-//! code, storage, blocks, receipts: a few database lookups) run where the call is served, on the
-//! server's own runtime, so they never wait behind slow executions. There are `rpc.exec_threads` of them, with a lower CPU priority
+//! `eth_createAccessList`, `eth_getLogs`, filter polls, `eth_feeHistory`, log proofs,
+//! whole blocks and a block's receipts) runs here, never on tokio's blocking pool, which the
+//! sealer uses to build blocks. Point reads (balances, code, storage, a transaction or its
+//! receipt: a few database lookups) run where the call is served, on the server's own runtime,
+//! so they never wait behind slow executions. There are `rpc.exec_threads` of them, with a lower CPU priority
 //! than the sequencer's (a nice value, on Linux), so a flood of slow calls shares the cores
-//! without delaying sealing. At most `rpc.max_queued_calls` calls wait for a thread; past that a
-//! call is refused at once with `-32005`, as a busy geth or Infura answers, instead of queuing
-//! without bound.
+//! without delaying sealing. At most `rpc.max_queued_calls` calls wait for a thread, and at most
+//! a tenth of them from one client address; past that a call is refused at once with `-32005`,
+//! as a busy geth or Infura answers, instead of queuing without bound.
 //!
 //! A call's time starts when it is received ([`scope`]), not when it gets a thread: a call
 //! still queued at its deadline is answered `request timed out` without running, and a call
@@ -16,6 +17,8 @@
 //! first) is skipped.
 
 use super::{rpc_err, server_err, RpcResult};
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
@@ -64,6 +67,8 @@ pub(crate) struct Workers {
     queue: SyncSender<Job>,
     /// Jobs handed over and not yet started.
     queued: Arc<AtomicUsize>,
+    /// The same, by client address.
+    queued_by: Arc<Mutex<HashMap<IpAddr, usize>>>,
     max_queued: usize,
     call_timeout: Duration,
 }
@@ -87,7 +92,13 @@ impl Workers {
                 work(&rx);
             })?;
         }
-        Ok(Self { queue, queued: Arc::new(AtomicUsize::new(0)), max_queued, call_timeout })
+        Ok(Self {
+            queue,
+            queued: Arc::new(AtomicUsize::new(0)),
+            queued_by: Arc::default(),
+            max_queued,
+            call_timeout,
+        })
     }
 
     /// Runs `f` on a thread and waits for it, unless the call is due first (`-32000 request
@@ -101,8 +112,10 @@ impl Workers {
         let timeout = self.call_timeout;
         let (tx, rx) = tokio::sync::oneshot::channel();
         let queued = self.queued.clone();
+        let share = Share::take(&self.queued_by, super::peer(), (self.max_queued / 10).max(1))?;
         let job: Job = Box::new(move || {
             queued.fetch_sub(1, Ordering::Relaxed);
+            drop(share);
             if tx.is_closed() {
                 return;
             }
@@ -138,6 +151,47 @@ impl Workers {
     }
 }
 
+/// A queued call counted against its client address's share; uncounted when dropped.
+struct Share {
+    by: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: Option<IpAddr>,
+}
+
+impl Share {
+    /// Counts a call from `ip`, or refuses it: the address has `max` calls waiting already.
+    fn take(
+        by: &Arc<Mutex<HashMap<IpAddr, usize>>>,
+        ip: Option<IpAddr>,
+        max: usize,
+    ) -> RpcResult<Self> {
+        if let Some(ip) = ip {
+            let mut g = by.lock().unwrap_or_else(|p| p.into_inner());
+            let n = g.entry(ip).or_insert(0);
+            if *n >= max {
+                return Err(rpc_err(
+                    -32005,
+                    format!("server busy: this address already has {max} calls waiting for an execution thread (a tenth of rpc.max_queued_calls); retry later"),
+                ));
+            }
+            *n += 1;
+        }
+        Ok(Self { by: by.clone(), ip })
+    }
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        let Some(ip) = self.ip else { return };
+        let mut g = self.by.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = g.get_mut(&ip) {
+            *n -= 1;
+            if *n == 0 {
+                g.remove(&ip);
+            }
+        }
+    }
+}
+
 fn work(rx: &Mutex<Receiver<Job>>) {
     loop {
         let job = {
@@ -151,9 +205,9 @@ fn work(rx: &Mutex<Receiver<Job>>) {
     }
 }
 
-/// `-32000 request timed out after Nms`, geth's words.
+/// geth's `-32002 request timed out`, with the limit.
 pub(crate) fn timed_out(timeout: Duration) -> jsonrpsee::types::ErrorObjectOwned {
-    rpc_err(-32000, format!("request timed out after {}ms", timeout.as_millis()))
+    rpc_err(-32002, format!("request timed out after {}ms", timeout.as_millis()))
 }
 
 /// `-32005`: the server is at its limit; the client should retry later.

@@ -90,10 +90,23 @@ impl PoolState {
         // Balance and the nonce window are checked against committed state, as geth does.
         let account = self.account(tx.sender)?;
         validate_against_account(&tx, &account, cfg)?;
+        // The sender's future transactions make way for its next executable one; put back if
+        // it is refused after all.
         let displaced = self.pool.displace_future(&tx, account.nonce, account.balance);
-        self.unflushed_deletes.extend(displaced);
-        validate_queued_cost(&tx, account.balance, self.pool.queued_cost(&tx, account.nonce))?;
-        Ok(self.pool.add(tx, account.nonce, now)?)
+        let added =
+            validate_queued_cost(&tx, account.balance, self.pool.queued_cost(&tx, account.nonce))
+                .map_err(SubmitError::from)
+                .and_then(|()| Ok(self.pool.add(tx, account.nonce, now)?));
+        match added {
+            Ok(added) => {
+                self.unflushed_deletes.extend(displaced.iter().map(|(t, _)| t.hash));
+                Ok(added)
+            }
+            Err(e) => {
+                self.pool.restore(displaced);
+                Err(e)
+            }
+        }
     }
 
     fn flush(&mut self) -> Result<(), ActorProcessingErr> {

@@ -27,6 +27,10 @@ use alloy::consensus::Transaction;
 use alloy::primitives::{Address, B256, U256};
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
+/// Most transactions one admission may evict from a full pool (a large transaction does not
+/// push out thousands of small ones).
+pub const MAX_EVICTIONS: usize = 64;
+
 /// Pool limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolConfig {
@@ -234,33 +238,56 @@ impl Pool {
         if self.sender_bytes(sender) + tx.raw.len() > self.config.max_bytes_per_account {
             return Err(PoolError::AccountBytes { limit: self.config.max_bytes_per_account });
         }
+        let count_over = (self.len() + 1).saturating_sub(self.config.max_total);
+        let bytes_over = (self.bytes + tx.raw.len()).saturating_sub(self.config.max_bytes);
         let mut evicted = Vec::new();
-        while self.len() >= self.config.max_total
-            || self.bytes + tx.raw.len() > self.config.max_bytes
-        {
+        if count_over > 0 || bytes_over > 0 {
             // A full pool takes only transactions that are executable now, never future ones.
             if nonce != next {
                 return Err(PoolError::PoolFull);
             }
-            // The cheapest highest-nonce transaction of another sender, if cheaper than `tx`.
-            let victim = self
-                .by_sender
-                .iter()
-                .filter(|(s, _)| **s != sender)
-                .filter_map(|(_, txs)| txs.values().next_back())
-                .filter(|e| tip(&e.tx) < tip(&tx))
-                .min_by_key(|e| tip(&e.tx))
-                .map(|e| e.tx.hash);
-            match victim {
-                Some(h) => {
-                    self.remove(&h);
-                    evicted.push(h);
-                }
-                None => return Err(PoolError::PoolFull),
+            evicted = self.victims(&tx, count_over, bytes_over).ok_or(PoolError::PoolFull)?;
+            for h in &evicted {
+                self.remove(h);
             }
         }
         self.insert(tx, now);
         Ok(if evicted.is_empty() { Added::New } else { Added::Evicted(evicted) })
+    }
+
+    /// What to evict for `tx` in a full pool: other senders' highest nonces (then their next
+    /// highest), cheapest tip first and only tips below `tx`'s, until `count` transactions and
+    /// `bytes` bytes are freed; `None` (nothing is removed) if that cannot be done within
+    /// [`MAX_EVICTIONS`].
+    fn victims(&self, tx: &ValidTx, count: usize, bytes: usize) -> Option<Vec<B256>> {
+        use std::cmp::Reverse;
+        let tops = |sender: &Address, below: Option<u64>| {
+            let txs = &self.by_sender[sender];
+            let e = match below {
+                Some(n) => txs.range(..n).next_back(),
+                None => txs.iter().next_back(),
+            };
+            e.filter(|(_, e)| tip(&e.tx) < tip(tx))
+                .map(|(n, e)| (Reverse(tip(&e.tx)), *sender, *n, e.tx.hash, e.tx.raw.len()))
+        };
+        let mut heap: BinaryHeap<_> = self
+            .by_sender
+            .keys()
+            .filter(|s| **s != tx.sender)
+            .filter_map(|s| tops(s, None))
+            .collect();
+        let (mut freed, mut freed_bytes, mut out) = (0, 0, Vec::new());
+        while freed < count || freed_bytes < bytes {
+            if out.len() >= MAX_EVICTIONS {
+                return None;
+            }
+            let (_, sender, nonce, hash, len) = heap.pop()?;
+            out.push(hash);
+            freed += 1;
+            freed_bytes += len;
+            heap.extend(tops(&sender, Some(nonce)));
+        }
+        Some(out)
     }
 
     /// Raw bytes `sender` has pooled (at most `max_per_account + max_queued_per_account`
@@ -289,42 +316,68 @@ impl Pool {
             .fold(U256::ZERO, |cost, (_, e)| cost.saturating_add(tx_cost(&e.tx)))
     }
 
-    /// Makes room against `balance` for `tx` when it is its sender's next executable
-    /// transaction: removes the sender's future transactions (after its gap), highest nonce
-    /// first, while the pooled cost with `tx`'s passes the balance. Future transactions cannot
-    /// keep the next executable one out. Returns the removed hashes.
+    /// Makes room for `tx` when it is its sender's next executable transaction, or replaces one
+    /// of its executable run: removes the sender's future transactions (after its gap),
+    /// highest nonce first, while the pooled cost with `tx`'s passes `balance` or the sender's
+    /// bytes with `tx` pass [`PoolConfig::max_bytes_per_account`]. Future transactions cannot
+    /// keep the next executable one out. Nothing is removed unless `tx` then fits; the removed
+    /// ones are returned with their arrival time, for [`Pool::restore`] if `tx` is refused after
+    /// all.
     pub fn displace_future(
         &mut self,
         tx: &ValidTx,
         account_nonce: u64,
         balance: U256,
-    ) -> Vec<B256> {
+    ) -> Vec<(ValidTx, u64)> {
         let sender = tx.sender;
         let next = self.pending_nonce(sender, account_nonce);
-        if tx.envelope.nonce() != next {
+        let nonce = tx.envelope.nonce();
+        let Some(txs) = self.by_sender.get(&sender) else { return Vec::new() };
+        if nonce > next || nonce < account_nonce {
             return Vec::new();
         }
-        // Only if `tx` fits once they are gone: the run before it is not displaced.
-        let run = self.by_sender.get(&sender).map_or(U256::ZERO, |txs| {
-            txs.range(account_nonce..next)
-                .fold(U256::ZERO, |cost, (_, e)| cost.saturating_add(tx_cost(&e.tx)))
-        });
-        if balance < run.saturating_add(tx_cost(tx)) {
-            return Vec::new();
-        }
-        let mut removed = Vec::new();
-        while balance < self.queued_cost(tx, account_nonce).saturating_add(tx_cost(tx)) {
-            let last = self.by_sender.get(&sender).and_then(|t| t.iter().next_back());
-            match last {
-                Some((&nonce, e)) if nonce > next => {
-                    let h = e.tx.hash;
-                    self.remove(&h);
-                    removed.push(h);
-                }
-                _ => break,
+        // The executable run, without the one `tx` replaces: what must stay.
+        let (mut cost, mut bytes) = (tx_cost(tx), tx.raw.len());
+        for (&n, e) in txs.range(account_nonce..next) {
+            if n != nonce {
+                cost = cost.saturating_add(tx_cost(&e.tx));
+                bytes += e.tx.raw.len();
             }
         }
-        removed
+        if balance < cost || bytes > self.config.max_bytes_per_account {
+            return Vec::new();
+        }
+        // Then as many future ones as fit, lowest nonce first; the rest go.
+        let mut go = Vec::new();
+        let mut keep = true;
+        for (_, e) in txs.range(next + 1..) {
+            let (c, b) = (cost.saturating_add(tx_cost(&e.tx)), bytes + e.tx.raw.len());
+            keep &= c <= balance && b <= self.config.max_bytes_per_account;
+            if keep {
+                (cost, bytes) = (c, b);
+            } else {
+                go.push(e.tx.hash);
+            }
+        }
+        go.iter()
+            .rev()
+            .filter_map(|h| {
+                let received_at = self.received_at(h)?;
+                Some((self.remove(h)?, received_at))
+            })
+            .collect()
+    }
+
+    /// Puts back what [`Pool::displace_future`] removed.
+    pub fn restore(&mut self, txs: Vec<(ValidTx, u64)>) {
+        for (tx, received_at) in txs {
+            self.insert(tx, received_at);
+        }
+    }
+
+    fn received_at(&self, hash: &B256) -> Option<u64> {
+        let (sender, nonce) = self.by_hash.get(hash)?;
+        self.by_sender.get(sender)?.get(nonce).map(|e| e.received_at)
     }
 
     /// Senders with pooled transactions.

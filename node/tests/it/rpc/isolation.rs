@@ -252,7 +252,8 @@ async fn revert_data_counts_against_the_response_limit() {
 
 /// A WebSocket client that sends calls but does not read their answers: once its unread
 /// answers pass the response limit, its calls are refused (`-32005`) instead of their answers
-/// being held. Before, 200 calls with 10 MB answers on one socket grew the node by 2 GB.
+/// being held, and its next messages are not read until it reads. Before, 200 calls with 10 MB
+/// answers on one socket grew the node by 2 GB.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_websocket_that_does_not_read_its_answers_gets_refusals_not_buffers() {
     use tokio::io::AsyncWriteExt;
@@ -303,9 +304,9 @@ async fn a_websocket_that_does_not_read_its_answers_gets_refusals_not_buffers() 
         "UNREAD: {answered} answered, {refused} refused ({unread} for unread answers); node RSS grew {} MB at most",
         grown >> 20
     );
-    // What the socket buffers take (a few MB on loopback) counts as read; without the bound
-    // every one of the 64 calls in flight at a time was answered.
-    assert!((1..=16).contains(&answered), "{answered} answers went out");
+    // The calls that ran while the client read nothing were refused (their answers not held),
+    // and the socket stopped reading its next messages until it read; those then ran.
+    assert!(answered >= 1, "no answer went out");
     assert!(unread >= 30, "only {unread} calls were refused for unread answers");
     assert!(grown < 100 << 20, "the node held {} MB for a client that did not read", grown >> 20);
 }

@@ -231,14 +231,13 @@ mod tests {
         )
     }
 
-    #[tokio::test]
-    async fn past_the_queue_limit_a_call_is_refused_at_once() {
-        let w = pool(1, 2, 10_000);
+    /// Occupies `w`'s one thread with a job that answers 1 once the returned gate is passed.
+    async fn occupy(
+        w: &Arc<Workers>,
+    ) -> (Arc<std::sync::Barrier>, tokio::task::JoinHandle<RpcResult<i32>>) {
         let gate = Arc::new(std::sync::Barrier::new(2));
-        let g = gate.clone();
         let started = Arc::new(AtomicUsize::new(0));
-        let s = started.clone();
-        // One running (held at the gate), two queued: the fourth is refused.
+        let (g, s) = (gate.clone(), started.clone());
         let running = tokio::spawn({
             let w = w.clone();
             async move {
@@ -253,6 +252,14 @@ mod tests {
         while started.load(Ordering::Relaxed) == 0 {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
+        (gate, running)
+    }
+
+    #[tokio::test]
+    async fn past_the_queue_limit_a_call_is_refused_at_once() {
+        let w = pool(1, 2, 10_000);
+        // One running (held at the gate), two queued: the fourth is refused.
+        let (gate, running) = occupy(&w).await;
         let queued: Vec<_> = (0..2)
             .map(|i| {
                 let w = w.clone();
@@ -276,24 +283,7 @@ mod tests {
     async fn a_call_due_while_queued_does_not_run_and_an_abandoned_one_is_skipped() {
         let w = pool(1, 8, 100);
         let ran = Arc::new(AtomicUsize::new(0));
-        let gate = Arc::new(std::sync::Barrier::new(2));
-        let g = gate.clone();
-        let started = Arc::new(AtomicUsize::new(0));
-        let s = started.clone();
-        let blocker = tokio::spawn({
-            let w = w.clone();
-            async move {
-                w.run(move || {
-                    s.fetch_add(1, Ordering::Relaxed);
-                    g.wait();
-                    Ok(())
-                })
-                .await
-            }
-        });
-        while started.load(Ordering::Relaxed) == 0 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        let (gate, blocker) = occupy(&w).await;
         // Received now, due in 100 ms, but the only thread is held for 300 ms.
         let r = ran.clone();
         let late = tokio::spawn({

@@ -4,12 +4,11 @@
 //! criteria and filter slots.
 
 use super::{
-    call, error_message, result, send_raw, sign, ws_connect, ws_frame, ws_handshake, ws_text, BOB,
-    GWEI,
+    call, eip1559, error_message, result, send_raw, sign, ws_connect, ws_frame, ws_handshake,
+    ws_text, BOB,
 };
 use crate::support::{raw_call, tmp_dir, DevNode};
-use alloy::consensus::TxEip1559;
-use alloy::primitives::{Address, Bytes, TxKind, U256};
+use alloy::primitives::{Address, Bytes};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -33,16 +32,7 @@ fn blake2f_call(rounds: u32) -> Value {
 /// Sends a transfer with `nonce` (dev account 2) and returns how long it took to be included
 /// (its receipt readable).
 async fn transfer_latency(url: &str, nonce: u64) -> Duration {
-    let raw = sign(TxEip1559 {
-        chain_id: 270,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 2 * GWEI,
-        max_priority_fee_per_gas: 0,
-        to: TxKind::Call(BOB),
-        value: U256::from(1),
-        ..Default::default()
-    });
+    let raw = sign(eip1559(nonce));
     let started = Instant::now();
     let hash = result(send_raw(url, &raw).await);
     loop {
@@ -76,6 +66,15 @@ fn zeros_call(id: u64, to: Address, code: &Bytes, bytes: u64) -> Value {
                      "latest", with_code(to, code)]})
 }
 
+/// The inclusion latency of `n` transfers (nonces from 0) on a quiet node.
+async fn quiet_latencies(url: &str, n: u64) -> Vec<Duration> {
+    let mut out = Vec::new();
+    for nonce in 0..n {
+        out.push(transfer_latency(url, nonce).await);
+    }
+    out
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -101,12 +100,8 @@ async fn a_flood_of_slow_calls_does_not_delay_sealing_and_ends_with_its_client()
     let rounds = ((0.045 / per_round) as u32).clamp(10_000, 40_000_000);
     eprintln!("FLOOD: {rounds} BLAKE2F rounds per call (~45 ms)");
 
-    let mut nonce = 0;
-    let mut quiet = Vec::new();
-    for _ in 0..8 {
-        quiet.push(transfer_latency(&url, nonce).await);
-        nonce += 1;
-    }
+    let quiet = quiet_latencies(&url, 8).await;
+    let mut nonce = quiet.len() as u64;
     let threads_before = node.threads();
 
     // Four sockets, each keeping 250 calls in flight (a refused one is sent again 20 ms later).
@@ -305,10 +300,12 @@ async fn a_websocket_that_does_not_read_its_answers_gets_refusals_not_buffers() 
         grown >> 20
     );
     // The calls that ran while the client read nothing were refused (their answers not held),
-    // and the socket stopped reading its next messages until it read; those then ran.
+    // and the socket stopped reading its next messages until it read; those then ran. How many
+    // of each depends on timing; what the node held does not: 64 calls in flight with 800 kB
+    // answers held 51 MB of answers alone (160 MB for all 200), now a few MB.
     assert!(answered >= 1, "no answer went out");
-    assert!(unread >= 30, "only {unread} calls were refused for unread answers");
-    assert!(grown < 100 << 20, "the node held {} MB for a client that did not read", grown >> 20);
+    assert!(unread >= 1, "no call was refused for unread answers");
+    assert!(grown < 48 << 20, "the node held {} MB for a client that did not read", grown >> 20);
 }
 
 /// A client that reads a large answer a few bytes at a time is closed once it has not caught
@@ -480,12 +477,8 @@ async fn soak_mixed_hostile_load_beside_transfers() {
     let node = DevNode::start(&tmp_dir("rpc-soak"), &[]);
     let url = node.l2_url.clone();
     let addr = url.trim_start_matches("http://").to_string();
-    let mut nonce = 0;
-    let mut quiet = Vec::new();
-    for _ in 0..10 {
-        quiet.push(transfer_latency(&url, nonce).await);
-        nonce += 1;
-    }
+    let quiet = quiet_latencies(&url, 10).await;
+    let mut nonce = quiet.len() as u64;
     let rss_start = node.rss();
     let until = Instant::now() + Duration::from_secs(secs);
     let mut attackers = Vec::new();

@@ -50,6 +50,20 @@ where
     tx.into_signed(sig).into().encoded_2718().into()
 }
 
+/// A transfer of 1 wei to [`BOB`] on the dev L2, nonce `nonce`, paying twice the base fee.
+fn eip1559(nonce: u64) -> alloy::consensus::TxEip1559 {
+    alloy::consensus::TxEip1559 {
+        chain_id: 270,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 2 * GWEI,
+        max_priority_fee_per_gas: 0,
+        to: alloy::primitives::TxKind::Call(BOB),
+        value: alloy::primitives::U256::from(1),
+        ..Default::default()
+    }
+}
+
 async fn send_raw(url: &str, raw: &Bytes) -> Value {
     raw_call(
         url,

@@ -1,7 +1,7 @@
 //! Raw transactions: geth's error for every admission rule and malformed parameter, and future
 //! nonces that never lock their sender out of the pool.
 
-use super::{error_message, send_raw, sign, BOB, GWEI};
+use super::{eip1559, error_message, send_raw, sign, BOB, GWEI};
 use crate::support::{raw_call, tmp_dir, DevNode};
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
 use alloy::eips::eip2718::Encodable2718;
@@ -10,19 +10,6 @@ use alloy::providers::Provider;
 use alloy::signers::SignerSync;
 use rollup_test_utils::signer;
 use serde_json::json;
-
-fn eip1559(nonce: u64) -> TxEip1559 {
-    TxEip1559 {
-        chain_id: 270,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 2 * GWEI,
-        max_priority_fee_per_gas: 0,
-        to: TxKind::Call(BOB),
-        value: U256::from(1),
-        ..Default::default()
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_admission_rule_is_refused_with_geths_error() {

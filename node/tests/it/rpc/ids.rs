@@ -1,7 +1,7 @@
 //! Request ids of any JSON type but an object or array echoed byte for byte, over HTTP and over a
 //! WebSocket.
 
-use super::{ws_connect, ws_frame, ws_text};
+use super::{ws_connect, ws_next_text, ws_text};
 use crate::support::{tmp_dir, DevNode};
 use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, U256};
@@ -54,23 +54,6 @@ async fn odd_request_ids_are_echoed_byte_for_byte() {
         assert!(answer.contains(want), "{body}: {answer}");
         assert!(answer.contains(r#""result":"0x10e""#), "{body}: {answer}");
     }
-}
-
-/// The next text frame from the server within `wait` (`Ok(None)`: the socket closed).
-async fn ws_next_text(
-    ws: &mut tokio::net::TcpStream,
-    wait: std::time::Duration,
-) -> Result<Option<String>, tokio::time::error::Elapsed> {
-    tokio::time::timeout(wait, async move {
-        loop {
-            match ws_frame(ws).await {
-                Some((1, text)) => break Some(String::from_utf8(text).unwrap()),
-                Some(_) => {}
-                None => break None,
-            }
-        }
-    })
-    .await
 }
 
 /// Over a WebSocket, as over HTTP, a request id of any JSON type but an object or array comes

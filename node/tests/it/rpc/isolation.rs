@@ -4,7 +4,7 @@
 //! criteria and filter slots.
 
 use super::{
-    call, eip1559, error_message, result, send_raw, sign, ws_connect, ws_frame, ws_handshake,
+    call, eip1559, error_message, result, send_raw, sign, ws_connect, ws_handshake, ws_next_text,
     ws_text, BOB,
 };
 use crate::support::{raw_call, tmp_dir, DevNode};
@@ -197,14 +197,11 @@ async fn a_connection_past_its_in_flight_cap_is_refused_with_the_reason() {
     }
     let (mut ok, mut capped) = (0, 0);
     while ok + capped < 20 {
-        let (op, payload) = tokio::time::timeout(Duration::from_secs(60), ws_frame(&mut ws))
+        let text = ws_next_text(&mut ws, Duration::from_secs(60))
             .await
             .expect("every call is answered")
             .expect("open");
-        if op != 1 {
-            continue;
-        }
-        let a: Value = serde_json::from_slice(&payload).unwrap();
+        let a: Value = serde_json::from_str(&text).unwrap();
         if a.get("result").is_some() {
             ok += 1;
         } else {
@@ -277,15 +274,12 @@ async fn a_websocket_that_does_not_read_its_answers_gets_refusals_not_buffers() 
     // connection may have in flight, or past its unread bytes).
     let (mut answered, mut refused, mut unread) = (0, 0, 0);
     while answered + refused < 200 {
-        let (op, payload) = tokio::time::timeout(Duration::from_secs(60), ws_frame(&mut ws))
+        let text = ws_next_text(&mut ws, Duration::from_secs(60))
             .await
             .expect("every call is answered")
             .expect("open");
         rss_peak = rss_peak.max(node.rss());
-        if op != 1 {
-            continue;
-        }
-        let a: Value = serde_json::from_slice(&payload).unwrap();
+        let a: Value = serde_json::from_str(&text).unwrap();
         if a.get("result").is_some() {
             answered += 1;
         } else {
@@ -452,9 +446,8 @@ async fn ws_round(ws: &mut tokio::net::TcpStream, calls: &[Value]) -> bool {
     }
     let mut answers = 0;
     while answers < calls.len() {
-        match tokio::time::timeout(Duration::from_secs(60), ws_frame(ws)).await {
-            Ok(Some((1, _))) => answers += 1,
-            Ok(Some(_)) => {}
+        match ws_next_text(ws, Duration::from_secs(60)).await {
+            Ok(Some(_)) => answers += 1,
             _ => return false,
         }
     }

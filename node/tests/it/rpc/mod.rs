@@ -159,3 +159,20 @@ fn ws_text(payload: &[u8]) -> Vec<u8> {
     f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
     f
 }
+
+/// The next text frame from the server within `wait` (`Ok(None)`: the socket closed).
+async fn ws_next_text(
+    ws: &mut tokio::net::TcpStream,
+    wait: std::time::Duration,
+) -> Result<Option<String>, tokio::time::error::Elapsed> {
+    tokio::time::timeout(wait, async move {
+        loop {
+            match ws_frame(ws).await {
+                Some((1, text)) => break Some(String::from_utf8(text).unwrap()),
+                Some(_) => {}
+                None => break None,
+            }
+        }
+    })
+    .await
+}

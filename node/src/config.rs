@@ -56,6 +56,7 @@ pub(crate) struct BatcherSection {
     pub(crate) max_l2_logs: usize,
     pub(crate) max_blocks: usize,
     pub(crate) max_age_ms: u64,
+    pub(crate) max_age_behind_ms: u64,
     pub(crate) max_bytecodes: usize,
     pub(crate) max_priority_ops: usize,
     pub(crate) chunk_records: u64,
@@ -509,9 +510,17 @@ impl NodeConfig {
         }
         // A priority request must be in a committed batch before its deadline (at least an hour
         // on L1): a batch must never stay open for a large part of it.
-        if b.max_age_ms > MAX_BATCH_AGE_MS {
+        if b.max_age_ms > MAX_BATCH_AGE_MS || b.max_age_behind_ms > MAX_BATCH_AGE_MS {
             bail!(
-                "batcher.max_age_ms must be at most {MAX_BATCH_AGE_MS} (half of L1's shortest priority deadline), got {}",
+                "batcher.max_age_ms and batcher.max_age_behind_ms must be at most {MAX_BATCH_AGE_MS} (half of L1's shortest priority deadline), got {} and {}",
+                b.max_age_ms,
+                b.max_age_behind_ms
+            );
+        }
+        if b.max_age_behind_ms < b.max_age_ms {
+            bail!(
+                "batcher.max_age_behind_ms ({}) must be at least batcher.max_age_ms ({}): it is how long a batch may stay open while provers are behind",
+                b.max_age_behind_ms,
                 b.max_age_ms
             );
         }
@@ -673,6 +682,9 @@ mod tests {
             (&[], &["eth_watcher.max_blocks_per_scan=0"], "eth_watcher.max_blocks_per_scan"),
             (&[], &["eth_watcher.from_block=-1"], "invalid"),
             (&[], &["batcher.max_age_ms=1800001"], "half of L1's shortest priority deadline"),
+            (&[], &["batcher.max_age_behind_ms=1800001"], "half of L1's shortest priority deadline"),
+            (&[], &["batcher.max_age_behind_ms=999"], "must be at least batcher.max_age_ms (1000)"),
+            (&[], &["batcher.max_age_behind_ms=-1"], "invalid"),
             (&[], &["l1.max_tx_gas=300000"], "l1.max_tx_gas (300000) and l1.max_tx_calldata_bytes"),
             (&[], &["l1.max_tx_calldata_bytes=1000"], "are too small"),
             (&[], &["l1.max_tx_calldata_bytes=131073"], "at most 131072"),

@@ -12,7 +12,7 @@ use rollup_actors::state::SlotKey;
 use rollup_actors::storage::batches::{BatchStore, BatchWriters};
 use rollup_contracts::bindings::IRollupChain::StoredBatchInfo;
 use rollup_contracts::deploy::GenesisConfig;
-use rollup_prover::exchange::ProofStore;
+use rollup_prover::exchange::{LeaseGauge, ProofStore};
 use rollup_prover::job::{BoxError, JobSource, ProofJob};
 use rollup_prover::keys::{KeySet, DEV_CAPACITIES, DEV_SEED};
 use rollup_supervision::RestartBudget;
@@ -85,6 +85,34 @@ impl JobSource for TreeJobs {
     }
 }
 
+/// The provers' load for the batcher: chunks of sealed batches, less those proven and those a
+/// prover holds now. Proofs are kept (the exchange never deletes one), so their count is the
+/// number of chunks proven.
+pub(crate) struct ProvingQueue {
+    pub(crate) batches: BatchStore,
+    pub(crate) proofs: ProofStore,
+    pub(crate) leased: LeaseGauge,
+}
+
+impl rollup_actors::settlement::proving::ProvingLoad for ProvingQueue {
+    fn waiting_chunks(&self) -> Result<u64, rollup_actors::settlement::proving::BoxError> {
+        let Some(sealed) = self.batches.last_sealed()? else { return Ok(0) };
+        // Chunks the tree writer has applied: versions after genesis (version 1, batch 0, is
+        // never proven) ...
+        let applied = self.batches.last_applied()?;
+        let mut chunks = match applied {
+            Some(a) => self.batches.tree_result(a)?.map_or(0, |t| t.last_version() - 1),
+            None => 0,
+        };
+        // ... and those of batches sealed since (usually none or one).
+        for n in applied.map_or(1, |a| a + 1).max(1)..=sealed {
+            chunks += self.batches.batch(n)?.map_or(0, |b| b.chunks() as u64);
+        }
+        let proven = self.proofs.count()?;
+        Ok(chunks.saturating_sub(proven).saturating_sub(self.leased.get() as u64))
+    }
+}
+
 /// Stored chunk proofs for the eth sender.
 pub(crate) struct Proofs(pub(crate) ProofStore);
 
@@ -153,6 +181,8 @@ pub(crate) struct SettlementParts {
     /// `prover.redb`: the exchange's queue and the proofs.
     pub(crate) prover_db: Arc<redb::Database>,
     pub(crate) proofs: ProofStore,
+    /// Jobs leased by provers right now: the exchange writes it, the batcher reads it.
+    pub(crate) leased: LeaseGauge,
     /// The eth sender's tables (read-only), and their writer for the sender.
     pub(crate) sender: rollup_eth::SenderStore,
     pub(crate) sender_writer: rollup_eth::SenderWriter,
@@ -191,6 +221,7 @@ impl SettlementParts {
             tree,
             prover_db,
             proofs,
+            leased: LeaseGauge::default(),
             sender,
             sender_writer,
             sender_metrics: Arc::new(rollup_eth::SenderMetrics::default()),
@@ -227,7 +258,17 @@ impl SettlementParts {
                 tree: TreeReader::of(&self.tree),
             }),
             events,
+            leased: self.leased.clone(),
         }
+    }
+
+    /// The provers' load, as the batcher reads it.
+    pub(crate) fn proving_load(&self) -> Arc<ProvingQueue> {
+        Arc::new(ProvingQueue {
+            batches: self.batches.clone(),
+            proofs: self.proofs.clone(),
+            leased: self.leased.clone(),
+        })
     }
 }
 
@@ -263,6 +304,8 @@ pub(crate) struct ProverParts {
     pub(crate) jobs: Arc<TreeJobs>,
     /// [`rollup_events::Event::TreeApplied`] in, proven chunks out.
     pub(crate) events: rollup_events::EventBus,
+    /// Where the exchange counts its leases.
+    pub(crate) leased: LeaseGauge,
 }
 
 /// The gateway's bearer token: `ROLLUPD_PROVER_TOKEN`, else `prover.token_file`.

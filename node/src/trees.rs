@@ -84,6 +84,7 @@ pub(crate) fn settlement(
                         max_l2_logs: b.max_l2_logs,
                         max_blocks: b.max_blocks,
                         max_age: Duration::from_millis(b.max_age_ms),
+                        max_age_behind: Duration::from_millis(b.max_age_behind_ms),
                         max_bytecodes: b.max_bytecodes,
                         max_priority_ops: b.max_priority_ops,
                         l1: config.l1.tx_limits(),
@@ -95,6 +96,7 @@ pub(crate) fn settlement(
                 batches: parts.batch_writers.batches.clone(),
                 events: chain.events.clone(),
                 metrics: chain.metrics.batcher.clone(),
+                proving: Some(parts.proving_load()),
             },
             budget,
         ),
@@ -177,6 +179,7 @@ pub(crate) fn provers(
             source: Some(parts.jobs.clone()),
             events: parts.events.clone(),
             slot: slot.clone(),
+            leased: parts.leased.clone(),
         },
         budget,
     )];

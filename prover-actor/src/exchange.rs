@@ -291,12 +291,20 @@ impl JobQueue {
         ProofStore { db: self.db.clone() }
     }
 
+    /// Leases not expired at `now`.
+    pub fn live_leases(&self, now: Instant) -> usize {
+        self.leases.values().filter(|l| l.deadline > now).count()
+    }
+
     /// Counters.
     pub fn status(&self, now: Instant) -> Result<QueueStatus, ExchangeError> {
         let tx = self.db.begin_read().map_err(storage)?;
         let proven = tx.open_table(PROOFS).map_err(storage)?.len().map_err(storage)?;
-        let leased = self.leases.values().filter(|l| l.deadline > now).count();
-        Ok(QueueStatus { pending: self.pending.len(), leased, proven: proven as usize })
+        Ok(QueueStatus {
+            pending: self.pending.len(),
+            leased: self.live_leases(now),
+            proven: proven as usize,
+        })
     }
 }
 
@@ -392,6 +400,23 @@ pub struct ExchangeArgs {
     pub events: EventBus,
     /// Where its reference goes (provers and the gateway look it up there).
     pub slot: ExchangeSlot,
+    /// How many jobs are leased right now, for readers outside the actor (the batcher).
+    pub leased: LeaseGauge,
+}
+
+/// The number of live leases, updated by the exchange after every message it handles.
+#[derive(Debug, Clone, Default)]
+pub struct LeaseGauge(Arc<std::sync::atomic::AtomicUsize>);
+
+impl LeaseGauge {
+    /// Jobs a prover holds right now.
+    pub fn get(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set(&self, n: usize) {
+        self.0.store(n, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// The exchange's child spec: the queue is reloaded from `prover.redb`; its reference goes into
@@ -409,6 +434,7 @@ pub struct ExchangeState {
     _wakeups: Option<Wakeups>,
     /// Whether jobs are being built right now.
     pulling: bool,
+    leased: LeaseGauge,
 }
 
 /// How often the exchange looks for jobs without being woken.
@@ -445,6 +471,7 @@ impl Actor for ExchangeActor {
             events: args.events,
             _wakeups: wakeups,
             pulling: false,
+            leased: args.leased,
         })
     }
 
@@ -507,6 +534,7 @@ impl Actor for ExchangeActor {
                 let _ = reply.send(state.queue.status(now));
             }
         }
+        state.leased.set(state.queue.live_leases(now));
         Ok(())
     }
 }

@@ -6,12 +6,14 @@ use alloy::primitives::U256;
 use rollup_actors::events::fault::Point;
 use rollup_actors::settlement::batcher::criteria::Limits;
 use rollup_actors::settlement::batcher::{BatcherArgs, BatcherConfig};
+use rollup_actors::settlement::proving::{BoxError, ProvingLoad};
 use rollup_actors::settlement::tree_writer::TreeWriterArgs;
 use rollup_actors::storage::batches::BatchStore;
 use rollup_actors::tree::{StateDiff, TreeStore};
 use rollup_contracts::batch::{bytecodes_hash, BatchClaims, L2LogsTree};
 use rollup_supervision::SupervisorMsg;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn batcher_config() -> BatcherConfig {
@@ -24,6 +26,7 @@ fn batcher_config() -> BatcherConfig {
             max_l2_logs: 16,
             max_blocks: 100,
             max_age: Duration::from_millis(300),
+            max_age_behind: Duration::from_millis(300),
             max_bytecodes: 32,
             max_priority_ops: 1024,
             l1: rollup_contracts::cost::TxLimits { max_calldata: 120_000, max_gas: 10_000_000 },
@@ -36,6 +39,14 @@ fn batcher_config() -> BatcherConfig {
 type Sup = (ractor::ActorRef<SupervisorMsg>, tokio::task::JoinHandle<()>);
 
 async fn node(dir: &tempfile::TempDir) -> (TestChain, BatchStore, TreeStore, Sup) {
+    node_with(dir, batcher_config(), None).await
+}
+
+async fn node_with(
+    dir: &tempfile::TempDir,
+    config: BatcherConfig,
+    proving: Option<Arc<dyn ProvingLoad>>,
+) -> (TestChain, BatchStore, TreeStore, Sup) {
     let tree = TreeStore::open(&dir.path().join("tree.redb")).unwrap();
     let t = tree.clone();
     let batches_slot = std::sync::Arc::new(std::sync::Mutex::new(None));
@@ -46,11 +57,12 @@ async fn node(dir: &tempfile::TempDir) -> (TestChain, BatchStore, TreeStore, Sup
         vec![
             rollup_actors::settlement::batcher::spec(
                 BatcherArgs {
-                    config: batcher_config(),
+                    config,
                     blocks: chain.store.clone(),
                     batches: writers.batches,
                     events: chain.events.clone(),
                     metrics: Default::default(),
+                    proving: proving.clone(),
                 },
                 chain.budget,
             ),
@@ -223,4 +235,65 @@ async fn batch_timestamps_never_run_ahead_of_the_clock() {
     }
     assert!(last >= 2, "the transfers took several batches ({last})");
     eprintln!("BATCH TIME: {} batches for blocks sealed in {flood:?}", last);
+}
+
+/// A test double of the provers' queue: the test says how many chunks wait.
+#[derive(Default)]
+struct ScriptedProvers(AtomicU64);
+
+impl ProvingLoad for ScriptedProvers {
+    fn waiting_chunks(&self) -> Result<u64, BoxError> {
+        Ok(self.0.load(Ordering::Relaxed))
+    }
+}
+
+/// The batch policy: while chunks wait for a prover, the open batch keeps every block past
+/// `max_age` (one batch for transfers that would have taken one each); once the provers catch
+/// up it is sealed at once; and while they stay behind, `max_age_behind` still closes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_grow_while_provers_are_behind_and_seal_early_when_they_are_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = batcher_config();
+    config.limits.max_writes = 1_000;
+    config.limits.max_age_behind = Duration::from_secs(4);
+    let provers = Arc::new(ScriptedProvers::default());
+    let (chain, batches, _tree, _sup) =
+        node_with(&dir, config, Some(provers.clone() as Arc<dyn ProvingLoad>)).await;
+    // Idle provers: a lone transfer gets a batch of its own after max_age.
+    let h = submit(&chain, 0).await.unwrap();
+    let first = wait_included(&chain, h).await;
+    let b1 = wait_applied_through_block(&batches, first).await;
+
+    // Behind: three transfers, each in its own block, over more than max_age each.
+    provers.0.store(5, Ordering::Relaxed);
+    let mut blocks = Vec::new();
+    for nonce in 1..4 {
+        let h = submit(&chain, nonce).await.unwrap();
+        blocks.push(wait_included(&chain, h).await);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    assert_eq!(batches.last_sealed().unwrap(), Some(b1), "no batch sealed while provers are behind");
+    assert!(blocks[2] > blocks[0], "the transfers are in different blocks");
+
+    // The provers catch up: the open batch is sealed within a tick or two, holding all three.
+    let caught_up = Instant::now();
+    provers.0.store(0, Ordering::Relaxed);
+    let b2 = wait_applied_through_block(&batches, blocks[2]).await;
+    assert!(caught_up.elapsed() < Duration::from_secs(2), "sealed when the provers caught up");
+    assert_eq!(b2, b1 + 1);
+    assert_eq!(batches.batch_of_block(blocks[0]).unwrap(), Some(b2), "one batch for all three");
+    assert_eq!(batches.batch(b2).unwrap().unwrap().tx_count, 3);
+
+    // Behind for good: max_age_behind closes the batch anyway.
+    provers.0.store(5, Ordering::Relaxed);
+    let h = submit(&chain, 4).await.unwrap();
+    let block = wait_included(&chain, h).await;
+    let opened = Instant::now();
+    let b3 = wait_applied_through_block(&batches, block).await;
+    let held = opened.elapsed();
+    assert_eq!(b3, b2 + 1);
+    assert!(
+        held >= Duration::from_millis(3_000) && held < Duration::from_secs(8),
+        "held for max_age_behind (4 s): {held:?}"
+    );
 }

@@ -242,7 +242,7 @@ pub(crate) async fn validator_nonces_all_succeeded(l1_url: &str, diamond: Addres
 async fn a_deadline_passing_during_an_l1_outage_does_not_halt_the_commits_of_the_backlog() {
     let Some(ProxiedL1 { anvil, down, diamond, config, dir }) = proxied_l1(
         "deadline-backlog",
-        "[batcher]\nmax_age_ms = 300\n[eth_sender]\nmax_batches_per_tx = 1\npoll_ms = 250\n",
+        "[batcher]\nmax_age_ms = 300\nmax_age_behind_ms = 300\n[eth_sender]\nmax_batches_per_tx = 1\npoll_ms = 250\n",
     )
     .await
     else {
@@ -258,7 +258,8 @@ async fn a_deadline_passing_during_an_l1_outage_does_not_halt_the_commits_of_the
     let mut backlog = Vec::new();
     for _ in 0..3 {
         backlog.push(zero_fee_transfer(&url).await);
-        // Each in a batch of its own (`max_age_ms` 300, at most one batch a second).
+        // Each in a batch of its own (`max_age_ms` 300 even while the provers are behind, at
+        // most one batch a second).
         tokio::time::sleep(Duration::from_millis(1_300)).await;
     }
     let recipient = alloy::primitives::address!("0x000000000000000000000000000000000000d3d6");

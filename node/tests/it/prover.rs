@@ -126,6 +126,7 @@ async fn workers_and_a_local_actor_share_one_queue() {
     let keys = Arc::new(dev_keys(&dir));
     let events = rollup_events::EventBus::new();
     let mut proven_rx = events.subscribe();
+    let leased = rollup_prover::exchange::LeaseGauge::default();
     let (exchange, _) = Actor::spawn(
         None,
         ExchangeActor,
@@ -136,6 +137,7 @@ async fn workers_and_a_local_actor_share_one_queue() {
             source: None,
             events,
             slot: Default::default(),
+            leased: leased.clone(),
         },
     )
     .await
@@ -197,6 +199,8 @@ async fn workers_and_a_local_actor_share_one_queue() {
     // Worker A takes batch 1 and is killed mid-proof; worker B gets it after the lease expires.
     let mut a = Worker::spawn(&url, &dir, "a", TOKEN);
     wait_for("worker a to lease batch 1", 60, async || status(&exchange).await.leased == 1).await;
+    // The gauge the batcher reads is set after each message the exchange handles.
+    wait_for("the lease gauge to count worker a's lease", 5, async || leased.get() == 1).await;
     a.child.kill().unwrap();
     a.child.wait().unwrap();
     assert_eq!(a.submitted(), 0, "worker a finished before it was killed; the test proves nothing");
@@ -253,6 +257,7 @@ async fn workers_and_a_local_actor_share_one_queue() {
     assert!([local_count, bn, cn].iter().filter(|n| **n > 0).count() >= 2, "the queue was shared");
     let st = status(&exchange).await;
     assert_eq!((st.pending, st.leased), (0, 0));
+    wait_for("the lease gauge to drop to 0", 5, async || leased.get() == 0).await;
     local.stop(None);
     server.stop().unwrap();
     exchange.stop(None);

@@ -46,6 +46,7 @@ pub(crate) async fn spawn_exchange(
         source: None,
         events,
         slot: Default::default(),
+        leased: Default::default(),
     };
     ractor::Actor::spawn(None, ExchangeActor, args).await.unwrap().0
 }

@@ -4,17 +4,22 @@
 //!   memory only; after a restart it is rebuilt from the blocks after the cursor.
 //! - Wake-ups: [`Event::BlockSealed`] and a timer (for the age rule). Each wake-up adds every
 //!   stored block after the open batch's last one, sealing by the [`criteria`] as it goes.
+//! - Policy: while the provers keep up, a batch is sealed `max_age` after its first block, for
+//!   latency; while chunks of sealed batches wait for a prover ([`ProvingLoad`]), it keeps
+//!   filling up to its size limits or `max_age_behind`, so a busy slot is published and proven
+//!   once instead of once per batch.
 //! - A sealed batch is one redb transaction (batch, block index, published bytecodes), then
 //!   [`Event::BatchSealed`]. Batch 0 is the genesis block, batched at first start.
 
 pub mod criteria;
 pub mod pubdata;
 
+use crate::settlement::proving::ProvingLoad;
 use crate::state::StateReader;
 use crate::storage::batches::{BatchWriter, SealedBatch};
 use crate::storage::chain::{ChainStore, StoreError};
 use alloy::primitives::{Bytes, U256};
-use criteria::Limits;
+use criteria::{Limits, Totals};
 use pubdata::BatchBuilder;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rollup_contracts::batch::{bytecodes_hash, BatchClaims, L2LogsTree};
@@ -55,7 +60,7 @@ pub struct BatcherMetrics {
 }
 
 /// What the batcher touches.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BatcherArgs {
     /// Limits and chunking.
     pub config: BatcherConfig,
@@ -67,6 +72,14 @@ pub struct BatcherArgs {
     pub events: EventBus,
     /// Its counters.
     pub metrics: Arc<BatcherMetrics>,
+    /// The provers' queue; `None`: nothing proves this chain's batches, seal by `max_age`.
+    pub proving: Option<Arc<dyn ProvingLoad>>,
+}
+
+impl std::fmt::Debug for BatcherArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatcherArgs").field("config", &self.config).finish_non_exhaustive()
+    }
 }
 
 /// The batcher's state.
@@ -74,6 +87,8 @@ pub struct BatcherArgs {
 pub struct BatcherState {
     args: BatcherArgs,
     open: BatchBuilder,
+    /// Whether chunks of sealed batches waited for a prover when last asked.
+    provers_behind: bool,
     _wakeups: Wakeups,
 }
 
@@ -92,6 +107,26 @@ fn now_ms() -> u64 {
 impl BatcherState {
     fn last_batched(&self) -> Result<Option<u64>, StoreError> {
         self.args.batches.reader().last_batched_block()
+    }
+
+    /// Asks the provers' queue whether sealed chunks are waiting. A queue that cannot be read
+    /// counts as keeping up: the batcher then seals by `max_age`, as without provers.
+    fn ask_provers(&mut self) {
+        self.provers_behind = match &self.args.proving {
+            None => false,
+            Some(p) => match p.waiting_chunks() {
+                Ok(n) => n > 0,
+                Err(e) => {
+                    tracing::warn!(target: "rollup::batcher", error = %e, "reading the provers' queue");
+                    false
+                }
+            },
+        };
+    }
+
+    /// The open batch's size, and whether the provers are behind.
+    fn totals(&self) -> Totals {
+        Totals { provers_behind: self.provers_behind, ..self.open.totals() }
     }
 
     /// Whether the open batch may be sealed now: its timestamp (its last block's, raised above
@@ -177,9 +212,12 @@ impl BatcherState {
             chunks = batch.chunks(),
             bytecodes = batch.bytecodes.len(),
             reason,
+            provers_behind = self.provers_behind,
             "batch sealed"
         );
         self.args.metrics.batches_sealed.fetch_add(1, Ordering::Relaxed);
+        // The sealed batch's chunks now wait for a prover.
+        self.ask_provers();
         self.args.events.fault(Point::BatchSealed);
         self.args.events.publish(Event::BatchSealed { number });
         Ok(())
@@ -201,6 +239,7 @@ impl BatcherState {
             return self.seal("genesis");
         };
         let limits = self.args.config.limits;
+        self.ask_provers();
         let mut next = self.open.next_block(last_batched);
         while next <= head {
             let header = store.header(next)?.ok_or_else(|| {
@@ -222,7 +261,7 @@ impl BatcherState {
                     self.open.note_code(h, len);
                 }
             }
-            let current = self.open.totals();
+            let current = self.totals();
             let with = self.open.totals_with(txs as usize, priority, &writes, messages.len());
             if let Some(reason) = criteria::seal_before(&limits, &current, &with) {
                 if !self.may_seal()? {
@@ -234,14 +273,14 @@ impl BatcherState {
             self.open.add_priority(&hashes[..priority]);
             self.open.add_messages(&messages);
             self.open.add_block(next, header.timestamp, txs, &writes);
-            if let Some(reason) = criteria::seal_now(&limits, &self.open.totals()) {
+            if let Some(reason) = criteria::seal_now(&limits, &self.totals()) {
                 if self.may_seal()? {
                     self.seal(reason)?;
                 }
             }
             next += 1;
         }
-        if let Some(reason) = criteria::seal_now(&limits, &self.open.totals()) {
+        if let Some(reason) = criteria::seal_now(&limits, &self.totals()) {
             if self.may_seal()? {
                 self.seal(reason)?;
             }
@@ -267,7 +306,12 @@ impl Actor for BatcherActor {
             Some(TICK),
             || BatcherMsg::Wake,
         )?;
-        Ok(BatcherState { args, open: BatchBuilder::default(), _wakeups: wakeups })
+        Ok(BatcherState {
+            args,
+            open: BatchBuilder::default(),
+            provers_behind: false,
+            _wakeups: wakeups,
+        })
     }
 
     async fn handle(

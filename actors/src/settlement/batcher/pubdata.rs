@@ -130,6 +130,7 @@ impl BatchBuilder {
             code_words,
             txs: self.txs as usize,
             priority_ops: self.priority.len(),
+            provers_behind: false,
         }
     }
 
@@ -160,6 +161,7 @@ impl BatchBuilder {
             code_words,
             txs: t.txs + txs,
             priority_ops: t.priority_ops + priority,
+            provers_behind: t.provers_behind,
         }
     }
 

@@ -1,5 +1,7 @@
 //! Age: a batch does not wait for more blocks for ever, so a lone transaction settles quickly
-//! (`batcher.max_age_ms`, 1 s in dev).
+//! (`batcher.max_age_ms`, 1 s in dev). While chunks of sealed batches wait for a prover, a batch
+//! sealed now would only wait as well, so it stays open longer (`batcher.max_age_behind_ms`):
+//! when provers are behind, batches grow; when they are idle, batches seal early for latency.
 
 use super::{Limits, SealCriterion, Totals};
 
@@ -11,7 +13,8 @@ impl SealCriterion for Age {
     }
 
     fn complete(&self, limits: &Limits, current: &Totals) -> bool {
-        current.age >= limits.max_age
+        let max = if current.provers_behind { limits.max_age_behind } else { limits.max_age };
+        current.age >= max
     }
 }
 
@@ -26,5 +29,18 @@ mod tests {
         let t = |ms| Totals { blocks: 1, age: Duration::from_millis(ms), ..Totals::default() };
         assert!(Age.complete(&limits(), &t(1000)));
         assert!(!Age.complete(&limits(), &t(999)));
+    }
+
+    #[test]
+    fn waits_longer_while_provers_are_behind() {
+        let t = |ms| Totals {
+            blocks: 1,
+            age: Duration::from_millis(ms),
+            provers_behind: true,
+            ..Totals::default()
+        };
+        assert!(!Age.complete(&limits(), &t(1000)));
+        assert!(!Age.complete(&limits(), &t(9_999)));
+        assert!(Age.complete(&limits(), &t(10_000)));
     }
 }

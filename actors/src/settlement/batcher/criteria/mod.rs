@@ -30,8 +30,12 @@ pub struct Limits {
     pub max_l2_logs: usize,
     /// Most L2 blocks per batch.
     pub max_blocks: usize,
-    /// Longest time a batch stays open after its first block.
+    /// Longest time a batch stays open after its first block while the provers keep up.
     pub max_age: Duration,
+    /// Longest time a batch stays open while sealed chunks wait for a prover: sealing it
+    /// earlier would not prove it sooner, and a longer batch publishes and proves each busy
+    /// slot once.
+    pub max_age_behind: Duration,
     /// Most bytecodes a batch publishes, unless one block alone has more.
     pub max_bytecodes: usize,
     /// Most priority operations (L1->L2 requests) per batch.
@@ -64,6 +68,9 @@ pub struct Totals {
     pub txs: usize,
     /// Priority operations.
     pub priority_ops: usize,
+    /// Whether chunks of sealed batches are waiting for a prover (not a size: what the age
+    /// rule asks of the provers).
+    pub provers_behind: bool,
 }
 
 /// One seal rule.
@@ -119,6 +126,7 @@ pub(crate) fn limits() -> Limits {
         max_l2_logs: 10,
         max_blocks: 5,
         max_age: Duration::from_secs(1),
+        max_age_behind: Duration::from_secs(10),
         max_bytecodes: 32,
         max_priority_ops: 8,
         l1: rollup_contracts::cost::TxLimits { max_calldata: 120_000, max_gas: 30_000_000 },

@@ -1,0 +1,16 @@
+//! What the batcher knows of the provers: how many chunks of sealed batches wait for one.
+//!
+//! The batcher seals by age only while the provers keep up. When chunks are waiting, a batch
+//! sealed now would only wait too, so the open batch keeps growing instead (up to its size
+//! limits and `batcher.max_age_behind_ms`): a slot written a thousand times is then published
+//! and proven once. The node implements this over the batch tables and the prover exchange
+//! (`rollup-prover`), which this crate does not depend on.
+
+/// An error reading the provers' queue.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The provers' load, as the batcher sees it.
+pub trait ProvingLoad: Send + Sync + 'static {
+    /// Chunks of sealed batches that are neither proven nor being proven by a prover now.
+    fn waiting_chunks(&self) -> Result<u64, BoxError>;
+}

@@ -134,8 +134,9 @@ impl BatchBuilder {
         }
     }
 
-    /// An upper bound of the size with a block of `txs` transactions, `writes` and `l2_logs`
-    /// added (net writes can only shrink).
+    /// The size with a block of `txs` transactions, `writes` and `l2_logs` added. State-diff
+    /// records are exact (a slot already written in the batch adds no record, and one written
+    /// back to its value before the batch removes one); bytecodes are an upper bound.
     pub fn totals_with(
         &self,
         txs: usize,
@@ -144,14 +145,15 @@ impl BatchBuilder {
         l2_logs: usize,
     ) -> Totals {
         let t = self.totals();
+        let records = self.records_with(t.writes, writes);
         // Distinct codes: a block that deploys one contract many times publishes it once.
         let mut codes = self.codes();
         codes.extend(writes.iter().filter(|w| is_code(&w.key, &w.new)).map(|w| w.new));
         let code_words = self.words(&codes);
         Totals {
-            writes: t.writes + writes.len(),
-            pubdata_bytes: t.pubdata_bytes - t.code_words * 32
-                + writes.len() * RECORD_BYTES
+            writes: records,
+            pubdata_bytes: t.pubdata_bytes - t.code_words * 32 - t.writes * RECORD_BYTES
+                + records * RECORD_BYTES
                 + l2_logs * LOG_BYTES
                 + code_words * 32,
             l2_logs: t.l2_logs + l2_logs,
@@ -163,6 +165,21 @@ impl BatchBuilder {
             priority_ops: t.priority_ops + priority,
             provers_behind: t.provers_behind,
         }
+    }
+
+    /// The number of net writes (of `records` now) once `writes` are added, as
+    /// [`Self::add_block`] would leave them.
+    fn records_with(&self, records: usize, writes: &[SlotWrite]) -> usize {
+        let mut touched: BTreeMap<&SlotKey, (B256, B256)> = BTreeMap::new();
+        for w in writes {
+            touched.entry(&w.key).and_modify(|e| e.1 = w.new).or_insert_with(|| {
+                (self.net.get(&w.key).map_or(w.old, |(before, _)| *before), w.new)
+            });
+        }
+        touched.iter().fold(records, |n, (key, (before, after))| {
+            let was = self.net.get(*key).is_some_and(|(b, a)| b != a);
+            n + usize::from(before != after) - usize::from(was)
+        })
     }
 
     /// How long the batch has been open: since it was opened in this process, or, if longer
@@ -292,6 +309,31 @@ mod tests {
         let c = b.finish().unwrap().unwrap();
         assert_eq!((c.first_block, c.last_block, c.tx_count), (1, 2, 2));
         assert_eq!(c.diff.writes(), &[(w(2, 0, 0).key.derived_key(), B256::from(U256::from(8)))]);
+    }
+
+    /// The size with the next block is what adding it gives: a block rewriting the batch's slots
+    /// adds no record (counting its writes said 200 more here, and every busy block sealed a
+    /// batch by the L1 cost rule), one writing a slot back removes one.
+    #[test]
+    fn the_size_with_a_block_counts_each_slot_once() {
+        let mut b = BatchBuilder::default();
+        let first: Vec<SlotWrite> = (0..100).map(|i| w(i, 0, 1)).collect();
+        b.add_block(1, 10, 100, &first);
+        let again: Vec<SlotWrite> =
+            (0..100).flat_map(|i| [w(i, 1, 2), w(i, 2, 3)]).chain([w(500, 0, 9)]).collect();
+        let with = b.totals_with(100, 0, &again, 0);
+        assert_eq!(with.writes, 101);
+        assert_eq!(with.pubdata_bytes, 101 * RECORD_BYTES);
+        let back = [w(0, 1, 0), w(1, 1, 4), w(1, 4, 0), w(600, 0, 0), w(601, 0, 7), w(601, 7, 0)];
+        assert_eq!(b.totals_with(1, 0, &back, 0).writes, 98);
+        for block in [&again[..], &back[..]] {
+            let mut added = BatchBuilder::default();
+            added.add_block(1, 10, 100, &first);
+            let predicted = added.totals_with(1, 0, block, 0);
+            added.add_block(2, 11, 1, block);
+            assert_eq!(predicted.writes, added.totals().writes, "exactly what adding it gives");
+            assert_eq!(predicted.pubdata_bytes, added.totals().pubdata_bytes);
+        }
     }
 
     #[test]

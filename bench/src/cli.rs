@@ -34,8 +34,10 @@ pub(crate) struct Args {
     /// Chain id the endpoint must report; a different answer stops the run before funding.
     #[arg(long)]
     pub(crate) chain_id: Option<u64>,
-    /// What the accounts send: `eth`, `erc20`, `deploy`, `deposit` (L1->L2), `withdraw`
-    /// (L2->L1), or a weighted mix such as `mix:eth=70,erc20=20,deploy=10`.
+    /// What the accounts send: `eth`, `fresh` (ETH to a new address each time: every transfer
+    /// creates an account, so settlement proves an initial write per transaction), `erc20`,
+    /// `deploy`, `deposit` (L1->L2), `withdraw` (L2->L1), or a weighted mix such as
+    /// `mix:eth=70,erc20=20,deploy=10`.
     #[arg(long, default_value = "eth")]
     pub(crate) scenario: Scenario,
     /// JSON-RPC endpoint of the L1 the rollup settles on, where deposits are sent (only read
@@ -157,15 +159,17 @@ pub(crate) enum Kind {
     Deposit,
     /// `withdraw(sink)` with 1 wei on the base token system contract (`0x…800a`).
     Withdraw,
+    /// A 1-wei ETH transfer to an address nobody used (derived from the sender and its nonce).
+    Fresh,
 }
 
 /// Number of transaction kinds, for per-kind arrays.
-pub(crate) const KINDS: usize = 5;
+pub(crate) const KINDS: usize = 6;
 
 impl Kind {
     /// Every kind, in report order.
     pub(crate) const ALL: [Kind; KINDS] =
-        [Kind::Eth, Kind::Erc20, Kind::Deploy, Kind::Deposit, Kind::Withdraw];
+        [Kind::Eth, Kind::Erc20, Kind::Deploy, Kind::Deposit, Kind::Withdraw, Kind::Fresh];
 
     /// The name used on the command line and in reports.
     pub(crate) fn name(self) -> &'static str {
@@ -175,6 +179,7 @@ impl Kind {
             Kind::Deploy => "deploy",
             Kind::Deposit => "deposit",
             Kind::Withdraw => "withdraw",
+            Kind::Fresh => "fresh",
         }
     }
 
@@ -194,7 +199,7 @@ impl FromStr for Kind {
 
     fn from_str(s: &str) -> Result<Self, String> {
         Kind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| {
-            format!("unknown transaction kind `{s}` (eth, erc20, deploy, deposit, withdraw)")
+            format!("unknown transaction kind `{s}` (eth, fresh, erc20, deploy, deposit, withdraw)")
         })
     }
 }

@@ -41,7 +41,7 @@ use anyhow::Context;
 use clap::Parser;
 use serde_json::json;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -111,11 +111,15 @@ async fn run(args: Args) -> Result<(), BenchError> {
     ));
     let (plans, sign_stats) = {
         let (funded, scenario) = (funded.clone(), args.scenario.clone());
-        tokio::task::spawn_blocking(move || {
-            sign::presign(&funded.accounts, per_account, &scenario, |k| funded.tx(k))
+        let signed = Arc::new(AtomicU64::new(0));
+        let total = (per_account * funded.accounts.len()) as u64;
+        let ticker = tokio::spawn(count_up("signed", signed.clone(), total, progress));
+        let result = tokio::task::spawn_blocking(move || {
+            sign::presign(&funded.accounts, per_account, &scenario, |k| funded.tx(k), &signed)
         })
-        .await
-        .context("the signing threads")??
+        .await;
+        ticker.abort();
+        result.context("the signing threads")??
     };
     progress.status(&format!(
         "signed in {:.2} s; sending for {} s",
@@ -188,6 +192,9 @@ async fn run(args: Args) -> Result<(), BenchError> {
     if let Some(task) = settlement_task {
         stop_settlement.store(true, Ordering::Relaxed);
         let mut t = task.await.context("the settlement tracker")?;
+        if let Ok(head) = rpc.quantity("eth_blockNumber", json!([])).await {
+            t.settle_through_block(head as u64);
+        }
         let deadline = Instant::now() + Duration::from_secs(args.settle_wait);
         if args.settle_wait > 0 && !t.all_executed() {
             progress.status(&format!(
@@ -195,6 +202,7 @@ async fn run(args: Args) -> Result<(), BenchError> {
                 args.settle_wait
             ));
         }
+        let mut said = Instant::now();
         while args.settle_wait > 0
             && !t.all_executed()
             && Instant::now() < deadline
@@ -202,6 +210,10 @@ async fn run(args: Args) -> Result<(), BenchError> {
         {
             tokio::time::sleep(Duration::from_secs(1)).await;
             t.tick(book.started.elapsed().as_secs_f64()).await;
+            if said.elapsed() >= Duration::from_secs(args.progress_secs.max(10)) {
+                said = Instant::now();
+                progress.status(&t.progress_line());
+            }
         }
         tracker = Some(t);
     }
@@ -239,6 +251,18 @@ async fn watch_interrupt(book: Arc<Book>, progress: Progress) {
     progress.status("interrupted: stopping; Ctrl-C again to quit without a report");
     if tokio::signal::ctrl_c().await.is_ok() {
         std::process::exit(130);
+    }
+}
+
+/// A status line every two seconds with `done` out of `total`, until aborted.
+async fn count_up(what: &'static str, done: Arc<AtomicU64>, total: u64, progress: Progress) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let n = done.load(Ordering::Relaxed);
+        progress.status(&format!(
+            "{what} {n}/{total} ({:.0}%)",
+            100.0 * n as f64 / total.max(1) as f64
+        ));
     }
 }
 

@@ -95,6 +95,29 @@ fn lines(
     finish(chart, &root, path)
 }
 
+/// `settlement.svg`: the run's L1 batches sealed, committed, proven and executed over time; a
+/// vertical line where sending stopped.
+pub(crate) fn settlement(
+    path: &Path,
+    points: &[(f64, [u64; 4])],
+    sending_s: f64,
+) -> anyhow::Result<()> {
+    let at =
+        |i: usize| -> Vec<(f64, f64)> { points.iter().map(|(t, n)| (*t, n[i] as f64)).collect() };
+    lines(
+        path,
+        "L1 batches of the run",
+        "batches",
+        &[
+            Line { name: "sealed", points: at(0) },
+            Line { name: "committed", points: at(1) },
+            Line { name: "proven", points: at(2) },
+            Line { name: "executed", points: at(3) },
+        ],
+        sending_s,
+    )
+}
+
 /// `histogram.svg`: inclusions per latency bin, with the p50 and p99 marked.
 pub(crate) fn histogram(path: &Path, h: &Histogram, lat: &Latency) -> anyhow::Result<()> {
     let x_max = (h.counts.len() as f64 * h.bin_ms).max(1.0);

@@ -61,6 +61,8 @@ pub(crate) struct Report {
     pub(crate) latency: Latency,
     /// When sending stopped, seconds since the window opened.
     pub(crate) sending_s: f64,
+    /// The run's batches sealed, committed, proven, executed over time (for the plot).
+    pub(crate) settlement: Option<Vec<(f64, [u64; 4])>>,
 }
 
 impl Report {
@@ -246,7 +248,7 @@ impl Report {
 
         let settlement = match run.settlement {
             Some(t) => {
-                let (json, lines) = settlement_figures(t);
+                let (json, lines) = settlement_figures(t, run.started_unix_ms, included);
                 text.extend(lines);
                 json
             }
@@ -258,6 +260,11 @@ impl Report {
                 Value::Null
             }
         };
+
+        let mut summary = summary;
+        if let Some(tps) = settlement["finalized"]["tps"].as_f64() {
+            summary["finalized_tps"] = json!(tps);
+        }
 
         let full = json!({
             "version": 1,
@@ -326,10 +333,20 @@ impl Report {
             "settlement": settlement,
             "summary": summary,
         });
-        Self { text, summary, full, series, histogram, latency, sending_s: sending.as_secs_f64() }
+        Self {
+            text,
+            summary,
+            full,
+            series,
+            histogram,
+            latency,
+            sending_s: sending.as_secs_f64(),
+            settlement: run.settlement.map(Tracker::cumulative),
+        }
     }
 
-    /// Writes `report.json` and the three plots into `dir`.
+    /// Writes `report.json` and the plots into `dir` (`settlement.svg` when settlement was
+    /// followed).
     pub(crate) fn write(&self, dir: &Path) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let path = dir.join("report.json");
@@ -339,6 +356,9 @@ impl Report {
         crate::plot::tps(&dir.join("tps.svg"), &self.series, self.sending_s)?;
         crate::plot::latency(&dir.join("latency.svg"), &self.series, self.sending_s)?;
         crate::plot::histogram(&dir.join("histogram.svg"), &self.histogram, &self.latency)?;
+        if let Some(points) = &self.settlement {
+            crate::plot::settlement(&dir.join("settlement.svg"), points, self.sending_s)?;
+        }
         Ok(())
     }
 }
@@ -357,8 +377,9 @@ fn second_json(s: &Second) -> Value {
     o
 }
 
-/// The settlement part of `report.json` and its summary lines.
-fn settlement_figures(t: &Tracker) -> (Value, Vec<String>) {
+/// The settlement part of `report.json` and its summary lines; `started_unix_ms` is when the
+/// window opened, `included` how many of the run's transactions the L2 included.
+fn settlement_figures(t: &Tracker, started_unix_ms: u64, included: u64) -> (Value, Vec<String>) {
     let n = (t.sealed + 1).saturating_sub(t.first_batch);
     let mut steps = serde_json::Map::new();
     let mut parts = Vec::new();
@@ -399,6 +420,19 @@ fn settlement_figures(t: &Tracker) -> (Value, Vec<String>) {
             peak(|b| b.unexecuted)
         ));
     }
+    // Finalized TPS: transactions whose batch was executed on L1, over the time from the first
+    // send to the last execute. The run's first batch may also hold setup transactions.
+    let started_s = started_unix_ms / 1000;
+    let finalized = t.finalized().map(|(txs, last)| {
+        let span = last.saturating_sub(started_s).max(1);
+        (txs, span, txs as f64 / span as f64)
+    });
+    match finalized {
+        Some((txs, span, tps)) => lines.push(format!(
+            "  finalized: {txs} transactions in executed batches ({included} included) over {span} s              from the first send to the last execute: {tps:.1} finalized TPS"
+        )),
+        None => lines.push("  finalized: no batch of the run executed on L1 yet".into()),
+    }
     let batches: Vec<Value> = t
         .batches
         .iter()
@@ -428,6 +462,11 @@ fn settlement_figures(t: &Tracker) -> (Value, Vec<String>) {
         })
         .collect();
     let json = json!({
+        "finalized": finalized.map(|(txs, span, tps)| json!({
+            "txs": txs,
+            "to_last_execute_s": span,
+            "tps": round1(tps),
+        })),
         "first_batch": t.first_batch,
         "last_sealed": t.sealed,
         "batches_sealed": n,

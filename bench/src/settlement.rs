@@ -66,6 +66,10 @@ pub(crate) struct Tracker {
     pub(crate) batches: BTreeMap<u64, BatchInfo>,
     /// One point per tick.
     pub(crate) backlog: Vec<Backlog>,
+    /// The L2 head when the window closed: the run is settled once the batch holding it is.
+    last_block: Option<u64>,
+    /// That block's batch, once sealed.
+    last_batch: Option<u64>,
 }
 
 impl Tracker {
@@ -98,7 +102,16 @@ impl Tracker {
             cursors,
             batches: BTreeMap::new(),
             backlog: Vec::new(),
+            last_block: None,
+            last_batch: None,
         }
+    }
+
+    /// From now on, the run counts as settled only once the batch holding L2 block `block` (the
+    /// head when the window closed) is sealed and executed. While provers are behind, the node
+    /// keeps one batch open for the whole window, so "every batch sealed so far" is no test.
+    pub(crate) fn settle_through_block(&mut self, block: u64) {
+        self.last_block = Some(block);
     }
 
     /// One observation at `t` seconds since the window opened: the last sealed batch, the
@@ -107,6 +120,11 @@ impl Tracker {
         if let Ok(v) = self.rpc.call("zks_L1BatchNumber", json!([])).await {
             if let Some(n) = parse_quantity(&v) {
                 self.sealed = self.sealed.max(n as u64);
+            }
+        }
+        if let (Some(block), None) = (self.last_block, self.last_batch) {
+            if let Ok(d) = self.rpc.call("zks_getBlockDetails", json!([block])).await {
+                self.last_batch = d["l1BatchNumber"].as_u64();
             }
         }
         let mut wanted: Vec<u64> = Vec::new();
@@ -155,10 +173,48 @@ impl Tracker {
         });
     }
 
-    /// Whether every batch of the run is executed on L1.
+    /// Whether every batch of the run is executed on L1 (through the batch of the block given
+    /// to [`Self::settle_through_block`], once it was given).
     pub(crate) fn all_executed(&self) -> bool {
+        if self.last_block.is_some() && self.last_batch.is_none_or(|b| self.sealed < b) {
+            return false;
+        }
         (self.first_batch..=self.sealed)
             .all(|n| self.batches.get(&n).is_some_and(|b| b.steps[2].is_some()))
+    }
+
+    /// One status line for the wait after the window.
+    pub(crate) fn progress_line(&self) -> String {
+        let count = |step: usize| self.batches.values().filter(|b| b.steps[step].is_some()).count();
+        format!(
+            "settlement: {} batches sealed during the run; {} committed, {} proven, {} executed",
+            (self.sealed + 1).saturating_sub(self.first_batch),
+            count(0),
+            count(1),
+            count(2)
+        )
+    }
+
+    /// Transactions in the run's executed batches, and the unix second of the last execution.
+    pub(crate) fn finalized(&self) -> Option<(u64, u64)> {
+        let executed = || self.batches.values().filter(|b| b.steps[2].is_some());
+        let last = executed().filter_map(|b| b.steps[2]).max()?;
+        Some((executed().map(|b| b.l2_txs).sum(), last))
+    }
+
+    /// The run's batches sealed, committed, proven and executed at each tick, counted from the
+    /// first batch of the run: `(t, [sealed, committed, proven, executed])`.
+    pub(crate) fn cumulative(&self) -> Vec<(f64, [u64; 4])> {
+        let before = self.first_batch.saturating_sub(1);
+        self.backlog
+            .iter()
+            .map(|b| {
+                let committed = b.sealed.saturating_sub(b.uncommitted);
+                let proven = committed.saturating_sub(b.unproven);
+                let executed = proven.saturating_sub(b.unexecuted);
+                (b.t, [b.sealed, committed, proven, executed].map(|n| n.saturating_sub(before)))
+            })
+            .collect()
     }
 
     /// Seconds from each run batch's timestamp to `step`, for the batches that reached it.
@@ -236,6 +292,59 @@ mod tests {
         assert_eq!(parse_rfc3339("2026-12-02T17:05:08.123456Z"), Some(1_796_231_108));
         assert_eq!(parse_rfc3339("2024-02-29T00:00:01+00:00"), Some(1_709_164_801));
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    fn tracker(batches: &[(u64, u64, Option<u64>)]) -> Tracker {
+        let rpc = Rpc::new("http://127.0.0.1:9", std::time::Duration::from_secs(1), 1).unwrap();
+        let mut t = Tracker {
+            rpc,
+            first_batch: 5,
+            sealed: 4 + batches.len() as u64,
+            cursors: [4; 3],
+            batches: BTreeMap::new(),
+            backlog: Vec::new(),
+            last_block: None,
+            last_batch: None,
+        };
+        for (i, (ts, txs, executed)) in batches.iter().enumerate() {
+            let info = BatchInfo {
+                timestamp: *ts,
+                l2_txs: *txs,
+                steps: [*executed, *executed, *executed],
+            };
+            t.batches.insert(5 + i as u64, info);
+        }
+        t
+    }
+
+    #[test]
+    fn finalized_counts_executed_batches_to_the_last_execution() {
+        let t = tracker(&[(100, 1_000, Some(160)), (110, 500, Some(150)), (120, 700, None)]);
+        assert_eq!(t.finalized(), Some((1_500, 160)));
+        assert_eq!(tracker(&[(100, 1_000, None)]).finalized(), None);
+        assert!(t.progress_line().contains("3 batches sealed during the run; 2 committed"));
+    }
+
+    #[test]
+    fn the_run_is_settled_only_through_the_batch_of_its_last_block() {
+        let mut t = tracker(&[(100, 1_000, Some(160))]);
+        assert!(t.all_executed());
+        t.settle_through_block(40);
+        assert!(!t.all_executed(), "the last block's batch is not known yet");
+        t.last_batch = Some(6);
+        assert!(!t.all_executed(), "batch 6 is not sealed yet");
+        t.sealed = 6;
+        assert!(!t.all_executed(), "sealed, not executed");
+        t.batches.insert(6, BatchInfo { timestamp: 170, l2_txs: 5, steps: [Some(171); 3] });
+        assert!(t.all_executed());
+    }
+
+    #[test]
+    fn cumulative_counts_start_at_the_run() {
+        let mut t = tracker(&[]);
+        t.backlog.push(Backlog { t: 1.0, sealed: 9, uncommitted: 1, unproven: 2, unexecuted: 3 });
+        t.backlog.push(Backlog { t: 2.0, sealed: 3, uncommitted: 0, unproven: 0, unexecuted: 0 });
+        assert_eq!(t.cumulative(), vec![(1.0, [5, 4, 2, 0]), (2.0, [0, 0, 0, 0])]);
     }
 
     #[test]

@@ -231,6 +231,13 @@ impl Setup {
             Kind::Eth => {
                 Call { to: TxKind::Call(SINK), value: U256::from(1), input: Bytes::new(), gas }
             }
+            // The receiver is set per transaction when signing.
+            Kind::Fresh => Call {
+                to: TxKind::Call(Address::ZERO),
+                value: U256::from(1),
+                input: Bytes::new(),
+                gas,
+            },
             Kind::Erc20 => Call {
                 to: TxKind::Call(self.token.unwrap_or_default()),
                 value: U256::ZERO,
@@ -307,6 +314,11 @@ pub(crate) async fn prepare(
     if scenario.uses(Kind::Eth) {
         gas[Kind::Eth.index()] =
             Some(estimate(rpc, funder.address, Some(SINK), U256::from(1), &Bytes::new()).await?);
+    }
+    if scenario.uses(Kind::Fresh) {
+        let to = crate::sign::fresh_receiver(&funder.address, u64::MAX);
+        gas[Kind::Fresh.index()] =
+            Some(estimate(rpc, funder.address, Some(to), U256::from(1), &Bytes::new()).await?);
     }
     if scenario.uses(Kind::Deploy) {
         let code = contracts::probe_initcode();
@@ -457,7 +469,7 @@ pub(crate) async fn prepare(
             });
         }
     }
-    funder_txs += fund(rpc, &funder, Pricing::Eip1559(fees), funder_nonce, &transfers)
+    funder_txs += fund(rpc, &funder, Pricing::Eip1559(fees), funder_nonce, &transfers, &status)
         .await
         .context("funding the load accounts")?;
     if let Some(s) = &l1_setup {
@@ -474,7 +486,7 @@ pub(crate) async fn prepare(
         let nonce = quantity(&l1.rpc, "eth_getTransactionCount", json!([funder.address, "pending"]))
             .await? as u64;
         let pricing = Pricing::Legacy { chain_id: l1.chain_id, gas_price: l1.gas_price };
-        funder_txs += fund(&l1.rpc, &funder, pricing, nonce, &transfers)
+        funder_txs += fund(&l1.rpc, &funder, pricing, nonce, &transfers, &status)
             .await
             .context("funding the load accounts on the L1")?;
     }
@@ -491,15 +503,21 @@ pub(crate) async fn prepare(
 }
 
 /// Sends `calls` from the funder, nonces from `nonce`, [`FUNDING_CHUNK`] at a time, each chunk
-/// waited for; returns how many it sent.
+/// waited for (a status line after each when there are several); returns how many it sent.
 async fn fund(
     rpc: &Rpc,
     funder: &Key,
     pricing: Pricing,
     mut nonce: u64,
     calls: &[Call],
+    status: &impl Fn(&str),
 ) -> anyhow::Result<usize> {
+    let mut done = 0;
     for chunk in calls.chunks(FUNDING_CHUNK) {
+        if done > 0 {
+            status(&format!("funding: {done}/{} transactions included", calls.len()));
+        }
+        done += chunk.len();
         let mut hashes = Vec::with_capacity(chunk.len());
         for call in chunk {
             let signed = sign_priced(funder, pricing, nonce, call)?;
@@ -530,7 +548,7 @@ fn account_cost(
     Kind::ALL.iter().filter(|k| k.on_l1() == on_l1).fold(U256::ZERO, |acc, k| {
         let c = U256::from(count[k.index()]);
         let value = match k {
-            Kind::Eth => U256::from(1),
+            Kind::Eth | Kind::Fresh => U256::from(1),
             Kind::Withdraw => U256::from(WITHDRAW_WEI),
             Kind::Deposit => deposit_value,
             Kind::Erc20 | Kind::Deploy => U256::ZERO,

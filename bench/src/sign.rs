@@ -156,15 +156,26 @@ pub(crate) struct SignStats {
     pub(crate) threads: usize,
 }
 
+/// The receiver of `sender`'s `i`-th `fresh` transfer: an address nobody used (the load
+/// accounts are new each run), so every such transfer creates an account.
+pub(crate) fn fresh_receiver(sender: &Address, i: u64) -> Address {
+    let mut preimage = [0u8; 28];
+    preimage[..20].copy_from_slice(sender.as_slice());
+    preimage[20..].copy_from_slice(&i.to_be_bytes());
+    Address::from_slice(&alloy::primitives::keccak256(preimage)[12..])
+}
+
 /// Signs `per_account` transactions for each of `keys`, choosing each one's kind from
 /// `scenario` and its call and pricing from `tx_of`. L2 nonces start from each account's
 /// `nonce`; deposits take the account's L1 nonces from 0 (the load accounts are fresh). An
-/// account gets one plan per chain it sends to: its L2 plan first.
+/// account gets one plan per chain it sends to: its L2 plan first. `signed` counts the
+/// signatures made so far, for a progress line.
 pub(crate) fn presign(
     keys: &[(Key, u64)],
     per_account: usize,
     scenario: &Scenario,
     tx_of: impl Fn(Kind) -> (Call, Pricing) + Sync,
+    signed: &std::sync::atomic::AtomicU64,
 ) -> anyhow::Result<(Vec<Plan>, SignStats)> {
     let started = Instant::now();
     // Indexed by `Kind::index`; only the kinds the scenario uses.
@@ -184,12 +195,20 @@ pub(crate) fn presign(
             // The position in its plan: the request's id and the offset of its nonce.
             let pos = if kind.on_l1() { l1_before } else { i - l1_before };
             let nonce = if kind.on_l1() { pos as u64 } else { first_nonce + pos as u64 };
-            let signed = sign_priced(key, *pricing, nonce, call)?;
+            let fresh;
+            let call = if kind == Kind::Fresh {
+                fresh = Call { to: TxKind::Call(fresh_receiver(&key.address, nonce)), ..call.clone() };
+                &fresh
+            } else {
+                call
+            };
+            let tx = sign_priced(key, *pricing, nonce, call)?;
+            signed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let request = format!(
                 r#"{{"jsonrpc":"2.0","id":{pos},"method":"eth_sendRawTransaction","params":["{}"]}}"#,
-                signed.raw
+                tx.raw
             );
-            Ok(Presigned { hash: signed.hash, kind, request: request.into_boxed_str() })
+            Ok(Presigned { hash: tx.hash, kind, request: request.into_boxed_str() })
         })
         .collect::<anyhow::Result<_>>()?;
     let mut flat = flat.into_iter();
@@ -244,7 +263,8 @@ mod tests {
             gas: 21_000,
         };
         let tx_of = |_| (call(()), Pricing::Eip1559(fees));
-        let (plans, stats) = presign(&[(key, 5)], 3, &"eth".parse().unwrap(), tx_of).unwrap();
+        let (plans, stats) =
+            presign(&[(key, 5)], 3, &"eth".parse().unwrap(), tx_of, &Default::default()).unwrap();
         assert_eq!(stats.count, 3);
         let txs = &plans[0].txs;
         assert_eq!(txs.len(), 3);
@@ -280,7 +300,7 @@ mod tests {
             (call.clone(), pricing)
         };
         let scenario = "mix:eth=1,deposit=1".parse().unwrap();
-        let (plans, _) = presign(&[(key, 4)], 10, &scenario, tx_of).unwrap();
+        let (plans, _) = presign(&[(key, 4)], 10, &scenario, tx_of, &Default::default()).unwrap();
         assert_eq!(plans.len(), 2);
         assert!(!plans[0].l1 && plans[0].counts_ran_out && plans[0].first_nonce == 4);
         assert!(plans[1].l1 && !plans[1].counts_ran_out && plans[1].first_nonce == 0);
@@ -298,5 +318,30 @@ mod tests {
                 assert_eq!(alloy::consensus::Transaction::chain_id(&env), Some(chain));
             }
         }
+    }
+
+    #[test]
+    fn fresh_transfers_go_to_a_new_address_each() {
+        let secret = B256::repeat_byte(0x33);
+        let signer = alloy::signers::local::PrivateKeySigner::from_bytes(&secret).unwrap();
+        let key = Key { secret, address: signer.address() };
+        let fees = Fees { chain_id: 270, max_fee: 300, tip: 1 };
+        let call =
+            Call { to: TxKind::Create, value: U256::from(1), input: Bytes::new(), gas: 21_000 };
+        let tx_of = |_| (call.clone(), Pricing::Eip1559(fees));
+        let signed = std::sync::atomic::AtomicU64::new(0);
+        let (plans, _) =
+            presign(&[(key, 2)], 50, &"fresh".parse().unwrap(), tx_of, &signed).unwrap();
+        assert_eq!(signed.load(std::sync::atomic::Ordering::Relaxed), 50, "the progress counter");
+        let mut receivers = std::collections::HashSet::new();
+        for (i, p) in plans[0].txs.iter().enumerate() {
+            let req: serde_json::Value = serde_json::from_str(&p.request).unwrap();
+            let raw: Bytes = req["params"][0].as_str().unwrap().parse().unwrap();
+            let env = TxEnvelope::decode_2718_exact(&raw).unwrap();
+            let to = alloy::consensus::Transaction::to(&env).unwrap();
+            assert_eq!(to, fresh_receiver(&key.address, 2 + i as u64));
+            assert!(receivers.insert(to), "receiver {i} is new");
+        }
+        assert_ne!(fresh_receiver(&key.address, 0), fresh_receiver(&Address::ZERO, 0));
     }
 }

@@ -1,4 +1,5 @@
-//! `--report DIR`: report.json with every figure, and three well-formed SVG plots.
+//! `--report DIR`: report.json with every figure, and well-formed SVG plots (three, and a fourth for
+//! settlement on a node that speaks `zks_`).
 
 use crate::support::{assert_clean_run, run_bench, Node, QUICK};
 use serde_json::Value;
@@ -20,7 +21,7 @@ fn keys(v: &Value, keys: &[&str], what: &str) {
 }
 
 #[test]
-fn report_dir_has_every_figure_and_three_plots() {
+fn report_dir_has_every_figure_and_four_plots() {
     let node = Node::rollupd_dev("report");
     let dir =
         std::env::temp_dir().join(format!("rollup-bench-it-{}-report-out", std::process::id()));
@@ -80,6 +81,11 @@ fn report_dir_has_every_figure_and_three_plots() {
 
     assert!(svg_elements(&dir.join("tps.svg"), "polyline") >= 3, "tps.svg has no lines");
     assert!(svg_elements(&dir.join("latency.svg"), "polyline") >= 4, "latency.svg has no lines");
+    let plot = dir.join("settlement.svg");
+    assert!(
+        svg_elements(&plot, "polyline") >= 4,
+        "settlement.svg lacks sealed/committed/proven/executed"
+    );
     let hist = dir.join("histogram.svg");
     assert!(svg_elements(&hist, "rect") >= 5, "histogram.svg has no bars");
     assert!(svg_elements(&hist, "polyline") >= 2, "histogram.svg has no p50/p99 markers");

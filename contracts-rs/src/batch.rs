@@ -143,6 +143,12 @@ pub enum BatchError {
     /// `chunkRecords` is zero while the diff is not empty.
     #[error("chunkRecords is zero but the state diff is not empty")]
     ZeroChunkRecords,
+    /// A chunk's first key is not above the previous chunk's last key.
+    #[error("the first key of chunk {chunk} is not above the last key of the chunk before it")]
+    ChunkKeysNotAscending {
+        /// The chunk's index in the batch.
+        chunk: usize,
+    },
     /// The state diff does not end with the batch-info record.
     #[error("the state diff does not end with its batch-info record")]
     MissingBatchInfoRecord,
@@ -279,7 +285,8 @@ pub fn stored_batch_hash(info: &StoredBatchInfo) -> B256 {
 pub const STATE_DIFF_RECORD_BYTES: usize = 64;
 
 /// SHA-256 of each chunk of `diff` cut every `chunk_records` records (the last may be shorter), as
-/// `commitBatches` cuts it. An empty diff has no chunks.
+/// `commitBatches` cuts it, refusing as it does a chunk whose first key is not above the last key
+/// of the chunk before. An empty diff has no chunks.
 pub fn chunk_diff_hashes(diff: &[u8], chunk_records: u64) -> Result<Vec<B256>, BatchError> {
     if diff.len() % STATE_DIFF_RECORD_BYTES != 0 {
         return Err(BatchError::StateDiffNotWholeRecords { length: diff.len() });
@@ -293,6 +300,11 @@ pub fn chunk_diff_hashes(diff: &[u8], chunk_records: u64) -> Result<Vec<B256>, B
     let size = usize::try_from(chunk_records)
         .unwrap_or(usize::MAX)
         .saturating_mul(STATE_DIFF_RECORD_BYTES);
+    for (c, start) in (size..diff.len()).step_by(size).enumerate() {
+        if diff[start..start + 32] <= diff[start - 64..start - 32] {
+            return Err(BatchError::ChunkKeysNotAscending { chunk: c + 1 });
+        }
+    }
     Ok(diff.chunks(size).map(|c| B256::from_slice(&Sha256::digest(c))).collect())
 }
 

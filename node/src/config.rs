@@ -455,6 +455,15 @@ impl NodeConfig {
         if b.chunk_records == 0 {
             bail!("batcher.chunk_records must be > 0");
         }
+        // Provers load keys for these capacities only; a longer chunk fits no circuit, and a
+        // batch committed with it could never be proven.
+        let largest = rollup_prover::keys::DEV_CAPACITIES.iter().copied().max().unwrap_or(0);
+        if b.chunk_records > largest as u64 {
+            bail!(
+                "batcher.chunk_records ({}) is above the largest circuit capacity provers have keys for ({largest}): no proof could cover such a chunk",
+                b.chunk_records
+            );
+        }
         let per_block = rollup_actors::execution::block::MAX_BLOCK_PRIORITY_TXS;
         if b.max_priority_ops < per_block {
             bail!(
@@ -682,9 +691,19 @@ mod tests {
             (&[], &["eth_watcher.max_blocks_per_scan=0"], "eth_watcher.max_blocks_per_scan"),
             (&[], &["eth_watcher.from_block=-1"], "invalid"),
             (&[], &["batcher.max_age_ms=1800001"], "half of L1's shortest priority deadline"),
-            (&[], &["batcher.max_age_behind_ms=1800001"], "half of L1's shortest priority deadline"),
+            (
+                &[],
+                &["batcher.max_age_behind_ms=1800001"],
+                "half of L1's shortest priority deadline",
+            ),
             (&[], &["batcher.max_age_behind_ms=999"], "must be at least batcher.max_age_ms (1000)"),
             (&[], &["batcher.max_age_behind_ms=-1"], "invalid"),
+            (
+                &[],
+                &["batcher.chunk_records=17"],
+                "above the largest circuit capacity provers have keys for (16)",
+            ),
+            (&[], &["batcher.chunk_records=0"], "batcher.chunk_records must be > 0"),
             (&[], &["l1.max_tx_gas=300000"], "l1.max_tx_gas (300000) and l1.max_tx_calldata_bytes"),
             (&[], &["l1.max_tx_calldata_bytes=1000"], "are too small"),
             (&[], &["l1.max_tx_calldata_bytes=131073"], "at most 131072"),

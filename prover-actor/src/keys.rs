@@ -168,11 +168,45 @@ impl Keys {
         if Sha256::digest(data).as_slice() != sum {
             return Err("checksum mismatch".into());
         }
-        // The checksum guards against corruption; the points are trusted as our own setup's.
+        // The checksum guards against corruption. The proving key's millions of points are not
+        // re-validated (minutes on big keys); the verifying key, which decides what verifies,
+        // is.
         let pk = ProvingKey::deserialize_with_mode(&data[HEADER..], Compress::No, Validate::No)
             .map_err(|e| format!("body: {e}"))?;
+        check_verifying_key(&pk.vk)?;
         Ok(Self { capacity, pk })
     }
+}
+
+/// Refuses a verifying key that is malformed or lets anyone prove anything: a point off the
+/// curve or outside its subgroup, an identity among `alpha`, `beta`, `gamma`, `delta`, or
+/// `gamma == delta` (the pairing check then holds for a forged `C`), or `delta` left at the
+/// generator of G2 (a phase 2 that no one contributed to). `gamma` may be the generator: snarkjs
+/// ceremonies leave it there, and soundness rests on `delta`. The keys-verifier contract's
+/// constructor refuses the same.
+pub fn check_verifying_key(vk: &VerifyingKey<Bn254>) -> Result<(), String> {
+    use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
+    use ark_serialize::Valid;
+    vk.check()
+        .map_err(|e| format!("verifying key: a point off the curve or its subgroup ({e})"))?;
+    if vk.alpha_g1.is_zero()
+        || vk.beta_g2.is_zero()
+        || vk.gamma_g2.is_zero()
+        || vk.delta_g2.is_zero()
+    {
+        return Err("verifying key: alpha, beta, gamma or delta is the identity".into());
+    }
+    if vk.gamma_g2 == vk.delta_g2 {
+        return Err("verifying key: gamma equals delta (anyone could forge proofs)".into());
+    }
+    let g2 = ark_bn254::G2Projective::generator().into_affine();
+    if vk.delta_g2 == g2 {
+        return Err("verifying key: delta is the generator of G2 (no phase-2 contribution)".into());
+    }
+    if vk.gamma_abc_g1.is_empty() {
+        return Err("verifying key: no input points".into());
+    }
+    Ok(())
 }
 
 /// Keys for several capacities; a batch is proven with the smallest that fits.

@@ -121,6 +121,24 @@ fn chunks_are_cut_every_chunk_records_and_the_last_is_shorter() {
     assert_eq!(chunk_diff_hashes(&diff, u64::MAX).unwrap(), vec![sha(&diff)]);
 }
 
+/// Keys are ordered inside a chunk by its proof and across chunks by L1: a chunk whose first key
+/// is not above the previous chunk's last key is refused, as `commitBatches` refuses it. Out of
+/// order inside one chunk is the proof's business, not the hash's.
+#[test]
+fn chunk_boundaries_must_ascend() {
+    let record = |k: u8, v: u8| [[k; 32], [v; 32]].concat();
+    // [K->1] || [K->2]: one key written twice, in two one-record chunks.
+    let twice = [record(7, 1), record(7, 2)].concat();
+    assert_eq!(chunk_diff_hashes(&twice, 1), Err(BatchError::ChunkKeysNotAscending { chunk: 1 }));
+    assert!(chunk_diff_hashes(&twice, 2).is_ok(), "one chunk: for its proof to refuse");
+    let descending = [record(1, 0), record(2, 0), record(3, 0), record(2, 9)].concat();
+    assert_eq!(
+        chunk_diff_hashes(&descending, 3),
+        Err(BatchError::ChunkKeysNotAscending { chunk: 1 })
+    );
+    assert!(chunk_diff_hashes(&descending[..192], 1).is_ok(), "ascending boundaries");
+}
+
 #[test]
 fn stored_info_binds_every_input() {
     let base = stored_batch_info(&commit()).unwrap();

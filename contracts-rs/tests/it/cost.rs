@@ -31,7 +31,7 @@ fn varied(prev: &StoredBatchInfo) -> Vec<CommitBatchInfo> {
         (5, 7, vec![]),
     ];
     for (c, (records, logs, codes)) in commits.iter_mut().zip(shapes) {
-        c.stateDiff = (0..records * 64).map(|i| i as u8).collect::<Vec<u8>>().into();
+        c.stateDiff = crate::support::ascending_diff(c.batchNumber, records).into();
         c.l2Logs = vec![1u8; logs * 88].into();
         c.publishedBytecodes = codes.iter().map(|l| Bytes::from(vec![0x60u8; *l])).collect();
     }

@@ -152,7 +152,7 @@ pub(crate) fn next_commit(
     logs: Vec<u8>,
 ) -> CommitBatchInfo {
     let n = prev.batchNumber + 1;
-    let diff: Vec<u8> = (0..1024u32).map(|i| (i as u8).wrapping_mul(n as u8)).collect();
+    let diff = ascending_diff(n, 16);
     with_info_record(CommitBatchInfo {
         batchNumber: n,
         timestamp,
@@ -165,6 +165,18 @@ pub(crate) fn next_commit(
         publishedBytecodes: vec![],
         chunkRecords: TEST_CHUNK_RECORDS,
     })
+}
+
+/// A diff of `records` records with ascending keys (`n << 128` plus 1, 2, ...; L1 checks the
+/// order across chunks) and varied values.
+pub(crate) fn ascending_diff(n: u64, records: usize) -> Vec<u8> {
+    (0..records as u64)
+        .flat_map(|i| {
+            let key: U256 = (U256::from(n) << 128usize) + U256::from(i + 1);
+            let value = (0..32u64).map(move |j| ((i * 32 + j) as u8).wrapping_mul(n as u8 | 1));
+            key.to_be_bytes::<32>().into_iter().chain(value).collect::<Vec<u8>>()
+        })
+        .collect()
 }
 
 /// `c` with its batch-info record as the diff's last record (replacing one already there): call

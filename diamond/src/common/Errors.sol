@@ -107,6 +107,9 @@ interface IRollupErrors {
     error StateDiffNotWholeRecords(uint256 length);
     /// @notice `chunkRecords` is zero while the state diff is not empty.
     error ZeroChunkRecords();
+    /// @notice The first key of chunk `chunk` is not above the last key of the chunk before it.
+    /// The proofs order keys within a chunk; L1 orders them across chunks.
+    error ChunkKeysNotAscending(uint256 chunk);
     /// @notice The chunk hashes given with a proof are not the batch's committed ones.
     error ChunkHashesMismatch(uint256 batchNumber);
     /// @notice A batch proof has the wrong number of commitments or proofs for its chunks.

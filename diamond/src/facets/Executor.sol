@@ -256,7 +256,10 @@ contract ExecutorFacet is Base, IExecutor {
     }
 
     /// @dev `keccak256(abi.encodePacked(sha256(chunk_0), ..., sha256(chunk_{k-1})))` over the diff cut
-    /// into chunks of `chunkRecords` 64-byte records (the last may be shorter).
+    /// into chunks of `chunkRecords` 64-byte records (the last may be shorter). Each chunk's proof
+    /// shows its keys strictly ascending; the first key of each chunk must be above the last key
+    /// of the chunk before, so the whole diff is sorted (without this, `[K->1] || [K->2]` in two
+    /// one-record chunks would write one key twice, a diff the node's decoder refuses).
     function _chunkHashes(bytes calldata diff, uint64 chunkRecords) private pure returns (bytes32) {
         uint256 len = diff.length;
         if (len % STATE_DIFF_RECORD_BYTES != 0) revert StateDiffNotWholeRecords(len);
@@ -267,6 +270,9 @@ contract ExecutorFacet is Base, IExecutor {
         for (uint256 c = 0; c < k; ++c) {
             uint256 start = c * chunkBytes;
             uint256 end = start + chunkBytes < len ? start + chunkBytes : len;
+            if (c > 0 && uint256(bytes32(diff[start:start + 32])) <= uint256(bytes32(diff[start - 64:start - 32]))) {
+                revert ChunkKeysNotAscending(c);
+            }
             hashes[c] = sha256(diff[start:end]);
         }
         return keccak256(abi.encodePacked(hashes));

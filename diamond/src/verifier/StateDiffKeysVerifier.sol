@@ -15,6 +15,12 @@ contract StateDiffKeysVerifier is StateDiffVerifierBase {
     /// @dev Bytes per stored entry: the capacity word and its key words.
     uint256 private constant ENTRY_BYTES = 32 * (1 + KEY_WORDS);
 
+    /// @dev The generator of G2, imaginary parts first (EIP-197).
+    uint256 private constant G2_X_IM = 11559732032986387107991004021392285783925812861821192530917403151452391805634;
+    uint256 private constant G2_X_RE = 10857046999023057135944570762232829481370756359578518086990519993285655852781;
+    uint256 private constant G2_Y_IM = 4082367875863433681332203403145435568316851327593401208105741076214120093531;
+    uint256 private constant G2_Y_RE = 8495653923123431417604973247489272438418190587263600148770280649306958101930;
+
     /// @notice The data contract holding `0x00 ‖ (capacity ‖ key words)*`.
     address public immutable KEY_STORE;
     /// @notice keccak256 over every (capacity, key words), ascending by capacity.
@@ -36,11 +42,14 @@ contract StateDiffKeysVerifier is StateDiffVerifierBase {
                 revert BadKeys("capacities must be non-zero and strictly ascending");
             }
             entries = abi.encodePacked(entries, capacities[i]);
+            uint256[KEY_WORDS] memory key;
             for (uint256 j = 0; j < KEY_WORDS; ++j) {
                 uint256 w = keyWords[i * KEY_WORDS + j];
                 if (w >= Q) revert BadKeys("key word not below the base field modulus");
+                key[j] = w;
                 entries = abi.encodePacked(entries, w);
             }
+            _checkKey(key);
         }
         VK_HASH = keccak256(entries);
         // The store's code starts with STOP, so calling it does nothing.
@@ -56,6 +65,37 @@ contract StateDiffKeysVerifier is StateDiffVerifierBase {
         }
         if (store == address(0) || store.code.length != code.length) revert BadKeys("storing the keys failed");
         KEY_STORE = store;
+    }
+
+    /// @dev Refuses a key that is malformed or lets anyone prove anything (the Rust side,
+    /// `keys::check_verifying_key`, refuses the same): a point off the curve or, for G2, outside
+    /// its subgroup (the ecAdd and pairing precompiles fail on them); alpha, beta, gamma or delta
+    /// the identity; `gamma == delta` (a forged `C` then passes the pairing check); `delta` the
+    /// generator of G2 (no phase-2 contribution). `gamma` may be the generator, as snarkjs
+    /// ceremonies leave it.
+    function _checkKey(uint256[KEY_WORDS] memory k) private view {
+        // alpha (words 0-1) and the five input points (14-23) on G1.
+        for (uint256 p = 0; p < 6; ++p) {
+            uint256 at = p == 0 ? 0 : 12 + 2 * p;
+            (bool ok,) = address(0x06).staticcall(abi.encode(k[at], k[at + 1], uint256(0), uint256(0)));
+            if (!ok) revert BadKeys("a G1 point is not on the curve");
+        }
+        if (k[0] == 0 && k[1] == 0) revert BadKeys("alpha is the identity");
+        // beta (2-5), gamma (6-9), delta (10-13) on G2, each paired with the G1 generator.
+        bytes memory pairs;
+        for (uint256 p = 0; p < 3; ++p) {
+            uint256 at = 2 + 4 * p;
+            if ((k[at] | k[at + 1] | k[at + 2] | k[at + 3]) == 0) revert BadKeys("a G2 key point is the identity");
+            pairs = abi.encodePacked(pairs, uint256(1), uint256(2), k[at], k[at + 1], k[at + 2], k[at + 3]);
+        }
+        (bool paired,) = address(0x08).staticcall(pairs);
+        if (!paired) revert BadKeys("a G2 point is not on the curve or not in its subgroup");
+        if (k[6] == k[10] && k[7] == k[11] && k[8] == k[12] && k[9] == k[13]) {
+            revert BadKeys("gamma equals delta");
+        }
+        if (k[10] == G2_X_IM && k[11] == G2_X_RE && k[12] == G2_Y_IM && k[13] == G2_Y_RE) {
+            revert BadKeys("delta is the generator of G2");
+        }
     }
 
     /// @inheritdoc IVerifier

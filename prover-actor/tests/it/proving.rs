@@ -119,3 +119,36 @@ fn key_files_round_trip_and_refuse_damage() {
     assert_eq!(refused(b"not a key", 1), "not a rollupd key file");
     assert!(matches!(Keys::read(&dir.path().join("missing.key"), 1), Err(KeyError::Io { .. })));
 }
+
+/// The circuit review's low: verifying keys were loaded unchecked, and a degenerate one (as a
+/// zero-contribution ceremony yields) lets anyone prove anything. Each is refused when read.
+#[test]
+fn degenerate_verifying_keys_are_refused() {
+    use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
+    assert_eq!(rollup_prover::keys::check_verifying_key(keys_for(1).vk()), Ok(()));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(Keys::file_name(1));
+    let refused = |change: &dyn Fn(&mut ark_groth16::VerifyingKey<ark_bn254::Bn254>)| {
+        let mut k = keys_for(1).clone();
+        change(&mut k.pk.vk);
+        k.write(&path).unwrap();
+        match Keys::read(&path, 1) {
+            Err(KeyError::Invalid { reason, .. }) => reason,
+            other => panic!("accepted: {:?}", other.map(|k| k.capacity)),
+        }
+    };
+    let g2 = ark_bn254::G2Projective::generator().into_affine();
+    assert!(refused(&|vk| vk.delta_g2 = vk.gamma_g2).contains("gamma equals delta"));
+    assert!(refused(&|vk| vk.delta_g2 = g2).contains("delta is the generator of G2"));
+    // snarkjs ceremonies leave gamma at the generator: allowed.
+    let mut snarkjs_like = keys_for(1).vk().clone();
+    snarkjs_like.gamma_g2 = g2;
+    assert_eq!(rollup_prover::keys::check_verifying_key(&snarkjs_like), Ok(()));
+    assert!(refused(&|vk| vk.alpha_g1 = ark_bn254::G1Affine::zero()).contains("identity"));
+    assert!(refused(&|vk| vk.beta_g2 = ark_bn254::G2Affine::zero()).contains("identity"));
+    let off_curve = |p: ark_bn254::G1Affine| ark_bn254::G1Affine::new_unchecked(p.x, p.y + p.y);
+    assert!(refused(&|vk| vk.alpha_g1 = off_curve(vk.alpha_g1)).contains("off the curve"));
+    assert!(
+        refused(&|vk| vk.gamma_abc_g1[2] = off_curve(vk.gamma_abc_g1[2])).contains("off the curve")
+    );
+}

@@ -238,6 +238,37 @@ mod evm {
             ("strictly ascending", zero, words.clone()),
             ("below the base field modulus", caps.clone(), big),
         ];
+        // Degenerate keys (the circuit review's low), as the Rust side refuses them when loading.
+        let with = |change: &dyn Fn(&mut ark_groth16::VerifyingKey<ark_bn254::Bn254>)| {
+            let mut vks = keys().verifying_keys();
+            change(&mut vks[0].1);
+            solidity::keys_constructor(&vks).1
+        };
+        let g2 = {
+            use ark_ec::{CurveGroup, PrimeGroup};
+            ark_bn254::G2Projective::generator().into_affine()
+        };
+        let mut off_g1 = words.clone();
+        off_g1[1] ^= U256::from(1);
+        let mut off_input = words.clone();
+        off_input[23] ^= U256::from(1);
+        let mut off_g2 = words.clone();
+        off_g2[9] ^= U256::from(1);
+        let mut snarkjs_like = keys().verifying_keys();
+        snarkjs_like[0].1.gamma_g2 = g2;
+        let cases = cases.into_iter().chain([
+            ("gamma equals delta", caps.clone(), with(&|vk| vk.delta_g2 = vk.gamma_g2)),
+            ("delta is the generator of G2", caps.clone(), with(&|vk| vk.delta_g2 = g2)),
+            ("alpha is the identity", caps.clone(), with(&|vk| vk.alpha_g1 = Default::default())),
+            (
+                "a G2 key point is the identity",
+                caps.clone(),
+                with(&|vk| vk.beta_g2 = Default::default()),
+            ),
+            ("a G1 point is not on the curve", caps.clone(), off_g1),
+            ("a G1 point is not on the curve", caps.clone(), off_input),
+            ("a G2 point is not on the curve", caps.clone(), off_g2),
+        ]);
         for (why, capacities, key_words) in cases {
             let args = StateDiffKeysVerifier::constructorCall { capacities, keyWords: key_words }
                 .abi_encode();
@@ -256,6 +287,13 @@ mod evm {
                 Ok(_) => panic!("{why}: deployed"),
             }
         }
+        // gamma at the generator, as snarkjs ceremonies leave it, is accepted.
+        let (caps, words) = solidity::keys_constructor(&snarkjs_like);
+        let args = StateDiffKeysVerifier::constructorCall { capacities: caps, keyWords: words }
+            .abi_encode();
+        let mut init = StateDiffKeysVerifier::BYTECODE.to_vec();
+        init.extend_from_slice(&args);
+        assert!(Revm::try_deploy(init.into()).is_ok(), "gamma at the generator is a valid key");
     }
 
     fn refuses_malformed_calls_with_named_errors(mut evm: Revm) {

@@ -39,6 +39,27 @@ contract CommittingTest is ExecutorShared {
         chain.commitBatches(lastBatch(), single(c));
     }
 
+    /// @dev The circuit review's low: keys are ordered by the proofs only inside a chunk, so a
+    /// validator could commit `[K->1] || [K->2]` as two one-record chunks and L1 would execute a
+    /// diff the node's decoder refuses. Each chunk's first key must be above the previous last.
+    function test_RevertWhen_ChunkKeysNotAscending() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        bytes32 k = bytes32(uint256(7));
+        c.stateDiff = bytes.concat(k, bytes32(uint256(1)), k, bytes32(uint256(2)));
+        c.chunkRecords = 1;
+        c = withInfoRecord(c);
+        expectCommitRevert(c, abi.encodeWithSelector(IRollupErrors.ChunkKeysNotAscending.selector, 1));
+        // Descending at the second boundary, with two-record chunks.
+        c.stateDiff = bytes.concat(k, bytes32(0), bytes32(uint256(8)), bytes32(0), bytes32(uint256(8)), bytes32(0));
+        c.chunkRecords = 2;
+        c = withInfoRecord(c);
+        expectCommitRevert(c, abi.encodeWithSelector(IRollupErrors.ChunkKeysNotAscending.selector, 1));
+        // The same keys ascending commit.
+        c.stateDiff = bytes.concat(k, bytes32(0), bytes32(uint256(8)), bytes32(0), bytes32(uint256(9)), bytes32(0));
+        c = withInfoRecord(c);
+        commitOne(c);
+    }
+
     function testFuzz_ChunkHashesMatchTheTwin(uint8 records, uint8 chunkRecords) public {
         CommitBatchInfo memory c = nextCommit(lastBatch());
         c.stateDiff = diffOf(1, bound(records, 0, 40));

@@ -272,7 +272,11 @@ async fn batches_grow_while_provers_are_behind_and_seal_early_when_they_are_idle
         blocks.push(wait_included(&chain, h).await);
         tokio::time::sleep(Duration::from_millis(700)).await;
     }
-    assert_eq!(batches.last_sealed().unwrap(), Some(b1), "no batch sealed while provers are behind");
+    assert_eq!(
+        batches.last_sealed().unwrap(),
+        Some(b1),
+        "no batch sealed while provers are behind"
+    );
     assert!(blocks[2] > blocks[0], "the transfers are in different blocks");
 
     // The provers catch up: the open batch is sealed within a tick or two, holding all three.

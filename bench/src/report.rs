@@ -429,7 +429,7 @@ fn settlement_figures(t: &Tracker, started_unix_ms: u64, included: u64) -> (Valu
     });
     match finalized {
         Some((txs, span, tps)) => lines.push(format!(
-            "  finalized: {txs} transactions in executed batches ({included} included) over {span} s              from the first send to the last execute: {tps:.1} finalized TPS"
+            "  finalized: {txs} transactions in executed batches ({included} included) over {span} s from the first send to the last execute: {tps:.1} finalized TPS"
         )),
         None => lines.push("  finalized: no batch of the run executed on L1 yet".into()),
     }

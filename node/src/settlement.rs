@@ -85,9 +85,16 @@ impl JobSource for TreeJobs {
     }
 }
 
+/// How long without a prover's request the batcher takes as "no prover running" and seals by
+/// age again (local and remote provers poll every second or so while idle, and heartbeat every
+/// third of a lease while proving).
+const PROVER_SILENCE: Duration = Duration::from_secs(30);
+
 /// The provers' load for the batcher: chunks of sealed batches, less those proven and those a
 /// prover holds now. Proofs are kept (the exchange never deletes one), so their count is the
-/// number of chunks proven.
+/// number of chunks proven. With no prover heard from for [`PROVER_SILENCE`] (keys that failed
+/// to load, no local worker and no remote one connected) nothing waits *for a prover*: batches
+/// seal by age, so commits do not lag by `max_age_behind_ms`.
 pub(crate) struct ProvingQueue {
     pub(crate) batches: BatchStore,
     pub(crate) proofs: ProofStore,
@@ -96,18 +103,23 @@ pub(crate) struct ProvingQueue {
 
 impl rollup_actors::settlement::proving::ProvingLoad for ProvingQueue {
     fn waiting_chunks(&self) -> Result<u64, rollup_actors::settlement::proving::BoxError> {
+        if !self.leased.prover_seen(PROVER_SILENCE) {
+            return Ok(0);
+        }
         let Some(sealed) = self.batches.last_sealed()? else { return Ok(0) };
-        // Chunks the tree writer has applied: versions after genesis (version 1, batch 0, is
-        // never proven) ...
         let applied = self.batches.last_applied()?;
-        let mut chunks = match applied {
-            Some(a) => self.batches.tree_result(a)?.map_or(0, |t| t.last_version() - 1),
+        if sealed > 0 && applied.is_none_or(|a| a < sealed) {
+            // A sealed batch the tree writer has not applied: it has at least one chunk (its
+            // batch-info record), and none of its chunks can be proven or leased yet.
+            return Ok(1);
+        }
+        // Chunks after genesis (version 1, batch 0, is never proven).
+        let chunks = match applied {
+            Some(a) => {
+                self.batches.tree_result(a)?.map_or(0, |t| t.last_version().saturating_sub(1))
+            }
             None => 0,
         };
-        // ... and those of batches sealed since (usually none or one).
-        for n in applied.map_or(1, |a| a + 1).max(1)..=sealed {
-            chunks += self.batches.batch(n)?.map_or(0, |b| b.chunks() as u64);
-        }
         let proven = self.proofs.count()?;
         Ok(chunks.saturating_sub(proven).saturating_sub(self.leased.get() as u64))
     }
@@ -138,7 +150,12 @@ pub(crate) fn load_keys(dir: &Path, dev: bool) -> anyhow::Result<KeySet> {
         Err(e) if !dev => Err(e).with_context(|| {
             format!("loading proving keys from {} (see `rollupd prover setup`)", dir.display())
         }),
-        Err(_) => {
+        Err(e) => {
+            // Missing on first use; otherwise say what was wrong with the files replaced.
+            if !matches!(&e, rollup_prover::keys::KeyError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+            {
+                tracing::warn!(target: "rollup::prover", dir = %dir.display(), error = %e, "the dev key files there are refused; replacing them");
+            }
             tracing::warn!(target: "rollup::prover", dir = %dir.display(), "generating the INSECURE dev proving keys (once; cached in this directory)");
             let started = std::time::Instant::now();
             let keys = KeySet::dev(&DEV_CAPACITIES, DEV_SEED).context("dev key setup")?;

@@ -404,18 +404,44 @@ pub struct ExchangeArgs {
     pub leased: LeaseGauge,
 }
 
-/// The number of live leases, updated by the exchange after every message it handles.
+/// What the exchange tells readers outside the actor (the batcher): how many jobs are leased
+/// now, and when a prover last asked for work, renewed a lease or submitted. Updated after
+/// every message it handles; reset when it (re)starts.
 #[derive(Debug, Clone, Default)]
-pub struct LeaseGauge(Arc<std::sync::atomic::AtomicUsize>);
+pub struct LeaseGauge(Arc<GaugeInner>);
+
+#[derive(Debug, Default)]
+struct GaugeInner {
+    leased: std::sync::atomic::AtomicUsize,
+    /// Unix milliseconds of the last prover request; 0: none yet.
+    seen_ms: std::sync::atomic::AtomicU64,
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
 
 impl LeaseGauge {
     /// Jobs a prover holds right now.
     pub fn get(&self) -> usize {
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
+        self.0.leased.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether a prover asked for work, renewed a lease or submitted a proof within `within`:
+    /// provers (local or remote) poll while idle, so silence means none is running.
+    pub fn prover_seen(&self, within: Duration) -> bool {
+        let seen = self.0.seen_ms.load(std::sync::atomic::Ordering::Relaxed);
+        seen > 0 && unix_ms().saturating_sub(seen) <= within.as_millis() as u64
+    }
+
+    fn saw_prover(&self) {
+        self.0.seen_ms.store(unix_ms(), std::sync::atomic::Ordering::Relaxed);
     }
 
     fn set(&self, n: usize) {
-        self.0.store(n, std::sync::atomic::Ordering::Relaxed);
+        self.0.leased.store(n, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -471,7 +497,10 @@ impl Actor for ExchangeActor {
             events: args.events,
             _wakeups: wakeups,
             pulling: false,
-            leased: args.leased,
+            leased: {
+                args.leased.set(0);
+                args.leased
+            },
         })
     }
 
@@ -487,12 +516,15 @@ impl Actor for ExchangeActor {
                 let _ = reply.send(state.queue.enqueue(*job));
             }
             ExchangeMsg::Lease(worker, reply) => {
+                state.leased.saw_prover();
                 let _ = reply.send(state.queue.lease(&worker, now));
             }
             ExchangeMsg::Heartbeat(id, reply) => {
+                state.leased.saw_prover();
                 let _ = reply.send(state.queue.heartbeat(id, now));
             }
             ExchangeMsg::Submit(id, proof, reply) => {
+                state.leased.saw_prover();
                 state.events.fault(Point::Exchange);
                 let batch = state.queue.pending.get(&id).map(|j| j.batch);
                 let result = state.queue.submit(id, &proof);

@@ -180,8 +180,8 @@ impl Keys {
 
 /// Refuses a verifying key that is malformed or lets anyone prove anything: a point off the
 /// curve or outside its subgroup, an identity among `alpha`, `beta`, `gamma`, `delta`, or
-/// `gamma == delta` (the pairing check then holds for a forged `C`), or `delta` left at the
-/// generator of G2 (a phase 2 that no one contributed to). `gamma` may be the generator: snarkjs
+/// `delta == ±gamma` (the pairing check then holds for a forged `C`), or `delta` left at the
+/// generator of G2 or its negation (a phase 2 that no one contributed to). `gamma` may be the generator: snarkjs
 /// ceremonies leave it there, and soundness rests on `delta`. The keys-verifier contract's
 /// constructor refuses the same.
 pub fn check_verifying_key(vk: &VerifyingKey<Bn254>) -> Result<(), String> {
@@ -196,12 +196,19 @@ pub fn check_verifying_key(vk: &VerifyingKey<Bn254>) -> Result<(), String> {
     {
         return Err("verifying key: alpha, beta, gamma or delta is the identity".into());
     }
-    if vk.gamma_g2 == vk.delta_g2 {
-        return Err("verifying key: gamma equals delta (anyone could forge proofs)".into());
+    // delta = -gamma is as bad: e(vk_x, gamma) e(C, delta) = e(vk_x - C, gamma), so C = vk_x,
+    // A = alpha, B = beta verify any inputs.
+    if vk.gamma_g2 == vk.delta_g2 || vk.delta_g2 == -vk.gamma_g2 {
+        return Err(
+            "verifying key: delta equals gamma or -gamma (anyone could forge proofs)".into()
+        );
     }
     let g2 = ark_bn254::G2Projective::generator().into_affine();
-    if vk.delta_g2 == g2 {
-        return Err("verifying key: delta is the generator of G2 (no phase-2 contribution)".into());
+    if vk.delta_g2 == g2 || vk.delta_g2 == -g2 {
+        return Err(
+            "verifying key: delta is the generator of G2 or its negation (no phase-2 contribution)"
+                .into(),
+        );
     }
     if vk.gamma_abc_g1.is_empty() {
         return Err("verifying key: no input points".into());

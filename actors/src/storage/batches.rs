@@ -19,6 +19,9 @@ const BATCHES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("batches")
 const BATCH_BLOCKS: TableDefinition<'_, u64, u64> = TableDefinition::new("batch_blocks");
 const PUBLISHED: TableDefinition<'_, [u8; 32], u64> = TableDefinition::new("published_bytecodes");
 const BATCH_TREE: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("batch_tree");
+/// Block -> transactions before it in its batch (Era's `l1BatchTxIndex` of its first
+/// transaction); written with the batch. Batches sealed by older versions have no rows.
+const BLOCK_TX_OFFSETS: TableDefinition<'_, u64, u64> = TableDefinition::new("block_tx_offsets");
 
 /// A sealed L1 batch: whole L2 blocks and the pubdata published for them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,6 +250,7 @@ impl BatchStore {
         tx.open_table(BATCH_BLOCKS)?;
         tx.open_table(PUBLISHED)?;
         tx.open_table(BATCH_TREE)?;
+        tx.open_table(BLOCK_TX_OFFSETS)?;
         tx.commit()?;
         let store = Self { db };
         let writers = BatchWriters {
@@ -290,6 +294,12 @@ impl BatchStore {
     pub fn last_batched_block(&self) -> Result<Option<u64>, StoreError> {
         let tx = self.db.begin_read()?;
         Ok(tx.open_table(BATCH_BLOCKS)?.last()?.map(|(k, _)| k.value()))
+    }
+
+    /// How many transactions of its batch come before block `block`, if the batch recorded it.
+    pub fn block_tx_offset(&self, block: u64) -> Result<Option<u64>, StoreError> {
+        let tx = self.db.begin_read()?;
+        Ok(tx.open_table(BLOCK_TX_OFFSETS)?.get(block)?.map(|v| v.value()))
     }
 
     /// The last batch the tree writer applied.
@@ -356,9 +366,15 @@ impl BatchWriter {
         &self.0
     }
 
-    /// Stores a sealed batch with its block index and first-published bytecodes, in one
+    /// Stores a sealed batch with its block index, each block's transaction offset in it
+    /// (`tx_offsets`: block, transactions before it) and first-published bytecodes, in one
     /// transaction. Storing the same batch again is a no-op; any other batch must be the next.
-    pub fn put_batch(&self, batch: &SealedBatch, code_hashes: &[B256]) -> Result<(), StoreError> {
+    pub fn put_batch(
+        &self,
+        batch: &SealedBatch,
+        code_hashes: &[B256],
+        tx_offsets: &[(u64, u64)],
+    ) -> Result<(), StoreError> {
         let tx = self.0.db.begin_write()?;
         {
             let mut batches = tx.open_table(BATCHES)?;
@@ -378,6 +394,10 @@ impl BatchWriter {
             }
             batches.insert(batch.number, batch.encode().as_slice())?;
             tx.open_table(BATCH_BLOCKS)?.insert(batch.last_block, batch.number)?;
+            let mut offsets = tx.open_table(BLOCK_TX_OFFSETS)?;
+            for (block, before) in tx_offsets {
+                offsets.insert(block, before)?;
+            }
             let mut published = tx.open_table(PUBLISHED)?;
             for h in code_hashes {
                 if published.get(h.0)?.is_none() {

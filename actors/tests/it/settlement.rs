@@ -105,6 +105,13 @@ fn check_batches(chain: &TestChain, batches: &BatchStore, tree: &TreeStore) {
         assert_eq!(b.first_block, next_block, "batch {n} starts right after the previous one");
         assert!(b.last_block >= b.first_block);
         next_block = b.last_block + 1;
+        // Each block's transaction offset in its batch (receipts' `l1BatchTxIndex`).
+        let mut before = 0u64;
+        for block in b.first_block..=b.last_block {
+            assert_eq!(batches.block_tx_offset(block).unwrap(), Some(before), "block {block}");
+            before += chain.store.block_tx_hashes(block).unwrap().len() as u64;
+        }
+        assert_eq!(before, u64::from(b.tx_count), "batch {n} transactions");
         // The net diff is what the blocks' writes leave behind.
         let mut net = std::collections::BTreeMap::new();
         for block in b.first_block..=b.last_block {

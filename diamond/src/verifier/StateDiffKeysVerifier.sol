@@ -70,8 +70,8 @@ contract StateDiffKeysVerifier is StateDiffVerifierBase {
     /// @dev Refuses a key that is malformed or lets anyone prove anything (the Rust side,
     /// `keys::check_verifying_key`, refuses the same): a point off the curve or, for G2, outside
     /// its subgroup (the ecAdd and pairing precompiles fail on them); alpha, beta, gamma or delta
-    /// the identity; `gamma == delta` (a forged `C` then passes the pairing check); `delta` the
-    /// generator of G2 (no phase-2 contribution). `gamma` may be the generator, as snarkjs
+    /// the identity; `delta == +-gamma` (a forged `C` then passes the pairing check); `delta` the
+    /// generator of G2 or its negation (no phase-2 contribution). `gamma` may be the generator, as snarkjs
     /// ceremonies leave it.
     function _checkKey(uint256[KEY_WORDS] memory k) private view {
         // alpha (words 0-1) and the five input points (14-23) on G1.
@@ -90,12 +90,18 @@ contract StateDiffKeysVerifier is StateDiffVerifierBase {
         }
         (bool paired,) = address(0x08).staticcall(pairs);
         if (!paired) revert BadKeys("a G2 point is not on the curve or not in its subgroup");
-        if (k[6] == k[10] && k[7] == k[11] && k[8] == k[12] && k[9] == k[13]) {
-            revert BadKeys("gamma equals delta");
+        // delta = +-gamma: e(vk_x, gamma) e(C, delta) then collapses and C = vk_x verifies.
+        if (k[6] == k[10] && k[7] == k[11] && (k[8] == k[12] && k[9] == k[13] || _neg(k[8]) == k[12] && _neg(k[9]) == k[13])) {
+            revert BadKeys("delta equals gamma or -gamma");
         }
-        if (k[10] == G2_X_IM && k[11] == G2_X_RE && k[12] == G2_Y_IM && k[13] == G2_Y_RE) {
-            revert BadKeys("delta is the generator of G2");
+        if (k[10] == G2_X_IM && k[11] == G2_X_RE && (k[12] == G2_Y_IM && k[13] == G2_Y_RE || k[12] == _neg(G2_Y_IM) && k[13] == _neg(G2_Y_RE))) {
+            revert BadKeys("delta is the generator of G2 or its negation");
         }
+    }
+
+    /// @dev `-a` in the base field, for `a < Q`.
+    function _neg(uint256 a) private pure returns (uint256) {
+        return a == 0 ? 0 : Q - a;
     }
 
     /// @inheritdoc IVerifier

@@ -31,13 +31,22 @@ impl RpcCtx {
         let Some(n) = s.batches.batch_of_block(block).map_err(server_err)? else {
             return Ok((Value::Null, Value::Null));
         };
-        let Some(b) = s.batches.batch(n).map_err(server_err)? else {
-            return Ok((Value::Null, Value::Null));
+        // One read: batches hold up to `batcher.max_blocks` blocks while provers are behind.
+        let before = match s.batches.block_tx_offset(block).map_err(server_err)? {
+            Some(before) => before,
+            None => {
+                // A batch sealed by a version that did not record offsets: count its blocks.
+                let Some(b) = s.batches.batch(n).map_err(server_err)? else {
+                    return Ok((Value::Null, Value::Null));
+                };
+                let mut before = 0u64;
+                for earlier in b.first_block..block {
+                    before +=
+                        self.chain.store.block_tx_hashes(earlier).map_err(server_err)?.len() as u64;
+                }
+                before
+            }
         };
-        let mut before = 0u64;
-        for earlier in b.first_block..block {
-            before += self.chain.store.block_tx_hashes(earlier).map_err(server_err)?.len() as u64;
-        }
         Ok((json!(U64::from(n)), json!(U64::from(before + index))))
     }
 

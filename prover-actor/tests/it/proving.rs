@@ -138,8 +138,10 @@ fn degenerate_verifying_keys_are_refused() {
         }
     };
     let g2 = ark_bn254::G2Projective::generator().into_affine();
-    assert!(refused(&|vk| vk.delta_g2 = vk.gamma_g2).contains("gamma equals delta"));
+    assert!(refused(&|vk| vk.delta_g2 = vk.gamma_g2).contains("delta equals gamma or -gamma"));
+    assert!(refused(&|vk| vk.delta_g2 = -vk.gamma_g2).contains("delta equals gamma or -gamma"));
     assert!(refused(&|vk| vk.delta_g2 = g2).contains("delta is the generator of G2"));
+    assert!(refused(&|vk| vk.delta_g2 = -g2).contains("delta is the generator of G2"));
     // snarkjs ceremonies leave gamma at the generator: allowed.
     let mut snarkjs_like = keys_for(1).vk().clone();
     snarkjs_like.gamma_g2 = g2;

@@ -257,8 +257,10 @@ mod evm {
         let mut snarkjs_like = keys().verifying_keys();
         snarkjs_like[0].1.gamma_g2 = g2;
         let cases = cases.into_iter().chain([
-            ("gamma equals delta", caps.clone(), with(&|vk| vk.delta_g2 = vk.gamma_g2)),
+            ("delta equals gamma or -gamma", caps.clone(), with(&|vk| vk.delta_g2 = vk.gamma_g2)),
+            ("delta equals gamma or -gamma", caps.clone(), with(&|vk| vk.delta_g2 = -vk.gamma_g2)),
             ("delta is the generator of G2", caps.clone(), with(&|vk| vk.delta_g2 = g2)),
+            ("delta is the generator of G2", caps.clone(), with(&|vk| vk.delta_g2 = -g2)),
             ("alpha is the identity", caps.clone(), with(&|vk| vk.alpha_g1 = Default::default())),
             (
                 "a G2 key point is the identity",

@@ -201,7 +201,7 @@ impl BatcherState {
             priority_hash: content.priority_hash,
             sealed_at_ms: now_ms(),
         };
-        self.args.batches.put_batch(&batch, &published)?;
+        self.args.batches.put_batch(&batch, &published, &content.tx_offsets)?;
         tracing::info!(
             target: "rollup::batcher",
             batch = number,

@@ -38,6 +38,8 @@ pub struct BatchBuilder {
     logs: Vec<u8>,
     /// Size in words of each code hash the batch may publish (see [`Self::note_code`]).
     code_words: BTreeMap<B256, usize>,
+    /// Each block added, with the transactions before it.
+    tx_offsets: Vec<(u64, u64)>,
 }
 
 /// A closed batch's content, before it gets its number and timestamp.
@@ -61,6 +63,8 @@ pub struct BatchContent {
     pub priority_hash: B256,
     /// The packed L2->L1 logs.
     pub l2_logs: Vec<u8>,
+    /// Each block with the number of the batch's transactions before it.
+    pub tx_offsets: Vec<(u64, u64)>,
 }
 
 impl BatchBuilder {
@@ -205,6 +209,7 @@ impl BatchBuilder {
         self.last_block = number;
         self.last_timestamp = timestamp;
         self.blocks += 1;
+        self.tx_offsets.push((number, u64::from(self.txs)));
         self.txs += txs;
         for w in writes {
             self.net.entry(w.key).and_modify(|e| e.1 = w.new).or_insert((w.old, w.new));
@@ -259,6 +264,7 @@ impl BatchBuilder {
             diff: StateDiff::new(records)?,
             code_hashes,
             l2_logs: self.logs,
+            tx_offsets: self.tx_offsets,
             priority_ops: self.priority.len() as u64,
             priority_hash: self
                 .priority

@@ -49,11 +49,19 @@ contract CommittingTest is ExecutorShared {
         c.chunkRecords = 1;
         c = withInfoRecord(c);
         expectCommitRevert(c, abi.encodeWithSelector(IRollupErrors.ChunkKeysNotAscending.selector, 1));
-        // Descending at the second boundary, with two-record chunks.
+        // Equal at the first boundary, with two-record chunks.
         c.stateDiff = bytes.concat(k, bytes32(0), bytes32(uint256(8)), bytes32(0), bytes32(uint256(8)), bytes32(0));
         c.chunkRecords = 2;
         c = withInfoRecord(c);
         expectCommitRevert(c, abi.encodeWithSelector(IRollupErrors.ChunkKeysNotAscending.selector, 1));
+        // Strictly descending at the second boundary (chunks [7, 8], [9, 10], [3, info]).
+        c.stateDiff = bytes.concat(
+            bytes.concat(k, bytes32(0), bytes32(uint256(8)), bytes32(0)),
+            bytes.concat(bytes32(uint256(9)), bytes32(0), bytes32(uint256(10)), bytes32(0)),
+            bytes.concat(bytes32(uint256(3)), bytes32(0))
+        );
+        c = withInfoRecord(c);
+        expectCommitRevert(c, abi.encodeWithSelector(IRollupErrors.ChunkKeysNotAscending.selector, 2));
         // The same keys ascending commit.
         c.stateDiff = bytes.concat(k, bytes32(0), bytes32(uint256(8)), bytes32(0), bytes32(uint256(9)), bytes32(0));
         c = withInfoRecord(c);

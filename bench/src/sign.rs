@@ -250,12 +250,16 @@ mod tests {
     use alloy::consensus::transaction::SignerRecoverable;
     use alloy::eips::eip2718::Decodable2718;
 
+    /// A key from a repeated byte, and the fees every test signs with.
+    fn key_and_fees(byte: u8) -> (Key, Fees) {
+        let secret = B256::repeat_byte(byte);
+        let signer = alloy::signers::local::PrivateKeySigner::from_bytes(&secret).unwrap();
+        (Key { secret, address: signer.address() }, Fees { chain_id: 270, max_fee: 300, tip: 1 })
+    }
+
     #[test]
     fn presigned_transactions_recover_to_their_account() {
-        let secret = B256::repeat_byte(0x11);
-        let signer = alloy::signers::local::PrivateKeySigner::from_bytes(&secret).unwrap();
-        let key = Key { secret, address: signer.address() };
-        let fees = Fees { chain_id: 270, max_fee: 300, tip: 1 };
+        let (key, fees) = key_and_fees(0x11);
         let call = |_| Call {
             to: TxKind::Call(Address::repeat_byte(0x42)),
             value: U256::from(1),
@@ -281,10 +285,7 @@ mod tests {
 
     #[test]
     fn deposits_get_their_own_plan_with_l1_nonces() {
-        let secret = B256::repeat_byte(0x22);
-        let signer = alloy::signers::local::PrivateKeySigner::from_bytes(&secret).unwrap();
-        let key = Key { secret, address: signer.address() };
-        let fees = Fees { chain_id: 270, max_fee: 300, tip: 1 };
+        let (key, fees) = key_and_fees(0x22);
         let call = Call {
             to: TxKind::Call(Address::repeat_byte(0x42)),
             value: U256::from(1),
@@ -322,10 +323,7 @@ mod tests {
 
     #[test]
     fn fresh_transfers_go_to_a_new_address_each() {
-        let secret = B256::repeat_byte(0x33);
-        let signer = alloy::signers::local::PrivateKeySigner::from_bytes(&secret).unwrap();
-        let key = Key { secret, address: signer.address() };
-        let fees = Fees { chain_id: 270, max_fee: 300, tip: 1 };
+        let (key, fees) = key_and_fees(0x33);
         let call =
             Call { to: TxKind::Create, value: U256::from(1), input: Bytes::new(), gas: 21_000 };
         let tx_of = |_| (call.clone(), Pricing::Eip1559(fees));

@@ -66,7 +66,7 @@ pub(crate) struct Tracker {
     pub(crate) batches: BTreeMap<u64, BatchInfo>,
     /// One point per tick.
     pub(crate) backlog: Vec<Backlog>,
-    /// The L2 head when the window closed: the run is settled once the batch holding it is.
+    /// The L2 head after the drain: the run is settled once the batch holding it is.
     last_block: Option<u64>,
     /// That block's batch, once sealed.
     last_batch: Option<u64>,
@@ -108,7 +108,7 @@ impl Tracker {
     }
 
     /// From now on, the run counts as settled only once the batch holding L2 block `block` (the
-    /// head when the window closed) is sealed and executed. While provers are behind, the node
+    /// head after the drain) is sealed and executed. While provers are behind, the node
     /// keeps one batch open for the whole window, so "every batch sealed so far" is no test.
     pub(crate) fn settle_through_block(&mut self, block: u64) {
         self.last_block = Some(block);

@@ -478,6 +478,8 @@ impl Actor for ExchangeActor {
         myself: ExchangeRef,
         args: ExchangeArgs,
     ) -> Result<ExchangeState, ActorProcessingErr> {
+        // Leases live in memory: a restarted exchange holds none.
+        args.leased.set(0);
         let queue = JobQueue::from_database(args.db.clone(), &args.vks, args.lease_timeout)?;
         tracing::info!(target: "rollup::prover", pending = queue.pending.len(), "prover exchange started");
         let wakeups = match args.source {
@@ -497,10 +499,7 @@ impl Actor for ExchangeActor {
             events: args.events,
             _wakeups: wakeups,
             pulling: false,
-            leased: {
-                args.leased.set(0);
-                args.leased
-            },
+            leased: args.leased,
         })
     }
 

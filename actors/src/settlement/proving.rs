@@ -6,8 +6,8 @@
 //! and proven once. The node implements this over the batch tables and the prover exchange
 //! (`rollup-prover`), which this crate does not depend on.
 
-/// An error reading the provers' queue.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// An error reading the provers' queue (the port's error type, as every port between crates).
+pub use rollup_supervision::BoxError;
 
 /// The provers' load, as the batcher sees it.
 pub trait ProvingLoad: Send + Sync + 'static {

@@ -4,10 +4,11 @@
 //! These must agree byte for byte with `ExecutorFacet` and `L2LogsTree`; the integration tests
 //! commit batches on a real EVM and compare.
 
-use crate::bindings::IRollupChain::{BatchProof, CommitBatchInfo, L2Log, StoredBatchInfo};
+use crate::bindings::IRollupChain::{
+    BatchProof, ChunkClaim, CommitBatchInfo, L2Log, StoredBatchInfo,
+};
 use alloy::primitives::{keccak256, B256, U256};
 use alloy::sol_types::SolValue;
-use sha2::{Digest, Sha256};
 
 /// Height of the L2->L1 logs tree; proofs have exactly this many hashes.
 pub const L2_TO_L1_LOGS_TREE_HEIGHT: usize = 14;
@@ -160,11 +161,19 @@ pub enum BatchError {
         /// What the record holds.
         actual: B256,
     },
-    /// The new state commitment is not a BN254 field element.
-    #[error("state commitment {value} is not below the BN254 scalar field modulus")]
+    /// The new state commitment, or a chunk digest, is not a BN254 field element.
+    #[error("{value} is not below the BN254 scalar field modulus")]
     NotAFieldElement {
-        /// The offending commitment.
+        /// The offending word.
         value: B256,
+    },
+    /// Not one digest per chunk.
+    #[error("the state diff has {expected} chunks but the commit gives {actual} chunk digests")]
+    ChunkDigestCountMismatch {
+        /// Chunks of the diff.
+        expected: usize,
+        /// Digests given.
+        actual: usize,
     },
 }
 
@@ -234,7 +243,8 @@ pub fn stored_batch_info(commit: &CommitBatchInfo) -> Result<StoredBatchInfo, Ba
     if U256::from_be_bytes(commit.newStateCommitment.0) >= BN254_SCALAR_FIELD {
         return Err(BatchError::NotAFieldElement { value: commit.newStateCommitment });
     }
-    let state_diff_hash = chunks_hash(&chunk_diff_hashes(&commit.stateDiff, commit.chunkRecords)?);
+    let state_diff_hash =
+        chunks_hash(&chunk_claims(&commit.stateDiff, commit.chunkRecords, &commit.chunkDigests)?);
     let claims = BatchClaims::of(commit)?;
     let (logs_root, bytecodes_hash) = (claims.logs_root, claims.bytecodes_hash);
     let diff = &commit.stateDiff;
@@ -284,10 +294,53 @@ pub fn stored_batch_hash(info: &StoredBatchInfo) -> B256 {
 /// Bytes per state-diff record (`derived key ‖ value`).
 pub const STATE_DIFF_RECORD_BYTES: usize = 64;
 
-/// SHA-256 of each chunk of `diff` cut every `chunk_records` records (the last may be shorter), as
-/// `commitBatches` cuts it, refusing as it does a chunk whose first key is not above the last key
-/// of the chunk before. An empty diff has no chunks.
-pub fn chunk_diff_hashes(diff: &[u8], chunk_records: u64) -> Result<Vec<B256>, BatchError> {
+/// The claim of each chunk of `diff` cut every `chunk_records` records (the last may be shorter),
+/// as `commitBatches` computes them: the validator's digest, the point `keccak256(digest ‖
+/// keccak256(chunk)) mod p` and the chunk's evaluation there (`docs/proof.md`). Refuses, as L1
+/// does, a chunk whose first key is not above the last key of the chunk before, a digest count
+/// other than the chunk count, and a digest outside the field. An empty diff has no chunks.
+pub fn chunk_claims(
+    diff: &[u8],
+    chunk_records: u64,
+    digests: &[B256],
+) -> Result<Vec<ChunkClaim>, BatchError> {
+    let chunks = chunks(diff, chunk_records)?;
+    if digests.len() != chunks.len() {
+        return Err(BatchError::ChunkDigestCountMismatch {
+            expected: chunks.len(),
+            actual: digests.len(),
+        });
+    }
+    chunks
+        .into_iter()
+        .zip(digests)
+        .map(|(chunk, digest)| {
+            if U256::from_be_bytes(digest.0) >= BN254_SCALAR_FIELD {
+                return Err(BatchError::NotAFieldElement { value: *digest });
+            }
+            let point =
+                U256::from_be_bytes(keccak256((*digest, keccak256(chunk)).abi_encode_packed()).0)
+                    .reduce_mod(BN254_SCALAR_FIELD);
+            Ok(ChunkClaim { digest: *digest, point, evaluation: evaluate(chunk, point) })
+        })
+        .collect()
+}
+
+/// `n + Σ_j l_j · r^(j+1) mod p` over the 128-bit halves `l_j` of the chunk's words, in order.
+fn evaluate(chunk: &[u8], r: U256) -> U256 {
+    let p = BN254_SCALAR_FIELD;
+    let records = chunk.len() / STATE_DIFF_RECORD_BYTES;
+    let mut pow = U256::from(1);
+    let mut acc = U256::from(records);
+    for limb in chunk.chunks_exact(16) {
+        pow = pow.mul_mod(r, p);
+        acc = acc.add_mod(U256::from_be_slice(limb).mul_mod(pow, p), p);
+    }
+    acc
+}
+
+/// `diff` cut every `chunk_records` records, checking the cut as `commitBatches` does.
+fn chunks(diff: &[u8], chunk_records: u64) -> Result<Vec<&[u8]>, BatchError> {
     if diff.len() % STATE_DIFF_RECORD_BYTES != 0 {
         return Err(BatchError::StateDiffNotWholeRecords { length: diff.len() });
     }
@@ -305,30 +358,30 @@ pub fn chunk_diff_hashes(diff: &[u8], chunk_records: u64) -> Result<Vec<B256>, B
             return Err(BatchError::ChunkKeysNotAscending { chunk: c + 1 });
         }
     }
-    Ok(diff.chunks(size).map(|c| B256::from_slice(&Sha256::digest(c))).collect())
+    Ok(diff.chunks(size).collect())
 }
 
-/// `keccak256` of the packed chunk hashes: the `stateDiffHash` L1 stores for a batch.
-pub fn chunks_hash(chunk_hashes: &[B256]) -> B256 {
-    keccak256(chunk_hashes.iter().flat_map(|h| h.0).collect::<Vec<u8>>())
+/// `keccak256(abi.encode(claims))`: the `stateDiffHash` L1 stores for a batch.
+pub fn chunks_hash(claims: &[ChunkClaim]) -> B256 {
+    keccak256(claims.to_vec().abi_encode())
 }
 
-/// The four public inputs `proveBatches` hands the verifier for one chunk: the commitments
-/// `from -> to`, then the high and low 128 bits of the chunk's SHA-256.
-pub fn chunk_public_inputs(from: B256, to: B256, chunk_hash: B256) -> [U256; 4] {
-    let diff = U256::from_be_bytes(chunk_hash.0);
+/// The five public inputs `proveBatches` hands the verifier for one chunk: the commitments
+/// `from -> to`, then the chunk's digest, point and evaluation.
+pub fn chunk_public_inputs(from: B256, to: B256, claim: &ChunkClaim) -> [U256; 5] {
     [
         U256::from_be_bytes(from.0),
         U256::from_be_bytes(to.0),
-        diff >> 128,
-        diff & U256::from(u128::MAX),
+        U256::from_be_bytes(claim.digest.0),
+        claim.point,
+        claim.evaluation,
     ]
 }
 
-/// Assembles a batch's proof for `proveBatches`: chunk hashes, the commitments between chunks and
+/// Assembles a batch's proof for `proveBatches`: chunk claims, the commitments between chunks and
 /// one proof per chunk. `chunks` holds, per chunk in order, the commitment it ends at and its
 /// proof words; the last chunk's end is the batch's own commitment and is not repeated.
-pub fn batch_proof(chunk_hashes: Vec<B256>, chunks: Vec<(B256, Vec<U256>)>) -> BatchProof {
+pub fn batch_proof(claims: Vec<ChunkClaim>, chunks: Vec<(B256, Vec<U256>)>) -> BatchProof {
     let k = chunks.len();
     let mut commitments = Vec::with_capacity(k.saturating_sub(1));
     let mut proofs = Vec::with_capacity(k);
@@ -338,5 +391,5 @@ pub fn batch_proof(chunk_hashes: Vec<B256>, chunks: Vec<(B256, Vec<U256>)>) -> B
         }
         proofs.push(words);
     }
-    BatchProof { chunkDiffHashes: chunk_hashes, chunkCommitments: commitments, chunkProofs: proofs }
+    BatchProof { chunkClaims: claims, chunkCommitments: commitments, chunkProofs: proofs }
 }

@@ -17,17 +17,21 @@ pub const CALLDATA_FLOOR_GAS_PER_BYTE: u64 = 40;
 /// Execution gas of `commitBatches` per batch, beyond its bytes: three storage slots written
 /// (stored hash, priority count, commit time), the event, the hashing of its head.
 pub const COMMIT_BATCH_GAS: u64 = 90_000;
-/// Execution gas per state-diff record at commit: SHA-256 of its two words, the copy.
-pub const COMMIT_RECORD_GAS: u64 = 60;
+/// Execution gas per state-diff record at commit: its four limbs in the chunk's evaluation
+/// (a `mulmod` and an `addmod` each) and its share of the chunk's keccak.
+pub const COMMIT_RECORD_GAS: u64 = 400;
+/// Execution gas per proof chunk at commit: the point's keccak, the claim and its share of the
+/// claims' hash.
+pub const COMMIT_CHUNK_GAS: u64 = 2_500;
 /// Execution gas per L2->L1 log at commit: its leaf and its share of the logs tree.
 pub const COMMIT_LOG_GAS: u64 = 400;
 /// Execution gas per bytecode word at commit (its keccak and copy).
 pub const COMMIT_CODE_WORD_GAS: u64 = 12;
 /// Execution gas of `proveBatches` per batch, beyond its chunks.
 pub const PROVE_BATCH_GAS: u64 = 20_000;
-/// Execution gas per proof chunk: one Groth16 verification (four inputs, a four-pair pairing)
-/// read from the keys contract, about 241k on anvil, with a margin.
-pub const PROVE_CHUNK_GAS: u64 = 255_000;
+/// Execution gas per proof chunk: one Groth16 verification (five inputs, a four-pair pairing)
+/// read from the keys contract, about 248k on anvil, with a margin.
+pub const PROVE_CHUNK_GAS: u64 = 262_000;
 /// Execution gas of `executeBatches` per batch.
 pub const EXECUTE_BATCH_GAS: u64 = 40_000;
 /// Execution gas per priority operation popped at execute.
@@ -70,22 +74,28 @@ impl BatchShape {
         self.records.div_ceil(self.chunk_records.max(1))
     }
 
-    /// Bytes of this batch's `CommitBatchInfo` in a `commitBatches` call: its offset word, ten
-    /// head words, then the state diff, the logs and the bytecodes, each length-prefixed and
-    /// padded to words.
+    /// Bytes of this batch's `CommitBatchInfo` in a `commitBatches` call: its offset word, eleven
+    /// head words, then the state diff, the logs, the bytecodes and the chunk digests, each
+    /// length-prefixed and padded to words.
     pub fn commit_bytes(&self) -> usize {
         let codes = self.bytecodes * 64 + self.bytecode_words * 32;
-        32 + 10 * 32 + (32 + self.records * 64) + (32 + padded(self.logs * 88)) + 32 + codes
+        32 + 11 * 32
+            + (32 + self.records * 64)
+            + (32 + padded(self.logs * 88))
+            + 32
+            + codes
+            + (32 + self.chunks() * 32)
     }
 
     /// Bytes of this batch in a `proveBatches` call: its stored info, its proof's offset and
-    /// three arrays (chunk hashes, the commitments between chunks, one nine-word proof each).
+    /// three arrays (chunk claims of three words, the commitments between chunks, one nine-word
+    /// proof each).
     pub fn prove_bytes(&self) -> usize {
         let k = self.chunks();
         STORED_INFO_BYTES
             + 32
             + 3 * 32
-            + (32 + k * 32)
+            + (32 + k * 3 * 32)
             + (32 + k.saturating_sub(1) * 32)
             + (32 + k * (32 + 32 + 9 * 32))
     }
@@ -100,6 +110,7 @@ impl BatchShape {
         let words = self.bytecode_words;
         COMMIT_BATCH_GAS
             + self.records as u64 * COMMIT_RECORD_GAS
+            + self.chunks() as u64 * COMMIT_CHUNK_GAS
             + self.logs as u64 * COMMIT_LOG_GAS
             + words as u64 * COMMIT_CODE_WORD_GAS
     }

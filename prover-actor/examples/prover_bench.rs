@@ -59,7 +59,7 @@ fn circuit(capacity: usize) {
     let proof = prove(&keys, &w, &mut ChaCha20Rng::seed_from_u64(1)).unwrap();
     let proving = t.elapsed();
     let inputs =
-        public_inputs(&w.old_commitment(), &w.new_commitment(), &w.diff().unwrap().sha256())
+        public_inputs(&w.old_commitment(), &w.new_commitment(), &w.diff().unwrap().claim())
             .unwrap();
     let t = Instant::now();
     assert!(verify(keys.vk(), &inputs, &proof));

@@ -1,12 +1,12 @@
 //! Proof jobs: what is proven for a batch, and proving one with the right capacity.
 
-use alloy::primitives::B256;
-use ark_bn254::Fr;
 use rand_chacha::ChaCha20Rng;
 use rollup_tree::Witness;
 use serde::{Deserialize, Serialize};
 
-use crate::{keys::KeySet, prove, public_inputs, verify, ProofWords, ProveError};
+use crate::{
+    circuit::PublicInputs, keys::KeySet, prove, public_inputs, verify, ProofWords, ProveError,
+};
 
 /// One proof job: a chunk of a batch's state diff, with the tree witness of its transition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,18 +35,9 @@ pub trait JobSource: Send + Sync + 'static {
 impl ProofJob {
     /// The public inputs the proof must satisfy (and `proveBatches` will pass), or `None` if the
     /// witness carries a commitment outside the field or a non-canonical diff.
-    pub fn public_inputs(&self) -> Option<[Fr; 4]> {
-        let diff = self.witness.diff().ok()?;
-        public_inputs(
-            &self.witness.old_commitment(),
-            &self.witness.new_commitment(),
-            &diff.sha256(),
-        )
-    }
-
-    /// SHA-256 of the batch's canonical state diff.
-    pub fn diff_hash(&self) -> Option<B256> {
-        Some(self.witness.diff().ok()?.sha256())
+    pub fn public_inputs(&self) -> Option<PublicInputs> {
+        let claim = self.witness.diff().ok()?.claim();
+        public_inputs(&self.witness.old_commitment(), &self.witness.new_commitment(), &claim)
     }
 }
 

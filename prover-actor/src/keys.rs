@@ -23,7 +23,7 @@ use ark_std::rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
 
-use crate::circuit::StateDiffCircuit;
+use crate::circuit::{StateDiffCircuit, PUBLIC_INPUTS};
 
 /// The seed of the dev keys (and of the committed verifier). Public: anyone can forge proofs
 /// against these keys.
@@ -32,7 +32,7 @@ pub const DEV_SEED: &[u8] = b"rollupd dev setup: INSECURE, anyone can forge proo
 pub const DEV_CAPACITIES: [usize; 3] = [1, 4, 16];
 
 /// Bump when the circuit's constraints change: old key files are then refused.
-pub const CIRCUIT_VERSION: u32 = 1;
+pub const CIRCUIT_VERSION: u32 = 2;
 const MAGIC: &[u8; 8] = b"ROLLUPDK";
 const FORMAT: u32 = 1;
 const HEADER: usize = 8 + 4 + 4 + 4 + 8;
@@ -210,8 +210,12 @@ pub fn check_verifying_key(vk: &VerifyingKey<Bn254>) -> Result<(), String> {
                 .into(),
         );
     }
-    if vk.gamma_abc_g1.is_empty() {
-        return Err("verifying key: no input points".into());
+    if vk.gamma_abc_g1.len() != PUBLIC_INPUTS + 1 {
+        return Err(format!(
+            "verifying key: {} input points, the circuit has {} public inputs",
+            vk.gamma_abc_g1.len(),
+            PUBLIC_INPUTS
+        ));
     }
     Ok(())
 }

@@ -2,14 +2,14 @@
 //! verifier takes.
 
 use alloy::primitives::{B256, U256};
-use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
+use ark_bn254::{Bn254, G1Affine, G2Affine};
 use ark_ff::PrimeField;
 use ark_groth16::{prepare_verifying_key, Groth16, Proof, VerifyingKey};
 use rand_chacha::ChaCha20Rng;
-use rollup_tree::{hash::limbs, Witness};
+use rollup_tree::{ChunkClaim, Witness};
 
 use crate::{
-    circuit::StateDiffCircuit,
+    circuit::{PublicInputs, StateDiffCircuit},
     keys::Keys,
     solidity::{g1, g2, word},
 };
@@ -33,12 +33,11 @@ pub enum ProveError {
     Synthesis(String),
 }
 
-/// The four public inputs: old commitment, new commitment, SHA-256 of the diff as (hi, lo).
-/// `None` if a commitment is not a field element.
-pub fn public_inputs(old: &B256, new: &B256, diff_sha256: &B256) -> Option<[Fr; 4]> {
+/// The five public inputs: old commitment, new commitment, then the chunk's claim (digest,
+/// point, evaluation). `None` if a commitment is not a field element.
+pub fn public_inputs(old: &B256, new: &B256, claim: &ChunkClaim) -> Option<PublicInputs> {
     use rollup_tree::hash::b256_to_fr;
-    let (hi, lo) = limbs(diff_sha256);
-    Some([b256_to_fr(old)?, b256_to_fr(new)?, hi, lo])
+    Some([b256_to_fr(old)?, b256_to_fr(new)?, claim.digest, claim.point, claim.evaluation])
 }
 
 /// Prove `witness` with `keys` (whose capacity must fit it). The witness is checked natively
@@ -64,7 +63,7 @@ pub fn prove(
 }
 
 /// Check a proof natively.
-pub fn verify(vk: &VerifyingKey<Bn254>, inputs: &[Fr; 4], proof: &Proof<Bn254>) -> bool {
+pub fn verify(vk: &VerifyingKey<Bn254>, inputs: &PublicInputs, proof: &Proof<Bn254>) -> bool {
     let pvk = prepare_verifying_key(vk);
     Groth16::<Bn254>::verify_proof(&pvk, proof, inputs).unwrap_or(false)
 }

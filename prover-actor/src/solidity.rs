@@ -6,6 +6,7 @@
 
 use std::fmt::Write;
 
+use crate::circuit::PUBLIC_INPUTS;
 use alloy::primitives::{keccak256, B256, U256};
 use ark_bn254::{Bn254, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
@@ -33,9 +34,9 @@ pub(crate) fn g2(p: &G2Affine) -> [U256; 4] {
 }
 
 /// The verifying key as the contract holds it: alpha (2), beta, gamma, delta (4 each), then the
-/// five `gamma_abc` points (2 each).
+/// six `gamma_abc` points (2 each): 26 words.
 pub fn vk_words(vk: &VerifyingKey<Bn254>) -> Vec<U256> {
-    let mut out = Vec::with_capacity(24);
+    let mut out = Vec::with_capacity(14 + 2 * (PUBLIC_INPUTS + 1));
     out.extend(g1(&vk.alpha_g1));
     out.extend(g2(&vk.beta_g2));
     out.extend(g2(&vk.gamma_g2));
@@ -71,11 +72,15 @@ pub fn keys_constructor(keys: &[(usize, VerifyingKey<Bn254>)]) -> (Vec<U256>, Ve
 /// The verifier contract for these (capacity, verifying key) pairs.
 ///
 /// # Panics
-/// If a key does not have exactly four public inputs (every key of this circuit has).
+/// If a key does not have exactly [`PUBLIC_INPUTS`] public inputs (every key of this circuit has).
 pub fn generate(keys: &[(usize, VerifyingKey<Bn254>)]) -> String {
     let mut branches = String::new();
     for (i, (capacity, vk)) in keys.iter().enumerate() {
-        assert_eq!(vk.gamma_abc_g1.len(), 5, "the state-diff circuit has four public inputs");
+        assert_eq!(
+            vk.gamma_abc_g1.len(),
+            PUBLIC_INPUTS + 1,
+            "the state-diff circuit has {PUBLIC_INPUTS} public inputs"
+        );
         let words = vk_words(vk);
         let list = |ws: &[U256]| {
             ws.iter()
@@ -117,7 +122,7 @@ contract StateDiffVerifier is StateDiffVerifierBase {
         return VK_HASH;
     }
 
-    function _key(uint256 capacity) internal pure override returns (uint256[14] memory k, uint256[10] memory ic) {
+    function _key(uint256 capacity) internal pure override returns (uint256[14] memory k, uint256[12] memory ic) {
 {{BRANCHES}}
         } else {
             revert UnsupportedCapacity(capacity);

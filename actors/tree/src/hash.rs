@@ -18,18 +18,25 @@ pub use light_poseidon::PoseidonParameters;
 pub const TREE_DEPTH: usize = 32;
 /// Number of inputs of the leaf hash (key, value as two limbs each, next index, next key).
 pub const LEAF_INPUTS: usize = 7;
+/// Number of inputs of a step of a chunk's records digest (the running digest, then a record's
+/// key and value as two limbs each).
+pub const DIGEST_INPUTS: usize = 5;
 
 /// The circom Poseidon parameters for `inputs` inputs (width `inputs + 1`), built once.
 ///
 /// # Panics
-/// If `inputs` is not 2 or [`LEAF_INPUTS`], the only widths the tree uses.
+/// If `inputs` is not 2, [`DIGEST_INPUTS`] or [`LEAF_INPUTS`], the only widths used.
 pub fn params(inputs: usize) -> &'static PoseidonParameters<Fr> {
     static P2: OnceLock<PoseidonParameters<Fr>> = OnceLock::new();
+    static P5: OnceLock<PoseidonParameters<Fr>> = OnceLock::new();
     static P7: OnceLock<PoseidonParameters<Fr>> = OnceLock::new();
     let cell = match inputs {
         2 => &P2,
+        DIGEST_INPUTS => &P5,
         LEAF_INPUTS => &P7,
-        _ => panic!("the tree hashes 2 or {LEAF_INPUTS} inputs, not {inputs}"),
+        _ => {
+            panic!("Poseidon is used with 2, {DIGEST_INPUTS} or {LEAF_INPUTS} inputs, not {inputs}")
+        }
     };
     cell.get_or_init(|| {
         #[allow(clippy::cast_possible_truncation)]
@@ -128,7 +135,7 @@ mod tests {
 
     #[test]
     fn matches_light_poseidon() {
-        for n in [2, LEAF_INPUTS] {
+        for n in [2, DIGEST_INPUTS, LEAF_INPUTS] {
             let inputs: Vec<Fr> = (0..n as u64).map(|i| Fr::from(i * 7919 + 3)).collect();
             let mut reference = Poseidon::<Fr>::new_circom(n).unwrap();
             assert_eq!(poseidon(&inputs), reference.hash(&inputs).unwrap(), "{n} inputs");

@@ -21,7 +21,7 @@ use alloy::primitives::B256;
 use ark_bn254::Fr;
 use serde::{Deserialize, Serialize};
 
-pub use diff::{DiffError, StateDiff, RECORD_BYTES};
+pub use diff::{ChunkClaim, DiffError, StateDiff, RECORD_BYTES};
 pub use store::{TreeError, TreeReader, TreeStore, TreeVersion, CAPACITY};
 
 use hash::{fr_to_b256, limbs, poseidon};

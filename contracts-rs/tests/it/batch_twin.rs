@@ -1,13 +1,12 @@
 //! The Rust twin of `commitBatches` against its edge cases (no EVM needed).
 
-use crate::support::with_info_record;
+use crate::support::{test_digests, with_info_record};
 use alloy::primitives::{keccak256, Address, B256, U256};
 use rollup_contracts::batch::{
-    chunk_diff_hashes, default_leaf, pack_log, stored_batch_info, BatchClaims, BatchError,
+    chunk_claims, chunks_hash, default_leaf, pack_log, stored_batch_info, BatchClaims, BatchError,
     L2LogsTree, BN254_SCALAR_FIELD, L2_TO_L1_LOGS_TREE_HEIGHT,
 };
-use rollup_contracts::bindings::IRollupChain::{CommitBatchInfo, L2Log};
-use sha2::Digest;
+use rollup_contracts::bindings::IRollupChain::{ChunkClaim, CommitBatchInfo, L2Log};
 
 fn commit() -> CommitBatchInfo {
     with_info_record(CommitBatchInfo {
@@ -21,6 +20,7 @@ fn commit() -> CommitBatchInfo {
         l2Logs: Default::default(),
         publishedBytecodes: vec![],
         chunkRecords: 2,
+        chunkDigests: vec![],
     })
 }
 
@@ -84,10 +84,30 @@ fn stored_info_rejects_what_commit_would() {
     // Every diff ends with its batch-info record, so no batch is empty ...
     let mut c = commit();
     c.stateDiff = Default::default();
+    c.chunkDigests = vec![];
     assert_eq!(stored_batch_info(&c), Err(BatchError::MissingBatchInfoRecord));
     let mut c = commit();
     c.stateDiff = c.stateDiff[..128].to_vec().into();
+    c.chunkDigests = test_digests(&c);
     assert_eq!(stored_batch_info(&c), Err(BatchError::MissingBatchInfoRecord));
+    // One digest per chunk, each a field element.
+    let mut c = commit();
+    c.chunkDigests.pop();
+    assert_eq!(
+        stored_batch_info(&c),
+        Err(BatchError::ChunkDigestCountMismatch { expected: 2, actual: 1 })
+    );
+    c.chunkDigests.extend([B256::ZERO; 2]);
+    assert_eq!(
+        stored_batch_info(&c),
+        Err(BatchError::ChunkDigestCountMismatch { expected: 2, actual: 3 })
+    );
+    let mut c = commit();
+    c.chunkDigests[1] = B256::from(BN254_SCALAR_FIELD);
+    assert_eq!(
+        stored_batch_info(&c),
+        Err(BatchError::NotAFieldElement { value: c.chunkDigests[1] })
+    );
     // ... and the record binds what the batch claims.
     let variants: Vec<Box<dyn Fn(&mut CommitBatchInfo)>> = vec![
         Box::new(|c| c.batchNumber += 1),
@@ -111,14 +131,39 @@ fn stored_info_rejects_what_commit_would() {
     }
 }
 
+/// The claims of the L1 twin (words, `mulmod`) equal the prover's (`rollup_tree::ChunkClaim`,
+/// field arithmetic) when the validator gives the real Poseidon digests, chunk by chunk.
 #[test]
-fn chunks_are_cut_every_chunk_records_and_the_last_is_shorter() {
-    let diff: Vec<u8> = (0..5u8).flat_map(|i| [i + 1; 64]).collect();
-    let hashes = chunk_diff_hashes(&diff, 2).unwrap();
-    let sha = |b: &[u8]| B256::from_slice(&sha2::Sha256::digest(b));
-    assert_eq!(hashes, vec![sha(&diff[..128]), sha(&diff[128..256]), sha(&diff[256..])]);
-    assert_eq!(chunk_diff_hashes(&diff, 5).unwrap(), vec![sha(&diff)]);
-    assert_eq!(chunk_diff_hashes(&diff, u64::MAX).unwrap(), vec![sha(&diff)]);
+fn chunks_are_cut_every_chunk_records_and_claims_match_the_provers() {
+    let diff: Vec<u8> = (0..5u8).flat_map(|i| [[i + 1; 32], [i + 9; 32]].concat()).collect();
+    let words = |c: &rollup_tree::ChunkClaim| c.words();
+    for (chunk_records, cut) in
+        [(2u64, vec![0, 128, 256, 320]), (5, vec![0, 320]), (u64::MAX, vec![0, 320])]
+    {
+        let size = usize::try_from(chunk_records).unwrap_or(usize::MAX).min(5) * 64;
+        let digests = rollup_tree::ChunkClaim::digests(&diff, size / 64);
+        let claims = chunk_claims(&diff, chunk_records, &digests).unwrap();
+        assert_eq!(claims.len(), cut.len() - 1, "{chunk_records}");
+        for (i, claim) in claims.iter().enumerate() {
+            let native = rollup_tree::ChunkClaim::of(&diff[cut[i]..cut[i + 1]]);
+            let [digest, point, evaluation] = words(&native);
+            assert_eq!(claim.digest, digest);
+            assert_eq!(B256::from(claim.point), point, "chunk {i}");
+            assert_eq!(B256::from(claim.evaluation), evaluation, "chunk {i}");
+        }
+    }
+    // The stored hash is keccak256(abi.encode(ChunkClaim[])): offset, length, three words each.
+    let claims = chunk_claims(&diff, 5, &[B256::with_last_byte(3)]).unwrap();
+    let c = &claims[0];
+    let mut encoded = Vec::new();
+    for w in [U256::from(32), U256::from(1), U256::from(3), c.point, c.evaluation] {
+        encoded.extend_from_slice(&w.to_be_bytes::<32>());
+    }
+    assert_eq!(chunks_hash(&claims), keccak256(encoded));
+    assert_eq!(
+        chunks_hash(&[] as &[ChunkClaim]),
+        keccak256([[0u8; 31].as_slice(), &[32], &[0; 32]].concat())
+    );
 }
 
 /// Keys are ordered inside a chunk by its proof and across chunks by L1: a chunk whose first key
@@ -129,14 +174,18 @@ fn chunk_boundaries_must_ascend() {
     let record = |k: u8, v: u8| [[k; 32], [v; 32]].concat();
     // [K->1] || [K->2]: one key written twice, in two one-record chunks.
     let twice = [record(7, 1), record(7, 2)].concat();
-    assert_eq!(chunk_diff_hashes(&twice, 1), Err(BatchError::ChunkKeysNotAscending { chunk: 1 }));
-    assert!(chunk_diff_hashes(&twice, 2).is_ok(), "one chunk: for its proof to refuse");
-    let descending = [record(1, 0), record(2, 0), record(3, 0), record(2, 9)].concat();
+    let zeros = |n| vec![B256::ZERO; n];
     assert_eq!(
-        chunk_diff_hashes(&descending, 3),
+        chunk_claims(&twice, 1, &zeros(2)),
         Err(BatchError::ChunkKeysNotAscending { chunk: 1 })
     );
-    assert!(chunk_diff_hashes(&descending[..192], 1).is_ok(), "ascending boundaries");
+    assert!(chunk_claims(&twice, 2, &zeros(1)).is_ok(), "one chunk: for its proof to refuse");
+    let descending = [record(1, 0), record(2, 0), record(3, 0), record(2, 9)].concat();
+    assert_eq!(
+        chunk_claims(&descending, 3, &zeros(2)),
+        Err(BatchError::ChunkKeysNotAscending { chunk: 1 })
+    );
+    assert!(chunk_claims(&descending[..192], 1, &zeros(3)).is_ok(), "ascending boundaries");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use crate::support::{commits_after, test_proof, TestChain};
 use alloy::primitives::{Bytes, B256, U256};
 use alloy::sol_types::SolCall;
-use rollup_contracts::batch::{chunk_diff_hashes, stored_batch_info};
+use rollup_contracts::batch::{chunk_claims, stored_batch_info};
 use rollup_contracts::bindings::IRollupChain::{self, CommitBatchInfo, StoredBatchInfo};
 use rollup_contracts::cost::{code_words, tx_cost, BatchShape, Call};
 use rollup_contracts::deploy::genesis_batch_info;
@@ -34,6 +34,7 @@ fn varied(prev: &StoredBatchInfo) -> Vec<CommitBatchInfo> {
         c.stateDiff = crate::support::ascending_diff(c.batchNumber, records).into();
         c.l2Logs = vec![1u8; logs * 88].into();
         c.publishedBytecodes = codes.iter().map(|l| Bytes::from(vec![0x60u8; *l])).collect();
+        c.chunkDigests = crate::support::test_digests(c);
     }
     commits
 }
@@ -70,9 +71,9 @@ fn calldata_sizes_are_the_abi_encoding() {
         let proofs = list
             .iter()
             .map(|c| {
-                let hashes = chunk_diff_hashes(&c.stateDiff, c.chunkRecords).unwrap();
-                let chunks = hashes.iter().map(|_| (B256::ZERO, vec![U256::ZERO; 9])).collect();
-                rollup_contracts::batch::batch_proof(hashes, chunks)
+                let claims = chunk_claims(&c.stateDiff, c.chunkRecords, &c.chunkDigests).unwrap();
+                let chunks = claims.iter().map(|_| (B256::ZERO, vec![U256::ZERO; 9])).collect();
+                rollup_contracts::batch::batch_proof(claims, chunks)
             })
             .collect();
         let call = IRollupChain::proveBatchesCall {

@@ -164,6 +164,7 @@ pub(crate) fn next_commit(
         l2Logs: logs.into(),
         publishedBytecodes: vec![],
         chunkRecords: TEST_CHUNK_RECORDS,
+        chunkDigests: vec![],
     })
 }
 
@@ -179,8 +180,8 @@ pub(crate) fn ascending_diff(n: u64, records: usize) -> Vec<u8> {
         .collect()
 }
 
-/// `c` with its batch-info record as the diff's last record (replacing one already there): call
-/// it again after changing a field the record binds.
+/// `c` with its batch-info record as the diff's last record (replacing one already there) and a
+/// test digest per chunk: call it again after changing a field the record binds or the cut.
 pub(crate) fn with_info_record(mut c: CommitBatchInfo) -> CommitBatchInfo {
     use rollup_contracts::batch::{BatchClaims, BATCH_INFO_KEY, STATE_DIFF_RECORD_BYTES};
     let mut diff = c.stateDiff.to_vec();
@@ -193,7 +194,21 @@ pub(crate) fn with_info_record(mut c: CommitBatchInfo) -> CommitBatchInfo {
     diff.extend_from_slice(key.as_slice());
     diff.extend_from_slice(value.as_slice());
     c.stateDiff = diff.into();
+    c.chunkDigests = test_digests(&c);
     c
+}
+
+/// One test digest per chunk of `c`'s diff: field elements L1 takes as they are (it cannot
+/// recompute a Poseidon digest; only a proof can show it).
+pub(crate) fn test_digests(c: &CommitBatchInfo) -> Vec<B256> {
+    let size = usize::try_from(c.chunkRecords).unwrap_or(usize::MAX).max(1).saturating_mul(64);
+    (0..c.stateDiff.len().div_ceil(size))
+        .map(|i| {
+            let mut h = alloy::primitives::keccak256(format!("digest {} {i}", c.batchNumber));
+            h.0[0] = 0;
+            h
+        })
+        .collect()
 }
 
 /// `k` consecutive commits after `prev` and their stored infos (computed in Rust).
@@ -215,9 +230,13 @@ pub(crate) fn commits_after(
 }
 
 /// The test verifier's proof words for one chunk's inputs.
-pub(crate) fn test_chunk_proof(from: B256, to: B256, chunk_hash: B256) -> Vec<U256> {
+pub(crate) fn test_chunk_proof(
+    from: B256,
+    to: B256,
+    claim: &rollup_contracts::bindings::IRollupChain::ChunkClaim,
+) -> Vec<U256> {
     use alloy::sol_types::SolValue;
-    let inputs = rollup_contracts::batch::chunk_public_inputs(from, to, chunk_hash).to_vec();
+    let inputs = rollup_contracts::batch::chunk_public_inputs(from, to, claim).to_vec();
     vec![U256::from_be_bytes(alloy::primitives::keccak256(inputs.abi_encode()).0)]
 }
 
@@ -234,15 +253,19 @@ pub(crate) fn test_proof(
     commit: &CommitBatchInfo,
     batch: &StoredBatchInfo,
 ) -> BatchProof {
-    let hashes = rollup_contracts::batch::chunk_diff_hashes(&commit.stateDiff, commit.chunkRecords)
-        .expect("whole records");
-    let k = hashes.len();
+    let claims = rollup_contracts::batch::chunk_claims(
+        &commit.stateDiff,
+        commit.chunkRecords,
+        &commit.chunkDigests,
+    )
+    .expect("whole records, one digest per chunk");
+    let k = claims.len();
     let mut from = prev.batchHash;
     let mut chunks = Vec::new();
-    for (i, h) in hashes.iter().enumerate() {
+    for (i, claim) in claims.iter().enumerate() {
         let to = if i + 1 == k { batch.batchHash } else { mid_commitment(batch.batchNumber, i) };
-        chunks.push((to, test_chunk_proof(from, to, *h)));
+        chunks.push((to, test_chunk_proof(from, to, claim)));
         from = to;
     }
-    rollup_contracts::batch::batch_proof(hashes, chunks)
+    rollup_contracts::batch::batch_proof(claims, chunks)
 }

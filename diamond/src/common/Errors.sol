@@ -110,8 +110,10 @@ interface IRollupErrors {
     /// @notice The first key of chunk `chunk` is not above the last key of the chunk before it.
     /// The proofs order keys within a chunk; L1 orders them across chunks.
     error ChunkKeysNotAscending(uint256 chunk);
-    /// @notice The chunk hashes given with a proof are not the batch's committed ones.
-    error ChunkHashesMismatch(uint256 batchNumber);
+    /// @notice A commit gives another number of chunk digests than its state diff has chunks.
+    error ChunkDigestCountMismatch(uint256 expected, uint256 actual);
+    /// @notice The chunk claims given with a proof are not the batch's committed ones.
+    error ChunkClaimsMismatch(uint256 batchNumber);
     /// @notice A batch proof has the wrong number of commitments or proofs for its chunks.
     error ChunkCountMismatch(uint256 batchNumber, uint256 chunks, uint256 commitments, uint256 proofs);
     /// @notice A batch's state diff does not end with its batch-info record (`BATCH_INFO_KEY`).
@@ -175,7 +177,7 @@ interface IVerifierErrors {
     error UnsupportedCapacity(uint256 capacity);
     /// @notice The proof is not nine words.
     error BadProofLength(uint256 length);
-    /// @notice There are not four public inputs.
+    /// @notice There are not five public inputs.
     error BadInputCount(uint256 count);
     /// @notice A public input is not below the scalar field modulus.
     error InputNotInField(uint256 index);

@@ -86,8 +86,9 @@ struct FeeParams {
 /// @param priorityOperationsHash Rolling hash of those operations' canonical hashes.
 /// @param l2LogsTreeRoot Root of the batch's L2->L1 logs tree, computed on L1 from the published logs.
 /// @param timestamp The batch timestamp (seconds).
-/// @param stateDiffHash `keccak256(abi.encodePacked(h_0, ..., h_{k-1}))` where `h_i` is SHA-256 of the
-/// i-th chunk of the batch's canonical state-diff bytes (each `h_i` is a proof input; see docs/pubdata.md).
+/// @param stateDiffHash `keccak256(abi.encode(claims))` where `claims` is the `ChunkClaim[]` of the
+/// chunks of the batch's canonical state-diff bytes, in chunk order (each claim's three words are
+/// proof inputs; see docs/pubdata.md).
 /// @param commitment Hash of everything `commitBatches` received for the batch.
 struct StoredBatchInfo {
     uint64 batchNumber;
@@ -109,10 +110,13 @@ struct StoredBatchInfo {
 /// @param numberOfLayer1Txs How many priority operations the batch executed, in queue order.
 /// @param priorityOperationsHash Rolling hash of their canonical hashes (checked at execute).
 /// @param stateDiff The canonical state-diff bytes (`docs/pubdata.md`), a whole number of 64-byte records.
-/// @param chunkRecords Records per proof chunk: the diff is cut into chunks of this many records (the
-/// last may be shorter), each proven on its own; the SHA-256 of each chunk is a proof input.
 /// @param l2Logs The batch's L2->L1 logs, 88 bytes each, packed.
 /// @param publishedBytecodes Runtime bytecode that appears for the first time in the batch.
+/// @param chunkRecords Records per proof chunk: the diff is cut into chunks of this many records (the
+/// last may be shorter), each proven on its own; each chunk's `ChunkClaim` is a proof input.
+/// @param chunkDigests The prover's Poseidon digest of each chunk's records, one per chunk in order,
+/// each below the BN254 scalar field modulus. L1 does not recompute them (no Poseidon on L1): a
+/// wrong digest only makes its chunk unprovable.
 struct CommitBatchInfo {
     uint64 batchNumber;
     uint64 timestamp;
@@ -124,16 +128,31 @@ struct CommitBatchInfo {
     bytes l2Logs;
     bytes[] publishedBytecodes;
     uint64 chunkRecords;
+    bytes32[] chunkDigests;
+}
+
+/// @notice What binds one state-diff chunk to its proof; L1 computes `point` and `evaluation` at
+/// commit, and the three words are public inputs of the chunk's proof (docs/pubdata.md).
+/// @param digest `d`: the prover's Poseidon digest of the chunk's records (from `chunkDigests`),
+/// below the BN254 scalar field modulus `R`.
+/// @param point `r = uint256(keccak256(abi.encodePacked(d, keccak256(chunkBytes)))) % R`: the
+/// Fiat-Shamir point, fixed by the digest and the published bytes together.
+/// @param evaluation `y = N + sum_{j=0}^{4N-1} limb_j * r^(j+1) mod R` for a chunk of `N` records,
+/// the limbs being, record after record, the high and low 16 bytes of its key then of its value.
+struct ChunkClaim {
+    bytes32 digest;
+    uint256 point;
+    uint256 evaluation;
 }
 
 /// @notice The proof of one batch: one Groth16 proof per state-diff chunk, chained by commitments.
-/// @param chunkDiffHashes SHA-256 of each chunk, in order (their packed keccak must be the batch's
-/// `stateDiffHash`).
+/// @param chunkClaims The claim of each chunk, in order (`keccak256(abi.encode(chunkClaims))` must
+/// be the batch's `stateDiffHash`).
 /// @param chunkCommitments The state commitments between chunks (`k - 1` of them for `k` chunks).
 /// @param chunkProofs One proof per chunk, in the verifier's format; chunk `i` proves
 /// `c_i -> c_{i+1}` with `c_0` the previous batch's commitment and `c_k` this batch's.
 struct BatchProof {
-    bytes32[] chunkDiffHashes;
+    ChunkClaim[] chunkClaims;
     bytes32[] chunkCommitments;
     uint256[][] chunkProofs;
 }

@@ -27,7 +27,7 @@ interface IExecutor is IRollupErrors, IVerifierErrors {
     /// @dev A malformed proof reverts with the verifier's own error (`IVerifierErrors`), bubbled up.
     /// @param prevBatch The stored info of the last proven batch.
     /// @param committedBatches The batches to prove, in order.
-    /// @param proofs One `BatchProof` per batch: chunk hashes, intermediate commitments, chunk proofs.
+    /// @param proofs One `BatchProof` per batch: chunk claims, intermediate commitments, chunk proofs.
     function proveBatches(
         StoredBatchInfo calldata prevBatch,
         StoredBatchInfo[] calldata committedBatches,

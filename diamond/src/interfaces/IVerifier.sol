@@ -2,9 +2,10 @@
 pragma solidity 0.8.30;
 
 /// @title A proof verifier the Executor calls from `proveBatches`
-/// @notice For one batch the public inputs are, in order: old state commitment, new state
-/// commitment, high 128 bits and low 128 bits of SHA-256(state diff). Each is below the BN254
-/// scalar field modulus (the Executor checks this before calling).
+/// @notice For one state-diff chunk the five public inputs are, in order: old state commitment,
+/// new state commitment, and the chunk's `ChunkClaim` (digest, point, evaluation). Each is below
+/// the BN254 scalar field modulus (the Executor checks the commitments before calling and computed
+/// the claim at commit).
 interface IVerifier {
     /// @notice Whether `proof` proves the statement with these public inputs.
     /// @dev May revert instead of returning false; the Executor treats both as rejection.

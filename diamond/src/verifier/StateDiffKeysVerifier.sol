@@ -8,10 +8,10 @@ import {StateDiffVerifierBase} from "./StateDiffVerifierBase.sol";
 /// @notice What `rollupd deploy --keys DIR` deploys: the same checks as the generated
 /// `StateDiffVerifier`, with the keys read from a data contract written once by the constructor,
 /// so deploying a new key set needs no compiler. `verificationKeyHash()` is computed exactly as the
-/// generated contract's `VK_HASH`: keccak256 over every (capacity, 24 key words), ascending.
+/// generated contract's `VK_HASH`: keccak256 over every (capacity, 26 key words), ascending.
 contract StateDiffKeysVerifier is StateDiffVerifierBase {
-    /// @dev Words per key: alpha (2), beta, gamma, delta (4 each), five gamma_abc points (2 each).
-    uint256 private constant KEY_WORDS = 24;
+    /// @dev Words per key: alpha (2), beta, gamma, delta (4 each), six gamma_abc points (2 each).
+    uint256 private constant KEY_WORDS = 26;
     /// @dev Bytes per stored entry: the capacity word and its key words.
     uint256 private constant ENTRY_BYTES = 32 * (1 + KEY_WORDS);
 
@@ -31,11 +31,11 @@ contract StateDiffKeysVerifier is StateDiffVerifierBase {
     error BadKeys(string reason);
 
     /// @param capacities Circuit capacities, strictly ascending, none zero.
-    /// @param keyWords 24 words per capacity, in the order of `capacities`, each below `Q`.
+    /// @param keyWords 26 words per capacity, in the order of `capacities`, each below `Q`.
     constructor(uint256[] memory capacities, uint256[] memory keyWords) {
         uint256 n = capacities.length;
         if (n == 0) revert BadKeys("no capacity");
-        if (keyWords.length != n * KEY_WORDS) revert BadKeys("not 24 key words per capacity");
+        if (keyWords.length != n * KEY_WORDS) revert BadKeys("not 26 key words per capacity");
         bytes memory entries;
         for (uint256 i = 0; i < n; ++i) {
             if (capacities[i] == 0 || (i > 0 && capacities[i] <= capacities[i - 1])) {
@@ -74,8 +74,8 @@ contract StateDiffKeysVerifier is StateDiffVerifierBase {
     /// generator of G2 or its negation (no phase-2 contribution). `gamma` may be the generator, as snarkjs
     /// ceremonies leave it.
     function _checkKey(uint256[KEY_WORDS] memory k) private view {
-        // alpha (words 0-1) and the five input points (14-23) on G1.
-        for (uint256 p = 0; p < 6; ++p) {
+        // alpha (words 0-1) and the six gamma_abc points (14-25) on G1.
+        for (uint256 p = 0; p < 7; ++p) {
             uint256 at = p == 0 ? 0 : 12 + 2 * p;
             (bool ok,) = address(0x06).staticcall(abi.encode(k[at], k[at + 1], uint256(0), uint256(0)));
             if (!ok) revert BadKeys("a G1 point is not on the curve");
@@ -109,7 +109,7 @@ contract StateDiffKeysVerifier is StateDiffVerifierBase {
         return VK_HASH;
     }
 
-    function _key(uint256 capacity) internal view override returns (uint256[14] memory k, uint256[10] memory ic) {
+    function _key(uint256 capacity) internal view override returns (uint256[14] memory k, uint256[12] memory ic) {
         bytes memory data = KEY_STORE.code;
         uint256 n = (data.length - 1) / ENTRY_BYTES;
         for (uint256 i = 0; i < n; ++i) {
@@ -118,7 +118,7 @@ contract StateDiffKeysVerifier is StateDiffVerifierBase {
             for (uint256 j = 0; j < 14; ++j) {
                 k[j] = _word(data, at + 32 * (1 + j));
             }
-            for (uint256 j = 0; j < 10; ++j) {
+            for (uint256 j = 0; j < 12; ++j) {
                 ic[j] = _word(data, at + 32 * (15 + j));
             }
             return (k, ic);

@@ -9,7 +9,7 @@ import {StateDiffVerifierBase} from "./StateDiffVerifierBase.sol";
 /// @notice Capacities: 1, 4, 16. The checks are `StateDiffVerifierBase.verify`.
 contract StateDiffVerifier is StateDiffVerifierBase {
     /// @notice keccak256 over every (capacity, verifying key words), ascending by capacity.
-    bytes32 public constant VK_HASH = 0xcb74cfc1e182855c5afeb79a0ffff0a7a5909719b230f267b8d7ce41725eb8c1;
+    bytes32 public constant VK_HASH = 0xc9df0a37f821a5bb2a54578d3c2b2f0707af0931f5c33e6fd5c0d301de5606aa;
 
     /// @notice keccak256 over every (capacity, verifying key words), ascending by capacity.
     /// @return The key hash.
@@ -17,7 +17,7 @@ contract StateDiffVerifier is StateDiffVerifierBase {
         return VK_HASH;
     }
 
-    function _key(uint256 capacity) internal pure override returns (uint256[14] memory k, uint256[10] memory ic) {
+    function _key(uint256 capacity) internal pure override returns (uint256[14] memory k, uint256[12] memory ic) {
         if (capacity == 1) {
             k = [
                 uint256(0x079aed2c894eb0fc8be2bb59623b644468ba52066109d7ba08ceb6b45ac98b20),
@@ -36,16 +36,18 @@ contract StateDiffVerifier is StateDiffVerifierBase {
                 uint256(0x0dc5e730d41b77fd6a2c151ffb196b1462527d506c40e5c97ffaf61e59a5c145)
             ];
             ic = [
-                uint256(0x27f6dd8559c7a9c5e8ba30f863f2b0c2c587fdded2dabc185f3e242dc8cb68a5),
-                uint256(0x2f7e41ae27e805326108d79c767b4b4086339c75d04ab94601b8634d6f0481e4),
-                uint256(0x25d45f402d2e2ad2e8ea78f154867ea31beb2564c59a378b09c99ce4a74e40cb),
-                uint256(0x1aa5a10bcf5b995d31f3260f196b1fed328b3cecaf0173df3e18ad5818d93e92),
-                uint256(0x0577f623283f5ea4271a9cca0fe5e67f5b70783f2f1800e43507ad5dd310b4ba),
-                uint256(0x05bdbe5a3f59d8096e5a1e33b9fb91d389ffa7b237786caa1bbbeeee7e57005d),
-                uint256(0x1f4947cd23183599b57ef734cc8872bcc7989080dda73d03e4ca0a93f5db6e87),
-                uint256(0x13b557179b965e9bf947c4b07a55d9d681e2d7b60fd07fc43545c8fca46d25e7),
-                uint256(0x2857d5386bc2bdbcc7416aca287256307679cc52987c84eefc3d388a34afc382),
-                uint256(0x12b48591ebcb0c93f62e5cfa41f8539e44b3fd7f12f2aabb4452561b01afcf1f)
+                uint256(0x20d3a569920347dd5a323d4aa6190eb3131b7708e5190d9e6a4cc873bba566dc),
+                uint256(0x29ccb885b385472ba02f9a73e729611d59f6c1ef14fc94395a83cb18716343dc),
+                uint256(0x072e1c03b7714e53b483fd092412455b5463ba1ea3273f5562d8c3132e0be81a),
+                uint256(0x0bdd17b10cb1d2263d4f655e98890d447f84dee504abc7a5f4af0df7d48d9fe2),
+                uint256(0x04051ea21cba2e1bea755e5e8c8d08d3824a28fb3f3ab10c5258dfc8a8484cd4),
+                uint256(0x2039cabd84f4792ff95f15489b0293059f07f56ed2ebb7c04afcdc6a69526263),
+                uint256(0x3055d51edcd1787773bdb5ba157d05fd7098d32aa6acc491b84008d4a6d7cbaf),
+                uint256(0x0c16cf8c64f447ca959abc4987df43e57e3ea0dd6c53547e6d3c7f9a05456a73),
+                uint256(0x20e3bc39c7c8b0f90811bc096bede4137b5faad81099a985f4652ca0178008d5),
+                uint256(0x161572a2d82d805a63647783ceb84055d03ba87bd57c2b6ebff29fadd9327b33),
+                uint256(0x07d329b3a12d5651f0944ae5a87de6efaf4953849a8e29ccd685a7760346650e),
+                uint256(0x125cd8c097ef67939aef4824b5e5ba6c2ac481397fd40772fd1315d3ab17cc27)
             ];
         } else if (capacity == 4) {
             k = [
@@ -65,16 +67,18 @@ contract StateDiffVerifier is StateDiffVerifierBase {
                 uint256(0x2dae6053bed1f62e55440b17055b40ef9b1e79ca44a6807682cf7313b3214c36)
             ];
             ic = [
-                uint256(0x0530b18e6fa2d869d6771911a52ed2c195f2b65f1e91abde18c08aa9dfbc9a15),
-                uint256(0x138468b953f5c55e7f0ad46bfab3513b7aa0a9ac2f3625ef0a64655be11e5440),
-                uint256(0x2b28e1c9dd5f9f8cd2957e0a374aa475abc0049c384c3115b52eadebc09aec8b),
-                uint256(0x07dfc89af5006d62ebe354d8602d9dd6eb1869e04dfb1f186fc5514b0aa3e1c3),
-                uint256(0x24492148fd2e3b79662236a63c5377a4f06235fe46c8d3823e079a615816605a),
-                uint256(0x2fd484cd1dc388a281c602942a95783b0c8270239a972d1579bbcee3b40260e0),
-                uint256(0x291161f5301f8a93f58e6d4b504b382cca3d73830ac1ada05849c0eea3302533),
-                uint256(0x23d19462e6df9ab289f32a80662a0b7e563fce30cb3d05428c6a9ecec0e4c02e),
-                uint256(0x00c7299a968035a96d97228af7e17fa97d002b7337de58692614745928f55cd7),
-                uint256(0x158d5fa182a4e4a572e5a9bbc637d2c8cfcfd84655b44dcc7970c9fd10e78627)
+                uint256(0x1a0971ef0fc399dbff380a6eaaab8b5a7c48a7fe1e70832ea0c1434efd61880a),
+                uint256(0x1351fe5488665dc35221a84f6869e1ca5418e31961c190853b9e2a52b2cac935),
+                uint256(0x2fd4c1e79a43e2ee58a5300da747e4e186cb68d58fff8d82d13ce0581c470c44),
+                uint256(0x2a08e68bc956ca7f5bea5a5ebc6862dd50990d15b184b6c2f16409f6ff399220),
+                uint256(0x199403d5623b9a315b3d3b205640239458821371542ff55e76a99b9756898aa0),
+                uint256(0x00da4eadc5c5ce6563c4dd731b0bf9f62f408e340ebac0eba193a826815e7109),
+                uint256(0x0215a30a79656d5735fdf9fcd5fc6db8bfd7729a92b28952d7dbe9405409e5a3),
+                uint256(0x103b0a6d2cac5dc4dacb4691448626b089677043b8e7e5118f21e0251cab4bed),
+                uint256(0x01356fb5174ceff397a989302b2d7dec3556eb61ffd9f20d90cd6a4ec910ec75),
+                uint256(0x28fbc0a352de5a5451eb7b15d36d44b8d0176666c2a03c21ee5cf45fed038c49),
+                uint256(0x2ebbe5079f65d69bb832c5a907b8acad9e42acbcf5e6340a999e86a7ec38792c),
+                uint256(0x19b8d421351b80fc9702a74ae3db3506e868950476fa813273c282914fee2471)
             ];
         } else if (capacity == 16) {
             k = [
@@ -94,16 +98,18 @@ contract StateDiffVerifier is StateDiffVerifierBase {
                 uint256(0x11b8db163089bb124497ffd7f5e1538de26d85ef3c3f62fe6699bce3a6bedf76)
             ];
             ic = [
-                uint256(0x0abe65f67b80115e1e5b9d36ca76d42b86fa712f784725f9f0cc3082f59a39d5),
-                uint256(0x06d12f2b98ca52c2016c3c83b716fafee9162a5dac9a70577df46232791e8301),
-                uint256(0x222d65c53818165e322582c6a9c023e64dba8efd455d4f91825004718f79e022),
-                uint256(0x23c0391eb8a24613741fde778d74f0bc65b5722ba2d0c1e5a32088ba8fa4b135),
-                uint256(0x02d32c900beb8b8f4f505318b5223b71aa53d868768f4fb1f3be0b9cb6f05bcd),
-                uint256(0x016737cccb19b0b2cf01d7dc1d29703b88381ebb946dfd05b6b356520081c7cd),
-                uint256(0x2b1396e53e1e6377eaa023948ce7d9d1ac9b9e6cd7bb7d04c5905f207f49c660),
-                uint256(0x2cccef78fb5d0da4658d78e173fef0bf3f7803691b830907b326b7afc3d64ba2),
-                uint256(0x0127cf91e080611ef364eeefaada22da6d3980327dc693b33999a5bb2c5d02f6),
-                uint256(0x2a5f7b0bfffca04f0a195897f29ca9e7401e6f6f8682ec679152ed31f34a03d5)
+                uint256(0x2504f8f51da66274e37308daa46e3b6d0feb26a5e79c97f213544494009ce74f),
+                uint256(0x1b6aa9f9f7933d8de71ddd3b04b298f698ff3fbb18a5e45c48fe80b0f552d733),
+                uint256(0x1ea03380ba1384d94423d427cacfc30178c500a3e0f1cd4eecb77b784ce7ce59),
+                uint256(0x1f529b52b046a3fb76f7ceba19e009dded660f270aa5948a3fc357d61cf07273),
+                uint256(0x01557813cedcc174cc76f485682e7dc9eab045e721915a77a372ee4277da13e4),
+                uint256(0x2040c44ac5f853632e115f843fd5191c769eca36f1ed6398557b0f78d7200880),
+                uint256(0x220262cdf36100143a8d646ee1f0940d844c88b0787d800dd66db08e4e56f678),
+                uint256(0x04dbc6ef7e3b5b7f4bb4a8783d53dea4eb43b658759e34fa50d62a26ada3528e),
+                uint256(0x21d77558b47d1e35cb4b7e20461e5d9bd3df2cd398cd870c6586ff2e6f322653),
+                uint256(0x2a13442632a8f71e94a0a9a88934405756287e28a471e22f51c3be19ccb7811d),
+                uint256(0x2068b8b1897c17a5bd1e3ba17b7a7f182aebbaa5c497e94e0fe4390d6d905c34),
+                uint256(0x236c2ef808e595fc5071aad376300694ba788d3022c0722f0e93a03997e851b0)
             ];
         } else {
             revert UnsupportedCapacity(capacity);

@@ -6,7 +6,7 @@ import {IVerifierErrors} from "../common/Errors.sol";
 
 /// @title Groth16 verification of the rollupd state-diff circuit (BN254)
 /// @notice `proof` is `[capacity, A.x, A.y, B.x1, B.x0, B.y1, B.y0, C.x, C.y]`; `publicInputs` is
-/// `[old commitment, new commitment, diff hash hi, diff hash lo]`. A derived contract supplies the
+/// `[old commitment, new commitment, digest, point, evaluation]`. A derived contract supplies the
 /// verifying key of each capacity (`_key`): as constants (`StateDiffVerifier`, generated) or as
 /// data given at deployment (`StateDiffKeysVerifier`).
 /// @dev Refuses any public input `>= r` and any proof coordinate `>= q` (so inputs cannot alias),
@@ -21,19 +21,19 @@ abstract contract StateDiffVerifierBase is IVerifier, IVerifierErrors {
     /// @inheritdoc IVerifier
     function verify(uint256[] calldata publicInputs, uint256[] calldata proof) external view returns (bool) {
         if (proof.length != 9) revert BadProofLength(proof.length);
-        if (publicInputs.length != 4) revert BadInputCount(publicInputs.length);
-        for (uint256 i = 0; i < 4; ++i) {
+        if (publicInputs.length != 5) revert BadInputCount(publicInputs.length);
+        for (uint256 i = 0; i < 5; ++i) {
             if (publicInputs[i] >= R) revert InputNotInField(i);
         }
         for (uint256 i = 1; i < 9; ++i) {
             if (proof[i] >= Q) revert ProofNotInField(i);
         }
-        (uint256[14] memory k, uint256[10] memory ic) = _key(proof[0]);
+        (uint256[14] memory k, uint256[12] memory ic) = _key(proof[0]);
 
         // vk_x = IC0 + sum(input_i * IC_{i+1})
         uint256 x = ic[0];
         uint256 y = ic[1];
-        for (uint256 i = 0; i < 4; ++i) {
+        for (uint256 i = 0; i < 5; ++i) {
             (uint256 px, uint256 py) = _call2(0x07, abi.encode(ic[2 + 2 * i], ic[3 + 2 * i], publicInputs[i]));
             (x, y) = _call2(0x06, abi.encode(x, y, px, py));
         }
@@ -55,9 +55,9 @@ abstract contract StateDiffVerifierBase is IVerifier, IVerifierErrors {
     }
 
     /// @dev The verifying key of `capacity`: alpha (2 words), beta, gamma, delta (4 each, G2
-    /// imaginary part first), then the five `gamma_abc` points (2 each). Reverts with
+    /// imaginary part first), then the six `gamma_abc` points (2 each). Reverts with
     /// `UnsupportedCapacity` for a capacity without a key.
-    function _key(uint256 capacity) internal view virtual returns (uint256[14] memory k, uint256[10] memory ic);
+    function _key(uint256 capacity) internal view virtual returns (uint256[14] memory k, uint256[12] memory ic);
 
     function _call2(uint256 precompile, bytes memory input) private view returns (uint256, uint256) {
         (bool ok, bytes memory out) = address(uint160(precompile)).staticcall(input);

@@ -19,6 +19,7 @@ import {IVerifier} from "../../src/interfaces/IVerifier.sol";
 import {
     Action,
     BatchProof,
+    ChunkClaim,
     CommitBatchInfo,
     DiamondCutData,
     FacetCut,
@@ -44,6 +45,8 @@ abstract contract Fixture is Test {
     uint256 internal constant UPGRADE_DELAY = 3 days;
     bytes32 internal constant INFO_KEY = bytes32(type(uint256).max);
     bytes32 internal constant EMPTY_KECCAK = keccak256("");
+    /// @dev BN254 scalar field modulus (written out, not imported: the twins are independent).
+    uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
     IRollupChain internal chain;
     TestVerifier internal verifier;
@@ -55,9 +58,9 @@ abstract contract Fixture is Test {
 
     /// @dev Stored infos of every committed batch, by number (index 0 = genesis).
     StoredBatchInfo[] internal batches;
-    /// @dev SHA-256 of each state-diff chunk of every committed batch, by number (kept in step
+    /// @dev The claims of the state-diff chunks of every committed batch, by number (kept in step
     /// with `batches` by `record` and `forget`).
-    bytes32[][] internal chunkHashes;
+    ChunkClaim[][] internal chunkClaims;
     /// @dev Records per state-diff chunk in `nextCommit`.
     uint64 internal constant CHUNK_RECORDS = 2;
     /// @dev Records in the state diff of `nextCommit` before its batch-info record (3 in all: two
@@ -84,20 +87,24 @@ abstract contract Fixture is Test {
         });
         chain = IRollupChain(address(new DiamondProxy(block.chainid, cut)));
         batches.push(genesisInfo());
-        chunkHashes.push(new bytes32[](0));
+        chunkClaims.push();
     }
 
-    /// @dev Remembers a committed batch (its stored info and chunk hashes).
+    /// @dev Remembers a committed batch (its stored info and chunk claims).
     function record(CommitBatchInfo memory c) internal returns (StoredBatchInfo memory info) {
         info = storedInfo(c);
         batches.push(info);
-        chunkHashes.push(chunkHashesOf(c.stateDiff, c.chunkRecords));
+        ChunkClaim[] memory claims = chunkClaimsOf(c);
+        ChunkClaim[] storage stored = chunkClaims.push();
+        for (uint256 i = 0; i < claims.length; ++i) {
+            stored.push(claims[i]);
+        }
     }
 
     /// @dev Forgets the last committed batch (after a revert).
     function forget() internal {
         batches.pop();
-        chunkHashes.pop();
+        chunkClaims.pop();
     }
 
     function defaultFeeParams() internal pure returns (FeeParams memory) {
@@ -255,13 +262,37 @@ abstract contract Fixture is Test {
     }
 
     /// @dev `c` with its batch-info record as the diff's last record, replacing one already
-    /// there: call it after changing any field the record binds.
+    /// there, and with one test digest per chunk of the resulting diff: call it after changing
+    /// any field the record binds, the diff or `chunkRecords`.
     function withInfoRecord(CommitBatchInfo memory c) internal pure returns (CommitBatchInfo memory) {
         bytes memory diff = c.stateDiff;
         uint256 len = diff.length;
         if (len >= 64 && bytes32(slice(diff, len - 64, 32)) == INFO_KEY) diff = slice(diff, 0, len - 64);
         c.stateDiff = bytes.concat(diff, INFO_KEY, batchInfoHash(c));
+        c.chunkDigests = testDigests(c.batchNumber, chunkCount(c.stateDiff.length, c.chunkRecords));
         return c;
+    }
+
+    /// @dev How many chunks a diff of `len` bytes has when cut every `chunkRecords` records (0 for
+    /// no records per chunk, which the Executor refuses).
+    function chunkCount(uint256 len, uint64 chunkRecords) internal pure returns (uint256) {
+        if (chunkRecords == 0) return 0;
+        uint256 size = uint256(chunkRecords) * 64;
+        return (len + size - 1) / size;
+    }
+
+    /// @dev Deterministic stand-ins for the prover's Poseidon digests of `k` chunks of batch `n`
+    /// (L1 does not recompute them, so any field elements do).
+    function testDigests(uint256 n, uint256 k) internal pure returns (bytes32[] memory digests) {
+        digests = new bytes32[](k);
+        for (uint256 c = 0; c < k; ++c) {
+            digests[c] = testDigest(n, c);
+        }
+    }
+
+    /// @dev The test digest of chunk `c` of batch `n`: a field element (below 2^248).
+    function testDigest(uint256 n, uint256 c) internal pure returns (bytes32) {
+        return bytes32(uint256(keccak256(abi.encode("digest", n, c))) >> 8);
     }
 
     /// @dev The value of `c`'s batch-info record (an independent twin of the Executor's).
@@ -306,26 +337,42 @@ abstract contract Fixture is Test {
         }
     }
 
-    /// @dev SHA-256 of each chunk of `diff` cut every `chunkRecords` records (an independent twin
-    /// of the Executor's cut).
-    function chunkHashesOf(bytes memory diff, uint64 chunkRecords) internal pure returns (bytes32[] memory hashes) {
-        if (diff.length == 0) return new bytes32[](0);
-        uint256 size = uint256(chunkRecords) * 64;
-        hashes = new bytes32[]((diff.length + size - 1) / size);
-        for (uint256 c = 0; c < hashes.length; ++c) {
-            uint256 len = diff.length - c * size < size ? diff.length - c * size : size;
-            bytes memory chunk = new bytes(len);
-            for (uint256 j = 0; j < len; ++j) {
-                chunk[j] = diff[c * size + j];
-            }
-            hashes[c] = sha256(chunk);
+    /// @dev The claims of `c`'s chunks, cut every `c.chunkRecords` records, with `c.chunkDigests`
+    /// (an independent twin of the Executor's, in plain Solidity: the cut byte by byte and the
+    /// evaluation with powers of the point computed forward; see `claimOf`).
+    function chunkClaimsOf(CommitBatchInfo memory c) internal pure returns (ChunkClaim[] memory claims) {
+        bytes memory diff = c.stateDiff;
+        if (diff.length == 0) return new ChunkClaim[](0);
+        uint256 size = uint256(c.chunkRecords) * 64;
+        claims = new ChunkClaim[]((diff.length + size - 1) / size);
+        for (uint256 i = 0; i < claims.length; ++i) {
+            uint256 len = diff.length - i * size < size ? diff.length - i * size : size;
+            claims[i] = claimOf(c.chunkDigests[i], slice(diff, i * size, len));
         }
+    }
+
+    /// @dev The claim of one chunk (whole 64-byte records) with digest `digest`, straight from the
+    /// spec: `r = keccak256(digest ‖ keccak256(chunk)) mod R`, `y = N + sum_j limb_j * r^(j+1)`.
+    function claimOf(bytes32 digest, bytes memory chunk) internal pure returns (ChunkClaim memory) {
+        uint256 r = uint256(keccak256(abi.encodePacked(digest, keccak256(chunk)))) % R;
+        uint256 y = chunk.length / 64;
+        uint256 power = r; // r^(j+1)
+        // Every 32-byte word (a key or a value) gives two limbs, high then low.
+        for (uint256 w = 0; w < chunk.length / 32; ++w) {
+            uint256 word = uint256(bytes32(slice(chunk, 32 * w, 32)));
+            uint256[2] memory limbs = [word >> 128, word & type(uint128).max];
+            for (uint256 h = 0; h < 2; ++h) {
+                y = addmod(y, mulmod(limbs[h], power, R), R);
+                power = mulmod(power, r, R);
+            }
+        }
+        return ChunkClaim({digest: digest, point: r, evaluation: y});
     }
 
     /// @dev What the Executor stores for `c` (recomputed independently of the facet).
     function storedInfo(CommitBatchInfo memory c) internal pure returns (StoredBatchInfo memory) {
         bytes32 logsRoot = logsRootOf(c.l2Logs);
-        bytes32 diffHash = keccak256(abi.encodePacked(chunkHashesOf(c.stateDiff, c.chunkRecords)));
+        bytes32 diffHash = keccak256(abi.encode(chunkClaimsOf(c)));
         bytes32 commitment = keccak256(
             abi.encode(
                 c.batchNumber,
@@ -380,14 +427,19 @@ abstract contract Fixture is Test {
         }
     }
 
-    /// @dev The inputs of chunk `c` of batch `b`: commitments `from -> to` and the chunk's SHA-256
-    /// split in two 128-bit limbs.
-    function chunkInputs(bytes32 from, bytes32 to, bytes32 chunkHash) internal pure returns (uint256[] memory inputs) {
-        inputs = new uint256[](4);
+    /// @dev The five public inputs of a chunk proof: commitments `from -> to` and the chunk's
+    /// claim (digest, point, evaluation).
+    function chunkInputs(bytes32 from, bytes32 to, ChunkClaim memory claim)
+        internal
+        pure
+        returns (uint256[] memory inputs)
+    {
+        inputs = new uint256[](5);
         inputs[0] = uint256(from);
         inputs[1] = uint256(to);
-        inputs[2] = uint256(chunkHash) >> 128;
-        inputs[3] = uint256(chunkHash) & type(uint128).max;
+        inputs[2] = uint256(claim.digest);
+        inputs[3] = claim.point;
+        inputs[4] = claim.evaluation;
     }
 
     /// @dev A test commitment between chunks `c` and `c + 1` of batch `n` (a field element).
@@ -401,16 +453,16 @@ abstract contract Fixture is Test {
         view
         returns (BatchProof memory p)
     {
-        bytes32[] memory hashes = chunkHashes[b.batchNumber];
-        uint256 k = hashes.length;
-        p.chunkDiffHashes = hashes;
+        ChunkClaim[] memory claims = chunkClaims[b.batchNumber];
+        uint256 k = claims.length;
+        p.chunkClaims = claims;
         p.chunkCommitments = new bytes32[](k == 0 ? 0 : k - 1);
         p.chunkProofs = new uint256[][](k);
         bytes32 from = prev.batchHash;
         for (uint256 c = 0; c < k; ++c) {
             bytes32 to = c + 1 == k ? b.batchHash : midCommitment(b.batchNumber, c);
             if (c + 1 < k) p.chunkCommitments[c] = to;
-            p.chunkProofs[c] = verifier.proofFor(chunkInputs(from, to, hashes[c]));
+            p.chunkProofs[c] = verifier.proofFor(chunkInputs(from, to, claims[c]));
             from = to;
         }
     }

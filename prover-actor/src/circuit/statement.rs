@@ -1,13 +1,13 @@
 //! The state-diff circuit: the whole statement of `docs/proof.md`.
 //!
-//! Public inputs, in order: old commitment, new commitment, high and low 128 bits of
-//! SHA-256(diff bytes). Per record slot (the capacity is fixed; unused slots are padding):
-//! the record's 512 bits feed one SHA-256 block and give the key and value limbs; the record is
-//! applied to the tree as a repeated write (own leaf updated in place) or an initial write (low
-//! leaf strictly below the key and its successor strictly above or the end of the list; low leaf
-//! re-pointed; new leaf at the next free index, which was empty). Padding slots change nothing
-//! and are not hashed: the digest is taken after the last active block, then the padding block
-//! for `64·n` bytes.
+//! Public inputs, in order ([`PUBLIC_INPUTS`]): old commitment, new commitment, the records'
+//! digest, the evaluation point, the records' evaluation at that point. Per record slot (the
+//! capacity is fixed; unused slots are padding): the record's four limbs extend the Poseidon
+//! digest and the evaluation; the record is applied to the tree as a repeated write (own leaf
+//! updated in place) or an initial write (low leaf strictly below the key and its successor
+//! strictly above or the end of the list; low leaf re-pointed; new leaf at the next free index,
+//! which was empty). Padding slots change nothing and enter neither the digest nor the
+//! evaluation.
 
 use alloy::primitives::B256;
 use ark_bn254::Fr;
@@ -21,8 +21,13 @@ use rollup_tree::{
 use super::{
     cs::{Cs, Num},
     poseidon::{hash2, path_root, poseidon},
-    sha256::{add_mod32, compress, const_word, pack, Word, IV},
 };
+
+/// How many public inputs a chunk proof has.
+pub const PUBLIC_INPUTS: usize = 5;
+
+/// The public inputs of one chunk proof: old and new commitments, digest, point, evaluation.
+pub type PublicInputs = [Fr; PUBLIC_INPUTS];
 
 type R<T> = Result<T, SynthesisError>;
 
@@ -31,7 +36,7 @@ type R<T> = Result<T, SynthesisError>;
 pub struct StateDiffCircuit {
     capacity: usize,
     witness: Witness,
-    publics: Option<[Fr; 4]>,
+    publics: Option<PublicInputs>,
 }
 
 impl StateDiffCircuit {
@@ -50,7 +55,7 @@ impl StateDiffCircuit {
 
     /// The circuit with explicit public inputs instead of the ones the witness implies (what a
     /// cheating prover would claim; used by the soundness tests).
-    pub fn with_public_inputs(mut self, publics: [Fr; 4]) -> Self {
+    pub fn with_public_inputs(mut self, publics: PublicInputs) -> Self {
         self.publics = Some(publics);
         self
     }
@@ -120,75 +125,74 @@ impl LeafNums {
     }
 }
 
-/// Bits of a 32-byte big-endian word as eight SHA-256 words.
-fn word_bits(cs: &Cs, bytes: &[u8]) -> R<Vec<Word>> {
-    bytes
-        .chunks(4)
-        .map(|c| {
-            let w = u32::from_be_bytes(c.try_into().expect("4 bytes"));
-            (0..32).map(|i| cs.bit((w >> i) & 1 == 1)).collect()
-        })
-        .collect()
-}
-
-/// (hi, lo) 128-bit limbs of eight big-endian words.
-fn limbs_of(words: &[Word]) -> (Num, Num) {
-    let shift = Fr::from(1u64 << 32);
-    let fold = |ws: &[Word]| ws.iter().fold(Num::zero(), |acc, w| acc.scale(shift).add(&pack(w)));
-    (fold(&words[..4]), fold(&words[4..8]))
-}
-
 impl ConstraintSynthesizer<Fr> for StateDiffCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> R<()> {
         let cs = Cs::new(cs);
         let w = &self.witness;
-        let diff = w.diff().map(|d| d.sha256()).unwrap_or_default();
-        let (hash_hi, hash_lo) = limbs(&diff);
+        let claim = w.diff().map(|d| d.claim()).unwrap_or_else(|_| Default::default());
         let old_root = cs.witness(fr(&w.old_root)?)?;
         let old_next = cs.witness(Fr::from(w.old_next_free))?;
         let new_root_val = fr(&w.new_root)?;
         let implied = [
             commitment(fr(&w.old_root)?, w.old_next_free),
             commitment(new_root_val, w.new_next_free),
-            hash_hi,
-            hash_lo,
+            claim.digest,
+            claim.point,
+            claim.evaluation,
         ];
-        let [old_c, new_c, in_hi, in_lo] = self.publics.unwrap_or(implied);
+        let [old_c, new_c, digest_in, point, evaluation_in] = self.publics.unwrap_or(implied);
         let old_c = cs.input(old_c)?;
         let new_c = cs.input(new_c)?;
-        let in_hi = cs.input(in_hi)?;
-        let in_lo = cs.input(in_lo)?;
+        let digest_in = cs.input(digest_in)?;
+        let point = cs.input(point)?;
+        let evaluation_in = cs.input(evaluation_in)?;
         cs.equal(&hash2(&cs, &old_root, &old_next)?, &old_c)?;
 
+        let one = Num::constant(Fr::one());
         let mut root = old_root;
         let mut next = old_next;
         let mut prev_key = (Num::zero(), Num::zero());
-        let iv: Vec<Word> = IV.iter().map(|x| const_word(*x)).collect();
-        let mut states = vec![iv];
-        let mut actives: Vec<Num> = Vec::with_capacity(self.capacity);
+        let mut digest = Num::zero();
+        // The evaluation without its constant term n: Σ l_j · point^(j+1) over active slots.
+        let mut evaluation = Num::zero();
+        let mut power = one.clone();
+        let mut count = Num::zero();
+        let mut prev_active: Option<Num> = None;
         for slot in 0..self.capacity {
             let real = w.records.get(slot);
             let r = real.cloned().unwrap_or_else(padding);
             let active = cs.bit(real.is_some())?;
-            if let Some(prev) = actives.last() {
+            if let Some(prev) = &prev_active {
                 // Active slots form a prefix.
-                cs.enforce(&active, &Num::constant(Fr::one()).sub(prev), &Num::zero())?;
+                cs.enforce(&active, &one.sub(prev), &Num::zero())?;
             }
             let insert = cs.bit(r.insert)?;
-            cs.enforce(&insert, &Num::constant(Fr::one()).sub(&active), &Num::zero())?;
+            cs.enforce(&insert, &one.sub(&active), &Num::zero())?;
             let update = active.sub(&insert);
 
-            // The record's bits: one SHA-256 block, and the key and value limbs.
-            let mut block = word_bits(&cs, r.key.as_slice())?;
-            block.extend(word_bits(&cs, r.value.as_slice())?);
-            let key = limbs_of(&block[..8]);
-            let value = limbs_of(&block[8..]);
-            let state = compress(&cs, states.last().expect("iv"), &block)?;
-            states.push(state);
+            // The record's limbs. They are not range-checked: the evaluation equals L1's, computed
+            // from 16-byte halves of the published bytes, so each limb is below 2^128 (the
+            // soundness argument in docs/proof.md).
+            let (kh, kl) = limbs(&r.key);
+            let (vh, vl) = limbs(&r.value);
+            let key = (cs.witness(kh)?, cs.witness(kl)?);
+            let value = (cs.witness(vh)?, cs.witness(vl)?);
+            let record = [key.0.clone(), key.1.clone(), value.0.clone(), value.1.clone()];
+
+            // Digest and evaluation, over active slots only.
+            let step = poseidon(&cs, &[&[digest.clone()][..], &record[..]].concat())?;
+            digest = cs.select(&active, &step, &digest)?;
+            let mut terms = Num::zero();
+            for limb in &record {
+                power = cs.mul(&power, &point)?;
+                terms = terms.add(&cs.mul(limb, &power)?);
+            }
+            evaluation = evaluation.add(&cs.mul(&active, &terms)?);
+            count = count.add(&active);
 
             // Keys ascend (so the encoding is canonical and key 0, the guard, is never written).
             let ordered = cs.lt256((&prev_key.0, &prev_key.1), (&key.0, &key.1))?;
-            cs.equal_if(&active, &ordered, &Num::constant(Fr::one()))?;
+            cs.equal_if(&active, &ordered, &one)?;
             prev_key = key.clone();
 
             // The low (or own) leaf opens to the running root.
@@ -203,11 +207,11 @@ impl ConstraintSynthesizer<Fr> for StateDiffCircuit {
             cs.equal_if(&update, &low.key.1, &key.1)?;
             // Initial write: low.key < key < low.next_key (or the list ends at low).
             let above = cs.lt256((&low.key.0, &low.key.1), (&key.0, &key.1))?;
-            cs.equal_if(&insert, &above, &Num::constant(Fr::one()))?;
+            cs.equal_if(&insert, &above, &one)?;
             let end = cs.mul(&cs.is_zero(&low.next_key.0)?, &cs.is_zero(&low.next_key.1)?)?;
             let below = cs.lt256((&key.0, &key.1), (&low.next_key.0, &low.next_key.1))?;
             let fits = end.add(&below).sub(&cs.mul(&end, &below)?);
-            cs.equal_if(&insert, &fits, &Num::constant(Fr::one()))?;
+            cs.equal_if(&insert, &fits, &one)?;
 
             // Update the leaf: the value (repeated) or the pointer (initial).
             let updated = LeafNums {
@@ -235,45 +239,12 @@ impl ConstraintSynthesizer<Fr> for StateDiffCircuit {
             let root2 = path_root(&cs, &leaf.hash(&cs)?, &next_bits, &new_path)?;
             root = cs.select(&insert, &root2, &root1)?;
             next = next.add(&insert);
-            actives.push(active);
+            prev_active = Some(active);
         }
         cs.equal(&hash2(&cs, &root, &next)?, &new_c)?;
-
-        // SHA-256 over exactly the active records: pick the state after the last active block
-        // (one-hot by telescoping the prefix of active slots), then the padding block.
-        let one = Num::constant(Fr::one());
-        let mut selectors = Vec::with_capacity(self.capacity + 1);
-        for k in 0..=self.capacity {
-            let before = if k == 0 { one.clone() } else { actives[k - 1].clone() };
-            let after = actives.get(k).cloned().unwrap_or_else(Num::zero);
-            selectors.push(before.sub(&after));
-        }
-        let mut chosen = Vec::with_capacity(8);
-        for word in 0..8 {
-            let mut acc = Num::zero();
-            for (sel, state) in selectors.iter().zip(&states) {
-                acc = acc.add(&cs.mul(sel, &pack(&state[word]))?);
-            }
-            chosen.push(add_mod32(&cs, &[acc])?);
-        }
-        let n = actives.iter().fold(Num::zero(), |acc, a| acc.add(a));
-        let n_bits = cs.bits(&n, usize::BITS as usize - self.capacity.leading_zeros() as usize)?;
-        let mut pad: Vec<Word> = (0..16).map(|_| const_word(0)).collect();
-        pad[0] = const_word(0x8000_0000);
-        // The message length in bits is 512·n: n's bits shifted up by 9.
-        pad[15] = (0..32)
-            .map(|i| {
-                if i >= 9 {
-                    n_bits.get(i - 9).cloned().unwrap_or_else(Num::zero)
-                } else {
-                    Num::zero()
-                }
-            })
-            .collect();
-        let digest = compress(&cs, &chosen, &pad)?;
-        let (hi, lo) = limbs_of(&digest);
-        cs.equal(&hi, &in_hi)?;
-        cs.equal(&lo, &in_lo)?;
+        // The digest and the evaluation (with its constant term, the record count) are L1's.
+        cs.equal(&digest, &digest_in)?;
+        cs.equal(&evaluation.add(&count), &evaluation_in)?;
         Ok(())
     }
 }

@@ -3,12 +3,15 @@
 use alloy::primitives::B256;
 use ark_bn254::Fr;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
-use rollup_prover::{circuit::StateDiffCircuit, public_inputs};
+use rollup_prover::{
+    circuit::{PublicInputs, StateDiffCircuit},
+    public_inputs,
+};
 use rollup_tree::{StateDiff, TreeStore, Witness};
 
 use super::support::{diff, key, synthesize, witness};
 
-fn satisfied(capacity: usize, w: Witness, publics: Option<[Fr; 4]>) -> bool {
+fn satisfied(capacity: usize, w: Witness, publics: Option<PublicInputs>) -> bool {
     let cs = ConstraintSystem::<Fr>::new_ref();
     let mut circuit = StateDiffCircuit::new(capacity, w);
     if let Some(p) = publics {
@@ -18,8 +21,8 @@ fn satisfied(capacity: usize, w: Witness, publics: Option<[Fr; 4]>) -> bool {
     circuit.generate_constraints(cs.clone()).is_ok() && cs.is_satisfied().unwrap()
 }
 
-fn implied(w: &Witness, d: &StateDiff) -> [Fr; 4] {
-    public_inputs(&w.old_commitment(), &w.new_commitment(), &d.sha256()).unwrap()
+fn implied(w: &Witness, d: &StateDiff) -> PublicInputs {
+    public_inputs(&w.old_commitment(), &w.new_commitment(), &d.claim()).unwrap()
 }
 
 #[test]
@@ -28,7 +31,7 @@ fn real_witnesses_satisfy_the_circuit_with_padding() {
     let w = witness(&[(2, 20), (4, 40), (9, 90)]);
     assert_eq!(w.records.iter().filter(|r| r.insert).count(), 2);
     assert!(satisfied(4, w.clone(), Some(implied(&w, &w.diff().unwrap()))));
-    // No records at all: the digest of the empty string, and the commitment unchanged.
+    // No records at all: digest and evaluation 0, and the commitment unchanged.
     let empty = witness(&[]);
     assert_eq!(empty.old_commitment(), empty.new_commitment());
     assert!(satisfied(1, empty, None));
@@ -56,13 +59,40 @@ fn soundness_negatives_are_unsatisfiable() {
     p[1] += Fr::from(1u64);
     assert!(!satisfied(4, w.clone(), Some(p)), "wrong new commitment");
 
-    // One byte of the published diff tampered with.
-    let mut bytes = d.encode();
-    bytes[70] ^= 1;
-    let tampered = StateDiff::decode(&bytes).unwrap();
+    // One byte of the published diff tampered with (a value byte, and a key byte): L1 computes
+    // another point and evaluation from those bytes; the digest the validator gave may stay.
+    for at in [70, 100] {
+        let mut bytes = d.encode();
+        bytes[at] ^= 1;
+        let tampered = StateDiff::decode(&bytes).unwrap().claim();
+        let mut p = good;
+        (p[3], p[4]) = (tampered.point, tampered.evaluation);
+        assert!(!satisfied(4, w.clone(), Some(p)), "tampered diff byte {at}");
+        let mut p = good;
+        (p[2], p[3], p[4]) = (tampered.digest, tampered.point, tampered.evaluation);
+        assert!(!satisfied(4, w.clone(), Some(p)), "tampered diff byte {at}, its digest too");
+    }
+
+    // A wrong evaluation, a wrong point (the records' evaluation there is something else), and a
+    // wrong digest.
     let mut p = good;
-    (p[2], p[3]) = rollup_tree::hash::limbs(&tampered.sha256());
-    assert!(!satisfied(4, w.clone(), Some(p)), "tampered diff byte");
+    p[4] += Fr::from(1u64);
+    assert!(!satisfied(4, w.clone(), Some(p)), "wrong evaluation");
+    let mut p = good;
+    p[3] += Fr::from(1u64);
+    assert!(!satisfied(4, w.clone(), Some(p)), "wrong point");
+    let mut p = good;
+    p[2] += Fr::from(1u64);
+    assert!(!satisfied(4, w.clone(), Some(p)), "wrong digest");
+
+    // A record count that differs: the published chunk has one more record (a zero record after
+    // the last), which the prover does not apply. The evaluation's constant term is the count.
+    let mut bytes = d.encode();
+    bytes.extend_from_slice(&[0u8; 64]);
+    let longer = rollup_tree::ChunkClaim::of(&bytes);
+    let mut p = good;
+    (p[3], p[4]) = (longer.point, longer.evaluation);
+    assert!(!satisfied(4, w.clone(), Some(p)), "a published record left out");
 
     // An "initial write" of a key that already exists (key 2 was written before).
     let mut bad = w.clone();
@@ -70,7 +100,7 @@ fn soundness_negatives_are_unsatisfiable() {
     bad.records[i].insert = true;
     assert!(!satisfied(4, bad, Some(good)), "initial write of an existing key");
 
-    // A write that is published (hashed) but skipped in the tree.
+    // A write that is published (in the claim) but skipped in the tree.
     let mut bad = w.clone();
     bad.records.pop();
     assert!(!satisfied(4, bad, Some(good)), "skipped write");
@@ -92,7 +122,8 @@ fn out_of_range_field_elements_are_refused() {
     // A commitment word at or above the field modulus has no field element: no public inputs.
     let r: B256 =
         "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001".parse().unwrap();
-    assert!(public_inputs(&r, &B256::ZERO, &B256::ZERO).is_none());
+    let claim = rollup_tree::ChunkClaim::default();
+    assert!(public_inputs(&r, &B256::ZERO, &claim).is_none());
     // A witness root out of range cannot even be assigned.
     let mut w = witness(&[(5, 5)]);
     w.old_root = r;

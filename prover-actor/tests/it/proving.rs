@@ -29,7 +29,7 @@ fn a_proof_verifies_and_any_one_bit_change_is_rejected() {
     assert_eq!(keys.capacity, 4);
     let proof = prove(keys, &w, &mut rng()).unwrap();
     let inputs =
-        public_inputs(&w.old_commitment(), &w.new_commitment(), &w.diff().unwrap().sha256())
+        public_inputs(&w.old_commitment(), &w.new_commitment(), &w.diff().unwrap().claim())
             .unwrap();
     assert!(verify(keys.vk(), &inputs, &proof));
 
@@ -42,7 +42,7 @@ fn a_proof_verifies_and_any_one_bit_change_is_rejected() {
         // Either the point leaves the curve, or it is another point the pairing rejects.
         assert!(bad.decode().is_none_or(|(_, p)| !verify(keys.vk(), &inputs, &p)), "word {i}");
     }
-    for i in 0..4 {
+    for i in 0..inputs.len() {
         let mut bad = inputs;
         bad[i] += Fr::from(1u64);
         assert!(!verify(keys.vk(), &bad, &proof), "input {i}");
@@ -64,7 +64,7 @@ fn a_proof_of_one_transition_proves_no_other() {
     let other = witness(&[(4, 5)]);
     let d = other.diff().unwrap();
     let claim =
-        public_inputs(&other.old_commitment(), &other.new_commitment(), &d.sha256()).unwrap();
+        public_inputs(&other.old_commitment(), &other.new_commitment(), &d.claim()).unwrap();
     assert!(!verify(keys_for(1).vk(), &claim, &proof));
     let mut swapped = claim;
     swapped.swap(2, 3);

@@ -75,7 +75,7 @@ mod evm {
                     let inputs = public_inputs(
                         &w.old_commitment(),
                         &w.new_commitment(),
-                        &w.diff().unwrap().sha256(),
+                        &w.diff().unwrap().claim(),
                     )
                     .unwrap();
                     let inputs = inputs
@@ -205,7 +205,7 @@ mod evm {
                     );
                 }
             }
-            for i in 0..4 {
+            for i in 0..inputs.len() {
                 let mut bad = inputs.clone();
                 bad[i] ^= U256::from(1);
                 assert!(rejected(&evm.verify(&bad, &proof)), "capacity {c}: input {i}");
@@ -233,7 +233,7 @@ mod evm {
         big[5] = q;
         let cases: Vec<(&str, Vec<U256>, Vec<U256>)> = vec![
             ("no capacity", vec![], vec![]),
-            ("not 24 key words per capacity", caps.clone(), words[..words.len() - 1].to_vec()),
+            ("not 26 key words per capacity", caps.clone(), words[..words.len() - 1].to_vec()),
             ("strictly ascending", unsorted, words.clone()),
             ("strictly ascending", zero, words.clone()),
             ("below the base field modulus", caps.clone(), big),
@@ -251,7 +251,7 @@ mod evm {
         let mut off_g1 = words.clone();
         off_g1[1] ^= U256::from(1);
         let mut off_input = words.clone();
-        off_input[23] ^= U256::from(1);
+        off_input[25] ^= U256::from(1);
         let mut off_g2 = words.clone();
         off_g2[9] ^= U256::from(1);
         let mut snarkjs_like = keys().verifying_keys();

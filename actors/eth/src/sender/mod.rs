@@ -34,7 +34,7 @@ use plan::{Counters, Plan, PlanLimits, Ready};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rollup_actors::settlement::backlog::BacklogWriter;
 use rollup_actors::storage::batches::{BatchStore, SealedBatch, TreeResult};
-use rollup_contracts::batch::{batch_proof, chunk_diff_hashes, stored_batch_info};
+use rollup_contracts::batch::{batch_proof, chunk_claims, stored_batch_info};
 use rollup_contracts::bindings::IRollupChain::{
     self, BatchProof, CommitBatchInfo, StoredBatchInfo,
 };
@@ -161,6 +161,10 @@ pub fn commit_info(b: &SealedBatch, t: &TreeResult) -> CommitBatchInfo {
         l2Logs: b.l2_logs.clone(),
         publishedBytecodes: b.bytecodes.clone(),
         chunkRecords: b.chunk_records,
+        chunkDigests: rollup_actors::tree::ChunkClaim::digests(
+            &b.state_diff,
+            usize::try_from(b.chunk_records).unwrap_or(usize::MAX),
+        ),
     }
 }
 
@@ -221,8 +225,10 @@ impl EthSenderArgs {
         else {
             return Ok(None);
         };
-        let hashes = chunk_diff_hashes(&b.state_diff, b.chunk_records).map_err(fatal)?;
-        let mut chunks = Vec::with_capacity(hashes.len());
+        let commit = commit_info(&b, &t);
+        let claims = chunk_claims(&commit.stateDiff, commit.chunkRecords, &commit.chunkDigests)
+            .map_err(fatal)?;
+        let mut chunks = Vec::with_capacity(claims.len());
         for (i, c) in t.chunk_commitments.iter().enumerate() {
             let Some(words) = self.proofs.proof(t.base_version + 1 + i as u64).map_err(fatal)?
             else {
@@ -230,7 +236,7 @@ impl EthSenderArgs {
             };
             chunks.push((*c, words));
         }
-        Ok(Some(batch_proof(hashes, chunks)))
+        Ok(Some(batch_proof(claims, chunks)))
     }
 
     /// What the planner needs of batch `n`.

@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn proofs_are_split_by_gas() {
-        // 16 chunks of 255k each: three batches would pass 10M gas.
+        // 16 chunks of 262k each: three batches would pass 10M gas.
         let all = vec![ready(256, true, true); 8];
         let c = Counters { committed: 7, ..Counters::default() };
         let p = run(c, &limits(10), &all).unwrap();

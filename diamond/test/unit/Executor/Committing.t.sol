@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {ExecutorShared} from "./_Shared.t.sol";
 import {IExecutor} from "../../../src/interfaces/IExecutor.sol";
 import {IRollupErrors} from "../../../src/common/Errors.sol";
-import {CommitBatchInfo, StoredBatchInfo} from "../../../src/common/Types.sol";
+import {ChunkClaim, CommitBatchInfo, StoredBatchInfo} from "../../../src/common/Types.sol";
 import {MerkleHelper} from "../../utils/MerkleHelper.sol";
 
 contract CommittingTest is ExecutorShared {
@@ -16,11 +16,7 @@ contract CommittingTest is ExecutorShared {
         commitOne(c);
         vm.assertEq(chain.getTotalBatchesCommitted(), 1, "committed");
         vm.assertEq(chain.storedBatchHash(1), keccak256(abi.encode(expected)), "stored hash");
-        vm.assertEq(
-            expected.stateDiffHash,
-            keccak256(abi.encodePacked(chunkHashesOf(c.stateDiff, c.chunkRecords))),
-            "hash of the chunk SHA-256s is stored"
-        );
+        vm.assertEq(expected.stateDiffHash, keccak256(abi.encode(chunkClaimsOf(c))), "hash of the chunk claims is stored");
     }
 
     function test_RevertWhen_StateDiffNotWholeRecords() public {
@@ -68,12 +64,127 @@ contract CommittingTest is ExecutorShared {
         commitOne(c);
     }
 
-    function testFuzz_ChunkHashesMatchTheTwin(uint8 records, uint8 chunkRecords) public {
+    function testFuzz_ChunkClaimsMatchTheTwin(uint8 records, uint8 chunkRecords) public {
         CommitBatchInfo memory c = nextCommit(lastBatch());
         c.stateDiff = diffOf(1, bound(records, 0, 40));
         c.chunkRecords = uint64(bound(chunkRecords, 1, 50));
         StoredBatchInfo memory info = commitOne(c);
         vm.assertEq(chain.storedBatchHash(1), keccak256(abi.encode(info)), "facet and twin agree");
+    }
+
+    /// Any key, value and digest: the limbs reach `2^128 - 1`, the digest `R - 1`.
+    function testFuzz_ChunkClaimOfAnyRecordMatchesTheTwin(uint256 key, bytes32 value, uint256 digest) public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.stateDiff = bytes.concat(bytes32(bound(key, 0, type(uint256).max - 1)), value);
+        c.chunkRecords = 1;
+        c = withInfoRecord(c);
+        c.chunkDigests[0] = bytes32(bound(digest, 0, R - 1));
+        commitRaw(c);
+        vm.assertEq(chain.storedBatchHash(1), keccak256(abi.encode(storedInfo(c))), "facet and twin agree");
+    }
+
+    /// The largest limbs and digest, deterministically (the Executor's `add` before `mulmod` must
+    /// not overflow).
+    function test_ChunkClaimOfTheLargestWordsMatchesTheTwin() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        c.stateDiff = bytes.concat(bytes32(type(uint256).max - 1), bytes32(type(uint256).max));
+        c.chunkRecords = 2;
+        c = withInfoRecord(c);
+        c.chunkDigests[0] = bytes32(R - 1);
+        commitRaw(c);
+        vm.assertEq(chain.storedBatchHash(1), keccak256(abi.encode(storedInfo(c))), "facet and twin agree");
+    }
+
+    /// One record `key = 1, value = 2` alone in its chunk: the limbs are `0, 1, 0, 2`, so
+    /// `y = 1 + 0 r + 1 r^2 + 0 r^3 + 2 r^4`, with `r = keccak256(digest ‖ keccak256(key ‖ value)) mod R`.
+    function test_ChunkClaimOfOneRecordByHand() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        bytes memory chunk = bytes.concat(bytes32(uint256(1)), bytes32(uint256(2)));
+        c.stateDiff = chunk;
+        c.chunkRecords = 1; // the batch-info record is chunk 1
+        c = withInfoRecord(c);
+        uint256 r = uint256(keccak256(bytes.concat(testDigest(1, 0), keccak256(chunk)))) % R;
+        uint256 y = addmod(1 + mulmod(r, r, R), mulmod(2, pow(r, 4), R), R);
+        expectHandClaim(c, ChunkClaim(testDigest(1, 0), r, y));
+    }
+
+    /// Two records with four distinct limbs each, `key_i = a·2^128 + b`, `value_i = c·2^128 + d`:
+    /// `y = 2 + 1 r + 2 r^2 + ... + 8 r^8` (limb order and `N`).
+    function test_ChunkClaimOfTwoRecordsByHand() public {
+        CommitBatchInfo memory c = nextCommit(lastBatch());
+        bytes memory chunk = bytes.concat(
+            bytes32((uint256(1) << 128) | 2),
+            bytes32((uint256(3) << 128) | 4),
+            bytes32((uint256(5) << 128) | 6),
+            bytes32((uint256(7) << 128) | 8)
+        );
+        c.stateDiff = chunk;
+        c.chunkRecords = 2;
+        c = withInfoRecord(c);
+        uint256 r = uint256(keccak256(bytes.concat(testDigest(1, 0), keccak256(chunk)))) % R;
+        uint256 y = 2;
+        for (uint256 j = 1; j <= 8; ++j) {
+            y = addmod(y, mulmod(j, pow(r, j), R), R);
+        }
+        expectHandClaim(c, ChunkClaim(testDigest(1, 0), r, y));
+    }
+
+    /// Commits `c` and checks that its first chunk's claim is `hand`, and that the Executor
+    /// stored the hash of the claims with it (the rest of the claims from the twin).
+    function expectHandClaim(CommitBatchInfo memory c, ChunkClaim memory hand) internal {
+        ChunkClaim[] memory claims = chunkClaimsOf(c);
+        vm.assertEq(claims[0].digest, hand.digest, "digest");
+        vm.assertEq(claims[0].point, hand.point, "point");
+        vm.assertEq(claims[0].evaluation, hand.evaluation, "evaluation");
+        claims[0] = hand;
+        StoredBatchInfo memory info = storedInfo(c);
+        vm.assertEq(info.stateDiffHash, keccak256(abi.encode(claims)), "stateDiffHash = keccak256(abi.encode(claims))");
+        commitRaw(c);
+        vm.assertEq(chain.storedBatchHash(1), keccak256(abi.encode(info)), "stored by the Executor");
+    }
+
+    /// `b^e mod R` by repeated multiplication (small `e`).
+    function pow(uint256 b, uint256 e) internal pure returns (uint256 p) {
+        p = 1;
+        for (uint256 i = 0; i < e; ++i) {
+            p = mulmod(p, b, R);
+        }
+    }
+
+    /// Commits `c` as is (no new batch-info record or digests).
+    function commitRaw(CommitBatchInfo memory c) internal {
+        vm.prank(validator);
+        chain.commitBatches(lastBatch(), single(c));
+    }
+
+    /// One digest per chunk: too few, none and too many are refused by name.
+    function test_RevertWhen_ChunkDigestCountMismatch() public {
+        CommitBatchInfo memory c = withInfoRecord(nextCommit(lastBatch()));
+        vm.assertEq(c.chunkDigests.length, 2, "two chunks");
+        bytes32[] memory all = c.chunkDigests;
+        uint256[3] memory counts = [uint256(1), 0, 3];
+        for (uint256 i = 0; i < counts.length; ++i) {
+            c.chunkDigests = testDigests(1, counts[i]);
+            vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkDigestCountMismatch.selector, 2, counts[i]));
+            commitRaw(c);
+        }
+        c.chunkDigests = all;
+        commitRaw(c);
+        vm.assertEq(chain.getTotalBatchesCommitted(), 1, "committed with one digest per chunk");
+    }
+
+    /// A digest must be a field element (it is a proof input); `R - 1` is one.
+    function test_RevertWhen_ChunkDigestNotAFieldElement() public {
+        CommitBatchInfo memory c = withInfoRecord(nextCommit(lastBatch()));
+        c.chunkDigests[1] = bytes32(R);
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.NotAFieldElement.selector, R));
+        commitRaw(c);
+        c.chunkDigests[1] = bytes32(type(uint256).max);
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.NotAFieldElement.selector, type(uint256).max));
+        commitRaw(c);
+        c.chunkDigests[1] = bytes32(R - 1);
+        commitRaw(c);
+        vm.assertEq(chain.storedBatchHash(1), keccak256(abi.encode(storedInfo(c))), "facet and twin agree");
     }
 
     function test_CommitTenBatchesInOneCall() public {

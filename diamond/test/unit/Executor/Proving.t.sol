@@ -5,7 +5,7 @@ import {ExecutorShared} from "./_Shared.t.sol";
 import {IExecutor} from "../../../src/interfaces/IExecutor.sol";
 import {IRollupErrors, IVerifierErrors} from "../../../src/common/Errors.sol";
 import {StateDiffVerifier} from "../../../src/verifier/StateDiffVerifier.sol";
-import {BatchProof, CommitBatchInfo, StoredBatchInfo} from "../../../src/common/Types.sol";
+import {BatchProof, ChunkClaim, CommitBatchInfo, StoredBatchInfo} from "../../../src/common/Types.sol";
 
 contract ProvingTest is ExecutorShared {
     function setUp() public override {
@@ -33,21 +33,32 @@ contract ProvingTest is ExecutorShared {
         bytes memory first = slice(diff, 0, 128);
         bytes memory second = slice(diff, 128, 64);
         vm.assertEq(bytes32(slice(second, 0, 32)), INFO_KEY, "the batch-info record is last");
-        vm.assertEq(chunkHashes[1].length, 2, "two chunks");
-        vm.assertEq(chunkHashes[1][0], sha256(first), "first chunk");
-        vm.assertEq(chunkHashes[1][1], sha256(second), "second chunk");
-        vm.assertEq(batches[1].stateDiffHash, keccak256(abi.encodePacked(sha256(first), sha256(second))), "stored");
+        ChunkClaim[] memory claims = chunkClaims[1];
+        vm.assertEq(claims.length, 2, "two chunks");
+        vm.assertEq(claims[0].digest, testDigest(1, 0), "first chunk's digest");
+        vm.assertEq(claims[1].digest, testDigest(1, 1), "second chunk's digest");
+        vm.assertEq(claims[0].point, uint256(keccak256(bytes.concat(testDigest(1, 0), keccak256(first)))) % R, "first point");
+        vm.assertEq(claims[1].point, uint256(keccak256(bytes.concat(testDigest(1, 1), keccak256(second)))) % R, "second point");
+        vm.assertEq(batches[1].stateDiffHash, keccak256(abi.encode(claims)), "stored");
     }
 
-    function test_VerifierGetsChainedChunkInputs() public {
-        // The test verifier accepts only the proof of the exact inputs, so passing means the
-        // Executor handed it (old, mid, hi128, lo128) for chunk 0 and (mid, new, ...) for chunk 1.
+    /// The Executor hands the verifier exactly the spec's five inputs per chunk,
+    /// `[c_from, c_to, digest, point, evaluation]`: the test verifier accepts only the proof of
+    /// the exact inputs, so a proof built here from them, by hand, passes.
+    function test_VerifierGetsTheFiveInputsOfTheSpec() public {
         (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
-        vm.assertEq(
-            proofs[0].chunkProofs[0][0],
-            uint256(keccak256(abi.encode(chunkInputs(batches[0].batchHash, midCommitment(1, 0), chunkHashes[1][0])))),
-            "chunk 0 proves old -> mid"
-        );
+        bytes memory diff = nextCommit(batches[0]).stateDiff;
+        bytes32[2] memory chunkHashes = [keccak256(slice(diff, 0, 128)), keccak256(slice(diff, 128, 64))];
+        bytes32[3] memory commitments = [batches[0].batchHash, midCommitment(1, 0), batches[1].batchHash];
+        for (uint256 c = 0; c < 2; ++c) {
+            uint256[] memory inputs = new uint256[](5);
+            inputs[0] = uint256(commitments[c]);
+            inputs[1] = uint256(commitments[c + 1]);
+            inputs[2] = uint256(testDigest(1, c));
+            inputs[3] = uint256(keccak256(abi.encodePacked(testDigest(1, c), chunkHashes[c]))) % R;
+            inputs[4] = proofs[0].chunkClaims[c].evaluation; // checked by hand in Committing.t.sol
+            proofs[0].chunkProofs[c] = verifier.proofFor(inputs);
+        }
         prove(0, list, proofs);
         vm.assertEq(chain.getTotalBatchesVerified(), 1, "proved with those inputs");
     }
@@ -84,12 +95,12 @@ contract ProvingTest is ExecutorShared {
         CommitBatchInfo memory c = nextCommit(lastBatch());
         c.stateDiff = "";
         commitOne(c);
-        vm.assertEq(chunkHashes[4].length, 1, "one chunk: the record");
+        vm.assertEq(chunkClaims[4].length, 1, "one chunk: the record");
         (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(3, 4);
         BatchProof[] memory none = new BatchProof[](1);
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkHashesMismatch.selector, 4));
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkClaimsMismatch.selector, 4));
         prove(3, list, none);
-        none[0].chunkDiffHashes = proofs[0].chunkDiffHashes;
+        none[0].chunkClaims = proofs[0].chunkClaims;
         vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkCountMismatch.selector, 4, 1, 0, 0));
         prove(3, list, none);
         prove(3, list, proofs);
@@ -107,16 +118,50 @@ contract ProvingTest is ExecutorShared {
         (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
         // A proof of batch 2's first chunk does not prove batch 1's.
         proofs[0].chunkProofs[0] =
-            verifier.proofFor(chunkInputs(batches[1].batchHash, midCommitment(2, 0), chunkHashes[2][0]));
+            verifier.proofFor(chunkInputs(batches[1].batchHash, midCommitment(2, 0), chunkClaims[2][0]));
         vm.expectRevert(abi.encodeWithSelector(IRollupErrors.InvalidChunkProof.selector, 1, 0));
         prove(0, list, proofs);
     }
 
     function test_RevertWhen_ChunksSwapped() public {
         (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
-        (proofs[0].chunkDiffHashes[0], proofs[0].chunkDiffHashes[1]) =
-            (proofs[0].chunkDiffHashes[1], proofs[0].chunkDiffHashes[0]);
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkHashesMismatch.selector, 1));
+        (proofs[0].chunkClaims[0], proofs[0].chunkClaims[1]) = (proofs[0].chunkClaims[1], proofs[0].chunkClaims[0]);
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkClaimsMismatch.selector, 1));
+        prove(0, list, proofs);
+    }
+
+    /// Changing any one word of any chunk's claim is refused, even with a proof that verifies
+    /// for the changed claim: only the claims L1 computed at commit are proof inputs.
+    function test_RevertWhen_ClaimTampered() public {
+        for (uint256 c = 0; c < 2; ++c) {
+            for (uint256 field = 0; field < 3; ++field) {
+                (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
+                ChunkClaim memory claim = proofs[0].chunkClaims[c];
+                if (field == 0) claim.digest = bytes32(uint256(claim.digest) ^ 1);
+                if (field == 1) claim.point ^= 1;
+                if (field == 2) claim.evaluation ^= 1;
+                bytes32 from = c == 0 ? batches[0].batchHash : midCommitment(1, 0);
+                bytes32 to = c == 0 ? midCommitment(1, 0) : batches[1].batchHash;
+                proofs[0].chunkProofs[c] = verifier.proofFor(chunkInputs(from, to, claim));
+                vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkClaimsMismatch.selector, 1));
+                prove(0, list, proofs);
+            }
+        }
+    }
+
+    /// Dropping or adding a claim is refused too (the claims' count is hashed with them).
+    function test_RevertWhen_ClaimDroppedOrAdded() public {
+        (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
+        ChunkClaim[] memory all = proofs[0].chunkClaims;
+        ChunkClaim[] memory fewer = new ChunkClaim[](1);
+        fewer[0] = all[0];
+        proofs[0].chunkClaims = fewer;
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkClaimsMismatch.selector, 1));
+        prove(0, list, proofs);
+        ChunkClaim[] memory more = new ChunkClaim[](3);
+        (more[0], more[1], more[2]) = (all[0], all[1], all[1]);
+        proofs[0].chunkClaims = more;
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkClaimsMismatch.selector, 1));
         prove(0, list, proofs);
     }
 
@@ -125,7 +170,7 @@ contract ProvingTest is ExecutorShared {
         // Chunk 0 now ends at another commitment than the one chunk 1 starts from.
         bytes32 other = bytes32(uint256(42));
         proofs[0].chunkCommitments[0] = other;
-        proofs[0].chunkProofs[0] = verifier.proofFor(chunkInputs(batches[0].batchHash, other, chunkHashes[1][0]));
+        proofs[0].chunkProofs[0] = verifier.proofFor(chunkInputs(batches[0].batchHash, other, chunkClaims[1][0]));
         vm.expectRevert(abi.encodeWithSelector(IRollupErrors.InvalidChunkProof.selector, 1, 1));
         prove(0, list, proofs);
     }
@@ -182,7 +227,9 @@ contract ProvingTest is ExecutorShared {
 
     function test_RevertWhen_BatchDataTampered() public {
         (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
-        list[0].stateDiffHash = keccak256(abi.encodePacked(proofs[0].chunkDiffHashes[0]));
+        ChunkClaim[] memory first = new ChunkClaim[](1);
+        first[0] = proofs[0].chunkClaims[0];
+        list[0].stateDiffHash = keccak256(abi.encode(first));
         vm.expectRevert(
             abi.encodeWithSelector(
                 IRollupErrors.BatchHashMismatch.selector, 1, keccak256(abi.encode(batches[1])), keccak256(abi.encode(list[0]))

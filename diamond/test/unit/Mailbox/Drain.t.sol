@@ -30,6 +30,7 @@ contract DrainTest is MailboxShared {
         c.priorityOperationsHash = rollingHash(ops);
         c.l2Logs = messageLog(0, BASE_TOKEN, withdrawalMessage(thief, held));
         c.stateDiff = "";
+        c.chunkDigests = new bytes32[](0); // no chunk, no digest
         c.newStateCommitment = lastBatch().batchHash;
     }
 
@@ -70,13 +71,13 @@ contract DrainTest is MailboxShared {
         list[0] = info;
         BatchProof[] memory proofs = new BatchProof[](1);
 
-        // The PoC's empty proof: no chunk hashes, no proofs.
-        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkHashesMismatch.selector, 1));
+        // The PoC's empty proof: no chunk claims, no proofs.
+        vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkClaimsMismatch.selector, 1));
         vm.prank(validator);
         chain.proveBatches(batches[0], list, proofs);
 
-        // The right chunk hashes but no chunk proof.
-        proofs[0].chunkDiffHashes = chunkHashes[1];
+        // The right chunk claims but no chunk proof.
+        proofs[0].chunkClaims = chunkClaims[1];
         vm.expectRevert(abi.encodeWithSelector(IRollupErrors.ChunkCountMismatch.selector, 1, 1, 0, 0));
         vm.prank(validator);
         chain.proveBatches(batches[0], list, proofs);

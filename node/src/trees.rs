@@ -153,6 +153,7 @@ pub(crate) fn settlement(
                 events: chain.events.clone(),
                 metrics: parts.sender_metrics.clone(),
                 backlog: parts.backlog.clone(),
+                digests: Default::default(),
             },
             budget,
         ));

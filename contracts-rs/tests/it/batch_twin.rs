@@ -152,6 +152,12 @@ fn chunks_are_cut_every_chunk_records_and_claims_match_the_provers() {
             assert_eq!(B256::from(claim.evaluation), evaluation, "chunk {i}");
         }
     }
+    // The largest limbs (all-0xff bytes): the products wrap the field on both sides alike.
+    let big = [[0xfe; 32], [0xff; 32], [0xff; 32], [0xff; 32]].concat();
+    let native = rollup_tree::ChunkClaim::of(&big);
+    let [digest, point, evaluation] = native.words();
+    let claim = &chunk_claims(&big, 2, &[digest]).unwrap()[0];
+    assert_eq!((B256::from(claim.point), B256::from(claim.evaluation)), (point, evaluation));
     // The stored hash is keccak256(abi.encode(ChunkClaim[])): offset, length, three words each.
     let claims = chunk_claims(&diff, 5, &[B256::with_last_byte(3)]).unwrap();
     let c = &claims[0];

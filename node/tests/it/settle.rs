@@ -22,7 +22,9 @@ pub(crate) fn dev_keys() -> std::path::PathBuf {
     if let Some(dir) = g.as_ref() {
         return dir.clone();
     }
-    let dir = std::env::temp_dir().join("rollupd-it-dev-keys");
+    // Keyed by circuit version: keys of another version are refused when loaded.
+    let dir = std::env::temp_dir()
+        .join(format!("rollupd-it-dev-keys-v{}", rollup_prover::keys::CIRCUIT_VERSION));
     let complete = [1, 4, 16].iter().all(|c| dir.join(format!("state_diff_{c}.key")).exists());
     if !complete {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))

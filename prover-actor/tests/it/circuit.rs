@@ -100,10 +100,13 @@ fn soundness_negatives_are_unsatisfiable() {
     bad.records[i].insert = true;
     assert!(!satisfied(4, bad, Some(good)), "initial write of an existing key");
 
-    // A write that is published (in the claim) but skipped in the tree.
-    let mut bad = w.clone();
-    bad.records.pop();
-    assert!(!satisfied(4, bad, Some(good)), "skipped write");
+    // A write that is published (in the claim) but skipped in the tree: the prover applies the
+    // first two records and claims their true new commitment, so only the binding refuses.
+    let short = witness(&[(2, 20), (4, 40)]);
+    assert!(satisfied(4, short.clone(), Some(implied(&short, &short.diff().unwrap()))));
+    let mut p = good;
+    p[1] = implied(&short, &short.diff().unwrap())[1];
+    assert!(!satisfied(4, short, Some(p)), "skipped write");
 
     // A repeated write that lands on another key's leaf.
     let mut bad = w.clone();
@@ -115,6 +118,11 @@ fn soundness_negatives_are_unsatisfiable() {
     let mut p = good;
     p[1] = implied(&other, &other.diff().unwrap())[1];
     assert!(!satisfied(4, w, Some(p)), "a different value's root");
+    // That other transition applied in full, with its true commitments, under this diff's claim:
+    // one value differs from what was published, and only the binding refuses.
+    let mut p = implied(&other, &other.diff().unwrap());
+    (p[2], p[3], p[4]) = (good[2], good[3], good[4]);
+    assert!(!satisfied(4, other, Some(p)), "another value than the published one");
 }
 
 #[test]

@@ -25,7 +25,7 @@ pub mod plan;
 use crate::error::BoxError;
 use crate::store::SenderWriter;
 use alloy::network::{EthereumWallet, TransactionBuilder};
-use alloy::primitives::{Address, Bytes, U256};
+use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolCall;
@@ -131,6 +131,43 @@ pub struct EthSenderArgs {
     pub metrics: Arc<SenderMetrics>,
     /// Where the backlog state goes (the pool reads its gauge at admission).
     pub backlog: BacklogWriter,
+    /// Chunk digests of recent batches, computed once.
+    pub digests: Arc<DigestCache>,
+}
+
+/// The chunk digests of recent batches: a native Poseidon per record (~0.1 ms) is worth keeping,
+/// since every commit, prove and execute call rebuilds the stored infos of its batches. Keyed by
+/// batch number and checked against the diff's keccak (a batch resealed after a revert differs).
+#[derive(Debug, Default)]
+pub struct DigestCache(std::sync::Mutex<std::collections::BTreeMap<u64, (B256, Vec<B256>)>>);
+
+/// Batches whose digests [`DigestCache`] keeps.
+const DIGEST_CACHE_BATCHES: usize = 256;
+
+impl DigestCache {
+    fn of(&self, b: &SealedBatch) -> Vec<B256> {
+        let id = alloy::primitives::keccak256(&b.state_diff);
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((seen, digests)) = map.get(&b.number) {
+            if *seen == id {
+                return digests.clone();
+            }
+        }
+        let digests = chunk_digests(b);
+        map.insert(b.number, (id, digests.clone()));
+        while map.len() > DIGEST_CACHE_BATCHES {
+            map.pop_first();
+        }
+        digests
+    }
+}
+
+/// The Poseidon digest of each proof chunk of batch `b` (`CommitBatchInfo.chunkDigests`).
+fn chunk_digests(b: &SealedBatch) -> Vec<B256> {
+    rollup_actors::tree::ChunkClaim::digests(
+        &b.state_diff,
+        usize::try_from(b.chunk_records).unwrap_or(usize::MAX),
+    )
 }
 
 impl std::fmt::Debug for EthSenderArgs {
@@ -150,6 +187,10 @@ pub(crate) fn now_ms() -> u64 {
 
 /// The calldata of `commitBatches` for batch `b` with its tree result.
 pub fn commit_info(b: &SealedBatch, t: &TreeResult) -> CommitBatchInfo {
+    commit_info_with(b, t, chunk_digests(b))
+}
+
+fn commit_info_with(b: &SealedBatch, t: &TreeResult, digests: Vec<B256>) -> CommitBatchInfo {
     CommitBatchInfo {
         batchNumber: b.number,
         timestamp: b.timestamp,
@@ -161,10 +202,7 @@ pub fn commit_info(b: &SealedBatch, t: &TreeResult) -> CommitBatchInfo {
         l2Logs: b.l2_logs.clone(),
         publishedBytecodes: b.bytecodes.clone(),
         chunkRecords: b.chunk_records,
-        chunkDigests: rollup_actors::tree::ChunkClaim::digests(
-            &b.state_diff,
-            usize::try_from(b.chunk_records).unwrap_or(usize::MAX),
-        ),
+        chunkDigests: digests,
     }
 }
 
@@ -207,6 +245,10 @@ impl EthSenderArgs {
         IRollupChain::new(self.config.diamond, self.provider.clone())
     }
 
+    fn commit_info(&self, b: &SealedBatch, t: &TreeResult) -> CommitBatchInfo {
+        commit_info_with(b, t, self.digests.of(b))
+    }
+
     fn stored_info(&self, n: u64) -> Result<Option<StoredBatchInfo>, L1Error> {
         if n == 0 {
             return Ok(Some(self.genesis.clone()));
@@ -216,7 +258,7 @@ impl EthSenderArgs {
         else {
             return Ok(None);
         };
-        stored_batch_info(&commit_info(&b, &t)).map(Some).map_err(fatal)
+        stored_batch_info(&self.commit_info(&b, &t)).map(Some).map_err(fatal)
     }
 
     fn batch_proof(&self, n: u64) -> Result<Option<BatchProof>, L1Error> {
@@ -225,7 +267,7 @@ impl EthSenderArgs {
         else {
             return Ok(None);
         };
-        let commit = commit_info(&b, &t);
+        let commit = self.commit_info(&b, &t);
         let claims = chunk_claims(&commit.stateDiff, commit.chunkRecords, &commit.chunkDigests)
             .map_err(fatal)?;
         let mut chunks = Vec::with_capacity(claims.len());
@@ -334,7 +376,7 @@ impl EthSenderArgs {
                     ) else {
                         return Err(fatal(format!("batch {n} was planned but is not applied")));
                     };
-                    list.push(commit_info(&b, &t));
+                    list.push(self.commit_info(&b, &t));
                 }
                 IRollupChain::commitBatchesCall {
                     lastCommittedBatchData: prev,

@@ -180,7 +180,10 @@ impl ConstraintSynthesizer<Fr> for StateDiffCircuit {
             let record = [key.0.clone(), key.1.clone(), value.0.clone(), value.1.clone()];
 
             // Digest and evaluation, over active slots only.
-            let step = poseidon(&cs, &[&[digest.clone()][..], &record[..]].concat())?;
+            let step = poseidon(
+                &cs,
+                &[digest.clone(), key.0.clone(), key.1.clone(), value.0.clone(), value.1.clone()],
+            )?;
             digest = cs.select(&active, &step, &digest)?;
             let mut terms = Num::zero();
             for limb in &record {

@@ -267,9 +267,9 @@ impl EthSenderArgs {
         else {
             return Ok(None);
         };
-        let commit = self.commit_info(&b, &t);
-        let claims = chunk_claims(&commit.stateDiff, commit.chunkRecords, &commit.chunkDigests)
-            .map_err(fatal)?;
+        // The claims only: no need to copy the whole commit (diff, logs, bytecodes) for them.
+        let claims =
+            chunk_claims(&b.state_diff, b.chunk_records, &self.digests.of(&b)).map_err(fatal)?;
         let mut chunks = Vec::with_capacity(claims.len());
         for (i, c) in t.chunk_commitments.iter().enumerate() {
             let Some(words) = self.proofs.proof(t.base_version + 1 + i as u64).map_err(fatal)?

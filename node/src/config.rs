@@ -455,9 +455,14 @@ impl NodeConfig {
         if b.chunk_records == 0 {
             bail!("batcher.chunk_records must be > 0");
         }
-        // Provers load keys for these capacities only; a longer chunk fits no circuit, and a
-        // batch committed with it could never be proven.
-        let largest = rollup_prover::keys::DEV_CAPACITIES.iter().copied().max().unwrap_or(0);
+        // Provers load keys for these circuits only; a longer chunk fits no general circuit
+        // (a chunk may hold initial writes), and a batch committed with it could never be proven.
+        let largest = rollup_prover::keys::DEV_SHAPES
+            .iter()
+            .filter(|s| !s.repeated_only)
+            .map(|s| s.capacity)
+            .max()
+            .unwrap_or(0);
         if b.chunk_records > largest as u64 {
             bail!(
                 "batcher.chunk_records ({}) is above the largest circuit capacity provers have keys for ({largest}): no proof could cover such a chunk",
@@ -700,8 +705,8 @@ mod tests {
             (&[], &["batcher.max_age_behind_ms=-1"], "invalid"),
             (
                 &[],
-                &["batcher.chunk_records=17"],
-                "above the largest circuit capacity provers have keys for (16)",
+                &["batcher.chunk_records=16"],
+                "above the largest circuit capacity provers have keys for (15)",
             ),
             (&[], &["batcher.chunk_records=0"], "batcher.chunk_records must be > 0"),
             (&[], &["l1.max_tx_gas=300000"], "l1.max_tx_gas (300000) and l1.max_tx_calldata_bytes"),

@@ -92,12 +92,12 @@ const PRODUCTION_EXECUTION_DELAY: u64 = 3 * 3600;
 /// Default upgrade delay of a production deployment (seconds).
 const PRODUCTION_UPGRADE_DELAY: u64 = 3 * 24 * 3600;
 
-/// Init code of `StateDiffKeysVerifier` for the keys in `dir` (the capacities the node proves
+/// Init code of `StateDiffKeysVerifier` for the keys in `dir` (the circuits the node proves
 /// with), and the key hash it will report.
 fn keys_verifier(dir: &std::path::Path) -> anyhow::Result<(alloy::primitives::Bytes, B256)> {
     use rollup_contracts::bindings::StateDiffKeysVerifier;
-    use rollup_prover::{keys::DEV_CAPACITIES, solidity};
-    let keys = rollup_prover::keys::KeySet::load(dir, &DEV_CAPACITIES)
+    use rollup_prover::{keys::DEV_SHAPES, solidity};
+    let keys = rollup_prover::keys::KeySet::load(dir, &DEV_SHAPES)
         .with_context(|| format!("--keys {}: loading the key files", dir.display()))?;
     let vks = keys.verifying_keys();
     let (capacities, key_words) = solidity::keys_constructor(&vks);

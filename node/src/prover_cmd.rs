@@ -8,7 +8,8 @@ use std::{
 
 use anyhow::{bail, Context};
 use rollup_prover::{
-    keys::{KeySet, DEV_CAPACITIES, DEV_SEED},
+    circuit::Shape,
+    keys::{KeySet, DEV_SEED, DEV_SHAPES},
     solidity,
     worker::{self, GatewayClient},
 };
@@ -16,7 +17,7 @@ use rollup_prover::{
 /// `rollupd prover` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum ProverCommand {
-    /// Generate proving and verifying keys, one pair per capacity, into a directory.
+    /// Generate proving and verifying keys, one pair per circuit, into a directory.
     Setup(SetupArgs),
     /// Write the Solidity verifier for a key directory (or the dev keys).
     Verifier(VerifierArgs),
@@ -27,15 +28,16 @@ pub(crate) enum ProverCommand {
 /// Which keys to use.
 #[derive(Debug, clap::Args)]
 pub(crate) struct KeyArgs {
-    /// Directory of key files (`state_diff_<capacity>.key`).
+    /// Directory of key files (`state_diff_<circuit>.key`).
     #[arg(long, conflicts_with = "dev")]
     keys: Option<PathBuf>,
     /// Use the deterministic dev keys (INSECURE), computed on the fly.
     #[arg(long)]
     dev: bool,
-    /// Capacities (records per proof), comma-separated.
-    #[arg(long, value_delimiter = ',', default_values_t = DEV_CAPACITIES)]
-    capacities: Vec<usize>,
+    /// Circuits, comma-separated: a capacity (records per proof, `15`) or a repeated-only
+    /// capacity (`r15`, for chunks with no initial write; about half the constraints).
+    #[arg(long, value_delimiter = ',', default_values_t = DEV_SHAPES)]
+    capacities: Vec<Shape>,
 }
 
 impl KeyArgs {
@@ -59,9 +61,10 @@ pub(crate) struct SetupArgs {
     /// multi-party ceremony (docs/proof.md), never from a single machine.
     #[arg(long)]
     dev: bool,
-    /// Capacities (records per proof), comma-separated.
-    #[arg(long, value_delimiter = ',', default_values_t = DEV_CAPACITIES)]
-    capacities: Vec<usize>,
+    /// Circuits, comma-separated: a capacity (records per proof, `15`) or a repeated-only
+    /// capacity (`r15`, for chunks with no initial write; about half the constraints).
+    #[arg(long, value_delimiter = ',', default_values_t = DEV_SHAPES)]
+    capacities: Vec<Shape>,
     /// Where to write the key files.
     #[arg(long)]
     out: PathBuf,
@@ -96,12 +99,10 @@ pub(crate) struct WorkerArgs {
     keys: KeyArgs,
 }
 
-fn check_capacities(capacities: &[usize]) -> anyhow::Result<()> {
-    if capacities.is_empty() {
-        bail!("--capacities is empty");
-    }
-    if let Some(c) = capacities.iter().find(|c| **c == 0 || **c > 1024) {
-        bail!("capacity {c} is out of range (1..=1024 records per proof)");
+fn check_capacities(capacities: &[Shape]) -> anyhow::Result<()> {
+    // Each capacity's range is checked as it is parsed.
+    if !capacities.iter().any(|s| !s.repeated_only) {
+        bail!("--capacities needs a general circuit (e.g. 15): repeated-only ones (r15) cannot prove a chunk with an initial write");
     }
     Ok(())
 }
@@ -155,7 +156,7 @@ fn setup(args: &SetupArgs) -> anyhow::Result<()> {
     for c in &args.capacities {
         let t = Instant::now();
         set.insert(rollup_prover::keys::Keys::dev_setup(*c, DEV_SEED)?);
-        eprintln!("capacity {c}: keys in {:.1} s", t.elapsed().as_secs_f64());
+        eprintln!("circuit {c}: keys in {:.1} s", t.elapsed().as_secs_f64());
     }
     set.write(&args.out)?;
     println!("verification key hash {}", solidity::vk_hash(&set.verifying_keys()));

@@ -14,7 +14,7 @@ use rollup_contracts::bindings::IRollupChain::StoredBatchInfo;
 use rollup_contracts::deploy::GenesisConfig;
 use rollup_prover::exchange::{LeaseGauge, ProofStore};
 use rollup_prover::job::{BoxError, JobSource, ProofJob};
-use rollup_prover::keys::{KeySet, DEV_CAPACITIES, DEV_SEED};
+use rollup_prover::keys::{KeySet, DEV_SEED, DEV_SHAPES};
 use rollup_supervision::RestartBudget;
 use rollup_tree::{StateDiff, TreeReader, TreeStore};
 use std::path::{Path, PathBuf};
@@ -145,7 +145,7 @@ pub(crate) fn keys_dir(config: &NodeConfig) -> PathBuf {
 
 /// Loads the proving keys, generating and caching the insecure dev keys when allowed.
 pub(crate) fn load_keys(dir: &Path, dev: bool) -> anyhow::Result<KeySet> {
-    match KeySet::load(dir, &DEV_CAPACITIES) {
+    match KeySet::load(dir, &DEV_SHAPES) {
         Ok(k) => Ok(k),
         Err(e) if !dev => Err(e).with_context(|| {
             format!("loading proving keys from {} (see `rollupd prover setup`)", dir.display())
@@ -158,7 +158,7 @@ pub(crate) fn load_keys(dir: &Path, dev: bool) -> anyhow::Result<KeySet> {
             }
             tracing::warn!(target: "rollup::prover", dir = %dir.display(), "generating the INSECURE dev proving keys (once; cached in this directory)");
             let started = std::time::Instant::now();
-            let keys = KeySet::dev(&DEV_CAPACITIES, DEV_SEED).context("dev key setup")?;
+            let keys = KeySet::dev(&DEV_SHAPES, DEV_SEED).context("dev key setup")?;
             keys.write(dir).with_context(|| format!("caching dev keys in {}", dir.display()))?;
             tracing::info!(target: "rollup::prover", secs = started.elapsed().as_secs(), "dev proving keys ready");
             Ok(keys)

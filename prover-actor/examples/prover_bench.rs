@@ -1,12 +1,14 @@
 //! Measures the proof system on this machine (numbers for `docs/proof.md`).
 //!
 //! ```text
-//! cargo run --release -p rollup-prover --example prover_bench -- circuit 16
+//! cargo run --release -p rollup-prover --example prover_bench -- circuit 15
+//! cargo run --release -p rollup-prover --example prover_bench -- circuit r15
 //! cargo run --release -p rollup-prover --example prover_bench -- tree 1000000 10000 3
 //! ```
 //! `circuit C`: constraints, setup, proving and native verification time, and the process's
-//! peak memory (run one capacity per process so the peak is that capacity's) for a batch of `C`
-//! records, half initial and half repeated writes.
+//! peak memory (run one circuit per process so the peak is that circuit's) for a chunk of `C`
+//! records, half initial and half repeated writes (`rC`: the repeated-only circuit, repeated
+//! writes only).
 //! `tree L W B`: bulk-load `L` leaves, then apply `B` batches of `W` writes (half new keys, half
 //! existing ones) with witnesses; prints writes per second per batch.
 #![allow(clippy::unwrap_used, missing_docs)]
@@ -18,7 +20,11 @@ use ark_bn254::Fr;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use ark_std::rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use rollup_prover::{circuit::StateDiffCircuit, keys::Keys, prove, public_inputs, verify};
+use rollup_prover::{
+    circuit::{Shape, StateDiffCircuit},
+    keys::Keys,
+    prove, public_inputs, verify,
+};
 use rollup_tree::{StateDiff, TreeStore};
 
 fn peak_rss_mib() -> u64 {
@@ -39,21 +45,22 @@ fn val(i: u64) -> B256 {
     B256::left_padding_from(&i.to_be_bytes())
 }
 
-fn circuit(capacity: usize) {
+fn circuit(shape: Shape) {
+    let capacity = shape.capacity;
     let tree = TreeStore::in_memory().unwrap();
-    let existing = (capacity / 2) as u64;
+    let existing = if shape.repeated_only { capacity as u64 } else { (capacity / 2) as u64 };
     tree.apply_bulk(&StateDiff::new((0..existing.max(1)).map(|i| (key(i), val(i)))).unwrap())
         .unwrap();
     let writes = (0..capacity as u64).map(|i| (key(i), val(i + 1000)));
     let (_, w) = tree.apply(&StateDiff::new(writes).unwrap()).unwrap();
 
     let cs = ConstraintSystem::<Fr>::new_ref();
-    StateDiffCircuit::new(capacity, w.clone()).generate_constraints(cs.clone()).unwrap();
+    StateDiffCircuit::new(shape, w.clone()).generate_constraints(cs.clone()).unwrap();
     let constraints = cs.num_constraints();
     drop(cs);
 
     let t = Instant::now();
-    let keys = Keys::dev_setup(capacity, b"prover-bench").unwrap();
+    let keys = Keys::dev_setup(shape, b"prover-bench").unwrap();
     let setup = t.elapsed();
     let t = Instant::now();
     let proof = prove(&keys, &w, &mut ChaCha20Rng::seed_from_u64(1)).unwrap();
@@ -65,7 +72,7 @@ fn circuit(capacity: usize) {
     assert!(verify(keys.vk(), &inputs, &proof));
     let verifying = t.elapsed();
     println!(
-        "{{\"capacity\":{capacity},\"constraints\":{constraints},\"per_record\":{},\"setup_s\":{:.1},\"prove_s\":{:.1},\"verify_ms\":{:.1},\"peak_mib\":{}}}",
+        "{{\"circuit\":\"{shape}\",\"constraints\":{constraints},\"per_record\":{},\"setup_s\":{:.1},\"prove_s\":{:.1},\"verify_ms\":{:.1},\"peak_mib\":{}}}",
         constraints / capacity,
         setup.as_secs_f64(),
         proving.as_secs_f64(),
@@ -121,7 +128,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let num = |i: usize, d: u64| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(d);
     match args.first().map(String::as_str) {
-        Some("circuit") => circuit(num(1, 4) as usize),
+        Some("circuit") => circuit(args.get(1).map_or("4", String::as_str).parse().unwrap()),
         Some("tree") => tree(num(1, 1_000_000), num(2, 10_000), num(3, 3)),
         _ => eprintln!("usage: prover_bench circuit CAPACITY | tree LEAVES WRITES BATCHES"),
     }

@@ -217,6 +217,7 @@ impl Actor for ProverActor {
                 }
                 let ok = match result {
                     Ok(proof) => {
+                        let circuit = proof.shape().map(|s| s.to_string()).unwrap_or_default();
                         let submitted = match state.exchange() {
                             Ok(exchange) => ractor::call_t!(
                                 exchange,
@@ -242,7 +243,7 @@ impl Actor for ProverActor {
                         };
                         match submitted {
                             Ok(outcome) => {
-                                tracing::info!(target: "rollup::prover", prover = %state.args.name, job, ?outcome, "proof submitted");
+                                tracing::info!(target: "rollup::prover", prover = %state.args.name, job, circuit, ?outcome, "proof submitted");
                                 true
                             }
                             Err(e) => {

@@ -30,6 +30,7 @@ use rollup_events::{fault::Point, Event, EventBus};
 use rollup_supervision::{wake_on, ActorSlot, ChildSpec, RestartBudget, Wakeups};
 
 use crate::{
+    circuit::Shape,
     job::{BoxError, JobSource, ProofJob},
     ProofWords,
 };
@@ -103,7 +104,7 @@ struct Lease {
 /// The queue itself (the actor's state; usable without an actor in tests).
 pub struct JobQueue {
     db: Arc<Database>,
-    vks: BTreeMap<usize, PreparedVerifyingKey<Bn254>>,
+    vks: BTreeMap<Shape, PreparedVerifyingKey<Bn254>>,
     lease_timeout: Duration,
     pending: BTreeMap<u64, ProofJob>,
     leases: HashMap<u64, Lease>,
@@ -114,7 +115,7 @@ impl JobQueue {
     /// Open the queue at `path` with the verifying keys (by capacity) proofs are checked against.
     pub fn open(
         path: &Path,
-        vks: &[(usize, VerifyingKey<Bn254>)],
+        vks: &[(Shape, VerifyingKey<Bn254>)],
         lease_timeout: Duration,
     ) -> Result<Self, ExchangeError> {
         let db = Arc::new(Database::create(path).map_err(storage)?);
@@ -124,7 +125,7 @@ impl JobQueue {
     /// The queue in an already open database (shared with a [`ProofStore`] reader).
     pub fn from_database(
         db: Arc<Database>,
-        vks: &[(usize, VerifyingKey<Bn254>)],
+        vks: &[(Shape, VerifyingKey<Bn254>)],
         lease_timeout: Duration,
     ) -> Result<Self, ExchangeError> {
         let tx = db.begin_write().map_err(storage)?;
@@ -265,12 +266,11 @@ impl JobQueue {
     }
 
     fn check(&self, job: &ProofJob, proof: &ProofWords) -> Result<(), String> {
-        let (capacity, p) = proof.decode().ok_or("malformed proof words")?;
-        let vk =
-            self.vks.get(&capacity).ok_or_else(|| format!("no key for capacity {capacity}"))?;
-        if capacity < job.witness.records.len() {
+        let (shape, p) = proof.decode().ok_or("malformed proof words")?;
+        let vk = self.vks.get(&shape).ok_or_else(|| format!("no key for circuit {shape}"))?;
+        if !shape.fits(&job.witness) {
             return Err(format!(
-                "capacity {capacity} is below the job's {} records",
+                "circuit {shape} does not fit the job's {} records",
                 job.witness.records.len()
             ));
         }
@@ -391,7 +391,7 @@ pub struct ExchangeArgs {
     /// The queue database (opened once per process; shared with [`ProofStore`] readers).
     pub db: Arc<Database>,
     /// Verifying keys by capacity.
-    pub vks: Vec<(usize, VerifyingKey<Bn254>)>,
+    pub vks: Vec<(Shape, VerifyingKey<Bn254>)>,
     /// Lease duration without heartbeat.
     pub lease_timeout: Duration,
     /// Where new jobs come from (`None`: only [`ExchangeMsg::Enqueue`]).

@@ -41,23 +41,19 @@ impl ProofJob {
     }
 }
 
-/// Prove `job` with the smallest capacity that fits it, and check the proof natively before
-/// returning it (a prover never reports a proof it has not verified).
+/// Prove `job` with the smallest circuit that fits it (repeated-only if it can), and check the
+/// proof natively before returning it (a prover never reports a proof it has not verified).
 pub fn prove_job(
     keys: &KeySet,
     job: &ProofJob,
     rng: &mut ChaCha20Rng,
 ) -> Result<ProofWords, ProveError> {
-    let records = job.witness.records.len();
-    let k = keys.for_records(records).map_err(|_| ProveError::Capacity {
-        records,
-        capacity: keys.capacities().last().copied().unwrap_or(0),
-    })?;
+    let k = keys.for_witness(&job.witness).map_err(|e| ProveError::Witness(e.to_string()))?;
     let inputs =
         job.public_inputs().ok_or_else(|| ProveError::Witness("bad public inputs".into()))?;
     let proof = prove(k, &job.witness, rng)?;
     if !verify(k.vk(), &inputs, &proof) {
         return Err(ProveError::Synthesis("the proof does not verify natively".into()));
     }
-    Ok(ProofWords::encode(k.capacity, &proof))
+    Ok(ProofWords::encode(k.shape, &proof))
 }

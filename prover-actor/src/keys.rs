@@ -1,10 +1,11 @@
-//! Proving and verifying keys, one pair per circuit capacity.
+//! Proving and verifying keys, one pair per circuit [`Shape`].
 //!
 //! - **Dev keys** come from a seed: the same seed gives the same keys on every machine, which is
 //!   what lets the committed Solidity verifier match a fresh `rollupd prover setup`. Anyone who
 //!   knows the seed can forge proofs, so they are insecure by construction and say so.
-//! - **Key files** (`state_diff_<capacity>.key`) are versioned and checksummed:
-//!   `"ROLLUPDK" ‖ format u32 ‖ circuit version u32 ‖ capacity u32 ‖ body length u64 ‖ body ‖
+//! - **Key files** (`state_diff_<shape>.key`, e.g. `state_diff_16.key`, `state_diff_r16.key`)
+//!   are versioned and checksummed:
+//!   `"ROLLUPDK" ‖ format u32 ‖ circuit version u32 ‖ shape id u32 ‖ body length u64 ‖ body ‖
 //!   SHA-256(everything before)`, big-endian integers, the body being arkworks' uncompressed
 //!   `ProvingKey` (which contains the verifying key). A ceremony's output is converted into this
 //!   format once (see `docs/proof.md`).
@@ -23,13 +24,18 @@ use ark_std::rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
 
-use crate::circuit::{StateDiffCircuit, PUBLIC_INPUTS};
+use rollup_tree::Witness;
+
+use crate::circuit::{Shape, StateDiffCircuit, PUBLIC_INPUTS};
 
 /// The seed of the dev keys (and of the committed verifier). Public: anyone can forge proofs
 /// against these keys.
 pub const DEV_SEED: &[u8] = b"rollupd dev setup: INSECURE, anyone can forge proofs";
-/// Capacities of the dev keys and of the committed verifier.
-pub const DEV_CAPACITIES: [usize; 3] = [1, 4, 16];
+/// Circuits of the dev keys and of the committed verifier. 15 slots keep each circuit just
+/// under a power-of-two constraint count (2^19 general, 2^18 repeated-only), where the prover's
+/// FFT domain doubles; 3 does the same at 2^17 for small batches.
+pub const DEV_SHAPES: [Shape; 4] =
+    [Shape::general(1), Shape::general(3), Shape::general(15), Shape::repeated_only(15)];
 
 /// Bump when the circuit's constraints change: old key files are then refused.
 pub const CIRCUIT_VERSION: u32 = 2;
@@ -48,7 +54,7 @@ pub enum KeyError {
         /// The error.
         source: std::io::Error,
     },
-    /// The file is not a key file of this format, circuit or capacity.
+    /// The file is not a key file of this format, circuit version or shape.
     #[error("key file {path}: {reason}")]
     Invalid {
         /// The file.
@@ -59,28 +65,30 @@ pub enum KeyError {
     /// Key generation failed.
     #[error("setup failed: {0}")]
     Setup(String),
-    /// No key of a capacity that fits.
-    #[error("no proving key for {records} records (capacities: {capacities:?})")]
+    /// No key of a circuit that fits.
+    #[error("no proving key for {records} records, {initial} of them initial writes (circuits: {shapes:?})")]
     NoCapacity {
         /// Records to prove.
         records: usize,
-        /// Capacities loaded.
-        capacities: Vec<usize>,
+        /// How many of them are initial writes.
+        initial: usize,
+        /// Circuits loaded.
+        shapes: Vec<Shape>,
     },
 }
 
-/// The keys of one capacity.
+/// The keys of one circuit.
 #[derive(Clone)]
 pub struct Keys {
-    /// Record slots of the circuit.
-    pub capacity: usize,
+    /// The circuit.
+    pub shape: Shape,
     /// The proving key (with the verifying key inside).
     pub pk: ProvingKey<Bn254>,
 }
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keys").field("capacity", &self.capacity).finish_non_exhaustive()
+        f.debug_struct("Keys").field("shape", &self.shape).finish_non_exhaustive()
     }
 }
 
@@ -91,23 +99,23 @@ impl Keys {
     }
 
     /// Deterministic, INSECURE keys from `seed` (dev and tests only).
-    pub fn dev_setup(capacity: usize, seed: &[u8]) -> Result<Self, KeyError> {
+    pub fn dev_setup(shape: Shape, seed: &[u8]) -> Result<Self, KeyError> {
         let mut h = Sha256::new();
         h.update(b"rollupd dev setup");
         h.update(seed);
-        h.update((capacity as u64).to_be_bytes());
+        h.update(shape.id().to_be_bytes());
         let mut rng = ChaCha20Rng::from_seed(h.finalize().into());
         let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(
-            StateDiffCircuit::blank(capacity),
+            StateDiffCircuit::blank(shape),
             &mut rng,
         )
         .map_err(|e| KeyError::Setup(e.to_string()))?;
-        Ok(Self { capacity, pk })
+        Ok(Self { shape, pk })
     }
 
-    /// The file name of a capacity's keys.
-    pub fn file_name(capacity: usize) -> String {
-        format!("state_diff_{capacity}.key")
+    /// The file name of a circuit's keys.
+    pub fn file_name(shape: Shape) -> String {
+        format!("state_diff_{shape}.key")
     }
 
     /// Write the key file.
@@ -121,7 +129,7 @@ impl Keys {
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT.to_be_bytes());
         out.extend_from_slice(&CIRCUIT_VERSION.to_be_bytes());
-        out.extend_from_slice(&u32::try_from(self.capacity).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(&u32::try_from(self.shape.id()).unwrap_or(u32::MAX).to_be_bytes());
         out.extend_from_slice(&(body.len() as u64).to_be_bytes());
         out.extend_from_slice(&body);
         let sum = Sha256::digest(&out);
@@ -134,15 +142,15 @@ impl Keys {
         fs::rename(&tmp, path).map_err(io)
     }
 
-    /// Read a key file, checking magic, format, circuit version, capacity and checksum.
-    pub fn read(path: &Path, capacity: usize) -> Result<Self, KeyError> {
+    /// Read a key file, checking magic, format, circuit version, shape and checksum.
+    pub fn read(path: &Path, shape: Shape) -> Result<Self, KeyError> {
         let bytes =
             fs::read(path).map_err(|source| KeyError::Io { path: path.to_owned(), source })?;
-        Self::decode(&bytes, capacity)
+        Self::decode(&bytes, shape)
             .map_err(|reason| KeyError::Invalid { path: path.to_owned(), reason })
     }
 
-    fn decode(bytes: &[u8], capacity: usize) -> Result<Self, String> {
+    fn decode(bytes: &[u8], shape: Shape) -> Result<Self, String> {
         if bytes.len() < HEADER + 32 || &bytes[..8] != MAGIC {
             return Err("not a rollupd key file".into());
         }
@@ -156,8 +164,9 @@ impl Keys {
                 "keys for circuit version {version}, this build has {CIRCUIT_VERSION}"
             ));
         }
-        if cap as usize != capacity {
-            return Err(format!("keys for capacity {cap}, expected {capacity}"));
+        if u64::from(cap) != shape.id() {
+            let found = Shape::from_id(cap.into()).map_or(format!("id {cap}"), |s| s.to_string());
+            return Err(format!("keys for circuit {found}, expected {shape}"));
         }
         let len = u64::from_be_bytes(bytes[20..28].try_into().expect("8 bytes"));
         let end = usize::try_from(len).ok().and_then(|l| l.checked_add(HEADER));
@@ -174,7 +183,7 @@ impl Keys {
         let pk = ProvingKey::deserialize_with_mode(&data[HEADER..], Compress::No, Validate::No)
             .map_err(|e| format!("body: {e}"))?;
         check_verifying_key(&pk.vk)?;
-        Ok(Self { capacity, pk })
+        Ok(Self { shape, pk })
     }
 }
 
@@ -220,63 +229,73 @@ pub fn check_verifying_key(vk: &VerifyingKey<Bn254>) -> Result<(), String> {
     Ok(())
 }
 
-/// Keys for several capacities; a batch is proven with the smallest that fits.
+/// Keys for several circuits; a chunk is proven with the smallest repeated-only circuit that fits
+/// it, else the smallest general one.
 #[derive(Clone, Debug, Default)]
 pub struct KeySet {
-    keys: BTreeMap<usize, Keys>,
+    keys: BTreeMap<Shape, Keys>,
 }
 
 impl KeySet {
-    /// Add one capacity's keys.
+    /// Add one circuit's keys.
     pub fn insert(&mut self, keys: Keys) {
-        self.keys.insert(keys.capacity, keys);
+        self.keys.insert(keys.shape, keys);
     }
 
-    /// Dev keys for `capacities` from `seed`.
-    pub fn dev(capacities: &[usize], seed: &[u8]) -> Result<Self, KeyError> {
+    /// Dev keys for `shapes` from `seed`.
+    pub fn dev(shapes: &[Shape], seed: &[u8]) -> Result<Self, KeyError> {
         let mut set = Self::default();
-        for c in capacities {
-            set.insert(Keys::dev_setup(*c, seed)?);
+        for s in shapes {
+            set.insert(Keys::dev_setup(*s, seed)?);
         }
         Ok(set)
     }
 
-    /// Load `state_diff_<c>.key` for every capacity from `dir`.
-    pub fn load(dir: &Path, capacities: &[usize]) -> Result<Self, KeyError> {
+    /// Load `state_diff_<shape>.key` for every circuit from `dir`.
+    pub fn load(dir: &Path, shapes: &[Shape]) -> Result<Self, KeyError> {
         let mut set = Self::default();
-        for c in capacities {
-            set.insert(Keys::read(&dir.join(Keys::file_name(*c)), *c)?);
+        for s in shapes {
+            set.insert(Keys::read(&dir.join(Keys::file_name(*s)), *s)?);
         }
         Ok(set)
     }
 
-    /// Write every capacity's key file into `dir`.
+    /// Write every circuit's key file into `dir`.
     pub fn write(&self, dir: &Path) -> Result<(), KeyError> {
         fs::create_dir_all(dir).map_err(|source| KeyError::Io { path: dir.to_owned(), source })?;
-        self.keys.values().try_for_each(|k| k.write(&dir.join(Keys::file_name(k.capacity))))
+        self.keys.values().try_for_each(|k| k.write(&dir.join(Keys::file_name(k.shape))))
     }
 
-    /// The smallest capacity that holds `records`.
-    pub fn for_records(&self, records: usize) -> Result<&Keys, KeyError> {
-        self.keys
-            .range(records..)
-            .next()
-            .map(|(_, k)| k)
-            .ok_or_else(|| KeyError::NoCapacity { records, capacities: self.capacities() })
+    /// The keys to prove `witness` with: the smallest repeated-only circuit that fits (all its
+    /// records are repeated writes), else the smallest general one.
+    pub fn for_witness(&self, witness: &Witness) -> Result<&Keys, KeyError> {
+        let fits = |k: &&Keys| k.shape.fits(witness);
+        let mut repeated = self.keys.values().filter(|k| k.shape.repeated_only);
+        let mut general = self.keys.values().filter(|k| !k.shape.repeated_only);
+        repeated.find(fits).or_else(|| general.find(fits)).ok_or_else(|| KeyError::NoCapacity {
+            records: witness.records.len(),
+            initial: witness.records.iter().filter(|r| r.insert).count(),
+            shapes: self.shapes(),
+        })
     }
 
-    /// The keys of exactly `capacity`.
-    pub fn get(&self, capacity: usize) -> Option<&Keys> {
-        self.keys.get(&capacity)
+    /// The largest general capacity held: the longest chunk these keys can always prove.
+    pub fn largest_general(&self) -> usize {
+        self.keys.keys().filter(|s| !s.repeated_only).map(|s| s.capacity).max().unwrap_or(0)
     }
 
-    /// Capacities held, ascending.
-    pub fn capacities(&self) -> Vec<usize> {
+    /// The keys of exactly `shape`.
+    pub fn get(&self, shape: Shape) -> Option<&Keys> {
+        self.keys.get(&shape)
+    }
+
+    /// Circuits held: general ones by capacity, then repeated-only ones.
+    pub fn shapes(&self) -> Vec<Shape> {
         self.keys.keys().copied().collect()
     }
 
-    /// (capacity, verifying key) pairs, ascending.
-    pub fn verifying_keys(&self) -> Vec<(usize, VerifyingKey<Bn254>)> {
-        self.keys.values().map(|k| (k.capacity, k.pk.vk.clone())).collect()
+    /// (circuit, verifying key) pairs, in [`Self::shapes`] order.
+    pub fn verifying_keys(&self) -> Vec<(Shape, VerifyingKey<Bn254>)> {
+        self.keys.values().map(|k| (k.shape, k.pk.vk.clone())).collect()
     }
 }

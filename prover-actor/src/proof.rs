@@ -9,7 +9,7 @@ use rand_chacha::ChaCha20Rng;
 use rollup_tree::{ChunkClaim, Witness};
 
 use crate::{
-    circuit::{PublicInputs, StateDiffCircuit},
+    circuit::{PublicInputs, Shape, StateDiffCircuit},
     keys::Keys,
     solidity::{g1, g2, word},
 };
@@ -17,13 +17,16 @@ use crate::{
 /// Why a proof could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ProveError {
-    /// The batch has more records than the circuit has slots.
-    #[error("{records} records exceed the capacity {capacity}")]
+    /// The chunk does not fit the circuit: more records than slots, or an initial write in a
+    /// repeated-only circuit.
+    #[error("{records} records ({initial} initial writes) do not fit circuit {shape}")]
     Capacity {
-        /// Records in the batch.
+        /// Records in the chunk.
         records: usize,
-        /// Slots of the circuit.
-        capacity: usize,
+        /// Initial writes among them.
+        initial: usize,
+        /// The circuit.
+        shape: Shape,
     },
     /// The witness does not describe a valid transition (checked natively before proving).
     #[error("invalid witness: {0}")]
@@ -40,7 +43,7 @@ pub fn public_inputs(old: &B256, new: &B256, claim: &ChunkClaim) -> Option<Publi
     Some([b256_to_fr(old)?, b256_to_fr(new)?, claim.digest, claim.point, claim.evaluation])
 }
 
-/// Prove `witness` with `keys` (whose capacity must fit it). The witness is checked natively
+/// Prove `witness` with `keys` (whose circuit must fit it). The witness is checked natively
 /// first, so a bad job fails fast with a reason instead of an unsatisfiable circuit.
 ///
 /// The RNG type is concrete on purpose: a generic one would instantiate the whole Groth16 prover
@@ -50,14 +53,15 @@ pub fn prove(
     witness: &Witness,
     rng: &mut ChaCha20Rng,
 ) -> Result<Proof<Bn254>, ProveError> {
-    if witness.records.len() > keys.capacity {
+    if !keys.shape.fits(witness) {
         return Err(ProveError::Capacity {
             records: witness.records.len(),
-            capacity: keys.capacity,
+            initial: witness.records.iter().filter(|r| r.insert).count(),
+            shape: keys.shape,
         });
     }
     witness.check().map_err(ProveError::Witness)?;
-    let circuit = StateDiffCircuit::new(keys.capacity, witness.clone());
+    let circuit = StateDiffCircuit::new(keys.shape, witness.clone());
     Groth16::<Bn254>::create_random_proof_with_reduction(circuit, &keys.pk, rng)
         .map_err(|e| ProveError::Synthesis(e.to_string()))
 }
@@ -68,7 +72,7 @@ pub fn verify(vk: &VerifyingKey<Bn254>, inputs: &PublicInputs, proof: &Proof<Bn2
     Groth16::<Bn254>::verify_proof(&pvk, proof, inputs).unwrap_or(false)
 }
 
-/// A proof as `IVerifier.verify` takes it: `[capacity, A.x, A.y, B.x1, B.x0, B.y1, B.y0, C.x,
+/// A proof as `IVerifier.verify` takes it: `[circuit id, A.x, A.y, B.x1, B.x0, B.y1, B.y0, C.x,
 /// C.y]`. G2 coordinates go imaginary part first, as the EIP-197 pairing precompile wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProofWords(pub [U256; 9]);
@@ -79,17 +83,17 @@ fn field<F: PrimeField>(w: U256) -> Option<F> {
 }
 
 impl ProofWords {
-    /// Encode a proof made by the circuit of `capacity` slots.
-    pub fn encode(capacity: usize, proof: &Proof<Bn254>) -> Self {
+    /// Encode a proof made by the circuit `shape`.
+    pub fn encode(shape: Shape, proof: &Proof<Bn254>) -> Self {
         let ([ax, ay], [bx1, bx0, by1, by0], [cx, cy]) = (g1(&proof.a), g2(&proof.b), g1(&proof.c));
-        Self([U256::from(capacity), ax, ay, bx1, bx0, by1, by0, cx, cy])
+        Self([U256::from(shape.id()), ax, ay, bx1, bx0, by1, by0, cx, cy])
     }
 
-    /// The capacity word and the proof, if every coordinate is in its field and every point is on
-    /// its curve and in the right subgroup.
-    pub fn decode(&self) -> Option<(usize, Proof<Bn254>)> {
+    /// The circuit and the proof, if the first word names a circuit, every coordinate is in its
+    /// field and every point is on its curve and in the right subgroup.
+    pub fn decode(&self) -> Option<(Shape, Proof<Bn254>)> {
         let w = &self.0;
-        let capacity = usize::try_from(w[0]).ok()?;
+        let shape = self.shape()?;
         let g1 = |x: U256, y: U256| {
             let p = G1Affine::new_unchecked(field(x)?, field(y)?);
             (p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve()).then_some(p)
@@ -99,7 +103,12 @@ impl ProofWords {
         if !(b.is_on_curve() && b.is_in_correct_subgroup_assuming_on_curve()) {
             return None;
         }
-        Some((capacity, Proof { a: g1(w[1], w[2])?, b, c: g1(w[7], w[8])? }))
+        Some((shape, Proof { a: g1(w[1], w[2])?, b, c: g1(w[7], w[8])? }))
+    }
+
+    /// The circuit the first word names, if it names one.
+    pub fn shape(&self) -> Option<Shape> {
+        Shape::from_id(u64::try_from(self.0[0]).ok()?)
     }
 
     /// As a plain word list (the ABI `uint256[]`).

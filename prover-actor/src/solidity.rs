@@ -1,12 +1,12 @@
 //! The Solidity Groth16 verifier, generated from the verifying keys.
 //!
-//! One contract serves every capacity: `proof[0]` names the capacity, whose verifying key is
-//! baked in as constants. The checks themselves are the hand-written `StateDiffVerifierBase`
+//! One contract serves every circuit: `proof[0]` names the circuit ([`Shape::id`]: its capacity,
+//! plus 2^16 for a repeated-only circuit), whose verifying key is baked in as constants. The checks themselves are the hand-written `StateDiffVerifierBase`
 //! (shared with `StateDiffKeysVerifier`, which takes the keys at deployment: [`keys_constructor`]).
 
 use std::fmt::Write;
 
-use crate::circuit::PUBLIC_INPUTS;
+use crate::circuit::{Shape, PUBLIC_INPUTS};
 use alloy::primitives::{keccak256, B256, U256};
 use ark_bn254::{Bn254, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
@@ -47,11 +47,11 @@ pub fn vk_words(vk: &VerifyingKey<Bn254>) -> Vec<U256> {
     out
 }
 
-/// `keccak256` over `capacity ‖ vk words` for every key, ascending: `verificationKeyHash()`.
-pub fn vk_hash(keys: &[(usize, VerifyingKey<Bn254>)]) -> B256 {
+/// `keccak256` over `id ‖ vk words` for every key, ascending by id: `verificationKeyHash()`.
+pub fn vk_hash(keys: &[(Shape, VerifyingKey<Bn254>)]) -> B256 {
     let mut bytes = Vec::new();
-    for (capacity, vk) in keys {
-        bytes.extend_from_slice(&U256::from(*capacity).to_be_bytes::<32>());
+    for (shape, vk) in keys {
+        bytes.extend_from_slice(&U256::from(shape.id()).to_be_bytes::<32>());
         for word in vk_words(vk) {
             bytes.extend_from_slice(&word.to_be_bytes::<32>());
         }
@@ -59,23 +59,23 @@ pub fn vk_hash(keys: &[(usize, VerifyingKey<Bn254>)]) -> B256 {
     keccak256(bytes)
 }
 
-/// The constructor arguments of `StateDiffKeysVerifier` for these keys: the capacities (ascending)
-/// and their [`vk_words`], concatenated in the same order.
-pub fn keys_constructor(keys: &[(usize, VerifyingKey<Bn254>)]) -> (Vec<U256>, Vec<U256>) {
+/// The constructor arguments of `StateDiffKeysVerifier` for these keys: the circuit ids
+/// (ascending) and their [`vk_words`], concatenated in the same order.
+pub fn keys_constructor(keys: &[(Shape, VerifyingKey<Bn254>)]) -> (Vec<U256>, Vec<U256>) {
     let mut sorted: Vec<_> = keys.iter().collect();
-    sorted.sort_by_key(|(c, _)| *c);
-    let capacities = sorted.iter().map(|(c, _)| U256::from(*c)).collect();
+    sorted.sort_by_key(|(s, _)| s.id());
+    let capacities = sorted.iter().map(|(s, _)| U256::from(s.id())).collect();
     let words = sorted.iter().flat_map(|(_, vk)| vk_words(vk)).collect();
     (capacities, words)
 }
 
-/// The verifier contract for these (capacity, verifying key) pairs.
+/// The verifier contract for these (circuit, verifying key) pairs, ascending by id.
 ///
 /// # Panics
 /// If a key does not have exactly [`PUBLIC_INPUTS`] public inputs (every key of this circuit has).
-pub fn generate(keys: &[(usize, VerifyingKey<Bn254>)]) -> String {
+pub fn generate(keys: &[(Shape, VerifyingKey<Bn254>)]) -> String {
     let mut branches = String::new();
-    for (i, (capacity, vk)) in keys.iter().enumerate() {
+    for (i, (shape, vk)) in keys.iter().enumerate() {
         assert_eq!(
             vk.gamma_abc_g1.len(),
             PUBLIC_INPUTS + 1,
@@ -91,12 +91,13 @@ pub fn generate(keys: &[(usize, VerifyingKey<Bn254>)]) -> String {
         let kw = if i == 0 { "if" } else { "} else if" };
         let _ = write!(
             branches,
-            "        {kw} (capacity == {capacity}) {{\n            k = [\n                {}\n            ];\n            ic = [\n                {}\n            ];\n",
+            "        {kw} (capacity == {}) {{\n            // circuit {shape}\n            k = [\n                {}\n            ];\n            ic = [\n                {}\n            ];\n",
+            shape.id(),
             list(&words[..14]),
             list(&words[14..]),
         );
     }
-    let capacities = keys.iter().map(|(c, _)| c.to_string()).collect::<Vec<_>>().join(", ");
+    let capacities = keys.iter().map(|(s, _)| s.to_string()).collect::<Vec<_>>().join(", ");
     TEMPLATE
         .replace("{{VK_HASH}}", &vk_hash(keys).to_string())
         .replace("{{CAPACITIES}}", &capacities)
@@ -111,12 +112,13 @@ pragma solidity 0.8.30;
 import {StateDiffVerifierBase} from "./StateDiffVerifierBase.sol";
 
 /// @title Groth16 verifier of the rollupd state-diff circuit (BN254), keys as constants
-/// @notice Capacities: {{CAPACITIES}}. The checks are `StateDiffVerifierBase.verify`.
+/// @notice Circuits: {{CAPACITIES}} (`rN`: repeated writes only, id N + 2^16). The checks are
+/// `StateDiffVerifierBase.verify`.
 contract StateDiffVerifier is StateDiffVerifierBase {
-    /// @notice keccak256 over every (capacity, verifying key words), ascending by capacity.
+    /// @notice keccak256 over every (circuit id, verifying key words), ascending by id.
     bytes32 public constant VK_HASH = {{VK_HASH}};
 
-    /// @notice keccak256 over every (capacity, verifying key words), ascending by capacity.
+    /// @notice keccak256 over every (circuit id, verifying key words), ascending by id.
     /// @return The key hash.
     function verificationKeyHash() external pure returns (bytes32) {
         return VK_HASH;

@@ -94,7 +94,7 @@ pub async fn run(
 ) -> Result<(), WorkerError> {
     // A wrong token or URL is a configuration error: fail at once, not in a retry loop.
     let _: Value = client.call("prover_status", json!([])).await?;
-    tracing::info!(target: "rollup::prover", worker = %name, gateway = %client.url, capacities = ?keys.capacities(), "worker started");
+    tracing::info!(target: "rollup::prover", worker = %name, gateway = %client.url, circuits = ?keys.shapes(), "worker started");
     loop {
         let leased: Option<LeasedJob> = match client.call("prover_getJob", json!([name])).await {
             Ok(j) => j,
@@ -132,7 +132,8 @@ pub async fn run(
             Ok(Ok(proof)) => {
                 match client.call::<Value>("prover_submitProof", json!([job, proof])).await {
                     Ok(outcome) => {
-                        tracing::info!(target: "rollup::prover", worker = %name, job, batch, prove_ms, %outcome, "proof submitted")
+                        let circuit = proof.shape().map(|s| s.to_string()).unwrap_or_default();
+                        tracing::info!(target: "rollup::prover", worker = %name, job, batch, circuit, prove_ms, %outcome, "proof submitted")
                     }
                     Err(e) => {
                         tracing::warn!(target: "rollup::prover", worker = %name, job, error = %e, "proof refused")

@@ -47,10 +47,10 @@ pub struct SettleLimits {
 }
 
 impl SettleLimits {
-    /// `rollupd dev`'s defaults: 120,000 calldata bytes, 10M gas, 16 records per chunk.
+    /// `rollupd dev`'s defaults: 120,000 calldata bytes, 10M gas, 15 records per chunk.
     pub const DEV: SettleLimits = SettleLimits {
         tx: TxLimits { max_calldata: 120_000, max_gas: 10_000_000 },
-        chunk_records: 16,
+        chunk_records: 15,
     };
 
     /// Whether a batch of this shape (with its batch-info record) settles.

@@ -30,7 +30,8 @@ contract StateDiffKeysVerifier is StateDiffVerifierBase {
     /// @param reason What is wrong.
     error BadKeys(string reason);
 
-    /// @param capacities Circuit capacities, strictly ascending, none zero.
+    /// @param capacities Circuit ids (the capacity, plus 2^16 for a circuit of repeated writes only),
+    /// strictly ascending, none zero.
     /// @param keyWords 26 words per capacity, in the order of `capacities`, each below `Q`.
     constructor(uint256[] memory capacities, uint256[] memory keyWords) {
         uint256 n = capacities.length;

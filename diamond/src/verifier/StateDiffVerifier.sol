@@ -6,12 +6,13 @@ pragma solidity 0.8.30;
 import {StateDiffVerifierBase} from "./StateDiffVerifierBase.sol";
 
 /// @title Groth16 verifier of the rollupd state-diff circuit (BN254), keys as constants
-/// @notice Capacities: 1, 4, 16. The checks are `StateDiffVerifierBase.verify`.
+/// @notice Circuits: 1, 3, 15, r15 (`rN`: repeated writes only, id N + 2^16). The checks are
+/// `StateDiffVerifierBase.verify`.
 contract StateDiffVerifier is StateDiffVerifierBase {
-    /// @notice keccak256 over every (capacity, verifying key words), ascending by capacity.
-    bytes32 public constant VK_HASH = 0xc9df0a37f821a5bb2a54578d3c2b2f0707af0931f5c33e6fd5c0d301de5606aa;
+    /// @notice keccak256 over every (circuit id, verifying key words), ascending by id.
+    bytes32 public constant VK_HASH = 0xdebbaabbaca3a89f88ac4819b630cc25e8645fcd21c55190c62ad0fc6055a693;
 
-    /// @notice keccak256 over every (capacity, verifying key words), ascending by capacity.
+    /// @notice keccak256 over every (circuit id, verifying key words), ascending by id.
     /// @return The key hash.
     function verificationKeyHash() external pure returns (bytes32) {
         return VK_HASH;
@@ -19,6 +20,7 @@ contract StateDiffVerifier is StateDiffVerifierBase {
 
     function _key(uint256 capacity) internal pure override returns (uint256[14] memory k, uint256[12] memory ic) {
         if (capacity == 1) {
+            // circuit 1
             k = [
                 uint256(0x079aed2c894eb0fc8be2bb59623b644468ba52066109d7ba08ceb6b45ac98b20),
                 uint256(0x1fe2de3b66eb5b312a10887a6d6fce79b13b552bfa88003ad149cc352f4dc0d7),
@@ -49,67 +51,101 @@ contract StateDiffVerifier is StateDiffVerifierBase {
                 uint256(0x07d329b3a12d5651f0944ae5a87de6efaf4953849a8e29ccd685a7760346650e),
                 uint256(0x125cd8c097ef67939aef4824b5e5ba6c2ac481397fd40772fd1315d3ab17cc27)
             ];
-        } else if (capacity == 4) {
+        } else if (capacity == 3) {
+            // circuit 3
             k = [
-                uint256(0x1ab74dcc1e7a4c764bb3ad88645bdc1fd4c066f1e77afdc10cfd52bfdedeb642),
-                uint256(0x164df47846e29e7892c9931b5dc11aea01cea4d982d8414fc1ffc8ddd06382e2),
-                uint256(0x2f6c16b12c737d95b932527238a56cf9d3fec4fbc4bd44823c44427c8b9f7af9),
-                uint256(0x28054a3a3a957c8afa688508c39c763a12b145c2fec4fe7402c05f183c50be21),
-                uint256(0x0bfd79f2396eb16dd061adb8623e4679ba2171ba9799aacf7b2772c131ffa4a9),
-                uint256(0x0a4f4973540d4345204a9f9434cd97b2bed03b63aad44e2de1c49dcd59f097ba),
-                uint256(0x2a62845353347749602cf816a6b3beaa70d81f66d46bbf62cd6a0e4a3ec5bdbd),
-                uint256(0x18a61409d2e9587c25e92f9edd21b0484d47cbc9e33651f8bdc19052baf1df6e),
-                uint256(0x2c233620cebfe4b7eabbb8149b613421b029508a74bf4dcce3e63e1e7ab1e505),
-                uint256(0x230b8a60fe24c8e029829f9bc61c3af5fd02a1f4e2e67ce3354b0e5570bdc2d1),
-                uint256(0x0f4bb5d17839730ffa774ef1426f688bdee3c3d882b3c80ca6ad42beb7cd5b51),
-                uint256(0x24c470e3f781f16ad9f3ec17daad72a8d7a68570ceba3851092c016362a1a782),
-                uint256(0x08e0cd20299394e947a143d1fbbfa73b5738a8fbb9083c0c78671c862929e3bf),
-                uint256(0x2dae6053bed1f62e55440b17055b40ef9b1e79ca44a6807682cf7313b3214c36)
+                uint256(0x1acd31257e206f6b837b17f808e219cd272041a43922b5b081f9406570043331),
+                uint256(0x1d9f4fe643a20e3505b9eccfe371ae4499232ada850dc996c63ad99bd8df3944),
+                uint256(0x2297c3a54604460de970bab49451a4e406ab09be56cd631b8f1c4dc0abdfbc50),
+                uint256(0x16cc326c10a7397665d1f9094cdca5fbadf50d88b2908db8bd973cd1a2c2045c),
+                uint256(0x2f92ff5a7498caedbada4cb4130c534970562cd6f66e6572b53fcbe77ef662af),
+                uint256(0x051df2f423dec2ce0e5706f70a91af49d85cd32116dfea26edaaf6858ebb9dd7),
+                uint256(0x047765e532899a3f44dbf577137c8fe5f22c760db41e64222445b1351e870095),
+                uint256(0x28aa8592ad6bc7346d19f1309c98df22c35656edf9e455e0ccd225260aac38b9),
+                uint256(0x14c1c83c220f72128aa2d96ef040a223115cd48630cd8113cbd3543c13dde0cb),
+                uint256(0x2406fba84b071f02cea323f97556d12a164c67083b050cb124d605b8431380e7),
+                uint256(0x1149f3ccc810c4764e78bfb2ec45329af45b2919c61f35ead2431d3b6ed6875e),
+                uint256(0x0b6b2f79a04dbb4da8ed3abec937b25a5bf43ff2f9a1454607523196a7ce9be5),
+                uint256(0x01f7f473f3713e779b3c3b7dce3bf881dfb41de6c66e272a529da51cf7f419dc),
+                uint256(0x0b902761590acba8eedf0efa157e52dbb0f98cafe99eeab6c5efebfec6102032)
             ];
             ic = [
-                uint256(0x1a0971ef0fc399dbff380a6eaaab8b5a7c48a7fe1e70832ea0c1434efd61880a),
-                uint256(0x1351fe5488665dc35221a84f6869e1ca5418e31961c190853b9e2a52b2cac935),
-                uint256(0x2fd4c1e79a43e2ee58a5300da747e4e186cb68d58fff8d82d13ce0581c470c44),
-                uint256(0x2a08e68bc956ca7f5bea5a5ebc6862dd50990d15b184b6c2f16409f6ff399220),
-                uint256(0x199403d5623b9a315b3d3b205640239458821371542ff55e76a99b9756898aa0),
-                uint256(0x00da4eadc5c5ce6563c4dd731b0bf9f62f408e340ebac0eba193a826815e7109),
-                uint256(0x0215a30a79656d5735fdf9fcd5fc6db8bfd7729a92b28952d7dbe9405409e5a3),
-                uint256(0x103b0a6d2cac5dc4dacb4691448626b089677043b8e7e5118f21e0251cab4bed),
-                uint256(0x01356fb5174ceff397a989302b2d7dec3556eb61ffd9f20d90cd6a4ec910ec75),
-                uint256(0x28fbc0a352de5a5451eb7b15d36d44b8d0176666c2a03c21ee5cf45fed038c49),
-                uint256(0x2ebbe5079f65d69bb832c5a907b8acad9e42acbcf5e6340a999e86a7ec38792c),
-                uint256(0x19b8d421351b80fc9702a74ae3db3506e868950476fa813273c282914fee2471)
+                uint256(0x01ccd77881b8a5f7c2bed71f25150e3a10af65d3faca741922dfeec1a5aa535e),
+                uint256(0x2cd9a1faedfe1c416bde8fc840dabdfe85f5814f0116382377246e038049c94e),
+                uint256(0x26df3dfe328b6514a3e521c8e355886785b38bfd6dada5a45b1db1395ed2b719),
+                uint256(0x01d55300415f8e3f3623cafc051f4c50e58c465dfcf5649d80097edfb8017a31),
+                uint256(0x067e08d3f592807480b295a162277617f9e3909de7fe5206d0b3aab88658b26a),
+                uint256(0x040ef7b5fadaa64339204ca9db2498a0128246196672aeeb4826ffdc687e2395),
+                uint256(0x1a89bbb5c9ea2b9c103fbc82454cd6b57622e558b7cfe8be28adf438acd6afb3),
+                uint256(0x240c9a6bf08575edb040372c7915ec3ebdff645f38ab2dc02b9e061719cd9e28),
+                uint256(0x2f16ec1400ff40ecfdbac6d26f9c5ca4a037a3bc09c99e3ca3e6e8b7f0158ead),
+                uint256(0x00b77420f9d4fb9564cc79c29f66ba3d53441eb99460be05ae24789f2bc20272),
+                uint256(0x13779ddc979cfba60a898530cf3a6c411f1729966c9ce96d7cf09166aea0d2e0),
+                uint256(0x03a011e604c9dff1f95f930cf806ada071c801d3ac5980c855060a4a71f7fec2)
             ];
-        } else if (capacity == 16) {
+        } else if (capacity == 15) {
+            // circuit 15
             k = [
-                uint256(0x1d4b68e50413b91248c13f5aca95558b37f3f8dc5de718ec0fda1e323fa9b391),
-                uint256(0x24f02cd9eeece2254097df10685bc46b63779f9e81e0954465764c364e8ad51f),
-                uint256(0x2ecf0a83c752d6a52a50678e0b88860498d67ff8c9c2730bb524821be8d28ca0),
-                uint256(0x1a1a6323519b346c5320e04407d230ff8c85358c8aca993251a3928c1d13795d),
-                uint256(0x01e946b969926f5b67b42d546d10dd815dae6512776c3f0056ffc86626c09abf),
-                uint256(0x078477e527942d1f5bdf6264fc2d36330cbeb71a07893a680f7eef52d3889781),
-                uint256(0x0d3dee167b16288f672e57bb6787942f408aba72d3d1d84e1410e56df6ad0775),
-                uint256(0x053e6453af6ae26b48db9dc0ac73f7ec16a7753227c99d175043465b73726dc4),
-                uint256(0x1c5fe5c67b0171afc488709e4ea58166d91c1bb07a19fa9b2d0a017e54bd274a),
-                uint256(0x1983c7519d9511a7844ebfbcb3bba3f65aa91b481a47efccbf666188e3e369d5),
-                uint256(0x2c2b372f6d14377538772ea671d0efa6f3414cd1ebf03d8c238f2f31c05ff345),
-                uint256(0x06c3f972782f5aaddd908c8dd93441a6017a6081ca076652cc3da0af0bb0afcb),
-                uint256(0x1d205ceead09f072c4a325bed0a49ceffbdf2498fe80ecd6f722435e82cef03e),
-                uint256(0x11b8db163089bb124497ffd7f5e1538de26d85ef3c3f62fe6699bce3a6bedf76)
+                uint256(0x2602171c08271b1fffbb88d3ef02a0bbb57798c3ff1144ad720d2fd765938b4b),
+                uint256(0x024a5b651c3c09ac7d6459800baa1b8841b43527608e0a67fa48fd5638b1209f),
+                uint256(0x135829c3d93cdffa1738332d10e67a08a82a0f9920d23e52b5c9886d8e5123e8),
+                uint256(0x0eab743e9641d8ad8a66c2349d4397d136107474df9894505f5aa3df21737807),
+                uint256(0x1b86d5380c2ae9b53a818ce34ab10f5bd0208c3ab4ccf82aa112f5cb55d6d9cb),
+                uint256(0x229be7c08ba9b2ebd969a2d6f231df03abd7a2b95895be4c507dd7221d8b8ef0),
+                uint256(0x239a63fb0e70a746553445d0e9a4966aa594b0707d81a1cb847194bc6be9b3c5),
+                uint256(0x287280480a579bdbc8df5748b0273b1efa2df6e029d01b0e8db6d0fc821fce81),
+                uint256(0x0a8045a7c0ebcdf5b602dd8c7ecb76a8f3ca3a29acc800bd6ca5bb1fec308c3e),
+                uint256(0x18b43c5243c2577cb2617ce445de9daf5fb7de1af500e7b2cd7299a03468eff4),
+                uint256(0x16ef211637422dba91512674122b819bb2fa65b2e550ce01347324f629e59385),
+                uint256(0x0be538b904d5fdfd5e6cebec439245b172c68229098fcccb0335ca264fb17ecc),
+                uint256(0x04bf27651b2ba9c9ac228ce391a9e5f3724b70174e3fd6e66f252f2e316e0308),
+                uint256(0x10d24a900b3d4fbc3debe3ac7a2c020ec7ec29150841535a98fd8facdb1578ac)
             ];
             ic = [
-                uint256(0x2504f8f51da66274e37308daa46e3b6d0feb26a5e79c97f213544494009ce74f),
-                uint256(0x1b6aa9f9f7933d8de71ddd3b04b298f698ff3fbb18a5e45c48fe80b0f552d733),
-                uint256(0x1ea03380ba1384d94423d427cacfc30178c500a3e0f1cd4eecb77b784ce7ce59),
-                uint256(0x1f529b52b046a3fb76f7ceba19e009dded660f270aa5948a3fc357d61cf07273),
-                uint256(0x01557813cedcc174cc76f485682e7dc9eab045e721915a77a372ee4277da13e4),
-                uint256(0x2040c44ac5f853632e115f843fd5191c769eca36f1ed6398557b0f78d7200880),
-                uint256(0x220262cdf36100143a8d646ee1f0940d844c88b0787d800dd66db08e4e56f678),
-                uint256(0x04dbc6ef7e3b5b7f4bb4a8783d53dea4eb43b658759e34fa50d62a26ada3528e),
-                uint256(0x21d77558b47d1e35cb4b7e20461e5d9bd3df2cd398cd870c6586ff2e6f322653),
-                uint256(0x2a13442632a8f71e94a0a9a88934405756287e28a471e22f51c3be19ccb7811d),
-                uint256(0x2068b8b1897c17a5bd1e3ba17b7a7f182aebbaa5c497e94e0fe4390d6d905c34),
-                uint256(0x236c2ef808e595fc5071aad376300694ba788d3022c0722f0e93a03997e851b0)
+                uint256(0x255148c2a85853d7ea14993899975ef1ca3066c10a5fd337da72a8d817d4f8b0),
+                uint256(0x0e57441e13d9f5688842dc010ee62c39a9711c61d86f0a8185aac87471046fba),
+                uint256(0x18682e9fda6d5f93a2bfccd6e586a97eb83f6a97997fd25fd4fc85374fc58907),
+                uint256(0x0f400296596e5d89ee4bbcd9fbcec7a2573319d8e99d75857f4fa64d4b2569c4),
+                uint256(0x0a6c5c2ed8f0371f387ce073377c32bf89461043c58ba4fe5cfcda140e1ea5a9),
+                uint256(0x27ecd6613b67432ba61b68893d4bd8819f11ac9925c0dfbb30dd5f3007fecfff),
+                uint256(0x0376a985e5e31756987471ac8d8b15ecee7e03207d7a4ba8401bb4479830a9e6),
+                uint256(0x1e37447cd877b1ea8d8ec1c19b9e5e5f8edf7e238a53f6192b7f9424cf0567c5),
+                uint256(0x28abc9e3b6b35e41dcb712cceea2485ba83c1014443f9309b3fc36805fb66921),
+                uint256(0x292c250f137c564b057cd0e0ce50ea6d822f203c94fe4418571c0629ba556c9f),
+                uint256(0x076f36f57d6671aae80a848c7c507fecaf996d16270e4d13017a2c7bed140e63),
+                uint256(0x1a31c42281fafe81abca84fc2fdd53ad302f50bfa7bc7b469f01f3441da0ae57)
+            ];
+        } else if (capacity == 65551) {
+            // circuit r15
+            k = [
+                uint256(0x23ed7f9a7f295d0b16dd163cfb004a90a1729e659c1a1ba9b16e52aafe545ee3),
+                uint256(0x16a66d77f7607b50100a2da034115731d106682f2531c97c0df0c2be6f90a423),
+                uint256(0x036deac7cbbc0a6472faf5281caff2973ae774ea248fcd51b3c9dbbfdc63db9b),
+                uint256(0x0eff22751114ad97da9a9b7e3fed6a5c03d80d567e6ddc4d98c8d0ef50e6906b),
+                uint256(0x104b13b1aec95696347064b5c90dfd3b4d3cfb8809168b43697f87a2a14f0e67),
+                uint256(0x0d76234d98d5d157b59e0d8640f174ef269e415ceab4f20704fcd83100db0b6c),
+                uint256(0x1dbe759cedf7af773bd5d7a9f5bade064eadfa3f1e48e40c487ff14ddd93f83a),
+                uint256(0x0f0880fd0acc99e6deab6733c3958dc309487424c6f3c2aae465e8959fd2cd21),
+                uint256(0x14e1b988b9dab3d66efd3b2311a135317de26874a6340f11f0c6f248974efc49),
+                uint256(0x06308cadaf9d0564e1fa56c9e345932954dfee12d1bb12848f878ef356bb12c3),
+                uint256(0x1fd4dd5328c5837dc0fd5754c039b9d46304dfc900eafd9f7dd228034ac85393),
+                uint256(0x150bf3afb2f2b2e7f18f5394236abcca6c7cd147ad61a6282a750b69fe21f7f8),
+                uint256(0x1acd5b398e48084e304c71f5329a18242fb9e1b533d78e90721125fa8bc375cd),
+                uint256(0x1d0d751cdcc1bd67750e372e3e4a3a5091c6687ebc45412c38e5c9f60ca18d65)
+            ];
+            ic = [
+                uint256(0x0ed60a5acae51e4709ba0d3f60484697482ea2905c943f52d51fa4b2d8683fd0),
+                uint256(0x1152e093b9725251765f539e726671225064e654e00c44a72ba768aa65f2799d),
+                uint256(0x2026413d432eaeccd48bc9ea30f9a99737baf8b1fa86b6f80544d7a59429422a),
+                uint256(0x0bae54c0025827b3e2ba5876acf1f1272e3318d86f28c817af126643aa4154e7),
+                uint256(0x0030f494c4612574dacd21ce0c5d642e76bbcef00b87e39fd682d647dbcf4164),
+                uint256(0x2c5a1ec15fbf59e01a4a4227f51e707ba30f59c30da141fe36c2241accda9fe1),
+                uint256(0x052c33b4bcd1f9ff5bb359a75e8a061eeaaee39533deaa304850e6516b61f600),
+                uint256(0x2e9b2427d50fa59a268f6efa94ae76d41bfd9423f753799bd7a1c2f26e4a9ac3),
+                uint256(0x27d11a8e7f26f5ae29a3e4c32d2772d930a7ae420aec2aec33ee309985021b27),
+                uint256(0x0e32cb34048b8ba26d2012d444b6fe410d982147e57b336a2261f23452076a31),
+                uint256(0x2957b87f0c8f26b4ffcdb55cb360228ac5622e9cc211658b506a4b8c407cce42),
+                uint256(0x2900f4973b0bf495568733d9591eab6a975fb52d304f07c4e989605309dbeda6)
             ];
         } else {
             revert UnsupportedCapacity(capacity);

@@ -14,6 +14,7 @@ use ractor::Actor;
 use rollup_actors::tree::{StateDiff, TreeStore};
 use rollup_prover::{
     actor::{Progress, ProverActor, ProverArgs},
+    circuit::Shape,
     exchange::{ExchangeActor, ExchangeArgs, ExchangeMsg, ExchangeRef, QueueStatus},
     gateway,
     job::ProofJob,
@@ -34,10 +35,14 @@ fn setup_refuses_production_keys_and_bad_capacities() {
     let refused = rollupd(&["prover", "setup", "--capacities", "1", "--out", out]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("refusing a single-party setup"));
-    for bad in ["0", "2000", "x"] {
+    for bad in ["0", "2000", "x", "r0", "rr4", "r"] {
         let r = rollupd(&["prover", "setup", "--dev", "--capacities", bad, "--out", out]);
         assert!(!r.status.success(), "capacity {bad} accepted");
+        assert!(String::from_utf8_lossy(&r.stderr).contains(&format!("circuit `{bad}`")));
     }
+    // Repeated-only circuits alone cannot prove a chunk with an initial write.
+    let r = rollupd(&["prover", "setup", "--dev", "--capacities", "r4,r15", "--out", out]);
+    assert!(String::from_utf8_lossy(&r.stderr).contains("needs a general circuit"));
     let r = rollupd(&["prover", "verifier", "--capacities", "1"]);
     assert!(String::from_utf8_lossy(&r.stderr).contains("say which keys"));
     assert!(std::fs::read_dir(&dir).unwrap().next().is_none(), "nothing written on refusal");
@@ -55,7 +60,7 @@ fn dev_keys(dir: &Path) -> KeySet {
         rollupd(&["prover", "verifier", "--keys", dir.to_str().unwrap(), "--capacities", "1"]);
     assert!(String::from_utf8_lossy(&verifier.stdout)
         .contains("contract StateDiffVerifier is StateDiffVerifierBase"));
-    KeySet::load(dir, &[1]).unwrap()
+    KeySet::load(dir, &[Shape::general(1)]).unwrap()
 }
 
 /// `n` one-write batches on a fresh tree, as proof jobs 1..=n.

@@ -25,10 +25,11 @@ pub(crate) fn dev_keys() -> std::path::PathBuf {
     // Keyed by circuit version: keys of another version are refused when loaded.
     let dir = std::env::temp_dir()
         .join(format!("rollupd-it-dev-keys-v{}", rollup_prover::keys::CIRCUIT_VERSION));
-    let complete = [1, 4, 16].iter().all(|c| dir.join(format!("state_diff_{c}.key")).exists());
+    let shapes = rollup_prover::keys::DEV_SHAPES;
+    let complete = shapes.iter().all(|c| dir.join(format!("state_diff_{c}.key")).exists());
     if !complete {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollupd"))
-            .args(["prover", "setup", "--dev", "--capacities", "1,4,16", "--out"])
+            .args(["prover", "setup", "--dev", "--out"])
             .arg(&dir)
             .output()
             .unwrap();

@@ -7,7 +7,8 @@
 //! updated in place) or an initial write (low leaf strictly below the key and its successor
 //! strictly above or the end of the list; low leaf re-pointed; new leaf at the next free index,
 //! which was empty). Padding slots change nothing and enter neither the digest nor the
-//! evaluation.
+//! evaluation. A repeated-only circuit ([`Shape`]) has no initial-write constraints at all: every
+//! active slot is a repeated write, which takes two Merkle paths instead of four.
 
 use alloy::primitives::B256;
 use ark_bn254::Fr;
@@ -21,6 +22,7 @@ use rollup_tree::{
 use super::{
     cs::{Cs, Num},
     poseidon::{hash2, path_root, poseidon},
+    shape::Shape,
 };
 
 /// How many public inputs a chunk proof has.
@@ -31,26 +33,27 @@ pub type PublicInputs = [Fr; PUBLIC_INPUTS];
 
 type R<T> = Result<T, SynthesisError>;
 
-/// The circuit for one capacity, with its witness (or a dummy one for setup).
+/// The circuit of one shape, with its witness (or a dummy one for setup).
 #[derive(Clone, Debug)]
 pub struct StateDiffCircuit {
-    capacity: usize,
+    shape: Shape,
     witness: Witness,
     publics: Option<PublicInputs>,
 }
 
 impl StateDiffCircuit {
-    /// A circuit proving `witness` in a circuit of `capacity` record slots.
+    /// A circuit of `shape` proving `witness`.
     ///
     /// # Panics
-    /// If the witness has more records than the capacity (callers pick a large enough one).
-    pub fn new(capacity: usize, witness: Witness) -> Self {
+    /// If the witness does not fit the shape: more records than slots, or an initial write in a
+    /// repeated-only circuit (callers pick a shape that fits, [`Shape::fits`]).
+    pub fn new(shape: Shape, witness: Witness) -> Self {
         assert!(
-            witness.records.len() <= capacity,
-            "{} records exceed capacity {capacity}",
+            shape.fits(&witness),
+            "{} records do not fit circuit {shape}",
             witness.records.len()
         );
-        Self { capacity, witness, publics: None }
+        Self { shape, witness, publics: None }
     }
 
     /// The circuit with explicit public inputs instead of the ones the witness implies (what a
@@ -61,7 +64,7 @@ impl StateDiffCircuit {
     }
 
     /// A circuit with an all-padding witness: same constraints, used for key generation.
-    pub fn blank(capacity: usize) -> Self {
+    pub fn blank(shape: Shape) -> Self {
         let witness = Witness {
             old_root: Default::default(),
             old_next_free: 0,
@@ -69,7 +72,7 @@ impl StateDiffCircuit {
             new_next_free: 0,
             records: Vec::new(),
         };
-        Self { capacity, witness, publics: None }
+        Self { shape, witness, publics: None }
     }
 }
 
@@ -158,7 +161,8 @@ impl ConstraintSynthesizer<Fr> for StateDiffCircuit {
         let mut power = one.clone();
         let mut count = Num::zero();
         let mut prev_active: Option<Num> = None;
-        for slot in 0..self.capacity {
+        let repeated_only = self.shape.repeated_only;
+        for slot in 0..self.shape.capacity {
             let real = w.records.get(slot);
             let r = real.cloned().unwrap_or_else(padding);
             let active = cs.bit(real.is_some())?;
@@ -166,8 +170,13 @@ impl ConstraintSynthesizer<Fr> for StateDiffCircuit {
                 // Active slots form a prefix.
                 cs.enforce(&active, &one.sub(prev), &Num::zero())?;
             }
-            let insert = cs.bit(r.insert)?;
-            cs.enforce(&insert, &one.sub(&active), &Num::zero())?;
+            let insert = if repeated_only {
+                Num::zero()
+            } else {
+                let insert = cs.bit(r.insert)?;
+                cs.enforce(&insert, &one.sub(&active), &Num::zero())?;
+                insert
+            };
             let update = active.sub(&insert);
 
             // The record's limbs. They are not range-checked: the evaluation equals L1's, computed
@@ -208,6 +217,17 @@ impl ConstraintSynthesizer<Fr> for StateDiffCircuit {
             // Repeated write: the leaf is the key's own.
             cs.equal_if(&update, &low.key.0, &key.0)?;
             cs.equal_if(&update, &low.key.1, &key.1)?;
+            if repeated_only {
+                let value = (
+                    cs.select(&update, &value.0, &low.value.0)?,
+                    cs.select(&update, &value.1, &low.value.1)?,
+                );
+                let updated = LeafNums { value, ..low };
+                let root1 = path_root(&cs, &updated.hash(&cs)?, &low_bits, &low_path)?;
+                root = cs.select(&active, &root1, &root)?;
+                prev_active = Some(active);
+                continue;
+            }
             // Initial write: low.key < key < low.next_key (or the list ends at low).
             let above = cs.lt256((&low.key.0, &low.key.1), (&key.0, &key.1))?;
             cs.equal_if(&insert, &above, &one)?;

@@ -4,7 +4,7 @@ use alloy::primitives::B256;
 use ark_bn254::Fr;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use rollup_prover::{
-    circuit::{PublicInputs, StateDiffCircuit},
+    circuit::{PublicInputs, Shape, StateDiffCircuit},
     public_inputs,
 };
 use rollup_tree::{StateDiff, TreeStore, Witness};
@@ -12,8 +12,12 @@ use rollup_tree::{StateDiff, TreeStore, Witness};
 use super::support::{diff, key, synthesize, witness};
 
 fn satisfied(capacity: usize, w: Witness, publics: Option<PublicInputs>) -> bool {
+    satisfied_in(Shape::general(capacity), w, publics)
+}
+
+fn satisfied_in(shape: Shape, w: Witness, publics: Option<PublicInputs>) -> bool {
     let cs = ConstraintSystem::<Fr>::new_ref();
-    let mut circuit = StateDiffCircuit::new(capacity, w);
+    let mut circuit = StateDiffCircuit::new(shape, w);
     if let Some(p) = publics {
         circuit = circuit.with_public_inputs(p);
     }
@@ -125,6 +129,47 @@ fn soundness_negatives_are_unsatisfiable() {
     assert!(!satisfied(4, other, Some(p)), "another value than the published one");
 }
 
+/// The repeated-only circuit: repeated writes satisfy it (with padding); a new key passed off as
+/// a repeated write, a tampered or skipped record, and a wrong claim do not.
+#[test]
+fn the_repeated_only_circuit_is_sound() {
+    let r2 = Shape::repeated_only(2);
+    let r4 = Shape::repeated_only(4);
+    let w = witness(&[(1, 10), (3, 30)]);
+    let d = w.diff().unwrap();
+    let good = implied(&w, &d);
+    assert!(satisfied_in(r2, w.clone(), Some(good)), "exactly full");
+    assert!(satisfied_in(r4, w.clone(), Some(good)), "with padding");
+    assert!(satisfied_in(r4, witness(&[]), None), "no records");
+
+    // An initial write passed off as a repeated write: the leaf it opens is its low leaf, whose
+    // key is another.
+    let mut new_key = witness(&[(1, 10), (7, 70)]);
+    assert!(new_key.records[1].insert);
+    new_key.records[1].insert = false;
+    let claim = implied(&new_key, &new_key.diff().unwrap());
+    assert!(!satisfied_in(r4, new_key, Some(claim)), "a new key as a repeated write");
+
+    // A tampered value byte, a wrong evaluation, a wrong point, a wrong new commitment.
+    let mut bytes = d.encode();
+    bytes[100] ^= 1;
+    let tampered = StateDiff::decode(&bytes).unwrap().claim();
+    let mut p = good;
+    (p[2], p[3], p[4]) = (tampered.digest, tampered.point, tampered.evaluation);
+    assert!(!satisfied_in(r4, w.clone(), Some(p)), "tampered value byte");
+    for i in [1, 3, 4] {
+        let mut p = good;
+        p[i] += Fr::from(1u64);
+        assert!(!satisfied_in(r4, w.clone(), Some(p)), "public input {i} changed");
+    }
+
+    // A published write skipped: the first record applied, with its true commitment.
+    let short = witness(&[(1, 10)]);
+    let mut p = good;
+    p[1] = implied(&short, &short.diff().unwrap())[1];
+    assert!(!satisfied_in(r4, short, Some(p)), "skipped write");
+}
+
 #[test]
 fn out_of_range_field_elements_are_refused() {
     // A commitment word at or above the field modulus has no field element: no public inputs.
@@ -142,13 +187,14 @@ fn out_of_range_field_elements_are_refused() {
 /// numbers in `docs/proof.md`.
 #[test]
 fn constraint_count_snapshot() {
-    let counts: Vec<usize> =
-        [1, 2].iter().map(|c| synthesize(*c, witness(&[])).num_constraints()).collect();
+    let count = |s: Shape| synthesize(s, witness(&[])).num_constraints();
+    let (g1, g2) = (count(Shape::general(1)), count(Shape::general(2)));
+    let (r1, r2) = (count(Shape::repeated_only(1)), count(Shape::repeated_only(2)));
     let snapshot = format!(
-        "capacity 1: {}\ncapacity 2: {}\nper record: {}\n",
-        counts[0],
-        counts[1],
-        counts[1] - counts[0]
+        "capacity 1: {g1}\ncapacity 2: {g2}\nper record: {}\n\
+         repeated-only capacity 1: {r1}\nrepeated-only capacity 2: {r2}\nrepeated-only per record: {}\n",
+        g2 - g1,
+        r2 - r1
     );
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/constraints.snap");
     if std::env::var_os("UPDATE_SNAPSHOT").is_some() {

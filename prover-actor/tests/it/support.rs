@@ -3,7 +3,7 @@
 use alloy::primitives::{keccak256, B256};
 use ark_bn254::Fr;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef};
-use rollup_prover::circuit::StateDiffCircuit;
+use rollup_prover::circuit::{Shape, StateDiffCircuit};
 use rollup_prover::exchange::{ExchangeActor, ExchangeArgs, ExchangeRef};
 use rollup_tree::{StateDiff, TreeStore, Witness};
 use std::path::Path;
@@ -26,9 +26,9 @@ pub(crate) fn witness(writes: &[(u64, u64)]) -> Witness {
     tree.apply(&diff(writes)).unwrap().1
 }
 
-pub(crate) fn synthesize(capacity: usize, w: Witness) -> ConstraintSystemRef<Fr> {
+pub(crate) fn synthesize(shape: Shape, w: Witness) -> ConstraintSystemRef<Fr> {
     let cs = ConstraintSystem::<Fr>::new_ref();
-    StateDiffCircuit::new(capacity, w).generate_constraints(cs.clone()).unwrap();
+    StateDiffCircuit::new(shape, w).generate_constraints(cs.clone()).unwrap();
     cs
 }
 

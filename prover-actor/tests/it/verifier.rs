@@ -1,6 +1,6 @@
 //! The generated Solidity verifier: committed, fresh, and verifying real proofs on real EVMs.
 
-use rollup_prover::{keys::DEV_CAPACITIES, solidity};
+use rollup_prover::{keys::DEV_SHAPES, solidity};
 
 use super::proving::keys;
 
@@ -14,7 +14,7 @@ fn committed_path() -> std::path::PathBuf {
 /// `forge build` and `node diamond/scripts/artifacts.js`).
 #[test]
 fn committed_verifier_is_fresh() {
-    assert_eq!(keys().capacities(), DEV_CAPACITIES.to_vec());
+    assert_eq!(keys().shapes(), DEV_SHAPES.to_vec());
     let fresh = solidity::generate(&keys().verifying_keys());
     let path = committed_path();
     if std::env::var_os("UPDATE_VERIFIER").is_some() {
@@ -51,27 +51,37 @@ mod evm {
     };
     use rollup_contracts::bindings::StateDiffKeysVerifier;
     use rollup_contracts::bindings::StateDiffVerifier::{self, StateDiffVerifierErrors};
-    use rollup_prover::{keys::DEV_CAPACITIES, prove, public_inputs, solidity, ProofWords};
+    use rollup_prover::{
+        circuit::Shape, keys::DEV_SHAPES, prove, public_inputs, solidity, ProofWords,
+    };
+    use rollup_tree::{TreeStore, Witness};
 
     use super::keys;
-    use crate::support::witness;
+    use crate::support::{diff, witness};
 
-    /// (capacity, proof words, public inputs) of a full batch for every dev capacity.
-    fn proofs() -> &'static Vec<(usize, ProofWords, Vec<U256>)> {
-        static P: OnceLock<Vec<(usize, ProofWords, Vec<U256>)>> = OnceLock::new();
+    /// A chunk that fills `shape`: repeated and initial writes mixed for a general circuit,
+    /// repeated writes only for a repeated-only one.
+    fn full(shape: Shape) -> Witness {
+        let c = shape.capacity as u64;
+        if !shape.repeated_only {
+            return witness(&(0..c).map(|i| (i * 3 + 2, i + 100)).collect::<Vec<_>>());
+        }
+        let tree = TreeStore::in_memory().unwrap();
+        tree.apply(&diff(&(0..c).map(|i| (i, i)).collect::<Vec<_>>())).unwrap();
+        tree.apply(&diff(&(0..c).map(|i| (i, i + 100)).collect::<Vec<_>>())).unwrap().1
+    }
+
+    /// (circuit, proof words, public inputs) of a full chunk for every dev circuit.
+    fn proofs() -> &'static Vec<(Shape, ProofWords, Vec<U256>)> {
+        static P: OnceLock<Vec<(Shape, ProofWords, Vec<U256>)>> = OnceLock::new();
         P.get_or_init(|| {
-            DEV_CAPACITIES
+            DEV_SHAPES
                 .iter()
                 .map(|&c| {
-                    let writes: Vec<(u64, u64)> =
-                        (0..c as u64).map(|i| (i * 3 + 2, i + 100)).collect();
-                    let w = witness(&writes);
-                    let proof = prove(
-                        keys().get(c).unwrap(),
-                        &w,
-                        &mut ChaCha20Rng::seed_from_u64(c as u64),
-                    )
-                    .unwrap();
+                    let w = full(c);
+                    let proof =
+                        prove(keys().get(c).unwrap(), &w, &mut ChaCha20Rng::seed_from_u64(c.id()))
+                            .unwrap();
                     let inputs = public_inputs(
                         &w.old_commitment(),
                         &w.new_commitment(),
@@ -335,10 +345,12 @@ mod evm {
             revert_error(evm.verify(inputs, &off)),
             StateDiffVerifierErrors::PrecompileFailed(_)
         ));
-        // The proof of one capacity under another capacity's key.
-        let mut other = proof;
-        other[0] = U256::from(4);
-        assert!(rejected(&evm.verify(inputs, &other)));
+        // The proof of one circuit under another circuit's key.
+        for other_id in [3, (1 << 16) + 15] {
+            let mut other = proof.clone();
+            other[0] = U256::from(other_id);
+            assert!(rejected(&evm.verify(inputs, &other)));
+        }
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -16,6 +16,10 @@ use std::path::PathBuf;
 /// The embedded defaults.
 pub(crate) const DEFAULTS: &str = include_str!("../../config/dev.toml");
 
+/// What `rollupd run` changes in the embedded defaults (before its config file): a production
+/// node bounds its proving backlog by default.
+pub(crate) const RUN_DEFAULTS: &str = "[eth_sender]\nmax_finality_secs = 3600\n";
+
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,6 +90,7 @@ pub(crate) struct EthSenderSection {
     pub(crate) poll_ms: u64,
     pub(crate) max_uncommitted_batches: u64,
     pub(crate) max_unproven_writes: u64,
+    pub(crate) max_finality_secs: u64,
 }
 
 /// `[l2]`.
@@ -294,7 +299,21 @@ impl NodeConfig {
         env: impl IntoIterator<Item = (String, String)>,
         sets: &[String],
     ) -> anyhow::Result<Self> {
+        Self::load_over(None, file, env, sets)
+    }
+
+    /// [`Self::load`], with `defaults` (TOML, e.g. [`RUN_DEFAULTS`]) merged over the embedded
+    /// defaults first.
+    pub(crate) fn load_over(
+        defaults: Option<&str>,
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        sets: &[String],
+    ) -> anyhow::Result<Self> {
         let mut table: toml::Table = DEFAULTS.parse().context("embedded defaults")?;
+        if let Some(over) = defaults {
+            merge(&mut table, over.parse().context("command defaults")?);
+        }
         if let Some(path) = file {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading config {}", path.display()))?;
@@ -629,6 +648,22 @@ mod tests {
         assert_eq!(c.dev_l1.chain_id, 9);
         assert_eq!(c.rpc.addr.port(), 3050);
         assert_eq!(c.l2.block_time_ms, 250);
+    }
+
+    /// `rollupd run` bounds finality by default, `rollupd dev` does not; a file or flag still
+    /// sets it either way.
+    #[test]
+    fn run_bounds_finality_by_default_and_dev_does_not() {
+        let dev = NodeConfig::load(None, vec![], &[]).unwrap();
+        assert_eq!(dev.eth_sender.max_finality_secs, 0);
+        let run = NodeConfig::load_over(Some(RUN_DEFAULTS), None, vec![], &[]).unwrap();
+        assert_eq!(run.eth_sender.max_finality_secs, 3600);
+        let off = ["eth_sender.max_finality_secs=0".to_string()];
+        let run_off = NodeConfig::load_over(Some(RUN_DEFAULTS), None, vec![], &off).unwrap();
+        assert_eq!(run_off.eth_sender.max_finality_secs, 0);
+        let env = env(&[("ROLLUPD_ETH_SENDER__MAX_FINALITY_SECS", "-5")]);
+        let err = NodeConfig::load_over(Some(RUN_DEFAULTS), None, env, &[]).unwrap_err();
+        assert!(err.to_string().contains("invalid"), "{err}");
     }
 
     #[test]

@@ -59,13 +59,14 @@ struct NodeArgs {
 }
 
 impl NodeArgs {
-    fn load(&self) -> anyhow::Result<config::NodeConfig> {
+    /// The configuration, with `defaults` (a command's own, TOML) over the embedded ones.
+    fn load(&self, defaults: Option<&str>) -> anyhow::Result<config::NodeConfig> {
         let mut sets = self.sets.clone();
         if let Some(dir) = &self.data_dir {
             let text = dir.to_str().ok_or_else(|| anyhow::anyhow!("--data-dir is not UTF-8"))?;
             sets.push(format!("data_dir={}", toml::Value::String(text.to_string())));
         }
-        config::NodeConfig::load(self.config.as_deref(), std::env::vars(), &sets)
+        config::NodeConfig::load_over(defaults, self.config.as_deref(), std::env::vars(), &sets)
     }
 }
 
@@ -81,7 +82,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Dev(args) => {
-            args.load().and_then(|c| runtime().and_then(|rt| rt.block_on(dev::dev(c))))
+            args.load(None).and_then(|c| runtime().and_then(|rt| rt.block_on(dev::dev(c))))
         }
         Command::Run(args) => {
             if args.config.is_none() {
@@ -90,7 +91,8 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            args.load().and_then(|c| runtime().and_then(|rt| rt.block_on(dev::run(c))))
+            args.load(Some(config::RUN_DEFAULTS))
+                .and_then(|c| runtime().and_then(|rt| rt.block_on(dev::run(c))))
         }
         Command::Deploy(args) => runtime().and_then(|rt| rt.block_on(deploy_cmd::run(*args))),
         Command::Prover(cmd) => prover_cmd::run(cmd),

@@ -86,6 +86,29 @@ fn render_backlog(out: &mut String, s: &SettlementMetrics) {
         let _ =
             writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{{chain=\"l2\"}} {v}");
     }
+    let m = &s.sender;
+    let rate = m.proving_rate_milli.load(Ordering::Relaxed) as f64 / 1000.0;
+    let rows = [
+        (
+            "rollupd_proof_backlog_records",
+            "State-diff records of sealed batches not proven on L1.",
+            m.unproven_records.load(Ordering::Relaxed).to_string(),
+        ),
+        (
+            "rollupd_proving_rate_records_per_second",
+            "The provers' measured rate, all of them together (0: not measured).",
+            format!("{rate:.3}"),
+        ),
+        (
+            "rollupd_proving_eta_seconds",
+            "Time the provers need for the backlog's records at that rate (0: not measured or none waiting).",
+            m.proving_eta_secs.load(Ordering::Relaxed).to_string(),
+        ),
+    ];
+    for (name, help, v) in rows {
+        let _ =
+            writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{{chain=\"l2\"}} {v}");
+    }
 }
 
 /// Settlement counters of the L2 (eth sender; label `chain="l2"`).

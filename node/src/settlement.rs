@@ -123,6 +123,11 @@ impl rollup_actors::settlement::proving::ProvingLoad for ProvingQueue {
         let proven = self.proofs.count()?;
         Ok(chunks.saturating_sub(proven).saturating_sub(self.leased.get() as u64))
     }
+
+    fn proving_rate(&self) -> Option<f64> {
+        // Silent provers prove nothing: no rate, rather than an old one.
+        self.leased.prover_seen(PROVER_SILENCE).then(|| self.leased.proving_rate()).flatten()
+    }
 }
 
 /// Stored chunk proofs for the eth sender.
@@ -206,6 +211,10 @@ pub(crate) struct SettlementParts {
     pub(crate) sender_metrics: Arc<rollup_eth::SenderMetrics>,
     /// Settlement's back-pressure: the eth sender writes it, the pool reads its gauge.
     pub(crate) backlog: BacklogWriter,
+    /// The same gauge as the pool's, for the RPC.
+    pub(crate) backlog_gauge: BacklogGauge,
+    /// `eth_sender.max_finality_secs`.
+    pub(crate) max_finality_secs: u64,
 }
 
 impl SettlementParts {
@@ -243,6 +252,8 @@ impl SettlementParts {
             sender_writer,
             sender_metrics: Arc::new(rollup_eth::SenderMetrics::default()),
             backlog,
+            backlog_gauge: gauge.clone(),
+            max_finality_secs: config.eth_sender.max_finality_secs,
         };
         Ok((parts, gauge))
     }
@@ -254,6 +265,9 @@ impl SettlementParts {
             sender: self.sender.clone(),
             l1_chain_id: self.l1.chain_id,
             diamond: self.l1.diamond,
+            metrics: self.sender_metrics.clone(),
+            backlog: self.backlog_gauge.clone(),
+            max_finality_secs: self.max_finality_secs,
         }
     }
 

@@ -142,6 +142,7 @@ pub(crate) fn settlement(
                     poll: Duration::from_millis(e.poll_ms),
                     max_uncommitted_batches: e.max_uncommitted_batches,
                     max_unproven_writes: e.max_unproven_writes,
+                    max_finality_secs: e.max_finality_secs,
                 },
                 provider: parts.provider.clone(),
                 operator: operator.address(),
@@ -154,6 +155,7 @@ pub(crate) fn settlement(
                 metrics: parts.sender_metrics.clone(),
                 backlog: parts.backlog.clone(),
                 digests: Default::default(),
+                proving: Some(parts.proving_load()),
             },
             budget,
         ));

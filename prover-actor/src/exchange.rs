@@ -99,7 +99,21 @@ struct Lease {
     id: u64,
     worker: String,
     deadline: Instant,
+    started: Instant,
 }
+
+/// A proof accepted under a lease: what the proving rate is measured from.
+struct Proven {
+    records: usize,
+    secs: f64,
+    worker: String,
+    at: Instant,
+}
+
+/// Proofs the proving rate is measured over: the last few, within [`RATE_WINDOW`].
+const RATE_PROOFS: usize = 32;
+/// How far back a proof still counts for the rate, and a worker for the provers running.
+const RATE_WINDOW: Duration = Duration::from_secs(600);
 
 /// The queue itself (the actor's state; usable without an actor in tests).
 pub struct JobQueue {
@@ -109,6 +123,7 @@ pub struct JobQueue {
     pending: BTreeMap<u64, ProofJob>,
     leases: HashMap<u64, Lease>,
     next_lease: u64,
+    proven: std::collections::VecDeque<Proven>,
 }
 
 impl JobQueue {
@@ -148,6 +163,7 @@ impl JobQueue {
             lease_timeout,
             pending,
             leases: HashMap::new(),
+            proven: Default::default(),
             next_lease: 1,
         })
     }
@@ -217,7 +233,12 @@ impl JobQueue {
         let job = self.pending.values().find(|j| !self.leases.contains_key(&j.id))?.clone();
         let id = self.next_lease;
         self.next_lease += 1;
-        let lease = Lease { id, worker: worker.to_owned(), deadline: now + self.lease_timeout };
+        let lease = Lease {
+            id,
+            worker: worker.to_owned(),
+            deadline: now + self.lease_timeout,
+            started: now,
+        };
         self.leases.insert(job.id, lease);
         tracing::info!(target: "rollup::prover", job = job.id, batch = job.batch, lease = id, worker, "job leased");
         Some(LeasedJob { lease_id: id, lease_ms: self.lease_timeout.as_millis() as u64, job })
@@ -254,9 +275,18 @@ impl JobQueue {
         tx.open_table(PROOFS).map_err(storage)?.insert(id, &raw[..]).map_err(storage)?;
         tx.open_table(JOBS).map_err(storage)?.remove(id).map_err(storage)?;
         tx.commit().map_err(storage)?;
-        self.pending.remove(&id);
-        let worker = self.leases.remove(&id).map(|l| l.worker).unwrap_or_default();
-        tracing::info!(target: "rollup::prover", job = id, worker, "proof accepted");
+        let records = self.pending.remove(&id).map_or(0, |j| j.witness.records.len());
+        let Some(lease) = self.leases.remove(&id) else {
+            tracing::info!(target: "rollup::prover", job = id, "proof accepted");
+            return Ok(Submitted::Accepted);
+        };
+        let now = Instant::now();
+        let secs = now.saturating_duration_since(lease.started).as_secs_f64();
+        tracing::info!(target: "rollup::prover", job = id, worker = %lease.worker, records, secs, "proof accepted");
+        if self.proven.len() == RATE_PROOFS {
+            self.proven.pop_front();
+        }
+        self.proven.push_back(Proven { records, secs, worker: lease.worker, at: now });
         Ok(Submitted::Accepted)
     }
 
@@ -289,6 +319,29 @@ impl JobQueue {
     /// A read-only view of the stored proofs, for the eth sender.
     pub fn proofs(&self) -> ProofStore {
         ProofStore { db: self.db.clone() }
+    }
+
+    /// The provers' measured rate, in records proven per second, all of them together: records
+    /// per second of proving time over the last proofs (from lease to acceptance), times the
+    /// workers that proved within [`RATE_WINDOW`] or hold a lease now. `None` before any proof
+    /// in that window: nothing measured.
+    pub fn proving_rate(&self, now: Instant) -> Option<f64> {
+        let recent: Vec<&Proven> = self
+            .proven
+            .iter()
+            .filter(|p| now.saturating_duration_since(p.at) <= RATE_WINDOW)
+            .collect();
+        let secs: f64 = recent.iter().map(|p| p.secs).sum();
+        if recent.is_empty() || secs <= 0.0 {
+            return None;
+        }
+        let records: usize = recent.iter().map(|p| p.records).sum();
+        let mut workers: Vec<&str> = recent.iter().map(|p| p.worker.as_str()).collect();
+        workers
+            .extend(self.leases.values().filter(|l| l.deadline > now).map(|l| l.worker.as_str()));
+        workers.sort_unstable();
+        workers.dedup();
+        Some(records as f64 / secs * workers.len() as f64)
     }
 
     /// Leases not expired at `now`.
@@ -415,6 +468,8 @@ struct GaugeInner {
     leased: std::sync::atomic::AtomicUsize,
     /// Unix milliseconds of the last prover request; 0: none yet.
     seen_ms: std::sync::atomic::AtomicU64,
+    /// The measured proving rate ([`JobQueue::proving_rate`]) as `f64` bits; 0: none.
+    rate_bits: std::sync::atomic::AtomicU64,
 }
 
 fn unix_ms() -> u64 {
@@ -434,6 +489,17 @@ impl LeaseGauge {
     pub fn prover_seen(&self, within: Duration) -> bool {
         let seen = self.0.seen_ms.load(std::sync::atomic::Ordering::Relaxed);
         seen > 0 && unix_ms().saturating_sub(seen) <= within.as_millis() as u64
+    }
+
+    /// The provers' measured rate in records per second ([`JobQueue::proving_rate`]).
+    pub fn proving_rate(&self) -> Option<f64> {
+        let r = f64::from_bits(self.0.rate_bits.load(std::sync::atomic::Ordering::Relaxed));
+        (r > 0.0).then_some(r)
+    }
+
+    fn set_rate(&self, rate: Option<f64>) {
+        let bits = rate.filter(|r| r.is_finite()).unwrap_or(0.0).to_bits();
+        self.0.rate_bits.store(bits, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn saw_prover(&self) {
@@ -566,6 +632,7 @@ impl Actor for ExchangeActor {
             }
         }
         state.leased.set(state.queue.live_leases(now));
+        state.leased.set_rate(state.queue.proving_rate(now));
         Ok(())
     }
 }

@@ -13,4 +13,10 @@ pub use rollup_supervision::BoxError;
 pub trait ProvingLoad: Send + Sync + 'static {
     /// Chunks of sealed batches that are neither proven nor being proven by a prover now.
     fn waiting_chunks(&self) -> Result<u64, BoxError>;
+
+    /// The provers' measured rate, in state-diff records proven per second by all of them
+    /// together; `None` while nothing is measured (no proof yet, or no prover running).
+    fn proving_rate(&self) -> Option<f64> {
+        None
+    }
 }

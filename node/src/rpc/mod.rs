@@ -69,6 +69,12 @@ pub(crate) struct SettlementView {
     pub(crate) l1_chain_id: u64,
     /// The Diamond proxy on it (`zks_getMainContract`).
     pub(crate) diamond: alloy::primitives::Address,
+    /// The eth sender's counters, the proving backlog and rate among them.
+    pub(crate) metrics: Arc<rollup_eth::SenderMetrics>,
+    /// Why admission is closed, if it is (the pool reads the same gauge).
+    pub(crate) backlog: rollup_actors::settlement::backlog::BacklogGauge,
+    /// `eth_sender.max_finality_secs` (0: off).
+    pub(crate) max_finality_secs: u64,
 }
 
 /// What the RPC reads of a chain: its parameters, its store (read-only), the feeds its

@@ -326,6 +326,10 @@ pub(super) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         let last = s.batches.last_sealed().map_err(server_err)?.unwrap_or_default();
         Ok(json!(U64::from(last)))
     })?;
+    reg(m, "zks_getSettlementStatus", |_, ctx| async move {
+        let Some(s) = &ctx.settlement else { return Ok(Value::Null) };
+        Ok(settlement_status(s))
+    })?;
     reg(m, "zks_getL1BatchBlockRange", |p, ctx| async move {
         let n: U64 = p.one()?;
         let Some(s) = &ctx.settlement else { return Ok(Value::Null) };
@@ -352,4 +356,25 @@ pub(super) fn register(m: &mut RpcModule<RpcCtx>) -> Result<(), RegisterMethodEr
         Ok(Value::Object(details))
     })?;
     Ok(())
+}
+
+/// `zks_getSettlementStatus` (rollupd's own): L1's counters, the proving backlog, the provers'
+/// measured rate and the time they need for the backlog, the finality bound, and whether new
+/// transactions are refused (and why).
+fn settlement_status(s: &super::SettlementView) -> Value {
+    use std::sync::atomic::Ordering::Relaxed;
+    let m = &s.metrics;
+    let rate = m.proving_rate_milli.load(Relaxed);
+    let unproven = m.unproven_records.load(Relaxed);
+    let eta = (rate > 0).then(|| U64::from(m.proving_eta_secs.load(Relaxed)));
+    json!({
+        "committedBatch": U64::from(m.committed.load(Relaxed)),
+        "provenBatch": U64::from(m.verified.load(Relaxed)),
+        "executedBatch": U64::from(m.executed.load(Relaxed)),
+        "unprovenRecords": U64::from(unproven),
+        "provingRecordsPerSecond": (rate > 0).then(|| rate as f64 / 1000.0),
+        "provingEtaSeconds": eta,
+        "maxFinalitySeconds": (s.max_finality_secs > 0).then(|| U64::from(s.max_finality_secs)),
+        "admissionRefused": s.backlog.over(),
+    })
 }

@@ -516,6 +516,60 @@ async fn past_a_backlog_limit_admission_is_refused_with_a_clear_error_and_reopen
     }
 }
 
+/// `eth_sender.max_finality_secs`: once a proof has measured the provers' rate, a backlog they
+/// need longer than the bound for closes admission, with the estimate in the reason and in
+/// `zks_getSettlementStatus`; it reopens as the proofs land.
+#[tokio::test(flavor = "multi_thread")]
+async fn past_the_finality_bound_at_the_measured_proving_rate_admission_is_refused_and_reopens() {
+    let dir = tmp_dir("finality");
+    let mut sets = proving();
+    sets.push("eth_sender.max_finality_secs=1".into());
+    let refs: Vec<&str> = sets.iter().map(String::as_str).collect();
+    let node = DevNode::start(&dir, &refs);
+    let status = rpc(&node.l2_url, "zks_getSettlementStatus", json!([])).await;
+    assert_eq!(status["maxFinalitySeconds"], json!("0x1"), "{status}");
+    // Nothing is measured before the first proof, so the bound does not apply yet.
+    let first = transfer(&node, 1).await;
+    wait_status(&node, first, "finalized", 600).await;
+    let status = rpc(&node.l2_url, "zks_getSettlementStatus", json!([])).await;
+    let rate = status["provingRecordsPerSecond"].as_f64().unwrap_or(0.0);
+    assert!(rate > 0.0, "a proof measured the rate: {status}");
+    // The next batch's writes need longer than 1 s at that rate (a proof takes seconds).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let refused = loop {
+        let tx = TransactionRequest::default()
+            .with_to(address!("0x000000000000000000000000000000000000dEaD"))
+            .with_value(U256::from(7));
+        match node.l2(1).send_transaction(tx).await {
+            Err(e) => break e.to_string(),
+            Ok(p) => {
+                p.get_receipt().await.unwrap();
+            }
+        }
+        assert!(Instant::now() < deadline, "admission was never slowed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(refused.contains("-32005") || refused.contains("settlement is behind"), "{refused}");
+    assert!(refused.contains("writes/s") && refused.contains("limit 1 s"), "{refused}");
+    let status = rpc(&node.l2_url, "zks_getSettlementStatus", json!([])).await;
+    // Read after the refusal, the backlog may already have drained; if not, the status says why.
+    if let Some(why) = status["admissionRefused"].as_str() {
+        assert!(why.contains("limit 1 s"), "{status}");
+        assert!(status["provingEtaSeconds"].is_string(), "{status}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let tx = TransactionRequest::default()
+            .with_to(address!("0x000000000000000000000000000000000000dEaD"))
+            .with_value(U256::from(8));
+        if node.l2(2).send_transaction(tx).await.is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "admission never reopened");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// A transfer from a fresh account with no ETH, at zero fee (for chains with `base_fee = 0`).
 pub(crate) async fn zero_fee_transfer(url: &str) -> B256 {
     let p = alloy::providers::ProviderBuilder::new()

@@ -166,3 +166,29 @@ async fn a_prover_whose_proving_thread_panics_hands_its_job_back_at_once() {
     prover.stop(None);
     exchange.stop(None);
 }
+
+/// The rate `eth_sender.max_finality_secs` works from: records per second of proving time
+/// (lease to acceptance), times the workers that proved recently or hold a lease; nothing before
+/// the first proof, nor once every proof is older than the window.
+#[test]
+fn the_proving_rate_is_records_per_proving_second_times_the_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    let vks = keys().verifying_keys();
+    let mut q = JobQueue::open(&dir.path().join("q.redb"), &vks, Duration::from_secs(60)).unwrap();
+    for j in jobs(3) {
+        q.enqueue(j).unwrap();
+    }
+    assert_eq!(q.proving_rate(Instant::now()), None, "nothing measured yet");
+    let leased = q.lease("a", Instant::now()).unwrap();
+    let proof = prove_job(keys(), &leased.job, &mut ChaCha20Rng::seed_from_u64(5)).unwrap();
+    assert_eq!(q.submit(leased.job.id, &proof).unwrap(), Submitted::Accepted);
+    let now = Instant::now();
+    let one = q.proving_rate(now).unwrap();
+    assert!(one > 0.0 && one.is_finite(), "{one}");
+    // A second worker taking a job counts as much again.
+    q.lease("b", now).unwrap();
+    let two = q.proving_rate(now).unwrap();
+    assert!((two - 2.0 * one).abs() < 1e-9, "{one} then {two}");
+    // Ten minutes on, the lease has lapsed and the proof is too old to count.
+    assert_eq!(q.proving_rate(now + Duration::from_secs(601)), None);
+}

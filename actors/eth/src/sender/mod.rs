@@ -76,6 +76,9 @@ pub struct EthSenderConfig {
     /// Most state-diff records in batches not yet proven on L1 before admission is slowed
     /// (0: no limit).
     pub max_unproven_writes: u64,
+    /// Longest the provers may need, at their measured rate, for the records of batches not yet
+    /// proven on L1, before admission is slowed (0: no limit).
+    pub max_finality_secs: u64,
 }
 
 /// Counters on the metrics endpoint.
@@ -103,6 +106,13 @@ pub struct SenderMetrics {
     pub step_latency_ms_total: [AtomicU64; 3],
     /// Number of batches in `step_latency_ms_total`.
     pub step_latency_count: [AtomicU64; 3],
+    /// State-diff records of sealed batches not yet proven on L1.
+    pub unproven_records: AtomicU64,
+    /// The provers' measured rate, in records per thousand seconds (0: not measured).
+    pub proving_rate_milli: AtomicU64,
+    /// How long the provers need for `unproven_records` at that rate, in seconds (0: nothing
+    /// measured or nothing waiting).
+    pub proving_eta_secs: AtomicU64,
 }
 
 /// What the sender starts from.
@@ -133,6 +143,8 @@ pub struct EthSenderArgs {
     pub backlog: BacklogWriter,
     /// Chunk digests of recent batches, computed once.
     pub digests: Arc<DigestCache>,
+    /// The provers' measured rate (for `max_finality_secs`); `None`: not known here.
+    pub proving: Option<Arc<dyn rollup_actors::settlement::proving::ProvingLoad>>,
 }
 
 /// The chunk digests of recent batches: a native Poseidon per record (~0.1 ms) is worth keeping,

@@ -29,9 +29,20 @@ pub const COMMIT_LOG_GAS: u64 = 400;
 pub const COMMIT_CODE_WORD_GAS: u64 = 12;
 /// Execution gas of `proveBatches` per batch, beyond its chunks.
 pub const PROVE_BATCH_GAS: u64 = 20_000;
-/// Execution gas per proof chunk: one Groth16 verification (five inputs, a four-pair pairing)
-/// read from the keys contract, about 248k on anvil, with a margin.
-pub const PROVE_CHUNK_GAS: u64 = 262_000;
+/// Execution gas per proof chunk: its share of the call's one batched Groth16 check (a pairing
+/// pair, two scalar multiplications, its inputs folded in), about 54k from the third proof of a
+/// circuit on and 67k for the second (forge, `Verifier.gas.t.sol`), with a margin.
+pub const PROVE_CHUNK_GAS: u64 = 70_000;
+/// Execution gas of the batched check itself, once per `proveBatches` call: the pairing's base,
+/// the first circuit's three fixed pairs and its folded inputs (one proof: about 245k in all,
+/// with its `PROVE_CHUNK_GAS`), with a margin.
+pub const PROVE_CHECK_GAS: u64 = 200_000;
+/// Execution gas of each further circuit (verifying key) among a call's proofs: three more
+/// pairs and six more scalar multiplications, about 168k.
+pub const PROVE_CIRCUIT_GAS: u64 = 175_000;
+/// Circuits whose proofs one call may mix: the node's provers prove with the dev shapes'
+/// circuits (general 1, 3, 15 and repeated-only 15; `rollup_prover::keys::DEV_SHAPES`).
+pub const PROVE_CIRCUITS: usize = 4;
 /// Execution gas of `executeBatches` per batch.
 pub const EXECUTE_BATCH_GAS: u64 = 40_000;
 /// Execution gas per priority operation popped at execute.
@@ -151,10 +162,12 @@ pub fn tx_cost<'a>(call: Call, batches: impl IntoIterator<Item = &'a BatchShape>
     // Selector, the previous batch's stored info (commit, prove), the array offsets and lengths.
     let (mut calldata, mut exec) = match call {
         Call::Commit => (4 + STORED_INFO_BYTES + 32 + 32, CALL_GAS),
-        Call::Prove => (4 + STORED_INFO_BYTES + 2 * 32 + 2 * 32, CALL_GAS),
+        Call::Prove => (4 + STORED_INFO_BYTES + 2 * 32 + 2 * 32, CALL_GAS + PROVE_CHECK_GAS),
         Call::Execute => (4 + 32 + 32, CALL_GAS),
     };
+    let mut chunks = 0;
     for b in batches {
+        chunks += b.chunks();
         let (bytes, gas) = match call {
             Call::Commit => (b.commit_bytes(), b.commit_gas()),
             Call::Prove => (b.prove_bytes(), b.prove_gas()),
@@ -162,6 +175,11 @@ pub fn tx_cost<'a>(call: Call, batches: impl IntoIterator<Item = &'a BatchShape>
         };
         calldata += bytes;
         exec += gas;
+    }
+    if call == Call::Prove {
+        // Worst case: every further chunk up to the circuit count brings a new circuit.
+        let circuits = chunks.clamp(1, PROVE_CIRCUITS) as u64;
+        exec += (circuits - 1) * PROVE_CIRCUIT_GAS;
     }
     let bytes = calldata as u64;
     let gas = TX_BASE_GAS

@@ -316,9 +316,12 @@ fn big_code_initcode(first: u8) -> Vec<u8> {
     vec![0x60, first, 0x60, 0x00, 0x53, 0x61, 0x60, 0x00, 0x60, 0x00, 0xf3]
 }
 
-/// A transaction that alone writes more slots than one batch can settle (the default limits:
-/// 37 proof chunks of 16 records) is included as failed and pays for all its gas; its writes
-/// are gone. One that fits goes through.
+/// A transaction that alone writes more slots than one batch can settle is included as failed
+/// and pays for all its gas; its writes are gone. One that fits goes through. With the default
+/// limits a batch settles about 1,770 records (the commit's 120,000 calldata bytes and the
+/// prove's 10M gas run out together, since proofs are checked in one batched pairing), ~40M gas
+/// of fresh slots; 3M gas of L1 transaction here (about 28 proof chunks of 15 records) keeps the
+/// test small.
 #[test]
 fn a_transaction_writing_more_than_a_batch_settles_fails_and_pays_all_its_gas() {
     let dir = tempfile::tempdir().unwrap();
@@ -329,7 +332,12 @@ fn a_transaction_writing_more_than_a_batch_settles_fails_and_pays_all_its_gas() 
         signed(0, TxKind::Create, fresh_slots_initcode(700), gas),
         signed(1, TxKind::Create, fresh_slots_initcode(300), gas),
     ];
-    let block = build_block(&snap, &spec(60_000_000), input(1, B256::ZERO), txs).unwrap();
+    let tight = rollup_actors::execution::block::SettleLimits {
+        tx: rollup_contracts::cost::TxLimits { max_calldata: 120_000, max_gas: 3_000_000 },
+        chunk_records: 15,
+    };
+    let spec = ChainSpec { settle: Some(tight), ..spec(60_000_000) };
+    let block = build_block(&snap, &spec, input(1, B256::ZERO), txs).unwrap();
     assert!(block.dropped.is_empty(), "{:?}", block.dropped);
     assert_eq!(block.transactions.len(), 2);
     let big = &block.transactions[0];

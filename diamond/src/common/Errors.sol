@@ -185,4 +185,6 @@ interface IVerifierErrors {
     error ProofNotInField(uint256 index);
     /// @notice A precompile call failed (a point not on the curve, or out of gas).
     error PrecompileFailed(uint256 precompile);
+    /// @notice `verifyBatch` got no proof, or not one list of public inputs per proof.
+    error BadBatchLength(uint256 inputLists, uint256 proofs);
 }

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {Base} from "./Base.sol";
 import {IExecutor} from "../interfaces/IExecutor.sol";
+import {IVerifier} from "../interfaces/IVerifier.sol";
 import {PriorityQueueLib} from "../libraries/PriorityQueueLib.sol";
 import {L2LogsTree} from "../libraries/L2LogsTree.sol";
 import {PriorityQueue} from "../common/Storage.sol";
@@ -21,6 +22,14 @@ import {
 /// of each batch's `StoredBatchInfo` is stored; every call re-supplies the struct.
 contract ExecutorFacet is Base, IExecutor {
     using PriorityQueueLib for PriorityQueue;
+
+    /// @dev The chunks of a `proveBatches` call, in order across its batches: each one's five
+    /// public inputs and its proof; `count` of them filled so far.
+    struct Chunks {
+        uint256[][] inputs;
+        uint256[][] proofs;
+        uint256 count;
+    }
 
     /// @inheritdoc IExecutor
     function commitBatches(StoredBatchInfo calldata lastCommittedBatchData, CommitBatchInfo[] calldata newBatchesData)
@@ -100,29 +109,58 @@ contract ExecutorFacet is Base, IExecutor {
         uint256 committed = s.totalBatchesCommitted;
         _checkStored(verified, prevBatch);
 
+        // The inputs and proofs of every chunk of every batch (one per claim: `_collectChunks`
+        // refuses a batch with another number of proofs), checked by one `verifyBatch` call
+        // after every batch's claims and commitment chain.
+        Chunks memory chunks;
+        {
+            uint256 total = 0;
+            for (uint256 i = 0; i < n; ++i) {
+                total += proofs[i].chunkClaims.length;
+            }
+            chunks.inputs = new uint256[][](total);
+            chunks.proofs = new uint256[][](total);
+        }
         bytes32 oldCommitment = prevBatch.batchHash;
         for (uint256 i = 0; i < n; ++i) {
             uint256 batchNumber = verified + i + 1;
             if (batchNumber > committed) revert CantProveUncommittedBatch(batchNumber);
             StoredBatchInfo calldata batch = committedBatches[i];
             _checkStored(batchNumber, batch);
-            _verifyBatch(batchNumber, oldCommitment, batch, proofs[i]);
+            _collectChunks(batchNumber, oldCommitment, batch, proofs[i], chunks);
             oldCommitment = batch.batchHash;
         }
+        // A revert (a malformed proof) counts as a rejection here: the search below then reverts
+        // with the error of the first chunk that fails on its own, as one `verify` per chunk did.
+        // Except `PrecompileFailed`, passed on as is: a precompile that fails (a point off the
+        // curve) burns all the gas it was given, so the search could only run out of gas.
+        bool valid = false;
+        try s.verifier.verifyBatch(chunks.inputs, chunks.proofs) returns (bool ok) {
+            valid = ok;
+        } catch (bytes memory reason) {
+            if (reason.length >= 4 && bytes4(reason) == PrecompileFailed.selector) {
+                assembly ("memory-safe") {
+                    revert(add(reason, 0x20), mload(reason))
+                }
+            }
+        }
+        if (!valid) _revertAtInvalidChunk(verified + 1, proofs, chunks);
         s.totalBatchesVerified = verified + n;
         emit BlocksVerification(verified, verified + n);
     }
 
-    /// @dev Checks every chunk proof of one batch and the chain of commitments between them:
-    /// chunk `i` proves `c_i -> c_{i+1}` for the chunk whose claim is `chunkClaims[i]`, with
-    /// `c_0 = oldCommitment` and `c_k = batch.batchHash`; the claims are the ones L1 computed at
-    /// commit (their hash is the stored `stateDiffHash`), so each is below the field modulus.
-    function _verifyBatch(
+    /// @dev Checks one batch's chunk claims and the chain of commitments between its chunks, and
+    /// appends each chunk's public inputs and proof to `chunks`. Chunk `c` proves
+    /// `c_c -> c_{c+1}` for the chunk whose claim is `chunkClaims[c]`, with `c_0 = oldCommitment`
+    /// and `c_k = batch.batchHash`; the claims are the ones L1 computed at commit (their hash is
+    /// the stored `stateDiffHash`), so each is below the field modulus.
+    function _collectChunks(
         uint256 batchNumber,
         bytes32 oldCommitment,
         StoredBatchInfo calldata batch,
-        BatchProof calldata proof
-    ) private view {
+        BatchProof calldata proof,
+        Chunks memory chunks
+    ) private pure {
         uint256 k = proof.chunkClaims.length;
         if (keccak256(abi.encode(proof.chunkClaims)) != batch.stateDiffHash) {
             revert ChunkClaimsMismatch(batchNumber);
@@ -132,20 +170,46 @@ contract ExecutorFacet is Base, IExecutor {
         if (k == 0 || proof.chunkCommitments.length != k - 1 || proof.chunkProofs.length != k) {
             revert ChunkCountMismatch(batchNumber, k, proof.chunkCommitments.length, proof.chunkProofs.length);
         }
-        uint256[] memory inputs = new uint256[](5);
         bytes32 from = oldCommitment;
+        uint256 at = chunks.count;
         for (uint256 c = 0; c < k; ++c) {
             bytes32 to = c + 1 == k ? batch.batchHash : proof.chunkCommitments[c];
             ChunkClaim calldata claim = proof.chunkClaims[c];
+            uint256[] memory inputs = new uint256[](5);
             inputs[0] = _fieldElement(uint256(from));
             inputs[1] = _fieldElement(uint256(to));
             inputs[2] = uint256(claim.digest);
             inputs[3] = claim.point;
             inputs[4] = claim.evaluation;
-            // A verifier that reverts (a malformed proof) rejects with its own named error.
-            if (!s.verifier.verify(inputs, proof.chunkProofs[c])) revert InvalidChunkProof(batchNumber, c);
+            chunks.inputs[at + c] = inputs;
+            chunks.proofs[at + c] = proof.chunkProofs[c];
             from = to;
         }
+        chunks.count = at + k;
+    }
+
+    /// @dev Runs only when `verifyBatch` rejected the call's chunks: checks them one by one with
+    /// `verify`, in order, and reverts `InvalidChunkProof` at the first one it rejects. A verifier
+    /// that reverts (a malformed proof) rejects with its own named error, bubbled up.
+    function _revertAtInvalidChunk(uint256 firstBatch, BatchProof[] calldata proofs, Chunks memory chunks)
+        private
+        view
+    {
+        IVerifier verifier = s.verifier;
+        uint256 at = 0;
+        for (uint256 i = 0; i < proofs.length; ++i) {
+            uint256 k = proofs[i].chunkClaims.length;
+            for (uint256 c = 0; c < k; ++c) {
+                if (!verifier.verify(chunks.inputs[at], chunks.proofs[at])) {
+                    revert InvalidChunkProof(firstBatch + i, c);
+                }
+                ++at;
+            }
+        }
+        // Every chunk verifies on its own, yet the batch did not: a verifier whose two checks
+        // disagree (or whose `verifyBatch` reverts for another reason). Refuse rather than trust
+        // either, blaming the call's first chunk.
+        revert InvalidChunkProof(firstBatch, 0);
     }
 
     /// @inheritdoc IExecutor

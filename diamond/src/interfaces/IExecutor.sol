@@ -24,7 +24,10 @@ interface IExecutor is IRollupErrors, IVerifierErrors {
     /// @notice Prove one or more consecutive committed batches. A batch's state diff is cut into
     /// chunks at commit; each chunk has its own Groth16 proof, and the proofs chain the state
     /// commitments from the previous batch's to this batch's.
-    /// @dev A malformed proof reverts with the verifier's own error (`IVerifierErrors`), bubbled up.
+    /// @dev The chunk proofs of all batches of the call are checked with one
+    /// `IVerifier.verifyBatch`; only when it rejects are they checked one by one with `verify`,
+    /// to revert `InvalidChunkProof` at the first invalid chunk. A malformed proof reverts with
+    /// the verifier's own error (`IVerifierErrors`), bubbled up.
     /// @param prevBatch The stored info of the last proven batch.
     /// @param committedBatches The batches to prove, in order.
     /// @param proofs One `BatchProof` per batch: chunk claims, intermediate commitments, chunk proofs.

@@ -442,6 +442,30 @@ abstract contract Fixture is Test {
         inputs[4] = claim.evaluation;
     }
 
+    /// @dev The public inputs of every chunk of `proofs` (of the batches `list`, on top of
+    /// `prev`), in order across the batches: what `proveBatches` hands to `verifyBatch`.
+    function allChunkInputs(StoredBatchInfo memory prev, StoredBatchInfo[] memory list, BatchProof[] memory proofs)
+        internal
+        pure
+        returns (uint256[][] memory xs)
+    {
+        uint256 total = 0;
+        for (uint256 i = 0; i < proofs.length; ++i) {
+            total += proofs[i].chunkClaims.length;
+        }
+        xs = new uint256[][](total);
+        uint256 at = 0;
+        bytes32 from = prev.batchHash;
+        for (uint256 i = 0; i < proofs.length; ++i) {
+            uint256 k = proofs[i].chunkClaims.length;
+            for (uint256 c = 0; c < k; ++c) {
+                bytes32 to = c + 1 == k ? list[i].batchHash : proofs[i].chunkCommitments[c];
+                xs[at++] = chunkInputs(from, to, proofs[i].chunkClaims[c]);
+                from = to;
+            }
+        }
+    }
+
     /// @dev A test commitment between chunks `c` and `c + 1` of batch `n` (a field element).
     function midCommitment(uint256 n, uint256 c) internal pure returns (bytes32) {
         return bytes32(uint256(keccak256(abi.encode("mid", n, c))) >> 8);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IVerifier} from "../../src/interfaces/IVerifier.sol";
+import {IVerifierErrors} from "../../src/common/Errors.sol";
 
 /// @title TEST DOUBLE of the Groth16 verifier; lives under test/ only and is never deployed by rollupd
 /// @notice Accepts exactly the proof `[uint256(keccak256(abi.encode(publicInputs)))]`, so tests
@@ -10,6 +11,19 @@ contract TestVerifier is IVerifier {
     /// @inheritdoc IVerifier
     function verify(uint256[] calldata publicInputs, uint256[] calldata proof) external pure returns (bool) {
         return proof.length == 1 && proof[0] == uint256(keccak256(abi.encode(publicInputs)));
+    }
+
+    /// @inheritdoc IVerifier
+    /// @dev True iff `verify` accepts every proof; reverts like the real verifier when the lists
+    /// are empty or differ in length.
+    function verifyBatch(uint256[][] calldata publicInputs, uint256[][] calldata proofs) external pure returns (bool) {
+        uint256 n = proofs.length;
+        if (n == 0 || publicInputs.length != n) revert IVerifierErrors.BadBatchLength(publicInputs.length, n);
+        for (uint256 i = 0; i < n; ++i) {
+            uint256[] calldata proof = proofs[i];
+            if (proof.length != 1 || proof[0] != uint256(keccak256(abi.encode(publicInputs[i])))) return false;
+        }
+        return true;
     }
 
     /// @inheritdoc IVerifier

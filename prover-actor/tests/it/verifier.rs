@@ -157,12 +157,28 @@ mod evm {
                 proof: proof.to_vec(),
             }
             .abi_encode();
+            self.call(data, |out| StateDiffVerifier::verifyCall::abi_decode_returns(out).unwrap())
+        }
+
+        /// `verifyBatch` over (inputs, proof words) pairs.
+        fn verify_batch(&mut self, batch: &[(Vec<U256>, Vec<U256>)]) -> Outcome {
+            let data = StateDiffVerifier::verifyBatchCall {
+                publicInputs: batch.iter().map(|(i, _)| i.clone()).collect(),
+                proofs: batch.iter().map(|(_, p)| p.clone()).collect(),
+            }
+            .abi_encode();
+            self.call(data, |out| {
+                StateDiffVerifier::verifyBatchCall::abi_decode_returns(out).unwrap()
+            })
+        }
+
+        fn call(&mut self, data: Vec<u8>, decode: impl Fn(&[u8]) -> bool) -> Outcome {
             let mut evm = Context::mainnet().with_db(&mut self.db).build_mainnet();
             let tx = TxEnv::builder()
                 .caller(Address::repeat_byte(0xbb))
                 .kind(TxKind::Call(self.verifier))
                 .data(data.into())
-                .gas_limit(1_000_000)
+                .gas_limit(5_000_000)
                 .nonce(0)
                 .build()
                 .unwrap();
@@ -170,9 +186,7 @@ mod evm {
             match evm.transact(tx).unwrap().result {
                 ExecutionResult::Success { output, gas, .. } => {
                     let gas_used = gas.tx_gas_used();
-                    let ok =
-                        StateDiffVerifier::verifyCall::abi_decode_returns(output.data()).unwrap();
-                    Outcome::Returned(ok, gas_used)
+                    Outcome::Returned(decode(output.data()), gas_used)
                 }
                 ExecutionResult::Revert { output, .. } => Outcome::Reverted(output),
                 halt => panic!("halted: {halt:?}"),
@@ -220,6 +234,74 @@ mod evm {
                 bad[i] ^= U256::from(1);
                 assert!(rejected(&evm.verify(&bad, &proof)), "capacity {c}: input {i}");
             }
+        }
+    }
+
+    /// Proofs of circuit 1 for `n` other one-write chunks (a batch with several proofs per key).
+    fn more_proofs(n: u64) -> Vec<(Vec<U256>, Vec<U256>)> {
+        (0..n)
+            .map(|i| {
+                let w = witness(&[(20 + i, i + 1)]);
+                let k = keys().get(Shape::general(1)).unwrap();
+                let proof = prove(k, &w, &mut ChaCha20Rng::seed_from_u64(100 + i)).unwrap();
+                let inputs = public_inputs(
+                    &w.old_commitment(),
+                    &w.new_commitment(),
+                    &w.diff().unwrap().claim(),
+                )
+                .unwrap();
+                let inputs = inputs
+                    .iter()
+                    .map(|f| U256::from_be_bytes(rollup_tree::hash::fr_to_b256(*f).0))
+                    .collect();
+                (inputs, ProofWords::encode(k.shape, &proof).to_vec())
+            })
+            .collect()
+    }
+
+    /// Every dev circuit's proof and three more of circuit 1, as `verifyBatch` takes them.
+    fn batch() -> Vec<(Vec<U256>, Vec<U256>)> {
+        let mut all: Vec<_> = proofs().iter().map(|(_, w, i)| (i.clone(), w.to_vec())).collect();
+        all.extend(more_proofs(3));
+        all
+    }
+
+    /// All chunk proofs of a `proveBatches` call in one pairing check: real proofs of every dev
+    /// circuit pass together, and one bad proof anywhere among them fails the whole batch.
+    #[test]
+    fn revm_verifies_real_proofs_in_one_batch_and_one_bad_proof_fails_it() {
+        let all = batch();
+        for (name, init) in both() {
+            let mut evm = Revm::deploy(init);
+            let Outcome::Returned(true, gas_all) = evm.verify_batch(&all) else {
+                panic!("{name}: the batch of {} real proofs is rejected", all.len())
+            };
+            // Circuit 1's proofs alone: the cost of one more proof of a key already in the batch.
+            let ones: Vec<_> =
+                std::iter::once(all[0].clone()).chain(all[4..].iter().cloned()).collect();
+            let Outcome::Returned(true, gas_one) = evm.verify_batch(&ones[..1]) else { panic!() };
+            let Outcome::Returned(true, gas_four) = evm.verify_batch(&ones) else { panic!() };
+            let extra = (gas_four - gas_one) / 3;
+            eprintln!(
+                "revm: {name} verifier: verifyBatch of {} proofs ({} circuits) {gas_all} gas; 1 proof {gas_one}, 4 of one circuit {gas_four}: {extra} per extra proof",
+                all.len(),
+                DEV_SHAPES.len()
+            );
+            assert!(extra <= 80_000, "{name}: {extra} gas per extra proof");
+            for at in 0..all.len() {
+                let mut bad = all.clone();
+                bad[at].1[7] ^= U256::from(1);
+                assert!(rejected(&evm.verify_batch(&bad)), "{name}: proof {at}'s C changed");
+                let mut bad = all.clone();
+                bad[at].0[1] ^= U256::from(1);
+                assert!(rejected(&evm.verify_batch(&bad)), "{name}: proof {at}'s new commitment");
+            }
+            // Two proofs of one key with their inputs swapped: each is a valid proof of
+            // something, neither of what it is paired with.
+            let mut swapped = ones.clone();
+            let (a, b) = (swapped[1].0.clone(), swapped[2].0.clone());
+            (swapped[1].0, swapped[2].0) = (b, a);
+            assert!(rejected(&evm.verify_batch(&swapped)), "{name}: inputs swapped");
         }
     }
 
@@ -399,5 +481,20 @@ mod evm {
             bad_inputs[1] ^= U256::from(1);
             assert!(!verifier.verify(bad_inputs, words.to_vec()).call().await.unwrap());
         }
+        let all = batch();
+        let (inputs, proofs): (Vec<_>, Vec<_>) = all.iter().cloned().unzip();
+        let call = verifier.verifyBatch(inputs.clone(), proofs.clone());
+        assert!(call.call().await.unwrap(), "the batch of {} proofs", all.len());
+        let receipt = call.send().await.unwrap().get_receipt().await.unwrap();
+        assert!(receipt.status());
+        eprintln!(
+            "anvil: {name} verifier: verifyBatch of {} proofs: transaction {} gas",
+            all.len(),
+            receipt.gas_used
+        );
+        let mut bad = proofs;
+        bad[all.len() / 2][7] ^= U256::from(1);
+        let res = verifier.verifyBatch(inputs, bad).call().await;
+        assert!(res.is_err() || !res.unwrap(), "a batch with one mutated proof accepted");
     }
 }

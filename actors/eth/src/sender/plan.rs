@@ -194,18 +194,19 @@ mod tests {
 
     #[test]
     fn proofs_are_split_by_gas() {
-        // 16 chunks of 262k each: three batches would pass 10M gas.
+        // 16 chunks of ~78k each (with their calldata) and 20k per batch, over ~820k for the
+        // call: eight batches would pass 10M gas, seven fit.
         let all = vec![ready(256, true, true); 8];
-        let c = Counters { committed: 7, ..Counters::default() };
+        let c = Counters { committed: 8, ..Counters::default() };
         let p = run(c, &limits(10), &all).unwrap();
-        assert_eq!((p.step, p.first, p.last), (L1Step::Prove, 1, 2));
+        assert_eq!((p.step, p.first, p.last), (L1Step::Prove, 1, 7));
         assert!(p.cost.gas <= 10_000_000 && !p.oversized);
     }
 
     #[test]
     fn a_batch_over_a_limit_goes_alone_and_is_marked() {
         let mut all = vec![ready(10, true, true); 4];
-        all[2] = ready(2_000, true, true); // 125 chunks: ~32M gas to prove
+        all[2] = ready(2_000, true, true); // a 128 KB commit, and ~10.5M gas to prove
         let c = Counters { committed: 3, ..Counters::default() };
         let p = run(c, &limits(10), &all).unwrap();
         assert_eq!((p.first, p.last, p.oversized), (1, 1, false));

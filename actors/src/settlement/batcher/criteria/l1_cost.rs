@@ -40,14 +40,17 @@ mod tests {
     #[test]
     fn refuses_a_block_that_would_make_proving_pass_the_gas_limit() {
         let mut l = limits();
-        l.l1 = TxLimits { max_calldata: 120_000, max_gas: 10_000_000 };
+        l.l1 = TxLimits { max_calldata: 120_000, max_gas: 3_000_000 };
         l.chunk_records = 16;
-        // Each chunk costs ~262k gas to prove (and 480 calldata bytes): 36 chunks fit 10M, 37
-        // do not (the batch-info record is the last record).
-        let fits = Totals { writes: 36 * 16 - 1, blocks: 1, ..Totals::default() };
+        // Each chunk costs ~78k gas to prove (70k, and 480 calldata bytes), over ~820k for the
+        // call and the batched check's circuits: 28 chunks fit 3M, 29 do not (the batch-info
+        // record is the last record). Committing them stays far below 3M.
+        let fits = Totals { writes: 28 * 16 - 1, blocks: 1, ..Totals::default() };
         assert!(!L1Cost.over(&l, &fits));
-        assert!(tx_cost(Call::Prove, [&shape(&l, &fits)]).gas <= 10_000_000);
-        assert!(L1Cost.over(&l, &Totals { writes: 37 * 16 - 1, ..fits }));
+        assert!(tx_cost(Call::Prove, [&shape(&l, &fits)]).gas <= 3_000_000);
+        let over = Totals { writes: 29 * 16 - 1, ..fits };
+        assert!(L1Cost.over(&l, &over));
+        assert!(tx_cost(Call::Commit, [&shape(&l, &over)]).gas < 1_500_000);
     }
 
     #[test]

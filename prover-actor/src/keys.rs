@@ -266,22 +266,20 @@ impl KeySet {
         self.keys.values().try_for_each(|k| k.write(&dir.join(Keys::file_name(k.shape))))
     }
 
-    /// The keys to prove `witness` with: the smallest repeated-only circuit that fits (all its
-    /// records are repeated writes), else the smallest general one.
+    /// The keys to prove `witness` with: of the circuits that fit it (a repeated-only one only
+    /// if all its records are repeated writes), the one whose proof costs least: the smallest
+    /// FFT domain (the proving key's `h` query), then the fewest variables. Two repeated writes
+    /// go to general 3 (a 2^17 domain), not r15 (2^18); ten go to r15, not 15 (2^19).
     pub fn for_witness(&self, witness: &Witness) -> Result<&Keys, KeyError> {
-        let fits = |k: &&Keys| k.shape.fits(witness);
-        let mut repeated = self.keys.values().filter(|k| k.shape.repeated_only);
-        let mut general = self.keys.values().filter(|k| !k.shape.repeated_only);
-        repeated.find(fits).or_else(|| general.find(fits)).ok_or_else(|| KeyError::NoCapacity {
-            records: witness.records.len(),
-            initial: witness.records.iter().filter(|r| r.insert).count(),
-            shapes: self.shapes(),
-        })
-    }
-
-    /// The largest general capacity held: the longest chunk these keys can always prove.
-    pub fn largest_general(&self) -> usize {
-        self.keys.keys().filter(|s| !s.repeated_only).map(|s| s.capacity).max().unwrap_or(0)
+        self.keys
+            .values()
+            .filter(|k| k.shape.fits(witness))
+            .min_by_key(|k| (k.pk.h_query.len(), k.pk.a_query.len()))
+            .ok_or_else(|| KeyError::NoCapacity {
+                records: witness.records.len(),
+                initial: witness.records.iter().filter(|r| r.insert).count(),
+                shapes: self.shapes(),
+            })
     }
 
     /// The keys of exactly `shape`.

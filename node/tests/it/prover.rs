@@ -35,7 +35,7 @@ fn setup_refuses_production_keys_and_bad_capacities() {
     let refused = rollupd(&["prover", "setup", "--capacities", "1", "--out", out]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("refusing a single-party setup"));
-    for bad in ["0", "2000", "x", "r0", "rr4", "r"] {
+    for bad in ["0", "2000", "x", "r0", "rr4", "r", "015", "r+4", "+4"] {
         let r = rollupd(&["prover", "setup", "--dev", "--capacities", bad, "--out", out]);
         assert!(!r.status.success(), "capacity {bad} accepted");
         assert!(String::from_utf8_lossy(&r.stderr).contains(&format!("circuit `{bad}`")));

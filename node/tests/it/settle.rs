@@ -608,6 +608,9 @@ pub(crate) fn spawn_run_with_env(
         .arg(config)
         .env("ROLLUPD_OPERATOR_KEY", operator_key)
         .env("RUST_LOG", "info")
+        // `run` bounds finality (3600 s) by default; these tests' provers are debug builds on a
+        // shared machine, and the bound has a test of its own. A caller's `env` wins.
+        .env("ROLLUPD_ETH_SENDER__MAX_FINALITY_SECS", "0")
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::fs::File::create(log).unwrap())

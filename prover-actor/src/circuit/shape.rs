@@ -72,9 +72,14 @@ impl FromStr for Shape {
             Some(rest) => (true, rest),
             None => (false, s),
         };
-        let capacity: usize = digits.parse().map_err(|_| {
-            format!("circuit `{s}`: a capacity (16) or a repeated-only capacity (r16)")
-        })?;
+        let err = || format!("circuit `{s}`: a capacity (16) or a repeated-only capacity (r16)");
+        if digits.is_empty()
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+            || digits.starts_with('0')
+        {
+            return Err(err());
+        }
+        let capacity: usize = digits.parse().map_err(|_| err())?;
         if !(1..=MAX_CAPACITY).contains(&capacity) {
             return Err(format!("circuit `{s}`: capacity must be 1..={MAX_CAPACITY}"));
         }

@@ -58,14 +58,25 @@ fn keys_for(c: usize) -> &'static Keys {
     keys().get(Shape::general(c)).unwrap()
 }
 
-/// A chunk of repeated writes only is proven by the repeated-only circuit, whose proof carries
-/// its id and verifies under its key only; a chunk with one initial write is not.
+/// A chunk of repeated writes only is proven by the repeated-only circuit when that is the
+/// cheapest fit, whose proof carries its id and verifies under its key only; a chunk with one
+/// initial write is not.
 #[test]
 fn repeated_writes_are_proven_by_the_repeated_only_circuit() {
-    let w = witness(&[(1, 10), (3, 30)]);
+    // Two repeated writes: general 3 (a 2^17 domain) costs less than r15 (2^18).
+    let two = witness(&[(1, 10), (3, 30)]);
+    assert_eq!(keys().for_witness(&two).unwrap().shape, Shape::general(3));
+    let tree = rollup_tree::TreeStore::in_memory().unwrap();
+    let writes = |v: u64| super::support::diff(&(0..4).map(|k| (k + 1, v)).collect::<Vec<_>>());
+    tree.apply(&writes(1)).unwrap();
+    let (_, w) = tree.apply(&writes(2)).unwrap();
     assert!(w.records.iter().all(|r| !r.insert));
     let k = keys().for_witness(&w).unwrap();
-    assert_eq!(k.shape, Shape::repeated_only(15));
+    assert_eq!(
+        k.shape,
+        Shape::repeated_only(15),
+        "four repeated writes: r15 (2^18) over 15 (2^19)"
+    );
     let proof = prove(k, &w, &mut rng()).unwrap();
     let inputs =
         public_inputs(&w.old_commitment(), &w.new_commitment(), &w.diff().unwrap().claim())
@@ -76,11 +87,11 @@ fn repeated_writes_are_proven_by_the_repeated_only_circuit() {
     assert_eq!(words.0[0], alloy::primitives::U256::from((1u64 << 16) + 15));
     assert_eq!(words.decode().unwrap().0, Shape::repeated_only(15));
 
-    let mixed = witness(&[(1, 10), (7, 70)]);
-    assert_eq!(keys().for_witness(&mixed).unwrap().shape, Shape::general(3));
+    let mixed = witness(&[(1, 10), (2, 20), (3, 30), (7, 70)]);
+    assert_eq!(keys().for_witness(&mixed).unwrap().shape, Shape::general(15));
     assert!(matches!(
         prove(k, &mixed, &mut rng()),
-        Err(ProveError::Capacity { records: 2, initial: 1, shape }) if shape == Shape::repeated_only(15)
+        Err(ProveError::Capacity { records: 4, initial: 1, shape }) if shape == Shape::repeated_only(15)
     ));
     // More repeated writes than the repeated-only circuit holds: no circuit fits 16 records.
     let tree = rollup_tree::TreeStore::in_memory().unwrap();

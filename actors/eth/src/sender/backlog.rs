@@ -10,6 +10,11 @@ impl EthSenderState {
     /// Measures the backlog (from the last L1 counters seen) and the provers' time for it,
     /// compares them with the limits and tells the pool.
     pub(crate) fn update_backlog(&mut self) -> Result<(), L1Error> {
+        if !self.args.metrics.counters_read.load(Ordering::Relaxed) {
+            // L1 not read yet: the backlog is unknown (counting from genesis would refuse
+            // transactions for batches long proven). The gauge keeps its state.
+            return Ok(());
+        }
         let cfg = &self.args.config;
         let last = self.args.batches.last_sealed().map_err(fatal)?.unwrap_or_default();
         let committed = self.args.metrics.committed.load(Ordering::Relaxed);

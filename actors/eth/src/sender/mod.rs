@@ -106,6 +106,9 @@ pub struct SenderMetrics {
     pub step_latency_ms_total: [AtomicU64; 3],
     /// Number of batches in `step_latency_ms_total`.
     pub step_latency_count: [AtomicU64; 3],
+    /// Whether L1's counters above have been read since the process started (until then the
+    /// backlog is unknown, not zero).
+    pub counters_read: std::sync::atomic::AtomicBool,
     /// State-diff records of sealed batches not yet proven on L1.
     pub unproven_records: AtomicU64,
     /// The provers' measured rate, in records per thousand seconds (0: not measured).
@@ -319,6 +322,7 @@ impl EthSenderArgs {
         m.committed.store(committed, Ordering::Relaxed);
         m.verified.store(verified, Ordering::Relaxed);
         m.executed.store(executed, Ordering::Relaxed);
+        m.counters_read.store(true, Ordering::Relaxed);
         let mut executable = executed;
         if verified > executed {
             let delay = to(c.getExecutionDelay().call().await.map_err(transient)?);

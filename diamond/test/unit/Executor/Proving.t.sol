@@ -68,7 +68,7 @@ contract ProvingTest is ExecutorShared {
         (StoredBatchInfo[] memory list, BatchProof[] memory proofs) = proofsFor(0, 1);
         vm.etch(address(verifier), type(StateDiffVerifier).runtimeCode);
         uint256[] memory proof = new uint256[](9);
-        proof[0] = 2; // the generated verifier has keys for capacities 1, 4 and 16
+        proof[0] = 2; // the generated verifier has keys for circuits 1, 3, 15 and r15
         proofs[0].chunkProofs[0] = proof;
         vm.expectRevert(abi.encodeWithSelector(IVerifierErrors.UnsupportedCapacity.selector, 2));
         prove(0, list, proofs);

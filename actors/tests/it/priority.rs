@@ -344,9 +344,10 @@ fn a_request_whose_messages_do_not_fit_waits_for_the_next_block_and_one_that_nev
     assert_eq!(balance(&store, &block, REFUND), mint - fee);
 }
 
-/// A request whose call alone writes more slots than one batch can settle (the default limits
-/// take 591) fails on L2 and pays for all its gas: nobody can force, from L1, a block that
-/// cannot settle. One that fits goes through.
+/// A request whose call alone writes more slots than one batch can settle fails on L2 and pays
+/// for all its gas: nobody can force, from L1, a block that cannot settle. One that fits goes
+/// through. (The default limits take about 1,770 records since proofs share one pairing check;
+/// a 3M-gas L1 transaction limit, about 28 chunks of 15 records, keeps the test small.)
 #[test]
 fn a_request_writing_more_than_a_batch_settles_fails_and_pays_all_its_gas() {
     let dir = tempfile::tempdir().unwrap();
@@ -357,6 +358,16 @@ fn a_request_writing_more_than_a_batch_settles_fails_and_pays_all_its_gas() {
         let mut tx = canonical(serial, SLOTTER, gas, GWEI, U256::ZERO, mint);
         tx.data = B256::from(U256::from(n)).to_vec().into();
         op(&tx)
+    };
+    let tight = rollup_actors::execution::block::SettleLimits {
+        tx: rollup_contracts::cost::TxLimits { max_calldata: 120_000, max_gas: 3_000_000 },
+        chunk_records: 15,
+    };
+    let build = |store: &ChainStore, ops: &[PriorityTx]| {
+        let snap = store.state().snapshot().unwrap();
+        let input = BlockInput { number: 1, timestamp: 1_700_000_001, parent_hash: B256::ZERO };
+        let spec = ChainSpec { settle: Some(tight), ..spec() };
+        build_block_with(&snap, &spec, input, ops, Vec::new()).unwrap()
     };
     let block = build(&store, &[write(0, 700)]);
     let t = &block.transactions[0];

@@ -150,7 +150,7 @@ async fn hostile_load_settles(rig: &Rig) {
     let diamond = rig.diamond;
 
     // 1. 4,000 and 2,300 fresh slots in one L2 transaction each: more than one batch can
-    // settle (37 proof chunks), so each fails and pays for all its gas.
+    // settle (about 1,770 records), so each fails and pays for all its gas.
     for n in [4_000u16, 2_300] {
         let gas = 95_000_000;
         let tx = TransactionRequest::default()

@@ -485,6 +485,16 @@ async fn past_a_backlog_limit_admission_is_refused_with_a_clear_error_and_reopen
     let node = DevNode::start(&dir, &refs);
     let first = transfer(&node, 1).await;
     // Once its batch is sealed, four writes wait for a proof: more than the limit of one.
+    let refused = send_until_refused(&node).await;
+    assert!(refused.contains("wait for proofs"), "the reason is given: {refused}");
+    // The proof lands, the backlog drains, admission reopens without anyone doing anything.
+    wait_status(&node, first, "finalized", 600).await;
+    send_until_admitted(&node).await;
+}
+
+/// Sends transfers (each waiting for its receipt) until one is refused for the settlement
+/// backlog; returns the error.
+async fn send_until_refused(node: &DevNode) -> String {
     let deadline = Instant::now() + Duration::from_secs(120);
     let refused = loop {
         let tx = TransactionRequest::default()
@@ -500,9 +510,11 @@ async fn past_a_backlog_limit_admission_is_refused_with_a_clear_error_and_reopen
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert!(refused.contains("-32005") || refused.contains("settlement is behind"), "{refused}");
-    assert!(refused.contains("wait for proofs"), "the reason is given: {refused}");
-    // The proof lands, the backlog drains, admission reopens without anyone doing anything.
-    wait_status(&node, first, "finalized", 600).await;
+    refused
+}
+
+/// Sends a transfer from another account until admission takes it again.
+async fn send_until_admitted(node: &DevNode) {
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         let tx = TransactionRequest::default()
@@ -535,21 +547,7 @@ async fn past_the_finality_bound_at_the_measured_proving_rate_admission_is_refus
     let rate = status["provingRecordsPerSecond"].as_f64().unwrap_or(0.0);
     assert!(rate > 0.0, "a proof measured the rate: {status}");
     // The next batch's writes need longer than 1 s at that rate (a proof takes seconds).
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let refused = loop {
-        let tx = TransactionRequest::default()
-            .with_to(address!("0x000000000000000000000000000000000000dEaD"))
-            .with_value(U256::from(7));
-        match node.l2(1).send_transaction(tx).await {
-            Err(e) => break e.to_string(),
-            Ok(p) => {
-                p.get_receipt().await.unwrap();
-            }
-        }
-        assert!(Instant::now() < deadline, "admission was never slowed");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    assert!(refused.contains("-32005") || refused.contains("settlement is behind"), "{refused}");
+    let refused = send_until_refused(&node).await;
     assert!(refused.contains("writes/s") && refused.contains("limit 1 s"), "{refused}");
     let status = rpc(&node.l2_url, "zks_getSettlementStatus", json!([])).await;
     // Read after the refusal, the backlog may already have drained; if not, the status says why.
@@ -557,17 +555,7 @@ async fn past_the_finality_bound_at_the_measured_proving_rate_admission_is_refus
         assert!(why.contains("limit 1 s"), "{status}");
         assert!(status["provingEtaSeconds"].is_string(), "{status}");
     }
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let tx = TransactionRequest::default()
-            .with_to(address!("0x000000000000000000000000000000000000dEaD"))
-            .with_value(U256::from(8));
-        if node.l2(2).send_transaction(tx).await.is_ok() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "admission never reopened");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    send_until_admitted(&node).await;
 }
 
 /// A transfer from a fresh account with no ETH, at zero fee (for chains with `base_fee = 0`).

@@ -71,6 +71,17 @@ mod evm {
         tree.apply(&diff(&(0..c).map(|i| (i, i + 100)).collect::<Vec<_>>())).unwrap().1
     }
 
+    /// `w` proven with the keys of `shape`: the proof words and the public inputs as words.
+    fn proven(shape: Shape, w: &Witness, seed: u64) -> (ProofWords, Vec<U256>) {
+        let proof =
+            prove(keys().get(shape).unwrap(), w, &mut ChaCha20Rng::seed_from_u64(seed)).unwrap();
+        let claim = w.diff().unwrap().claim();
+        let inputs = public_inputs(&w.old_commitment(), &w.new_commitment(), &claim).unwrap();
+        let inputs =
+            inputs.iter().map(|f| U256::from_be_bytes(rollup_tree::hash::fr_to_b256(*f).0));
+        (ProofWords::encode(shape, &proof), inputs.collect())
+    }
+
     /// (circuit, proof words, public inputs) of a full chunk for every dev circuit.
     fn proofs() -> &'static Vec<(Shape, ProofWords, Vec<U256>)> {
         static P: OnceLock<Vec<(Shape, ProofWords, Vec<U256>)>> = OnceLock::new();
@@ -78,21 +89,8 @@ mod evm {
             DEV_SHAPES
                 .iter()
                 .map(|&c| {
-                    let w = full(c);
-                    let proof =
-                        prove(keys().get(c).unwrap(), &w, &mut ChaCha20Rng::seed_from_u64(c.id()))
-                            .unwrap();
-                    let inputs = public_inputs(
-                        &w.old_commitment(),
-                        &w.new_commitment(),
-                        &w.diff().unwrap().claim(),
-                    )
-                    .unwrap();
-                    let inputs = inputs
-                        .iter()
-                        .map(|f| U256::from_be_bytes(rollup_tree::hash::fr_to_b256(*f).0))
-                        .collect();
-                    (c, ProofWords::encode(c, &proof), inputs)
+                    let (words, inputs) = proven(c, &full(c), c.id());
+                    (c, words, inputs)
                 })
                 .collect()
         })
@@ -241,20 +239,9 @@ mod evm {
     fn more_proofs(n: u64) -> Vec<(Vec<U256>, Vec<U256>)> {
         (0..n)
             .map(|i| {
-                let w = witness(&[(20 + i, i + 1)]);
-                let k = keys().get(Shape::general(1)).unwrap();
-                let proof = prove(k, &w, &mut ChaCha20Rng::seed_from_u64(100 + i)).unwrap();
-                let inputs = public_inputs(
-                    &w.old_commitment(),
-                    &w.new_commitment(),
-                    &w.diff().unwrap().claim(),
-                )
-                .unwrap();
-                let inputs = inputs
-                    .iter()
-                    .map(|f| U256::from_be_bytes(rollup_tree::hash::fr_to_b256(*f).0))
-                    .collect();
-                (inputs, ProofWords::encode(k.shape, &proof).to_vec())
+                let (words, inputs) =
+                    proven(Shape::general(1), &witness(&[(20 + i, i + 1)]), 100 + i);
+                (inputs, words.to_vec())
             })
             .collect()
     }

@@ -5,6 +5,7 @@ import {Test} from "../../utils/Test.sol";
 import {IVerifierErrors} from "../../../src/common/Errors.sol";
 import {StateDiffKeysVerifier} from "../../../src/verifier/StateDiffKeysVerifier.sol";
 import {StateDiffVerifier} from "../../../src/verifier/StateDiffVerifier.sol";
+import {ToyGroth16} from "../../utils/ToyGroth16.sol";
 
 /// @notice The Groth16 verifier with five public inputs and six `gamma_abc` points, on a key whose
 /// proof can be written down without a prover: `gamma_abc_i = (i + 1) G1`, `A = alpha`,
@@ -13,35 +14,18 @@ import {StateDiffVerifier} from "../../../src/verifier/StateDiffVerifier.sol";
 /// every one of the five inputs meets its own point. (The keys of the real circuit, and the
 /// degenerate keys the constructor refuses, are tested in Rust: prover-actor/tests/it/verifier.rs.)
 contract KeysVerifierTest is Test {
-    uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
-    uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
-    /// @dev The generator of G2, imaginary parts first (EIP-197).
-    uint256 internal constant G2_X_IM = 11559732032986387107991004021392285783925812861821192530917403151452391805634;
-    uint256 internal constant G2_X_RE = 10857046999023057135944570762232829481370756359578518086990519993285655852781;
-    uint256 internal constant G2_Y_IM = 4082367875863433681332203403145435568316851327593401208105741076214120093531;
-    uint256 internal constant G2_Y_RE = 8495653923123431417604973247489272438418190587263600148770280649306958101930;
+    uint256 internal constant R = ToyGroth16.R;
+    uint256 internal constant Q = ToyGroth16.Q;
+    uint256 internal constant G2_X_IM = ToyGroth16.G2_X_IM;
+    uint256 internal constant G2_X_RE = ToyGroth16.G2_X_RE;
+    uint256 internal constant G2_Y_IM = ToyGroth16.G2_Y_IM;
+    uint256 internal constant G2_Y_RE = ToyGroth16.G2_Y_RE;
     uint256 internal constant CAPACITY = 4;
 
-    /// @dev The 26 words of the test key.
-    function keyWords() internal view returns (uint256[] memory w) {
-        w = new uint256[](26);
-        (w[0], w[1]) = (1, 2); // alpha = G1
-        (w[2], w[3], w[4], w[5]) = (G2_X_IM, G2_X_RE, G2_Y_IM, G2_Y_RE); // beta = G2
-        (w[6], w[7], w[8], w[9]) = (G2_X_IM, G2_X_RE, G2_Y_IM, G2_Y_RE); // gamma = G2, as snarkjs leaves it
-        // delta: a real key's (capacity 1 of the generated verifier), neither +-gamma nor +-G2.
-        w[10] = 0x0e7a1a1c853a0b3d883d14d96c75bcf2929e5e33b33a8a461ed77a66112f2300;
-        w[11] = 0x299c91d25b23a2b88f71bc5083f50825383c79d394b1c897d207834cc1b37f17;
-        w[12] = 0x0840553629645f8d65b62c7caa64f5d1d998bfa90b067265d48aabae0534a3a3;
-        w[13] = 0x0dc5e730d41b77fd6a2c151ffb196b1462527d506c40e5c97ffaf61e59a5c145;
-        for (uint256 i = 0; i < 6; ++i) {
-            (w[14 + 2 * i], w[15 + 2 * i]) = g1Mul(i + 1); // gamma_abc_i = (i + 1) G1
-        }
-    }
-
-    function g1Mul(uint256 s) internal view returns (uint256 x, uint256 y) {
-        (bool ok, bytes memory out) = address(0x07).staticcall(abi.encode(uint256(1), uint256(2), s));
-        require(ok, "ecMul");
-        (x, y) = abi.decode(out, (uint256, uint256));
+    /// @dev The 26 words of the test key: `ToyGroth16`'s seed 1 (`alpha = G1`, `beta = gamma =
+    /// G2` as snarkjs leaves gamma, a real key's delta, `gamma_abc_i = (i + 1) G1`).
+    function keyWords() internal view returns (uint256[] memory) {
+        return ToyGroth16.keyWords(1);
     }
 
     function deploy(uint256[] memory words) internal returns (StateDiffKeysVerifier) {
